@@ -1,0 +1,321 @@
+/* h_campaigns.c — /v1/campaigns: list, create, get, patch, delete, transitions. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign.h"
+#include "campaign_store.h"
+#include "handlers.h"
+#include "respond.h"
+#include "tx.h"
+
+#define ID_SEGMENT 2 /* /v1/campaigns/<id> */
+
+/* Planner rule: a planner writes only the campaigns they own. */
+static int may_write_or_reply(req_ctx *ctx, json_t *j_current)
+{
+    if (auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY)) return 1;
+    const char *owner = json_string_value(json_object_get(j_current, "owner"));
+    if (auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_OWN) && owner && strcmp(owner, ctx->claims.sub) == 0)
+        return 1;
+    reply_problem(ctx, APP_ERR_FORBIDDEN, "only the campaign's owner, a manager or an admin may change it");
+    return 0;
+}
+
+/* If-Match against the locked row's version. */
+static int precondition_or_reply(req_ctx *ctx, json_t *j_current)
+{
+    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
+    if (!if_match) return 1;
+    char etag[24];
+    etag_format((int)json_integer_value(json_object_get(j_current, "version")), etag);
+    if (etag_matches(if_match, etag)) return 1;
+    reply_problem(ctx, APP_ERR_PRECONDITION_FAILED, "the campaign has changed since you read it; GET it again");
+    return 0;
+}
+
+/* Field errors for segment ids that are not the organisation's; 0 when all exist. */
+static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
+{
+    json_t *j_ids = json_object_get(j_body, "segment_ids");
+    if (!json_array_size(j_ids)) return 1;
+    char *ids = json_dumps(j_ids, JSON_COMPACT);
+    json_t *j_missing = NULL;
+    app_err e = ids ? campaign_store_unknown_segments(tx->conn, ctx->claims.org, ids, &j_missing) : APP_ERR_INTERNAL;
+    free(ids);
+    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
+    if (json_array_size(j_missing) == 0) { json_decref(j_missing); return 1; }
+    verrs v;
+    verrs_init(&v);
+    size_t i;
+    json_t *j_idx;
+    json_array_foreach(j_missing, i, j_idx) {
+        char field[32];
+        snprintf(field, sizeof field, "segment_ids[%lld]", json_integer_value(j_idx));
+        verrs_add(&v, field, "no such segment in your organisation");
+    }
+    json_decref(j_missing);
+    tx_abort(ctx, tx);
+    reply_validation(ctx, &v);
+    verrs_free(&v);
+    return 0;
+}
+
+static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/campaigns/%s", id); }
+
+void h_campaign_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL;
+    char *json = NULL, *text = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_CREATE) || !query_known_or_reply(ctx, (const char *[]){NULL}))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (campaign_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
+    char id[37], location[64];
+    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    location_of(id, location);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void h_campaign_get(req_ctx *ctx)
+{
+    char id[37], etag[24];
+    char *json = NULL;
+    db_conn *conn = NULL;
+    int version = 0;
+
+    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = campaign_store_get(conn, ctx->claims.org, id, &json, &version);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL); return; }
+    etag_format(version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, json);
+    free(json);
+}
+
+static const char *const list_query_params[] = {"limit", "cursor", "sort", "status", "owner", "objective",
+                                                "from",  "to",     "q",    NULL};
+
+/* Builds {a,b} from a comma list of statuses; replies 400 on an unknown one. */
+static int statuses_or_reply(req_ctx *ctx, const char *list, char **out)
+{
+    *out = NULL;
+    if (!list) return 1;
+    size_t cap = strlen(list) + 3;
+    char *arr = malloc(cap), *copy = strdup(list);
+    if (!arr || !copy) { free(arr); free(copy); reply_problem(ctx, APP_ERR_INTERNAL, NULL); return 0; }
+    strcpy(arr, "{");
+    char *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (enum_index(campaign_statuses, tok) < 0) {
+            free(arr);
+            free(copy);
+            reply_bad_param(ctx, "status",
+                            "must be a comma-separated list of draft, in_review, approved, scheduled, live, "
+                            "completed, cancelled");
+            return 0;
+        }
+        if (n++) strcat(arr, ",");
+        strcat(arr, tok);
+    }
+    strcat(arr, "}");
+    free(copy);
+    if (n == 0) {
+        free(arr);
+        reply_bad_param(ctx, "status", "must not be empty");
+        return 0;
+    }
+    *out = arr;
+    return 1;
+}
+
+void h_campaign_list(req_ctx *ctx)
+{
+    list_params lp;
+    list_result res = {0};
+    campaign_filter f = {0};
+    char *statuses = NULL;
+    db_conn *conn = NULL;
+
+    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_READ) || !query_known_or_reply(ctx, list_query_params)) return;
+    if (!list_params_or_reply(ctx, campaign_sort_names, &lp)) return;
+    const query *q = &ctx->q;
+    f.owner = query_get(q, "owner");
+    f.objective = query_get(q, "objective");
+    f.from = query_get(q, "from");
+    f.to = query_get(q, "to");
+    f.q = query_get(q, "q");
+    if (f.objective && enum_index(campaign_objectives, f.objective) < 0) {
+        reply_bad_param(ctx, "objective", "must be one of awareness, acquisition, conversion, retention, launch, other");
+        goto out;
+    }
+    if (f.from && !valid_date(f.from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); goto out; }
+    if (f.to && !valid_date(f.to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); goto out; }
+    if (f.from && f.to && strcmp(f.from, f.to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); goto out; }
+    if (f.q && (utf8_length(f.q) > 200 || !valid_text_chars(f.q, 0))) {
+        reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
+        goto out;
+    }
+    if (f.owner && (strlen(f.owner) > 255 || !valid_text_chars(f.owner, 0))) {
+        reply_bad_param(ctx, "owner", "must be at most 255 characters without control characters");
+        goto out;
+    }
+    if (!statuses_or_reply(ctx, query_get(q, "status"), &statuses)) goto out;
+    f.statuses = statuses;
+
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = campaign_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
+                                    lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, campaign_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    list_result_free(&res);
+    list_params_free(&lp);
+    free(statuses);
+}
+
+/* Opens the write transaction and locks the campaign named in the path, checking
+ * role, ownership and If-Match. Returns 1 with *j_current set, 0 after replying. */
+static int open_campaign_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char id[37], json_t **j_current)
+{
+    *j_current = NULL;
+    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
+    app_err e = campaign_store_lock(tx->conn, ctx->claims.org, id, j_current);
+    if (e) {
+        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL, NULL);
+        return 0;
+    }
+    if (!may_write_or_reply(ctx, *j_current) || !precondition_or_reply(ctx, *j_current)) {
+        tx_abort(ctx, tx);
+        json_decref(*j_current);
+        *j_current = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+static int write_request_or_reply(req_ctx *ctx, char id[37])
+{
+    if (!auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY) &&
+        !require_perm_or_reply(ctx, PERM_CAMPAIGN_WRITE_OWN))
+        return 0;
+    return query_known_or_reply(ctx, (const char *[]){NULL}) && path_uuid_or_reply(ctx, ID_SEGMENT, id);
+}
+
+void h_campaign_patch(req_ctx *ctx)
+{
+    char id[37], etag[24];
+    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
+    char *text = NULL, *json = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!write_request_or_reply(ctx, id)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    /* Field shapes first: no connection is taken for a malformed patch. */
+    if (campaign_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!open_campaign_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    if (campaign_validate_patch(j_body, j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
+    if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL); goto out; }
+    app_err e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    j_after = json_loads(json, 0, NULL);
+    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
+    tx_commit_reply(ctx, &tx, 200, NULL, json);
+    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+out:
+    free(text);
+    free(json);
+    json_decref(j_body);
+    json_decref(j_current);
+    json_decref(j_after);
+    verrs_free(&v);
+}
+
+void h_campaign_delete(req_ctx *ctx)
+{
+    char id[37];
+    json_t *j_current = NULL;
+    write_tx tx;
+
+    if (!write_request_or_reply(ctx, id)) return;
+    if (!open_campaign_or_reply(ctx, &tx, NULL, id, &j_current)) return;
+    const char *status = json_string_value(json_object_get(j_current, "status"));
+    if (!status || !campaign_deletable(status)) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "a campaign in status %s cannot be deleted; cancel it instead",
+                 status ? status : "?");
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, detail, NULL);
+    } else {
+        app_err e = campaign_store_delete(tx.conn, ctx->claims.org, id);
+        if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+        else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
+    }
+    json_decref(j_current);
+}
+
+void h_campaign_transition(req_ctx *ctx)
+{
+    char id[37], etag[24];
+    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
+    char *json = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!write_request_or_reply(ctx, id)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (campaign_validate_transition(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!open_campaign_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+
+    const char *from = json_string_value(json_object_get(j_current, "status"));
+    const char *to = json_string_value(json_object_get(j_body, "to"));
+    transition_verdict verdict = campaign_transition_check(from, to);
+    if (verdict != TRANSITION_OK) {
+        char detail[200];
+        if (verdict == TRANSITION_WORKFLOW_ONLY)
+            snprintf(detail, sizeof detail, "%s is reached only through the approval workflow", to);
+        else
+            snprintf(detail, sizeof detail, "a %s campaign cannot go to %s", from, to);
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_TRANSITION, detail,
+                      json_pack("{s:s, s:o}", "from", from, "allowed", campaign_transitions_allowed(from)));
+        goto out;
+    }
+    app_err e = campaign_store_set_status(tx.conn, ctx->claims.org, id, to,
+                                          json_string_value(json_object_get(j_body, "reason")), &json);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    j_after = json_loads(json, 0, NULL);
+    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
+    tx_commit_reply(ctx, &tx, 200, NULL, json);
+    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+out:
+    free(json);
+    json_decref(j_body);
+    json_decref(j_current);
+    json_decref(j_after);
+    verrs_free(&v);
+}

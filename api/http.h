@@ -1,0 +1,40 @@
+/* http.h — what every handler sees: the application, the request context, and
+ * the route table entry. Handlers follow parse → (domain) → query → respond and
+ * take a database connection only once the request is known to be valid. */
+#ifndef CAMPAIGND_HTTP_H
+#define CAMPAIGND_HTTP_H
+
+#include <ulfius.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "query.h"
+
+typedef struct app {
+    const config *cfg;
+    db_pool *pool;
+} app;
+
+typedef struct req_ctx req_ctx;
+typedef void (*handler_fn)(req_ctx *ctx);
+
+typedef struct route {
+    const char *method;
+    const char *path;     /* ulfius pattern, e.g. /v1/campaigns/:id */
+    handler_fn handler;
+    int needs_auth;       /* bearer token required */
+} route;
+
+struct req_ctx {
+    app *app;
+    const struct _u_request *req;
+    struct _u_response *resp;
+    const route *route;   /* NULL when no route matched */
+    char request_id[130];
+    auth_claims claims;   /* valid when route->needs_auth */
+    query q;              /* parsed query string */
+    int status;           /* the status replied, for logs and metrics */
+};
+
+#endif

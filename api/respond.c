@@ -1,0 +1,275 @@
+/* respond.c — see respond.h. */
+#define _GNU_SOURCE
+#include "respond.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cursor.h"
+#include "log.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+void reply_header(req_ctx *ctx, const char *name, const char *value)
+{
+    u_map_put(ctx->resp->map_header, name, value);
+}
+
+void reply_json_text(req_ctx *ctx, int status, const char *json_text)
+{
+    ctx->status = status;
+    ulfius_set_string_body_response(ctx->resp, (unsigned)status, json_text);
+    reply_header(ctx, "Content-Type", JSON_TYPE);
+}
+
+void reply_json(req_ctx *ctx, int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (!text) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); return; }
+    reply_json_text(ctx, status, text);
+    free(text);
+}
+
+void reply_empty(req_ctx *ctx, int status)
+{
+    ctx->status = status;
+    ctx->resp->status = status;
+    ulfius_set_binary_body_response(ctx->resp, (unsigned)status, "", 0);
+}
+
+void reply_problem_extra(req_ctx *ctx, app_err err, const char *detail, json_t *j_extra)
+{
+    const app_err_info *info = app_err_lookup(err);
+    char type[96];
+    snprintf(type, sizeof type, "urn:campaignd:problem:%s", info->code);
+    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", type, "title", info->title, "status",
+                          info->status, "detail", detail ? detail : info->title, "code", info->code, "request_id",
+                          ctx->request_id);
+    if (j_extra) {
+        json_object_update_missing(j, j_extra);
+        json_decref(j_extra);
+    }
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    ctx->status = info->status;
+    ulfius_set_string_body_response(ctx->resp, (unsigned)info->status, text ? text : "{}");
+    free(text);
+    reply_header(ctx, "Content-Type", "application/problem+json; charset=utf-8");
+    if (info->status == 401) {
+        const char *given = u_map_get_case(ctx->req->map_header, "Authorization");
+        reply_header(ctx, "WWW-Authenticate",
+                     given ? "Bearer realm=\"campaignd\", error=\"invalid_token\"" : "Bearer realm=\"campaignd\"");
+    }
+    if (info->status == 503) reply_header(ctx, "Retry-After", "1");
+    if (info->status >= 500) log_error("%s %s -> %d %s: %s", ctx->req->http_verb, ctx->req->url_path, info->status,
+                                       info->code, detail ? detail : info->title);
+}
+
+void reply_problem(req_ctx *ctx, app_err err, const char *detail)
+{
+    reply_problem_extra(ctx, err, detail, NULL);
+}
+
+void reply_validation(req_ctx *ctx, verrs *v)
+{
+    size_t n = verrs_count(v);
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
+    reply_problem_extra(ctx, APP_ERR_VALIDATION, detail, json_pack("{s:o}", "errors", verrs_take(v)));
+}
+
+void reply_bad_param(req_ctx *ctx, const char *name, const char *message)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s: %s", name, message);
+    reply_problem_extra(ctx, APP_ERR_INVALID_PARAMETER, detail,
+                        json_pack("{s:[{s:s, s:s}]}", "errors", "field", name, "message", message));
+}
+
+int require_perm_or_reply(req_ctx *ctx, auth_perm perm)
+{
+    if (auth_role_can(ctx->claims.role, perm)) return 1;
+    char detail[128];
+    snprintf(detail, sizeof detail, "the %s role may not do this", auth_role_name(ctx->claims.role));
+    reply_problem(ctx, APP_ERR_FORBIDDEN, detail);
+    return 0;
+}
+
+/* Whether the Content-Type names JSON (parameters such as charset allowed). */
+static int is_json_type(const char *ct, int allow_merge_patch)
+{
+    if (!ct) return 0;
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ') n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return 1;
+    return allow_merge_patch && n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0;
+}
+
+json_t *body_object_or_reply(req_ctx *ctx, int allow_merge_patch)
+{
+    const struct _u_request *req = ctx->req;
+    if (req->binary_body_length > ctx->app->cfg->max_body_bytes) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", ctx->app->cfg->max_body_bytes);
+        reply_problem(ctx, APP_ERR_PAYLOAD_TOO_LARGE, detail);
+        return NULL;
+    }
+    if (!is_json_type(u_map_get_case(req->map_header, "Content-Type"), allow_merge_patch)) {
+        reply_problem(ctx, APP_ERR_UNSUPPORTED_MEDIA_TYPE,
+                      allow_merge_patch ? "send Content-Type: application/json or application/merge-patch+json"
+                                        : "send Content-Type: application/json");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j = NULL;
+    if (req->binary_body_length == 0) {
+        reply_problem(ctx, APP_ERR_MALFORMED_JSON, "the request body is empty; a JSON object is required");
+        return NULL;
+    }
+    j = json_loadb(req->binary_body, req->binary_body_length, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        reply_problem(ctx, APP_ERR_MALFORMED_JSON, detail);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        reply_problem(ctx, APP_ERR_MALFORMED_JSON, "the request body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+int path_uuid_or_reply(req_ctx *ctx, int index, char out[37])
+{
+    const char *p = ctx->req->url_path;
+    int seg = -1;
+    while (*p) {
+        if (*p == '/') { seg++; p++; continue; }
+        size_t len = strcspn(p, "/");
+        if (seg == index) {
+            if (len == 36) {
+                memcpy(out, p, 36);
+                out[36] = '\0';
+                if (valid_uuid(out)) return 1;
+            }
+            break;
+        }
+        p += len;
+    }
+    reply_bad_param(ctx, "id", "must be a UUID");
+    return 0;
+}
+
+int query_known_or_reply(req_ctx *ctx, const char *const *allowed)
+{
+    const char *bad = query_unknown(&ctx->q, allowed);
+    if (!bad) return 1;
+    reply_bad_param(ctx, bad, "unknown query parameter");
+    return 0;
+}
+
+int list_params_or_reply(req_ctx *ctx, const char *const *sorts, list_params *out)
+{
+    memset(out, 0, sizeof *out);
+    out->limit = 50;
+    const char *s = query_get(&ctx->q, "limit");
+    if (s) {
+        char *end = NULL;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || v < 1 || v > 500 || s[0] == '+' || s[0] == ' ') {
+            reply_bad_param(ctx, "limit", "must be an integer from 1 to 500");
+            return 0;
+        }
+        out->limit = (int)v;
+    }
+    s = query_get(&ctx->q, "sort");
+    if (s) {
+        out->desc = s[0] == '-';
+        int idx = enum_index(sorts, s + out->desc);
+        if (idx < 0) {
+            char msg[256] = "must be one of:";
+            for (int i = 0; sorts[i]; i++) {
+                strncat(msg, i ? ", " : " ", sizeof msg - strlen(msg) - 1);
+                strncat(msg, sorts[i], sizeof msg - strlen(msg) - 1);
+            }
+            strncat(msg, " (prefix - for descending)", sizeof msg - strlen(msg) - 1);
+            reply_bad_param(ctx, "sort", msg);
+            return 0;
+        }
+        out->sort = idx;
+    }
+    s = query_get(&ctx->q, "cursor");
+    if (s) {
+        char sortname[64];
+        snprintf(sortname, sizeof sortname, "%s%s", out->desc ? "-" : "", sorts[out->sort]);
+        if (cursor_decode(s, sortname, &out->cursor_key, &out->cursor_id) != 0) {
+            reply_problem(ctx, APP_ERR_INVALID_CURSOR,
+                          "the cursor is not one this service returned for this sort; start again without it");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void list_params_free(list_params *lp)
+{
+    free(lp->cursor_key);
+    free(lp->cursor_id);
+    lp->cursor_key = lp->cursor_id = NULL;
+}
+
+void reply_list(req_ctx *ctx, char **items, size_t n, const char *sort_name, int desc, const char *next_key,
+                const char *next_id)
+{
+    size_t total = 64;
+    for (size_t i = 0; i < n; i++) total += strlen(items[i]) + 1;
+    char *cursor = NULL;
+    if (next_key && next_id) {
+        char sortname[64];
+        snprintf(sortname, sizeof sortname, "%s%s", desc ? "-" : "", sort_name);
+        cursor = cursor_encode(sortname, next_key, next_id);
+        if (cursor) total += strlen(cursor);
+    }
+    char *buf = malloc(total);
+    if (!buf) { free(cursor); reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }
+    char *p = stpcpy(buf, "{\"items\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        p = stpcpy(p, items[i]);
+    }
+    p = stpcpy(p, "],\"next_cursor\":");
+    if (cursor) {
+        *p++ = '"';
+        p = stpcpy(p, cursor);
+        *p++ = '"';
+    } else {
+        p = stpcpy(p, "null");
+    }
+    stpcpy(p, "}");
+    reply_json_text(ctx, 200, buf);
+    free(buf);
+    free(cursor);
+}
+
+void etag_format(int version, char out[24]) { snprintf(out, 24, "\"%d\"", version); }
+
+int etag_matches(const char *header, const char *etag)
+{
+    if (!header) return 0;
+    size_t elen = strlen(etag);
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == '*') return 1;
+        if (strncmp(p, "W/", 2) == 0) p += 2; /* weak comparison for If-None-Match */
+        size_t len = strcspn(p, ",");
+        while (len && p[len - 1] == ' ') len--;
+        if (len == elen && strncmp(p, etag, elen) == 0) return 1;
+        p += strcspn(p, ",");
+    }
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* respond.h — writing responses, and the request parsers that reply on failure.
+ * A function named …_or_reply has already written the error response when it
+ * fails, so the caller just returns. */
+#ifndef CAMPAIGND_RESPOND_H
+#define CAMPAIGND_RESPOND_H
+
+#include <jansson.h>
+
+#include "errors.h"
+#include "http.h"
+#include "validate.h"
+
+void reply_header(req_ctx *ctx, const char *name, const char *value);
+
+/* json_text is a serialised JSON document (copied). */
+void reply_json_text(req_ctx *ctx, int status, const char *json_text);
+/* j is not stolen. */
+void reply_json(req_ctx *ctx, int status, json_t *j);
+void reply_empty(req_ctx *ctx, int status);
+
+/* RFC 9457 problem for err; detail may be NULL (the title is used). */
+void reply_problem(req_ctx *ctx, app_err err, const char *detail);
+/* The same, with extra members merged into the body (j_extra is stolen; may be NULL). */
+void reply_problem_extra(req_ctx *ctx, app_err err, const char *detail, json_t *j_extra);
+/* 422 validation_failed with the collected field errors (v is emptied). */
+void reply_validation(req_ctx *ctx, verrs *v);
+/* 400 invalid_parameter naming one parameter. */
+void reply_bad_param(req_ctx *ctx, const char *name, const char *message);
+
+/* Requires the caller's role to allow perm; replies 403 otherwise. */
+int require_perm_or_reply(req_ctx *ctx, auth_perm perm);
+
+/* Parses the JSON object body: Content-Type, size, syntax, duplicates, top-level
+ * object. Returns a new reference, or NULL after replying. */
+json_t *body_object_or_reply(req_ctx *ctx, int allow_merge_patch);
+
+/* Copies path segment `index` (0-based, after splitting the path on '/': for
+ * /v1/campaigns/<id>, index 2) into out if it is a UUID; replies 400 otherwise. */
+int path_uuid_or_reply(req_ctx *ctx, int index, char out[37]);
+
+/* Rejects query parameters outside allowed (NULL-terminated) with 400. */
+int query_known_or_reply(req_ctx *ctx, const char *const *allowed);
+
+/* List parameters shared by every collection. */
+typedef struct list_params {
+    int limit;
+    int sort;          /* index into the sorts given */
+    int desc;          /* sort direction */
+    char *cursor_key;  /* NULL on the first page */
+    char *cursor_id;
+} list_params;
+
+/* Parses limit (1..500, default 50), sort (one of sorts, optionally prefixed
+ * by '-'; default sorts[0] ascending) and cursor. Free with list_params_free. */
+int list_params_or_reply(req_ctx *ctx, const char *const *sorts, list_params *out);
+void list_params_free(list_params *lp);
+
+/* Replies {"items": [...], "next_cursor": ...} from serialised items; the next
+ * cursor is made from the given key/id of the last item when more rows exist. */
+void reply_list(req_ctx *ctx, char **items, size_t n, const char *sort_name, int desc, const char *next_key,
+                const char *next_id);
+
+/* ETag handling: the strong tag "<version>". */
+void etag_format(int version, char out[24]);
+/* Whether an If-None-Match / If-Match header value matches etag ("*" matches). */
+int etag_matches(const char *header, const char *etag);
+
+#endif

@@ -1,0 +1,33 @@
+/* tx.h — the write path every mutating handler shares: take a connection,
+ * BEGIN, record who is acting (for the audit trigger), honour Idempotency-Key
+ * on POST, and at the end save the response for replays and COMMIT — so the
+ * change, its audit entries and its idempotency record land together or not at all. */
+#ifndef CAMPAIGND_TX_H
+#define CAMPAIGND_TX_H
+
+#include <jansson.h>
+
+#include "http.h"
+
+typedef struct write_tx {
+    db_conn *conn;
+    const char *idem_key;  /* borrowed from the request headers; NULL without one */
+    char *fingerprint;     /* method, path and canonical body of the request */
+} write_tx;
+
+/* Starts the transaction. j_body (may be NULL) is the parsed request body.
+ * Returns 1 to go on; 0 after replying (error, in-progress, key reuse, or the
+ * replay of an earlier response). */
+int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body);
+
+/* Saves the idempotent response, commits and replies status with the JSON
+ * text body (NULL for an empty body) and Location (may be NULL). */
+void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body);
+
+/* Rolls back and replies the problem (j_extra stolen, may be NULL). */
+void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);
+
+/* Rolls back and releases without replying (after a reply_validation etc.). */
+void tx_abort(req_ctx *ctx, write_tx *tx);
+
+#endif

@@ -1,0 +1,196 @@
+/* campaign_store.c — see campaign_store.h. */
+#define _GNU_SOURCE
+#include "campaign_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const db_stmt q_get = {
+    "campaign_get", "SELECT campaign_json(t)::text, t.version FROM campaigns t WHERE t.org_id = $1 AND t.id = $2", 2};
+
+static const db_stmt q_lock = {
+    "campaign_lock", "SELECT campaign_json(t)::text FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+
+static const db_stmt q_unknown_segments = {
+    "campaign_unknown_segments",
+    "SELECT (s.ord - 1)::text FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY s(v, ord)"
+    " WHERE NOT EXISTS (SELECT 1 FROM segments g WHERE g.org_id = $1 AND g.id = s.v::uuid) ORDER BY s.ord",
+    2};
+
+static const db_stmt q_insert = {
+    "campaign_insert",
+    "INSERT INTO campaigns (org_id, name, objective, start_date, end_date, budget_amount, budget_currency,"
+    " owner, team, has_offer, offer_code, offer_description, offer_terms, channels, tags, notes,"
+    " score_engagement, score_cpa, score_experience, score_alignment, created_by)"
+    " SELECT $1, d->>'name', d->>'objective', (d->>'start_date')::date, (d->>'end_date')::date,"
+    " (d->'budget'->>'amount')::numeric, d->'budget'->>'currency', $2, d->>'team',"
+    " coalesce(jsonb_typeof(d->'offer') = 'object', false), d->'offer'->>'code', d->'offer'->>'description',"
+    " d->'offer'->>'terms', ARRAY(SELECT jsonb_array_elements_text(d->'channels')),"
+    " ARRAY(SELECT jsonb_array_elements_text(d->'tags')), d->>'notes',"
+    " (d->'scoring'->>'engagement_potential')::numeric, (d->'scoring'->>'estimated_cpa')::numeric,"
+    " (d->'scoring'->>'customer_experience')::numeric, (d->'scoring'->>'strategic_alignment')::numeric, $2"
+    " FROM (SELECT $3::jsonb AS d) p RETURNING id::text",
+    3};
+
+/* Replaces the segment list when the body has segment_ids: removes the ones
+ * no longer listed, adds the new ones, and keeps the given order. */
+static const db_stmt q_set_segments = {
+    "campaign_set_segments",
+    "WITH wanted AS (SELECT v::uuid AS segment_id, ord FROM jsonb_array_elements_text($3::jsonb->'segment_ids')"
+    "  WITH ORDINALITY s(v, ord)),"
+    " removed AS (DELETE FROM campaign_segments cs WHERE cs.campaign_id = $2 AND $3::jsonb ? 'segment_ids'"
+    "  AND cs.segment_id NOT IN (SELECT segment_id FROM wanted))"
+    " INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position)"
+    " SELECT $1, $2, w.segment_id, w.ord FROM wanted w"
+    " ON CONFLICT (campaign_id, segment_id) DO UPDATE SET position = EXCLUDED.position",
+    3};
+
+static const db_stmt q_update = {
+    "campaign_update",
+    "UPDATE campaigns t SET"
+    " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
+    " objective = CASE WHEN d ? 'objective' THEN d->>'objective' ELSE t.objective END,"
+    " start_date = CASE WHEN d ? 'start_date' THEN (d->>'start_date')::date ELSE t.start_date END,"
+    " end_date = CASE WHEN d ? 'end_date' THEN (d->>'end_date')::date ELSE t.end_date END,"
+    " budget_amount = CASE WHEN d ? 'budget' THEN (d->'budget'->>'amount')::numeric ELSE t.budget_amount END,"
+    " budget_currency = CASE WHEN d ? 'budget' THEN d->'budget'->>'currency' ELSE t.budget_currency END,"
+    " team = CASE WHEN d ? 'team' THEN d->>'team' ELSE t.team END,"
+    " has_offer = CASE WHEN d ? 'offer' THEN coalesce(jsonb_typeof(d->'offer') = 'object', false)"
+    "  ELSE t.has_offer END,"
+    " offer_code = CASE WHEN d ? 'offer' THEN d->'offer'->>'code' ELSE t.offer_code END,"
+    " offer_description = CASE WHEN d ? 'offer' THEN d->'offer'->>'description' ELSE t.offer_description END,"
+    " offer_terms = CASE WHEN d ? 'offer' THEN d->'offer'->>'terms' ELSE t.offer_terms END,"
+    " channels = CASE WHEN d ? 'channels' THEN ARRAY(SELECT jsonb_array_elements_text(d->'channels'))"
+    "  ELSE t.channels END,"
+    " tags = CASE WHEN d ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(d->'tags')) ELSE t.tags END,"
+    " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END,"
+    " score_engagement = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'engagement_potential')::numeric"
+    "  ELSE t.score_engagement END,"
+    " score_cpa = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'estimated_cpa')::numeric ELSE t.score_cpa END,"
+    " score_experience = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'customer_experience')::numeric"
+    "  ELSE t.score_experience END,"
+    " score_alignment = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'strategic_alignment')::numeric"
+    "  ELSE t.score_alignment END"
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING campaign_json(t)::text",
+    3};
+
+static const db_stmt q_set_status = {
+    "campaign_set_status",
+    "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE t.org_id = $1 AND t.id = $2"
+    " RETURNING campaign_json(t)::text",
+    4};
+
+static const db_stmt q_delete = {"campaign_delete", "DELETE FROM campaigns WHERE org_id = $1 AND id = $2", 2};
+
+static const sort_spec campaign_sorts[] = {
+    {"created_at", "t.created_at", "timestamptz"}, {"name", "t.name", "text"},
+    {"start_date", "t.start_date", "date"},        {"end_date", "t.end_date", "date"},
+    {"updated_at", "t.updated_at", "timestamptz"},
+};
+const char *const campaign_sort_names[] = {"created_at", "name", "start_date", "end_date", "updated_at", NULL};
+
+static list_query campaign_list = {
+    .name = "campaign_list",
+    .projection = "campaign_json(t)::text",
+    .from = "campaigns t",
+    .where = "t.org_id = $1 AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))"
+             " AND ($3::text IS NULL OR t.owner = $3) AND ($4::text IS NULL OR t.objective = $4)"
+             " AND ($5::date IS NULL OR t.end_date >= $5::date) AND ($6::date IS NULL OR t.start_date <= $6::date)"
+             " AND ($7::text IS NULL OR strpos(lower(t.name), lower($7)) > 0)",
+    .nfilters = 7,
+    .sorts = campaign_sorts,
+    .nsorts = sizeof campaign_sorts / sizeof campaign_sorts[0],
+};
+
+/* Runs a statement expected to return one row whose first column is text. */
+static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *params, char **out)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(*out = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    PQclear(res);
+    return e;
+}
+
+app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_get, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else {
+        *json = strdup(PQgetvalue(res, 0, 0));
+        *version = atoi(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return e;
+}
+
+app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current)
+{
+    const char *params[] = {org, id};
+    char *text = NULL;
+    app_err e = one_text(conn, &q_lock, params, &text);
+    if (e) return e;
+    *j_current = json_loads(text, 0, NULL);
+    free(text);
+    return *j_current ? APP_OK : APP_ERR_INTERNAL;
+}
+
+app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const char *ids_json, json_t **j_missing)
+{
+    const char *params[] = {org, ids_json};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_unknown_segments, params, &res);
+    if (e) return e;
+    *j_missing = json_array();
+    for (int r = 0; r < PQntuples(res); r++) json_array_append_new(*j_missing, json_integer(atoi(PQgetvalue(res, r, 0))));
+    PQclear(res);
+    return APP_OK;
+}
+
+app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
+                              char **json, char id_out[37])
+{
+    const char *params[] = {org, actor, body_json};
+    char *id = NULL;
+    app_err e = one_text(conn, &q_insert, params, &id);
+    if (e) return e;
+    snprintf(id_out, 37, "%s", id);
+    free(id);
+    const char *sp[] = {org, id_out, body_json};
+    if ((e = db_exec(conn, &q_set_segments, sp, NULL))) return e;
+    int version;
+    return campaign_store_get(conn, org, id_out, json, &version);
+}
+
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+{
+    const char *params[] = {org, id, patch_json};
+    app_err e = db_exec(conn, &q_set_segments, params, NULL);
+    if (e) return e;
+    return one_text(conn, &q_update, params, json);
+}
+
+app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
+                                  const char *reason, char **json)
+{
+    const char *params[] = {org, id, status, reason};
+    return one_text(conn, &q_set_status, params, json);
+}
+
+app_err campaign_store_delete(db_conn *conn, const char *org, const char *id)
+{
+    const char *params[] = {org, id};
+    return db_exec(conn, &q_delete, params, NULL);
+}
+
+app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,
+                            const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, f->statuses, f->owner, f->objective, f->from, f->to, f->q};
+    return list_query_run(conn, &campaign_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}

@@ -1,0 +1,44 @@
+/* campaign_store.h — campaign SQL. Every function runs on the caller's
+ * connection (inside its transaction for writes) and scopes by organisation:
+ * another organisation's campaign is simply not found. */
+#ifndef CAMPAIGND_CAMPAIGN_STORE_H
+#define CAMPAIGND_CAMPAIGN_STORE_H
+
+#include <jansson.h>
+
+#include "db.h"
+#include "db_list.h"
+
+/* Sort names accepted by campaign lists (NULL-terminated). */
+extern const char *const campaign_sort_names[];
+
+typedef struct campaign_filter {
+    const char *statuses; /* PostgreSQL array literal of validated statuses, e.g. {draft,live} */
+    const char *owner, *objective, *from, *to, *q;
+} campaign_filter;
+
+/* *json: the campaign's JSON text (malloc'd); *version its ETag version. */
+app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+
+/* Locks the row for the rest of the transaction and returns it parsed (new reference). */
+app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current);
+
+/* Indexes of ids (a JSON array text of UUIDs) not found in the organisation's segments (new reference). */
+app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const char *ids_json, json_t **j_missing);
+
+/* Inserts from a validated create body; owner and created_by are actor. */
+app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
+                              char **json, char id_out[37]);
+
+/* Applies a validated patch (segment_ids included) and returns the new JSON. */
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json);
+
+app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
+                                  const char *reason, char **json);
+
+app_err campaign_store_delete(db_conn *conn, const char *org, const char *id);
+
+app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,
+                            const char *cursor_key, const char *cursor_id, int limit, list_result *out);
+
+#endif

@@ -1,0 +1,39 @@
+/* config.h — the daemon's configuration, read once from the environment. */
+#ifndef CAMPAIGND_CONFIG_H
+#define CAMPAIGND_CONFIG_H
+
+#include <stddef.h>
+
+#include "auth.h"
+
+typedef struct config {
+    char *database_url;          /* libpq URI; NULL when not needed (token subcommand) */
+    unsigned port;
+    char *bind;                  /* IPv4 or IPv6 literal */
+    auth_config auth;            /* algorithm, key, issuer, audience */
+    unsigned db_pool_size;
+    unsigned threads;            /* HTTP worker threads */
+    unsigned max_connections;
+    unsigned connection_timeout; /* seconds */
+    size_t max_body_bytes;
+    unsigned statement_timeout_ms;
+    unsigned shutdown_grace;     /* seconds */
+    char **cors_origins;         /* NULL-terminated; NULL when CORS is off */
+    int cors_any;                /* CAMPAIGND_CORS_ORIGINS=* */
+    int log_level;               /* yder level */
+} config;
+
+/* What a subcommand needs from the environment. */
+enum config_need { CONFIG_NEED_DB = 1, CONFIG_NEED_AUTH = 2, CONFIG_NEED_HTTP = 4 };
+
+/* Reads the environment into *out. On failure returns -1 and writes one line
+ * naming the variable and the reason into errbuf; *out is then left freed. */
+int config_load(config *out, int need, char *errbuf, size_t errlen);
+
+/* Frees what config_load allocated. */
+void config_free(config *cfg);
+
+/* Writes the --help text (every variable, its default and meaning) to stdout. */
+void config_print_help(void);
+
+#endif

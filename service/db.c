@@ -1,0 +1,239 @@
+/* db.c — see db.h. */
+#define _GNU_SOURCE
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define DB_MAX_PREPARED 128
+#define DB_ACQUIRE_WAIT_MS 2000
+#define DB_RECONNECT_BACKOFF_MS 1000
+
+struct db_conn {
+    PGconn *pg;
+    int in_use;
+    const db_stmt *prepared[DB_MAX_PREPARED];
+    int n_prepared;
+    char constraint[64];
+};
+
+struct db_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    db_conn *conns;
+    unsigned size, in_use;
+    char *url;
+    char options[128];
+    long long last_connect_failure_ms; /* guarded by lock */
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeout_ms)
+{
+    db_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pool->conns = calloc(size, sizeof *pool->conns);
+    pool->url = strdup(url);
+    if (!pool->conns || !pool->url) { db_pool_free(pool); return NULL; }
+    pool->size = size;
+    snprintf(pool->options, sizeof pool->options,
+             "-c statement_timeout=%u -c lock_timeout=%u -c TimeZone=UTC", statement_timeout_ms, statement_timeout_ms);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->freed, NULL);
+    return pool;
+}
+
+void db_pool_free(db_pool *pool)
+{
+    if (!pool) return;
+    if (pool->conns) {
+        for (unsigned i = 0; i < pool->size; i++)
+            if (pool->conns[i].pg) PQfinish(pool->conns[i].pg);
+        pthread_mutex_destroy(&pool->lock);
+        pthread_cond_destroy(&pool->freed);
+    }
+    free(pool->conns);
+    free(pool->url);
+    free(pool);
+}
+
+static void conn_close(db_conn *c)
+{
+    if (c->pg) PQfinish(c->pg);
+    c->pg = NULL;
+    c->n_prepared = 0;
+}
+
+/* Connects c; called without the pool lock held (a connect can take seconds). */
+static int conn_open(db_pool *pool, db_conn *c)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
+    const char *vals[] = {pool->url, "3", pool->options, "campaignd", NULL};
+    c->pg = PQconnectdbParams(keys, vals, 1);
+    c->n_prepared = 0;
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_error("database connection failed: %s", PQerrorMessage(c->pg));
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+app_err db_acquire(db_pool *pool, db_conn **out)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += DB_ACQUIRE_WAIT_MS / 1000;
+
+    pthread_mutex_lock(&pool->lock);
+    db_conn *c = NULL;
+    for (;;) {
+        /* Prefer a connection that is already open. */
+        for (unsigned i = 0; i < pool->size && !c; i++)
+            if (!pool->conns[i].in_use && pool->conns[i].pg) c = &pool->conns[i];
+        for (unsigned i = 0; i < pool->size && !c; i++)
+            if (!pool->conns[i].in_use) c = &pool->conns[i];
+        if (c) break;
+        if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&pool->lock);
+            log_warning("database pool exhausted after %d ms", DB_ACQUIRE_WAIT_MS);
+            return APP_ERR_UNAVAILABLE;
+        }
+    }
+    if (!c->pg && now_ms() - pool->last_connect_failure_ms < DB_RECONNECT_BACKOFF_MS &&
+        pool->last_connect_failure_ms) {
+        pthread_mutex_unlock(&pool->lock);
+        return APP_ERR_UNAVAILABLE;
+    }
+    c->in_use = 1;
+    pool->in_use++;
+    pthread_mutex_unlock(&pool->lock);
+
+    if (!c->pg && conn_open(pool, c) != 0) {
+        pthread_mutex_lock(&pool->lock);
+        pool->last_connect_failure_ms = now_ms();
+        c->in_use = 0;
+        pool->in_use--;
+        pthread_cond_signal(&pool->freed);
+        pthread_mutex_unlock(&pool->lock);
+        return APP_ERR_UNAVAILABLE;
+    }
+    c->constraint[0] = '\0';
+    *out = c;
+    return APP_OK;
+}
+
+void db_release(db_pool *pool, db_conn *c)
+{
+    if (!c) return;
+    if (c->pg && PQstatus(c->pg) != CONNECTION_OK) conn_close(c);
+    if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        PQclear(r);
+        if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) conn_close(c);
+    }
+    pthread_mutex_lock(&pool->lock);
+    c->in_use = 0;
+    pool->in_use--;
+    pthread_cond_signal(&pool->freed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void db_pool_stats(db_pool *pool, unsigned *size, unsigned *in_use)
+{
+    pthread_mutex_lock(&pool->lock);
+    *size = pool->size;
+    *in_use = pool->in_use;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* Maps a failed result to an error, logging what a 5xx needs once. */
+static app_err result_error(db_conn *c, PGresult *res, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(c->constraint, sizeof c->constraint, "%s", cons ? cons : "");
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_error("database connection lost during %s: %s", what, PQerrorMessage(c->pg));
+        conn_close(c);
+        return APP_ERR_UNAVAILABLE;
+    }
+    app_err e = app_err_from_sqlstate(state, cons);
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (app_err_lookup(e)->status >= 500)
+        log_error("%s failed: SQLSTATE %s: %s", what, state ? state : "-", msg ? msg : PQerrorMessage(c->pg));
+    else
+        log_debug("%s refused: SQLSTATE %s constraint %s", what, state ? state : "-", cons ? cons : "-");
+    return e;
+}
+
+static int is_prepared(const db_conn *c, const db_stmt *stmt)
+{
+    for (int i = 0; i < c->n_prepared; i++)
+        if (c->prepared[i] == stmt) return 1;
+    return 0;
+}
+
+app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out)
+{
+    PGresult *res;
+    if (!c->pg) return APP_ERR_UNAVAILABLE;
+    if (!is_prepared(c, stmt)) {
+        res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            app_err e = result_error(c, res, stmt->name);
+            PQclear(res);
+            return e;
+        }
+        PQclear(res);
+        if (c->n_prepared < DB_MAX_PREPARED) c->prepared[c->n_prepared++] = stmt;
+    }
+    res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        app_err e = result_error(c, res, stmt->name);
+        PQclear(res);
+        return e;
+    }
+    if (out) *out = res;
+    else PQclear(res);
+    return APP_OK;
+}
+
+app_err db_exec_script(db_conn *c, const char *sql)
+{
+    if (!c->pg) return APP_ERR_UNAVAILABLE;
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    app_err e = APP_OK;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) e = result_error(c, res, "script");
+    PQclear(res);
+    return e;
+}
+
+app_err db_begin(db_conn *c) { return db_exec_script(c, "BEGIN"); }
+app_err db_commit(db_conn *c) { return db_exec_script(c, "COMMIT"); }
+
+void db_rollback(db_conn *c)
+{
+    if (c && c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+const char *db_last_constraint(const db_conn *c) { return c->constraint; }
+
+PGconn *db_conn_pg(db_conn *c) { return c->pg; }

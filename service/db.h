@@ -1,0 +1,54 @@
+/* db.h — a bounded pool of PostgreSQL connections and the one way to run SQL.
+ * Every statement is a static db_stmt with $n parameters, prepared lazily once
+ * per connection. A PGresult never leaves the *_store.c / db layer. */
+#ifndef CAMPAIGND_DB_H
+#define CAMPAIGND_DB_H
+
+#include <libpq-fe.h>
+
+#include "errors.h"
+
+typedef struct db_pool db_pool;
+typedef struct db_conn db_conn;
+
+/* A statement known at compile time. name must be unique across the program. */
+typedef struct db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+} db_stmt;
+
+/* Creates a pool of size connections to url (connected lazily, re-connected
+ * after failures). Every session gets statement_timeout and UTC. NULL on OOM. */
+db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeout_ms);
+void db_pool_free(db_pool *pool);
+
+/* Takes a connection, waiting at most a short bounded time. APP_ERR_UNAVAILABLE
+ * when none frees up or the database cannot be reached (fails fast for a second
+ * after a failed connect, so an outage costs no connect attempt per request). */
+app_err db_acquire(db_pool *pool, db_conn **out);
+
+/* Returns conn to the pool; rolls back a transaction left open. NULL is a no-op. */
+void db_release(db_pool *pool, db_conn *conn);
+
+void db_pool_stats(db_pool *pool, unsigned *size, unsigned *in_use);
+
+/* Runs stmt with params (text, NULL = SQL NULL; stmt->nparams of them).
+ * On APP_OK, *out (if out is not NULL) is the result to PQclear; otherwise
+ * nothing is returned and db_last_constraint() names the violated constraint. */
+app_err db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params, PGresult **out);
+
+/* Runs parameterless SQL text that is a program constant (BEGIN, migrations). */
+app_err db_exec_script(db_conn *conn, const char *sql);
+
+app_err db_begin(db_conn *conn);
+app_err db_commit(db_conn *conn);
+void db_rollback(db_conn *conn);
+
+/* Constraint named by the last failed statement on conn, or "" (borrowed). */
+const char *db_last_constraint(const db_conn *conn);
+
+/* The raw libpq connection, for the migration runner only. May be NULL. */
+PGconn *db_conn_pg(db_conn *conn);
+
+#endif

@@ -1,0 +1,86 @@
+/* db_list.c — see db_list.h. */
+#define _GNU_SOURCE
+#include "db_list.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Builds the 2 x nsorts statements of lq from its program constants. */
+static void build(list_query *lq)
+{
+    int k = lq->nfilters + 1; /* first parameter after the filters */
+    for (size_t s = 0; s < lq->nsorts && s < LIST_MAX_SORTS; s++) {
+        for (int desc = 0; desc < 2; desc++) {
+            size_t i = s * 2 + (size_t)desc;
+            const sort_spec *sp = &lq->sorts[s];
+            const char *dir = desc ? "DESC" : "ASC";
+            if (asprintf(&lq->sql[i],
+                         "SELECT %s, (%s)::text, t.id::text FROM %s WHERE %s"
+                         " AND ($%d::text IS NULL OR (%s, t.id) %s ($%d::%s, $%d::uuid))"
+                         " ORDER BY %s %s, t.id %s LIMIT $%d",
+                         lq->projection, sp->column, lq->from, lq->where, k, sp->column, desc ? "<" : ">", k,
+                         sp->type, k + 1, sp->column, dir, dir, k + 2) < 0) {
+                lq->sql[i] = NULL;
+                continue;
+            }
+            char *name = NULL;
+            if (asprintf(&name, "%s_%s_%s", lq->name, sp->name, desc ? "desc" : "asc") < 0) name = NULL;
+            lq->stmts[i].name = name;
+            lq->stmts[i].sql = lq->sql[i];
+            lq->stmts[i].nparams = k + 2;
+        }
+    }
+}
+
+static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
+
+app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters, int sort, int desc,
+                       const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&build_lock);
+    if (!lq->built) {
+        build(lq);
+        lq->built = 1;
+    }
+    pthread_mutex_unlock(&build_lock);
+
+    size_t idx = (size_t)sort * 2 + (desc ? 1 : 0);
+    if (sort < 0 || (size_t)sort >= lq->nsorts || !lq->stmts[idx].name || !lq->stmts[idx].sql)
+        return APP_ERR_INTERNAL;
+
+    const char *params[40];
+    int n = 0;
+    for (int i = 0; i < lq->nfilters; i++) params[n++] = filters[i];
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    params[n++] = cursor_key;
+    params[n++] = cursor_id;
+    params[n++] = lim;
+
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &lq->stmts[idx], params, &res);
+    if (e == APP_ERR_VALIDATION && cursor_key) return APP_ERR_INVALID_CURSOR;
+    if (e) return e;
+    int rows = PQntuples(res);
+    int take = rows > limit ? limit : rows;
+    out->items = calloc((size_t)take + 1, sizeof *out->items);
+    for (int r = 0; out->items && r < take; r++) out->items[out->n++] = strdup(PQgetvalue(res, r, 0));
+    if (rows > limit && take > 0) {
+        out->next_key = strdup(PQgetvalue(res, take - 1, 1));
+        out->next_id = strdup(PQgetvalue(res, take - 1, 2));
+    }
+    PQclear(res);
+    return out->items ? APP_OK : APP_ERR_INTERNAL;
+}
+
+void list_result_free(list_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) free(r->items[i]);
+    free(r->items);
+    free(r->next_key);
+    free(r->next_id);
+    memset(r, 0, sizeof *r);
+}

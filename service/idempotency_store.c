@@ -1,0 +1,78 @@
+/* idempotency_store.c — see idempotency_store.h. */
+#define _GNU_SOURCE
+#include "idempotency_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const db_stmt q_begin = {"tx_begin", "SELECT campaignd_begin($1, $2, $3, $4)", 4};
+
+static const db_stmt q_lock = {
+    "idem_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended('idem:' || $1 || ':' || $2, 0))", 2};
+
+static const db_stmt q_find = {
+    "idem_find",
+    "SELECT request_hash = encode(sha256(convert_to($3, 'UTF8')), 'hex'), status_code, location, body"
+    " FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'",
+    3};
+
+static const db_stmt q_save = {
+    "idem_save",
+    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, location, body)"
+    " VALUES ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4, $5, $6)"
+    " ON CONFLICT (org_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+    " status_code = EXCLUDED.status_code, location = EXCLUDED.location, body = EXCLUDED.body,"
+    " created_at = now() WHERE idempotency_keys.created_at <= now() - interval '24 hours'",
+    6};
+
+app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id)
+{
+    const char *params[] = {org, actor, role, request_id};
+    return db_exec(conn, &q_begin, params, NULL);
+}
+
+app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken)
+{
+    const char *params[] = {org, key};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_lock, params, &res);
+    if (e) return e;
+    *taken = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return APP_OK;
+}
+
+app_err idem_store_find(db_conn *conn, const char *org, const char *key, const char *fingerprint, idem_record *out)
+{
+    const char *params[] = {org, key, fingerprint};
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    app_err e = db_exec(conn, &q_find, params, &res);
+    if (e) return e;
+    if (PQntuples(res) == 1) {
+        out->found = 1;
+        out->same = PQgetvalue(res, 0, 0)[0] == 't';
+        out->status = atoi(PQgetvalue(res, 0, 1));
+        out->location = PQgetisnull(res, 0, 2) ? NULL : strdup(PQgetvalue(res, 0, 2));
+        out->body = strdup(PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return APP_OK;
+}
+
+void idem_record_free(idem_record *r)
+{
+    free(r->location);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+app_err idem_store_save(db_conn *conn, const char *org, const char *key, const char *fingerprint, int status,
+                        const char *location, const char *body)
+{
+    char st[12];
+    snprintf(st, sizeof st, "%d", status);
+    const char *params[] = {org, key, fingerprint, st, location, body};
+    return db_exec(conn, &q_save, params, NULL);
+}

@@ -1,0 +1,32 @@
+/* idempotency_store.h — Idempotency-Key records, inside the request's own
+ * transaction: the saved response commits or rolls back with the change. */
+#ifndef CAMPAIGND_IDEMPOTENCY_STORE_H
+#define CAMPAIGND_IDEMPOTENCY_STORE_H
+
+#include "db.h"
+
+typedef struct idem_record {
+    int found;       /* a record younger than 24 h exists for the key */
+    int same;        /* ...and it was made by the same request */
+    int status;
+    char *location;  /* malloc'd or NULL */
+    char *body;      /* malloc'd */
+} idem_record;
+
+/* Sets up the request context of a write transaction (organisation, actor,
+ * role and request id, read by the audit trigger). Call right after BEGIN. */
+app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id);
+
+/* Tries to take the transaction-scoped lock of (org, key): *taken is 0 when
+ * another transaction holds it, i.e. the first request is still running. */
+app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken);
+
+/* Looks the key up; fingerprint identifies the request (method, path, body). */
+app_err idem_store_find(db_conn *conn, const char *org, const char *key, const char *fingerprint, idem_record *out);
+void idem_record_free(idem_record *r);
+
+/* Saves the response for the key (replacing an expired record). */
+app_err idem_store_save(db_conn *conn, const char *org, const char *key, const char *fingerprint, int status,
+                        const char *location, const char *body);
+
+#endif

@@ -1,0 +1,15 @@
+/* log.c — see log.h. */
+#include "log.h"
+
+static __thread const char *current_request_id;
+
+int log_init(int level)
+{
+    return y_init_logs("campaignd", Y_LOG_MODE_CONSOLE, (unsigned long)level, NULL, "campaignd starting") ? 0 : -1;
+}
+
+void log_close(void) { y_close_logs(); }
+
+void log_set_request_id(const char *request_id) { current_request_id = request_id; }
+
+const char *log_request_id(void) { return current_request_id ? current_request_id : "-"; }
