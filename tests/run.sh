@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh — the whole test suite (README: `bash tests/run.sh`; .ci/run calls it).
-# PLACEHOLDER skeleton: deps, two builds, ctest, contract lint, totals. Adjust freely.
+# Deps, two builds, ctest in both, contract lint, and a closing totals line.
 #   build/       Debug with -Werror: every test
-#   build-asan/  AddressSanitizer + UBSan: the API tests
+#   build-asan/  AddressSanitizer + UBSan (+ LeakSanitizer): every test again
 # A private PostgreSQL cluster is started for the run (tests/pg/cluster.sh) and destroyed at the end; tests get
 #   CAMPAIGND_TEST_DATABASE_URL  role `campaignd`, owner of database `campaignd`, may create databases
 #   CAMPAIGND_TEST_ADMIN_URL     superuser `postgres` (kill backends, drop databases, ...)
@@ -58,7 +58,8 @@ build build -DCMAKE_BUILD_TYPE=Debug -DCAMPAIGND_WERROR=ON
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DCAMPAIGND_SANITIZE=ON
 
 run_ctest --test-dir build
-run_ctest --test-dir build-asan -L api
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest --test-dir build-asan
 
 if [[ -f tests/contract/lint.sh ]] && bash tests/contract/lint.sh; then
     passed=$((passed + 1))

@@ -1,0 +1,99 @@
+/* test_validate.c — scalar checks and the field-table validator. */
+#include "unit.h"
+#include "validate.h"
+
+START_TEST(dates)
+{
+    ck_assert(valid_date("2026-03-01"));
+    ck_assert(valid_date("2024-02-29"));
+    ck_assert(!valid_date("2026-02-29"));
+    ck_assert(!valid_date("2026-02-30"));
+    ck_assert(!valid_date("2026-13-01"));
+    ck_assert(!valid_date("2026-3-1"));
+    ck_assert(!valid_date("2026-03-01T00:00:00Z"));
+    ck_assert(!valid_date("1900-02-29"));
+    ck_assert(valid_date("2000-02-29"));
+}
+END_TEST
+
+START_TEST(money_and_currency)
+{
+    ck_assert(valid_decimal_amount("0"));
+    ck_assert(valid_decimal_amount("1250.00"));
+    ck_assert(valid_decimal_amount("1250.5"));
+    ck_assert(!valid_decimal_amount("1250.555"));
+    ck_assert(!valid_decimal_amount("-1"));
+    ck_assert(!valid_decimal_amount("01"));
+    ck_assert(!valid_decimal_amount("1e3"));
+    ck_assert(!valid_decimal_amount("1."));
+    ck_assert(!valid_decimal_amount("123456789012345"));
+    ck_assert(valid_currency("EUR"));
+    ck_assert(valid_currency("USD"));
+    ck_assert(!valid_currency("eur"));
+    ck_assert(!valid_currency("XXX1"));
+    ck_assert(!valid_currency("ABC"));
+}
+END_TEST
+
+START_TEST(uuids)
+{
+    ck_assert(valid_uuid("123e4567-e89b-12d3-a456-426614174000"));
+    ck_assert(!valid_uuid("123e4567e89b12d3a456426614174000"));
+    ck_assert(!valid_uuid("123e4567-e89b-12d3-a456-42661417400g"));
+    ck_assert(!valid_uuid("'; DROP TABLE campaigns; --"));
+}
+END_TEST
+
+static const char *const colours[] = {"red", "blue", NULL};
+static const field_spec specs[] = {
+    {"name", FK_TEXT, FS_REQUIRED, 1, 10, NULL, NULL},
+    {"colour", FK_ENUM, FS_NULLABLE, 0, 0, colours, NULL},
+    {"count", FK_INTEGER, 0, 0, 5, NULL, NULL},
+    {"tags", FK_TEXT_ARRAY, 0, 0, 2, NULL, NULL},
+    {"id", FK_UUID, FS_READONLY, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static size_t check(const char *json, validate_mode mode)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    verrs v;
+    verrs_init(&v);
+    size_t n = validate_object(j, specs, mode, "", &v);
+    verrs_free(&v);
+    json_decref(j);
+    return n;
+}
+
+START_TEST(field_table)
+{
+    ck_assert_uint_eq(check("{\"name\":\"ok\"}", VALIDATE_CREATE), 0);
+    ck_assert_uint_eq(check("{}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{}", VALIDATE_PATCH), 0);
+    ck_assert_uint_eq(check("{\"name\":null}", VALIDATE_PATCH), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"colour\":null}", VALIDATE_CREATE), 0);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"colour\":\"green\"}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"far too long a name\"}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"a\\nb\"}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"count\":6}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"count\":\"1\"}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"tags\":[\"a\",\"A\"]}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"tags\":[\"a\",\"b\",\"c\"]}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"id\":\"x\"}", VALIDATE_CREATE), 1);
+    ck_assert_uint_eq(check("{\"name\":\"ok\",\"nmae\":\"typo\"}", VALIDATE_CREATE), 1);
+    /* every problem is reported, not only the first */
+    ck_assert_uint_eq(check("{\"colour\":1,\"count\":-1,\"extra\":true}", VALIDATE_CREATE), 4);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("validate");
+    TCase *tc = tcase_create("validate");
+    tcase_add_test(tc, dates);
+    tcase_add_test(tc, money_and_currency);
+    tcase_add_test(tc, uuids);
+    tcase_add_test(tc, field_table);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
