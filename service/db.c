@@ -49,7 +49,7 @@ db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeo
     if (!pool->conns || !pool->url) { db_pool_free(pool); return NULL; }
     pool->size = size;
     snprintf(pool->options, sizeof pool->options,
-             "-c statement_timeout=%u -c lock_timeout=%u -c TimeZone=UTC", statement_timeout_ms, statement_timeout_ms);
+             "-c statement_timeout=%u -c lock_timeout=%u -c TimeZone=UTC -c client_min_messages=warning", statement_timeout_ms, statement_timeout_ms);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->freed, NULL);
     return pool;

@@ -48,7 +48,7 @@ DECLARE
     v_before jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
     v_after  jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;
     v_row    jsonb := coalesce(v_after, v_before);
-    v_action text := lower(TG_OP);
+    v_action text := CASE TG_OP WHEN 'INSERT' THEN 'create' ELSE lower(TG_OP) END;
 BEGIN
     IF TG_OP = 'UPDATE' AND v_before ? 'status' AND v_before->'status' IS DISTINCT FROM v_after->'status' THEN
         v_action := 'status_change';

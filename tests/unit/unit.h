@@ -6,6 +6,8 @@
 static inline int unit_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
+    /* No fork: the store tests share one pooled connection across tests. */
+    srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,0 +1,248 @@
+/* test_store.c — migrations, the schema's invariants and the stores, against
+ * the real throwaway PostgreSQL of the test run (CAMPAIGND_TEST_DATABASE_URL). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign_store.h"
+#include "db.h"
+#include "idempotency_store.h"
+#include "migrate.h"
+#include "unit.h"
+
+static const char *base_url;
+static db_pool *pool;
+static char org[32];
+
+static const db_stmt q_audit_count = {
+    "t_audit_count", "SELECT count(*) FROM audit_log WHERE org_id = $1 AND entity = 'campaign' AND actor = $2", 2};
+
+static db_conn *take(void)
+{
+    db_conn *c = NULL;
+    ck_assert_int_eq(db_acquire(pool, &c), APP_OK);
+    return c;
+}
+
+static void begin(db_conn *c)
+{
+    ck_assert_int_eq(db_begin(c), APP_OK);
+    ck_assert_int_eq(tx_store_begin(c, org, "tester", "admin", "req-1"), APP_OK);
+}
+
+static char *new_campaign(db_conn *c, const char *name, char id[37])
+{
+    char body[256], *json = NULL;
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"objective\":\"launch\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\","
+             "\"budget\":{\"amount\":\"1250.5\",\"currency\":\"EUR\"},\"channels\":[\"email\"]}",
+             name);
+    ck_assert_int_eq(campaign_store_insert(c, org, "tester", body, &json, id), APP_OK);
+    return json;
+}
+
+static void *migrate_thread(void *url)
+{
+    db_pool *p = db_pool_create(url, 1, 5000);
+    db_conn *c = NULL;
+    int applied = -1;
+    app_err e = db_acquire(p, &c);
+    if (!e) e = migrate_run(c, &applied);
+    db_release(p, c);
+    db_pool_free(p);
+    return (void *)(long)e;
+}
+
+START_TEST(two_replicas_migrate_a_fresh_database_together)
+{
+    char dbname[48], *url = NULL;
+    snprintf(dbname, sizeof dbname, "campaignd_mig_%d", (int)getpid());
+    db_conn *c = take();
+    char sql[96];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
+    ck_assert_int_eq(db_exec_script(c, sql), APP_OK);
+    const char *slash = strrchr(base_url, '/');
+    ck_assert_ptr_nonnull(slash);
+    ck_assert_int_ge(asprintf(&url, "%.*s/%s", (int)(slash - base_url), base_url, dbname), 0);
+    pthread_t a, b;
+    void *ra, *rb;
+    pthread_create(&a, NULL, migrate_thread, url);
+    pthread_create(&b, NULL, migrate_thread, url);
+    pthread_join(a, &ra);
+    pthread_join(b, &rb);
+    ck_assert_int_eq((long)ra, APP_OK);
+    ck_assert_int_eq((long)rb, APP_OK);
+    free(url);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", dbname);
+    ck_assert_int_eq(db_exec_script(c, sql), APP_OK);
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(migrations_are_idempotent)
+{
+    db_conn *c = take();
+    int applied = -1, version = 0;
+    ck_assert_int_eq(migrate_run(c, &applied), APP_OK);
+    ck_assert_int_eq(applied, 0);
+    ck_assert_int_eq(migrate_current_version(c, &version), APP_OK);
+    ck_assert_int_eq(version, migrate_latest_version());
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(campaign_round_trip_with_audit)
+{
+    db_conn *c = take();
+    char id[37];
+    begin(c);
+    char *json = new_campaign(c, "Round trip", id);
+    ck_assert_ptr_nonnull(strstr(json, "\"status\" : \"draft\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"amount\" : \"1250.50\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"version\" : 1"));
+    free(json);
+    ck_assert_int_eq(campaign_store_update(c, org, id, "{\"name\":\"Renamed\",\"budget\":null}", &json), APP_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"Renamed\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"budget\" : null"));
+    ck_assert_ptr_nonnull(strstr(json, "\"version\" : 2"));
+    free(json);
+    ck_assert_int_eq(db_commit(c), APP_OK);
+
+    const char *params[] = {org, "tester"};
+    PGresult *res = NULL;
+    ck_assert_int_eq(db_exec(c, &q_audit_count, params, &res), APP_OK);
+    ck_assert_int_ge(atoi(PQgetvalue(res, 0, 0)), 2);
+    PQclear(res);
+
+    /* another organisation does not see it */
+    int version;
+    ck_assert_int_eq(campaign_store_get(c, "someone-else", id, &json, &version), APP_ERR_NOT_FOUND);
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(database_refuses_a_lifecycle_jump)
+{
+    db_conn *c = take();
+    char id[37], *json;
+    begin(c);
+    free(new_campaign(c, "Jumper", id));
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "live", NULL, &json), APP_ERR_INVALID_TRANSITION);
+    db_rollback(c);
+    begin(c);
+    free(new_campaign(c, "Walker", id));
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json), APP_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"in_review\""));
+    free(json);
+    db_rollback(c);
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(database_refuses_reversed_dates)
+{
+    db_conn *c = take();
+    char *json = NULL, id[37];
+    begin(c);
+    ck_assert_int_eq(campaign_store_insert(c, org, "tester",
+                                           "{\"name\":\"x\",\"objective\":\"other\",\"start_date\":\"2026-03-02\","
+                                           "\"end_date\":\"2026-03-01\"}",
+                                           &json, id),
+                     APP_ERR_VALIDATION);
+    db_rollback(c);
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(keyset_pages_cover_every_row_once)
+{
+    db_conn *c = take();
+    char id[37];
+    snprintf(org, sizeof org, "pages-%d", (int)getpid());
+    begin(c);
+    for (int i = 0; i < 7; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", i);
+        free(new_campaign(c, name, id));
+    }
+    ck_assert_int_eq(db_commit(c), APP_OK);
+    campaign_filter f = {0};
+    char *key = NULL, *cid = NULL;
+    int seen = 0, pages = 0;
+    for (;;) {
+        list_result r;
+        ck_assert_int_eq(campaign_store_list(c, org, &f, 1, 1, key, cid, 3, &r), APP_OK);
+        seen += (int)r.n;
+        pages++;
+        free(key);
+        free(cid);
+        key = r.next_key ? strdup(r.next_key) : NULL;
+        cid = r.next_id ? strdup(r.next_id) : NULL;
+        list_result_free(&r);
+        if (!key) break;
+    }
+    ck_assert_int_eq(seen, 7);
+    ck_assert_int_eq(pages, 3);
+    /* a forged cursor key is a bad cursor, not a server error */
+    list_result r;
+    ck_assert_int_eq(campaign_store_list(c, org, &f, 2, 0, "not-a-date", "123e4567-e89b-12d3-a456-426614174000", 3, &r),
+                     APP_ERR_INVALID_CURSOR);
+    snprintf(org, sizeof org, "store-%d", (int)getpid());
+    db_release(pool, c);
+}
+END_TEST
+
+START_TEST(idempotency_records)
+{
+    db_conn *c = take();
+    begin(c);
+    ck_assert_int_eq(idem_store_save(c, org, "key-1", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}"), APP_OK);
+    ck_assert_int_eq(db_commit(c), APP_OK);
+    idem_record rec;
+    ck_assert_int_eq(idem_store_find(c, org, "key-1", "POST /v1/x\n{}", &rec), APP_OK);
+    ck_assert(rec.found && rec.same);
+    ck_assert_int_eq(rec.status, 201);
+    ck_assert_str_eq(rec.location, "/v1/x/1");
+    idem_record_free(&rec);
+    ck_assert_int_eq(idem_store_find(c, org, "key-1", "POST /v1/x\n{\"b\":2}", &rec), APP_OK);
+    ck_assert(rec.found && !rec.same);
+    idem_record_free(&rec);
+    db_release(pool, c);
+}
+END_TEST
+
+int main(void)
+{
+    base_url = getenv("CAMPAIGND_TEST_DATABASE_URL");
+    if (!base_url) {
+        fprintf(stderr, "CAMPAIGND_TEST_DATABASE_URL is not set: skipping\n");
+        return 77;
+    }
+    snprintf(org, sizeof org, "store-%d", (int)getpid());
+    pool = db_pool_create(base_url, 2, 10000);
+    db_conn *c = NULL;
+    int applied = 0;
+    if (db_acquire(pool, &c) || migrate_run(c, &applied)) {
+        fprintf(stderr, "cannot migrate the test database\n");
+        return 1;
+    }
+    db_release(pool, c);
+
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, migrations_are_idempotent);
+    tcase_add_test(tc, two_replicas_migrate_a_fresh_database_together);
+    tcase_add_test(tc, campaign_round_trip_with_audit);
+    tcase_add_test(tc, database_refuses_a_lifecycle_jump);
+    tcase_add_test(tc, database_refuses_reversed_dates);
+    tcase_add_test(tc, keyset_pages_cover_every_row_once);
+    tcase_add_test(tc, idempotency_records);
+    suite_add_tcase(s, tc);
+    int rc = unit_run(s);
+    db_pool_free(pool);
+    return rc;
+}
