@@ -1,0 +1,18 @@
+/* routes.c — the one table of routes. Order matters only for metrics labels. */
+#include "routes.h"
+
+#include "handlers.h"
+
+const route routes[] = {
+    {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/readyz", h_readyz, 0},
+    {"GET", "/metrics", h_metrics, 0},
+    {"GET", "/openapi.yaml", h_openapi, 0},
+    {"GET", "/v1/campaigns", h_campaign_list, 1},
+    {"POST", "/v1/campaigns", h_campaign_create, 1},
+    {"GET", "/v1/campaigns/:id", h_campaign_get, 1},
+    {"PATCH", "/v1/campaigns/:id", h_campaign_patch, 1},
+    {"DELETE", "/v1/campaigns/:id", h_campaign_delete, 1},
+    {"POST", "/v1/campaigns/:id/transitions", h_campaign_transition, 1},
+};
+const size_t routes_count = sizeof routes / sizeof routes[0];
