@@ -135,7 +135,7 @@ static int dispatch(const struct _u_request *req, struct _u_response *resp, void
     log_set_request_id(ctx.request_id);
 
     mw_cors(&ctx);
-    if (query_parse(&ctx.q, req->http_url) != 0) reply_problem(&ctx, APP_ERR_INVALID_PARAMETER, ctx.q.error);
+    if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
     else if (req->binary_body_length > the_app->cfg->max_body_bytes)
         reply_problem(&ctx, APP_ERR_PAYLOAD_TOO_LARGE, "the request body is too large");
     else if (!rt->needs_auth || mw_auth(&ctx)) rt->handler(&ctx);

@@ -1,0 +1,28 @@
+-- Demo data for `bash service/demo.sh`: organisation `demo`, a few segments and
+-- campaigns. Idempotent: loading it twice changes nothing.
+INSERT INTO organisations (id, name) VALUES ('demo', 'Demo Marketing') ON CONFLICT (id) DO NOTHING;
+SELECT set_config('campaignd.actor', 'demo-loader', false), set_config('campaignd.role', 'admin', false);
+
+INSERT INTO segments (id, org_id, name, description, estimated_size) VALUES
+  ('00000000-0000-4000-8000-000000000001', 'demo', 'Customers', 'Bought in the last 24 months', 48000),
+  ('00000000-0000-4000-8000-000000000002', 'demo', 'Prospects', 'Newsletter subscribers who never bought', 120000),
+  ('00000000-0000-4000-8000-000000000003', 'demo', 'Lapsed customers', 'No purchase for 12 months', 9000)
+ON CONFLICT (id) DO NOTHING;
+UPDATE segments SET parent_id = '00000000-0000-4000-8000-000000000001'
+  WHERE id = '00000000-0000-4000-8000-000000000003' AND parent_id IS NULL;
+
+INSERT INTO campaigns (id, org_id, name, objective, start_date, end_date, budget_amount, budget_currency, owner,
+                       team, channels, tags, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000101', 'demo', 'Spring sale', 'acquisition', '2027-03-01', '2027-03-31',
+   12500, 'EUR', 'demo-planner', 'Growth', '{email,social}', '{q1}', 'demo-planner'),
+  ('00000000-0000-4000-8000-000000000102', 'demo', 'Win-back', 'retention', '2027-03-15', '2027-04-15',
+   4000, 'EUR', 'demo-planner', 'CRM', '{email}', '{crm}', 'demo-planner'),
+  ('00000000-0000-4000-8000-000000000103', 'demo', 'Product launch', 'launch', '2027-05-01', '2027-05-31',
+   30000, 'EUR', 'demo-manager', 'Brand', '{display,social,email}', '{launch}', 'demo-manager')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position) VALUES
+  ('demo', '00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000002', 1),
+  ('demo', '00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000003', 1),
+  ('demo', '00000000-0000-4000-8000-000000000103', '00000000-0000-4000-8000-000000000001', 1)
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""API tests: the real campaignd binary over real HTTP on loopback, a real
+PostgreSQL (CAMPAIGND_TEST_DATABASE_URL) and real HS256 tokens. Every JSON
+response is validated against openapi.yaml. Usage: test_api.py BINARY"""
+import concurrent.futures
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import uuid
+
+import jsonschema
+import yaml
+
+BIN = sys.argv.pop(1)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SECRET = "test-secret-0123456789abcdef0123456789"
+SPEC = yaml.safe_load(open(os.path.join(ROOT, "openapi.yaml")))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def operation(method, path):
+    for template, item in SPEC["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in item:
+            return item[method.lower()]
+    return None
+
+
+def check_contract(method, path, status, ctype, body):
+    """The response must be one the contract declares, with a matching schema."""
+    op = operation(method, path.split("?")[0])
+    if op is None:
+        return  # unknown routes: only the generic problem shape applies
+    responses = op["responses"]
+    spec = responses.get(str(status)) or responses.get("default")
+    assert spec is not None, f"{method} {path}: status {status} not in the contract"
+    if "$ref" in spec:
+        spec = SPEC["components"]["responses"][spec["$ref"].split("/")[-1]]
+    content = spec.get("content", {})
+    if not content or body is None:
+        return
+    media = ctype.split(";")[0].strip()
+    assert media in content, f"{method} {path} {status}: content type {media} not in {list(content)}"
+    schema = content[media].get("schema")
+    if schema is None or media not in ("application/json", "application/problem+json"):
+        return
+    resolver = jsonschema.RefResolver.from_schema(SPEC)
+    jsonschema.Draft202012Validator(schema, resolver=resolver).validate(body)
+
+
+class Server:
+    def __init__(self, extra_env=None):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({
+            "CAMPAIGND_DATABASE_URL": os.environ["CAMPAIGND_TEST_DATABASE_URL"],
+            "CAMPAIGND_JWT_SECRET": SECRET,
+            "CAMPAIGND_PORT": str(self.port),
+            "CAMPAIGND_MAX_BODY_BYTES": "65536",
+            "CAMPAIGND_LOG_LEVEL": "warning",
+        })
+        env.update(extra_env or {})
+        self.env = env
+        self.proc = subprocess.Popen([BIN], env=env)
+        for _ in range(100):
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("campaignd did not start")
+
+    def token(self, sub, org, role, ttl=600):
+        out = subprocess.run([BIN, "token", "--sub", sub, "--org", org, "--role", role, "--ttl", str(ttl)],
+                             env=self.env, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    def request(self, method, path, body=None, token=None, headers=None, raw=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        payload = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        conn.close()
+        ctype = hdrs.get("content-type", "")
+        parsed = json.loads(payload) if payload and "json" in ctype else (payload.decode() if payload else None)
+        if "json" in ctype:
+            check_contract(method, path, resp.status, ctype, parsed)
+        assert resp.status < 500 or resp.status == 503, f"{method} {path} answered {resp.status}: {payload[:300]}"
+        assert "x-request-id" in hdrs
+        return resp.status, hdrs, parsed
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+def campaign(**over):
+    body = {"name": "Spring sale", "objective": "acquisition", "start_date": "2026-03-01",
+            "end_date": "2026-03-31", "budget": {"amount": "1250.00", "currency": "EUR"},
+            "channels": ["email"], "tags": ["q1"]}
+    body.update(over)
+    return body
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.org = "org-" + uuid.uuid4().hex[:8]
+        cls.admin = cls.srv.token("ada", cls.org, "admin")
+        cls.planner = cls.srv.token("pat", cls.org, "planner")
+        cls.planner2 = cls.srv.token("pia", cls.org, "planner")
+        cls.viewer = cls.srv.token("vic", cls.org, "viewer")
+        cls.other_org = cls.srv.token("oscar", "other-" + cls.org, "admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def create(self, token=None, **over):
+        st, h, b = self.srv.request("POST", "/v1/campaigns", campaign(**over), token or self.planner)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def test_ops(self):
+        self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
+        st, _, b = self.srv.request("GET", "/readyz")
+        self.assertEqual((st, b["status"]), (200, "ready"))
+        st, h, text = self.srv.request("GET", "/metrics")
+        self.assertIn("campaignd_http_requests_total", text)
+        st, h, text = self.srv.request("GET", "/openapi.yaml")
+        self.assertEqual(yaml.safe_load(text)["openapi"], SPEC["openapi"])
+
+    def test_auth_failures(self):
+        for hdr in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+            st, h, b = self.srv.request("GET", "/v1/campaigns", headers=hdr)
+            self.assertEqual(st, 401)
+            self.assertIn("www-authenticate", h)
+            self.assertEqual(b["code"], "unauthorized")
+        expired = subprocess.run([BIN, "token", "--sub", "x", "--org", self.org, "--role", "admin", "--ttl", "1"],
+                                 env=self.srv.env, capture_output=True, text=True).stdout.strip()
+        time.sleep(0)  # exp is 1 s ahead; the 30 s leeway still accepts it
+        self.assertEqual(self.srv.request("GET", "/v1/campaigns", token=expired)[0], 200)
+        st, _, _ = self.srv.request("GET", f"/v1/campaigns?access_token={self.admin}")
+        self.assertEqual(st, 401)
+
+    def test_create_get_etag(self):
+        c = self.create()
+        self.assertEqual(c["status"], "draft")
+        self.assertEqual(c["owner"], "pat")
+        st, h, b = self.srv.request("GET", f"/v1/campaigns/{c['id']}", token=self.viewer)
+        self.assertEqual((st, b["id"]), (200, c["id"]))
+        st, _, _ = self.srv.request("GET", f"/v1/campaigns/{c['id']}", token=self.viewer,
+                                    headers={"If-None-Match": h["etag"]})
+        self.assertEqual(st, 304)
+
+    def test_location_header(self):
+        st, h, b = self.srv.request("POST", "/v1/campaigns", campaign(), self.admin)
+        self.assertEqual(h["location"], f"/v1/campaigns/{b['id']}")
+
+    def test_read_only_and_unknown_fields_refused(self):
+        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(status="live", owner="x", nmae="typo"),
+                                    self.planner)
+        self.assertEqual(st, 422)
+        self.assertEqual({e["field"] for e in b["errors"]}, {"status", "owner", "nmae"})
+
+    def test_hostile_bodies(self):
+        cases = [
+            (b"{", "application/json", 400), (b"[]", "application/json", 400),
+            (b'{"a":1,"a":2}', "application/json", 400), (b'{"name":"a\\u0000"}', "application/json", 400),
+            (b"[" * 5000 + b"]" * 5000, "application/json", 400), (b"name=x", "text/plain", 415),
+            (b"", "application/json", 400), (b"x" * 70000, "application/json", 413),
+        ]
+        for raw, ctype, want in cases:
+            st, _, b = self.srv.request("POST", "/v1/campaigns", token=self.planner, raw=raw,
+                                        headers={"Content-Type": ctype})
+            self.assertEqual(st, want, (raw[:30], b))
+        bad = [campaign(start_date="2026-02-30"), campaign(end_date="2026-02-01"), campaign(name=42),
+               campaign(budget={"amount": "1.234", "currency": "EUR"}), campaign(budget={"amount": "1", "currency": "ZZZ"}),
+               campaign(name="x'; DROP TABLE campaigns; --", segment_ids=["not-a-uuid"])]
+        for body in bad:
+            st, _, b = self.srv.request("POST", "/v1/campaigns", body, self.planner)
+            self.assertEqual(st, 422, body)
+        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(name="x'; DROP TABLE campaigns; --"),
+                                    self.planner)
+        self.assertEqual(st, 201)
+        self.assertEqual(b["name"], "x'; DROP TABLE campaigns; --")
+
+    def test_bad_parameters(self):
+        for q in ("limit=0", "limit=abc", "sort=owner", "status=nope", "from=2026-13-01", "cursor=abc",
+                  "from=2026-03-02&to=2026-03-01", "unknown=1", "limit=1&limit=2", "q=%zz"):
+            st, _, b = self.srv.request("GET", "/v1/campaigns?" + q, token=self.viewer)
+            self.assertEqual(st, 400, q)
+        self.assertEqual(self.srv.request("GET", "/v1/campaigns/123", token=self.viewer)[0], 400)
+        self.assertEqual(self.srv.request("GET", f"/v1/campaigns/{uuid.uuid4()}", token=self.viewer)[0], 404)
+        self.assertEqual(self.srv.request("PUT", "/v1/campaigns", token=self.viewer)[0], 405)
+        self.assertEqual(self.srv.request("GET", "/v2/nothing", token=self.viewer)[0], 404)
+
+    def test_roles_and_ownership(self):
+        c = self.create()
+        path = f"/v1/campaigns/{c['id']}"
+        self.assertEqual(self.srv.request("POST", "/v1/campaigns", campaign(), self.viewer)[0], 403)
+        self.assertEqual(self.srv.request("PATCH", path, {"name": "x"}, self.planner2)[0], 403)
+        self.assertEqual(self.srv.request("PATCH", path, {"name": "x"}, self.viewer)[0], 403)
+        self.assertEqual(self.srv.request("PATCH", path, {"name": "mine"}, self.planner)[0], 200)
+        self.assertEqual(self.srv.request("PATCH", path, {"name": "managed"}, self.admin)[0], 200)
+        # another organisation sees nothing
+        self.assertEqual(self.srv.request("GET", path, token=self.other_org)[0], 404)
+        self.assertEqual(self.srv.request("PATCH", path, {"name": "x"}, self.other_org)[0], 404)
+        self.assertEqual(self.srv.request("DELETE", path, token=self.other_org)[0], 404)
+        st, _, b = self.srv.request("GET", "/v1/campaigns?limit=500", token=self.other_org)
+        self.assertNotIn(c["id"], [i["id"] for i in b["items"]])
+
+    def test_patch_if_match_and_merge(self):
+        c = self.create()
+        path = f"/v1/campaigns/{c['id']}"
+        st, _, b = self.srv.request("PATCH", path, {"name": "x"}, self.planner, headers={"If-Match": '"99"'})
+        self.assertEqual((st, b["code"]), (412, "precondition_failed"))
+        st, h, b = self.srv.request("PATCH", path, {"budget": None, "notes": "hi"}, self.planner,
+                                    headers={"If-Match": '"1"'})
+        self.assertEqual((st, b["budget"], b["notes"], b["name"], b["version"]), (200, None, "hi", c["name"], 2))
+        self.assertEqual(h["etag"], '"2"')
+        st, _, b = self.srv.request("PATCH", path, {"start_date": "2026-04-15"}, self.planner)
+        self.assertEqual(st, 422)  # after end_date
+        st, _, b = self.srv.request("GET", path, token=self.planner)
+        self.assertEqual(b["start_date"], "2026-03-01")
+
+    def test_transitions_and_delete(self):
+        c = self.create()
+        path = f"/v1/campaigns/{c['id']}"
+        st, _, b = self.srv.request("POST", path + "/transitions", {"to": "approved"}, self.admin)
+        self.assertEqual((st, b["code"]), (409, "invalid_transition"))
+        self.assertEqual(sorted(b["allowed"]), ["cancelled", "in_review"])
+        st, _, b = self.srv.request("POST", path + "/transitions", {"to": "in_review", "reason": "ready"}, self.planner)
+        self.assertEqual((st, b["status"]), (200, "in_review"))
+        self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "bogus"}, self.planner)[0], 422)
+        self.assertEqual(self.srv.request("DELETE", path, token=self.planner)[0], 409)
+        self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "cancelled"}, self.planner)[0], 200)
+        self.assertEqual(self.srv.request("DELETE", path, token=self.planner)[0], 204)
+        self.assertEqual(self.srv.request("GET", path, token=self.planner)[0], 404)
+
+    def test_idempotency(self):
+        key = {"Idempotency-Key": "idem-" + uuid.uuid4().hex}
+        body = campaign(name="Once")
+        st1, h1, b1 = self.srv.request("POST", "/v1/campaigns", body, self.planner, headers=key)
+        st2, h2, b2 = self.srv.request("POST", "/v1/campaigns", body, self.planner, headers=key)
+        self.assertEqual((st1, st2, b1["id"]), (201, 201, b2["id"]))
+        self.assertEqual(h2.get("idempotent-replayed"), "true")
+        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(name="Other"), self.planner, headers=key)
+        self.assertEqual((st, b["code"]), (422, "idempotency_key_reused"))
+
+    def test_pagination_stable_and_complete(self):
+        org = "page-" + uuid.uuid4().hex[:8]
+        tok = self.srv.token("p", org, "manager")
+        for i in range(7):
+            self.srv.request("POST", "/v1/campaigns", campaign(name=f"c{i}"), tok)
+        seen, cursor = [], None
+        while True:
+            q = "/v1/campaigns?limit=3&sort=-name" + (f"&cursor={cursor}" if cursor else "")
+            st, _, b = self.srv.request("GET", q, token=tok)
+            seen += [i["name"] for i in b["items"]]
+            # an insert between pages does not disturb the walk
+            self.srv.request("POST", "/v1/campaigns", campaign(name="a-late"), tok) if len(seen) == 3 else None
+            cursor = b["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(seen[:7], [f"c{i}" for i in range(6, -1, -1)])
+        st, _, b = self.srv.request("GET", "/v1/campaigns?status=draft&q=C3&objective=acquisition"
+                                           "&from=2026-03-31&to=2026-04-30", token=tok)
+        self.assertEqual([i["name"] for i in b["items"]], ["c3"])
+
+    def test_parallel_creates(self):
+        org = "par-" + uuid.uuid4().hex[:8]
+        tok = self.srv.token("p", org, "planner")
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            results = list(ex.map(lambda i: self.srv.request("POST", "/v1/campaigns", campaign(name=f"p{i}"), tok)[0],
+                                  range(64)))
+        self.assertEqual(results, [201] * 64)
+        st, _, b = self.srv.request("GET", "/v1/campaigns?limit=500", token=tok)
+        self.assertEqual(len(b["items"]), 64)
+
+
+class ConfigTest(unittest.TestCase):
+    def test_refuses_bad_configuration(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGND_")}
+        env.update({"CAMPAIGND_DATABASE_URL": os.environ["CAMPAIGND_TEST_DATABASE_URL"],
+                    "CAMPAIGND_JWT_SECRET": "short"})
+        out = subprocess.run([BIN], env=env, capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("CAMPAIGND_JWT_SECRET", out.stderr)
+        env["CAMPAIGND_JWT_SECRET"] = SECRET
+        env["CAMPAIGND_PORT"] = "eighty"
+        out = subprocess.run([BIN], env=env, capture_output=True, text=True, timeout=10)
+        self.assertIn("CAMPAIGND_PORT", out.stderr)
+        out = subprocess.run([BIN, "--help"], env=env, capture_output=True, text=True, timeout=10)
+        self.assertIn("CAMPAIGND_DB_POOL_SIZE", out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
