@@ -1,7 +1,7 @@
 -- Demo data for `bash service/demo.sh`: organisation `demo`, a few segments and
 -- campaigns. Idempotent: loading it twice changes nothing.
 INSERT INTO organisations (id, name) VALUES ('demo', 'Demo Marketing') ON CONFLICT (id) DO NOTHING;
-SELECT set_config('campaignd.actor', 'demo-loader', false), set_config('campaignd.role', 'admin', false);
+DO $$ BEGIN PERFORM set_config('campaignd.actor', 'demo-loader', false), set_config('campaignd.role', 'admin', false); END $$;
 
 INSERT INTO segments (id, org_id, name, description, estimated_size) VALUES
   ('00000000-0000-4000-8000-000000000001', 'demo', 'Customers', 'Bought in the last 24 months', 48000),
