@@ -16,4 +16,10 @@ void h_campaign_patch(req_ctx *ctx);
 void h_campaign_delete(req_ctx *ctx);
 void h_campaign_transition(req_ctx *ctx);
 
+void h_segment_list(req_ctx *ctx);
+void h_segment_create(req_ctx *ctx);
+void h_segment_get(req_ctx *ctx);
+void h_segment_patch(req_ctx *ctx);
+void h_segment_delete(req_ctx *ctx);
+
 #endif

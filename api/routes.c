@@ -14,5 +14,10 @@ const route routes[] = {
     {"PATCH", "/v1/campaigns/:id", h_campaign_patch, 1},
     {"DELETE", "/v1/campaigns/:id", h_campaign_delete, 1},
     {"POST", "/v1/campaigns/:id/transitions", h_campaign_transition, 1},
+    {"GET", "/v1/segments", h_segment_list, 1},
+    {"POST", "/v1/segments", h_segment_create, 1},
+    {"GET", "/v1/segments/:id", h_segment_get, 1},
+    {"PATCH", "/v1/segments/:id", h_segment_patch, 1},
+    {"DELETE", "/v1/segments/:id", h_segment_delete, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -302,6 +302,54 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(len(b["items"]), 64)
 
 
+class SegmentTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.org = "seg-" + uuid.uuid4().hex[:8]
+        cls.admin = cls.srv.token("ada", cls.org, "admin")
+        cls.planner = cls.srv.token("pat", cls.org, "planner")
+        cls.integration = cls.srv.token("crm", cls.org, "integration")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def seg(self, name, **over):
+        body = {"name": name, "estimated_size": 1000}
+        body.update(over)
+        st, h, b = self.srv.request("POST", "/v1/segments", body, self.admin)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def test_crud_tree_and_references(self):
+        parent = self.seg("Customers")
+        child = self.seg("Lapsed", parent_id=parent["id"])
+        st, _, b = self.srv.request("POST", "/v1/segments", {"name": "customers"}, self.admin)
+        self.assertEqual((st, b["code"]), (409, "already_exists"))
+        st, _, b = self.srv.request("PATCH", f"/v1/segments/{parent['id']}", {"parent_id": child["id"]}, self.admin)
+        self.assertEqual((st, b["errors"][0]["field"]), (422, "parent_id"))
+        st, _, b = self.srv.request("POST", "/v1/segments", {"name": "x", "parent_id": str(uuid.uuid4())}, self.admin)
+        self.assertEqual((st, b["errors"][0]["field"]), (422, "parent_id"))
+        self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{parent['id']}", token=self.admin)[0], 409)
+        st, _, c = self.srv.request("POST", "/v1/campaigns", campaign(segment_ids=[child["id"]]), self.planner)
+        self.assertEqual((st, c["segment_ids"]), (201, [child["id"]]))
+        self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{child['id']}", token=self.admin)[0], 409)
+        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(segment_ids=[str(uuid.uuid4())]), self.planner)
+        self.assertEqual((st, b["errors"][0]["field"]), (422, "segment_ids[0]"))
+        st, _, b = self.srv.request("GET", f"/v1/segments?parent_id={parent['id']}", token=self.planner)
+        self.assertEqual([i["id"] for i in b["items"]], [child["id"]])
+        st, h, b = self.srv.request("PATCH", f"/v1/segments/{child['id']}", {"description": "12 months"},
+                                    self.admin, headers={"If-Match": '"1"'})
+        self.assertEqual((st, b["version"], h["etag"]), (200, 2, '"2"'))
+
+    def test_roles(self):
+        self.assertEqual(self.srv.request("POST", "/v1/segments", {"name": "p"}, self.planner)[0], 403)
+        self.assertEqual(self.srv.request("GET", "/v1/segments", token=self.integration)[0], 403)
+        s = self.seg("Removable")
+        self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{s['id']}", token=self.admin)[0], 204)
+
+
 class ConfigTest(unittest.TestCase):
     def test_refuses_bad_configuration(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGND_")}

@@ -1,0 +1,109 @@
+/* segment_store.c — see segment_store.h. */
+#define _GNU_SOURCE
+#include "segment_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const db_stmt q_get = {
+    "segment_get", "SELECT segment_json(t)::text, t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2", 2};
+static const db_stmt q_lock = {
+    "segment_lock", "SELECT t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+static const db_stmt q_insert = {
+    "segment_insert",
+    "INSERT INTO segments AS t (org_id, name, description, estimated_size, parent_id)"
+    " SELECT $1, d->>'name', d->>'description', (d->>'estimated_size')::bigint, (d->>'parent_id')::uuid"
+    " FROM (SELECT $2::jsonb AS d) p RETURNING segment_json(t)::text, t.id::text",
+    2};
+static const db_stmt q_update = {
+    "segment_update",
+    "UPDATE segments t SET"
+    " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
+    " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
+    " estimated_size = CASE WHEN d ? 'estimated_size' THEN (d->>'estimated_size')::bigint ELSE t.estimated_size END,"
+    " parent_id = CASE WHEN d ? 'parent_id' THEN (d->>'parent_id')::uuid ELSE t.parent_id END"
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING segment_json(t)::text",
+    3};
+static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE org_id = $1 AND id = $2", 2};
+
+static const sort_spec segment_sorts[] = {
+    {"created_at", "t.created_at", "timestamptz"},
+    {"name", "t.name", "text"},
+};
+const char *const segment_sort_names[] = {"created_at", "name", NULL};
+
+static list_query segment_list = {
+    .name = "segment_list",
+    .projection = "segment_json(t)::text",
+    .from = "segments t",
+    .where = "t.org_id = $1 AND ($2::uuid IS NULL OR t.parent_id = $2::uuid)"
+             " AND ($3::text IS NULL OR strpos(lower(t.name), lower($3)) > 0)",
+    .nfilters = 3,
+    .sorts = segment_sorts,
+    .nsorts = sizeof segment_sorts / sizeof segment_sorts[0],
+};
+
+app_err segment_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_get, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else {
+        *json = strdup(PQgetvalue(res, 0, 0));
+        *version = atoi(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return e;
+}
+
+app_err segment_store_lock(db_conn *conn, const char *org, const char *id, int *version)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_lock, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else *version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return e;
+}
+
+app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
+{
+    const char *params[] = {org, body_json};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_insert, params, &res);
+    if (e) return e;
+    *json = strdup(PQgetvalue(res, 0, 0));
+    snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return APP_OK;
+}
+
+app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+{
+    const char *params[] = {org, id, patch_json};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_update, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else *json = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return e;
+}
+
+app_err segment_store_delete(db_conn *conn, const char *org, const char *id)
+{
+    const char *params[] = {org, id};
+    return db_exec(conn, &q_delete, params, NULL);
+}
+
+app_err segment_store_list(db_conn *conn, const char *org, const char *parent_id, const char *q, int sort, int desc,
+                           const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, parent_id, q};
+    return list_query_run(conn, &segment_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
