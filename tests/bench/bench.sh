@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench.sh — GET one campaign (random among 1,000) and GET a 50-item page, 32
+# connections, with wrk; pgbench -S -M prepared on the same cluster for scale.
+# Usage: bash tests/bench/bench.sh [seconds]   (prints figures; never pass/fail)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+secs=${1:-10}
+bash tests/deps.sh >/dev/null
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+work=$(mktemp -d)
+pgdir=$work/pg
+url=$(bash tests/pg/cluster.sh start "$pgdir")
+port=$((20000 + RANDOM % 10000))
+export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning
+CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CAMPAIGND_JWT_SECRET
+build-rel/campaignd &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+psql -q "$url" -c "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)
+  SELECT 'bench', 'Campaign ' || g, 'awareness', DATE '2027-01-01' + g % 300, DATE '2027-01-01' + g % 300 + 30,
+         'bench', 'bench' FROM generate_series(1, 1000) g" >/dev/null
+psql -qAt "$url" -c "SELECT id FROM campaigns WHERE org_id = 'bench'" > "$work/ids"
+token=$(build-rel/campaignd token --sub bench --org bench --role viewer --ttl 3600)
+cat > "$work/one.lua" <<LUA
+local ids = {}
+for line in io.lines("$work/ids") do ids[#ids + 1] = line end
+wrk.headers["Authorization"] = "Bearer $token"
+request = function() return wrk.format("GET", "/v1/campaigns/" .. ids[math.random(#ids)]) end
+LUA
+cat > "$work/list.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+run() { # name, url, script
+    local out rps p50 p99
+    out=$(wrk -t2 -c32 -d"${secs}s" --latency -s "$3" "$2")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    printf '%-28s %10s req/s   p50 %-9s p99 %s\n' "$1" "$rps" "$p50" "$p99" >&2
+    echo "$rps"
+}
+echo "campaignd benchmark: ${secs}s per run, 32 connections, $(nproc) cores"
+one=$(run "GET /v1/campaigns/{id}" "http://127.0.0.1:$port/v1/campaigns/x" "$work/one.lua")
+run "GET /v1/campaigns?limit=50" "http://127.0.0.1:$port/v1/campaigns?limit=50" "$work/list.lua" >/dev/null
+pgbench -q -i -s 1 "$url" >/dev/null 2>&1
+tps=$(pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+printf '%-28s %10s tps\n' "pgbench -S -M prepared" "$tps"
+awk -v a="$one" -v b="$tps" 'BEGIN {printf "GET one / pgbench -S ratio:  %.2f\n", a / b}'
+printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
