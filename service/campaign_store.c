@@ -5,11 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The campaign as the API shows it. Written into each statement rather than
+ * kept as a SQL function: a function with a sub-select cannot be inlined, so
+ * PostgreSQL would plan its body again on every call (measured: 3.6k vs 20k
+ * lookups/s). Timestamps are RFC 3339 as json_build_object writes them (UTC). */
+#define CAMPAIGN_DOC                                                                                              \
+    "json_build_object('id', t.id, 'name', t.name, 'objective', t.objective, 'status', t.status,"                \
+    " 'start_date', t.start_date, 'end_date', t.end_date,"                                                       \
+    " 'budget', CASE WHEN t.budget_amount IS NOT NULL THEN"                                                       \
+    "  json_build_object('amount', t.budget_amount::text, 'currency', t.budget_currency) END,"                   \
+    " 'owner', t.owner, 'team', t.team,"                                                                         \
+    " 'offer', CASE WHEN t.has_offer THEN"                                                                        \
+    "  json_build_object('code', t.offer_code, 'description', t.offer_description, 'terms', t.offer_terms) END," \
+    " 'segment_ids', coalesce((SELECT json_agg(cs.segment_id ORDER BY cs.position) FROM campaign_segments cs"    \
+    "  WHERE cs.campaign_id = t.id), '[]'::json),"                                                               \
+    " 'channels', to_json(t.channels), 'tags', to_json(t.tags), 'notes', t.notes,"                              \
+    " 'scoring', CASE WHEN t.score_engagement IS NOT NULL THEN json_build_object("                              \
+    "  'engagement_potential', t.score_engagement, 'estimated_cpa', t.score_cpa,"                                \
+    "  'customer_experience', t.score_experience, 'strategic_alignment', t.score_alignment) END,"               \
+    " 'status_reason', t.status_reason, 'version', t.version, 'created_by', t.created_by,"                      \
+    " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
 static const db_stmt q_get = {
-    "campaign_get", "SELECT campaign_json(t)::text, t.version FROM campaigns t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "campaign_get", "SELECT " CAMPAIGN_DOC ", t.version FROM campaigns t WHERE t.org_id = $1 AND t.id = $2", 2};
 
 static const db_stmt q_lock = {
-    "campaign_lock", "SELECT campaign_json(t)::text FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "campaign_lock", "SELECT " CAMPAIGN_DOC " FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
 
 static const db_stmt q_unknown_segments = {
     "campaign_unknown_segments",
@@ -71,13 +92,13 @@ static const db_stmt q_update = {
     "  ELSE t.score_experience END,"
     " score_alignment = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'strategic_alignment')::numeric"
     "  ELSE t.score_alignment END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING campaign_json(t)::text",
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " CAMPAIGN_DOC,
     3};
 
 static const db_stmt q_set_status = {
     "campaign_set_status",
     "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE t.org_id = $1 AND t.id = $2"
-    " RETURNING campaign_json(t)::text",
+    " RETURNING " CAMPAIGN_DOC,
     4};
 
 static const db_stmt q_delete = {"campaign_delete", "DELETE FROM campaigns WHERE org_id = $1 AND id = $2", 2};
@@ -91,7 +112,7 @@ const char *const campaign_sort_names[] = {"created_at", "name", "start_date", "
 
 static list_query campaign_list = {
     .name = "campaign_list",
-    .projection = "campaign_json(t)::text",
+    .projection = CAMPAIGN_DOC,
     .from = "campaigns t",
     .where = "t.org_id = $1 AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))"
              " AND ($3::text IS NULL OR t.owner = $3) AND ($4::text IS NULL OR t.objective = $4)"

@@ -6,15 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The segment as the API shows it; inline in each statement (see campaign_store.c). */
+#define SEGMENT_DOC                                                                                        \
+    "json_build_object('id', t.id, 'name', t.name, 'description', t.description,"                          \
+    " 'estimated_size', t.estimated_size, 'parent_id', t.parent_id, 'version', t.version,"                 \
+    " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
 static const db_stmt q_get = {
-    "segment_get", "SELECT segment_json(t)::text, t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "segment_get", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_lock = {
     "segment_lock", "SELECT t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
 static const db_stmt q_insert = {
     "segment_insert",
     "INSERT INTO segments AS t (org_id, name, description, estimated_size, parent_id)"
     " SELECT $1, d->>'name', d->>'description', (d->>'estimated_size')::bigint, (d->>'parent_id')::uuid"
-    " FROM (SELECT $2::jsonb AS d) p RETURNING segment_json(t)::text, t.id::text",
+    " FROM (SELECT $2::jsonb AS d) p RETURNING " SEGMENT_DOC ", t.id::text",
     2};
 static const db_stmt q_update = {
     "segment_update",
@@ -23,7 +29,7 @@ static const db_stmt q_update = {
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
     " estimated_size = CASE WHEN d ? 'estimated_size' THEN (d->>'estimated_size')::bigint ELSE t.estimated_size END,"
     " parent_id = CASE WHEN d ? 'parent_id' THEN (d->>'parent_id')::uuid ELSE t.parent_id END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING segment_json(t)::text",
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " SEGMENT_DOC,
     3};
 static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE org_id = $1 AND id = $2", 2};
 
@@ -35,7 +41,7 @@ const char *const segment_sort_names[] = {"created_at", "name", NULL};
 
 static list_query segment_list = {
     .name = "segment_list",
-    .projection = "segment_json(t)::text",
+    .projection = SEGMENT_DOC,
     .from = "segments t",
     .where = "t.org_id = $1 AND ($2::uuid IS NULL OR t.parent_id = $2::uuid)"
              " AND ($3::text IS NULL OR strpos(lower(t.name), lower($3)) > 0)",

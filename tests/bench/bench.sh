@@ -22,6 +22,7 @@ psql -q "$url" -c "SELECT campaignd_begin('bench','bench','admin','seed');
   INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)
   SELECT 'bench', 'Campaign ' || g, 'awareness', DATE '2027-01-01' + g % 300, DATE '2027-01-01' + g % 300 + 30,
          'bench', 'bench' FROM generate_series(1, 1000) g" >/dev/null
+psql -qAt "$url" -c "ANALYZE campaigns; ANALYZE campaign_segments" >/dev/null # as autovacuum would
 psql -qAt "$url" -c "SELECT id FROM campaigns WHERE org_id = 'bench'" > "$work/ids"
 token=$(build-rel/campaignd token --sub bench --org bench --role viewer --ttl 3600)
 cat > "$work/one.lua" <<LUA
@@ -42,8 +43,24 @@ run() { # name, url, script
     printf '%-28s %10s req/s   p50 %-9s p99 %s\n' "$1" "$rps" "$p50" "$p99" >&2
     echo "$rps"
 }
+cpu_ticks() { # pids... -> user+system clock ticks
+    local t=0 p
+    for p in "$@"; do
+        [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
 echo "campaignd benchmark: ${secs}s per run, 32 connections, $(nproc) cores"
+# The HTTP layer alone (no token, no database): the ceiling the rest is measured against.
+run "GET /healthz" "http://127.0.0.1:$port/healthz" "$work/list.lua" >/dev/null
+pg_pids=$(pgrep -u "$(stat -c %U "$(cat "$pgdir/base")/data")" -x postgres | tr '\n' ' ')
+c0=$(cpu_ticks $pid) p0=$(cpu_ticks $pg_pids)
 one=$(run "GET /v1/campaigns/{id}" "http://127.0.0.1:$port/v1/campaigns/x" "$work/one.lua")
+c1=$(cpu_ticks $pid) p1=$(cpu_ticks $pg_pids)
+hz=$(getconf CLK_TCK)
+awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v hz="$hz" -v n="$one" -v s="$secs" 'BEGIN {
+    printf "  CPU per GET one: campaignd %.0f us, PostgreSQL %.0f us\n",
+           c / hz / (n * s) * 1e6, p / hz / (n * s) * 1e6 }' >&2
 run "GET /v1/campaigns?limit=50" "http://127.0.0.1:$port/v1/campaigns?limit=50" "$work/list.lua" >/dev/null
 pgbench -q -i -s 1 "$url" >/dev/null 2>&1
 tps=$(pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
