@@ -116,40 +116,6 @@ void h_campaign_get(req_ctx *ctx)
 static const char *const list_query_params[] = {"limit", "cursor", "sort", "status", "owner", "objective",
                                                 "from",  "to",     "q",    NULL};
 
-/* Builds {a,b} from a comma list of statuses; replies 400 on an unknown one. */
-static int statuses_or_reply(req_ctx *ctx, const char *list, char **out)
-{
-    *out = NULL;
-    if (!list) return 1;
-    size_t cap = strlen(list) + 3;
-    char *arr = malloc(cap), *copy = strdup(list);
-    if (!arr || !copy) { free(arr); free(copy); reply_problem(ctx, APP_ERR_INTERNAL, NULL); return 0; }
-    strcpy(arr, "{");
-    char *save = NULL;
-    int n = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (enum_index(campaign_statuses, tok) < 0) {
-            free(arr);
-            free(copy);
-            reply_bad_param(ctx, "status",
-                            "must be a comma-separated list of draft, in_review, approved, scheduled, live, "
-                            "completed, cancelled");
-            return 0;
-        }
-        if (n++) strcat(arr, ",");
-        strcat(arr, tok);
-    }
-    strcat(arr, "}");
-    free(copy);
-    if (n == 0) {
-        free(arr);
-        reply_bad_param(ctx, "status", "must not be empty");
-        return 0;
-    }
-    *out = arr;
-    return 1;
-}
-
 void h_campaign_list(req_ctx *ctx)
 {
     list_params lp;
@@ -181,7 +147,7 @@ void h_campaign_list(req_ctx *ctx)
         reply_bad_param(ctx, "owner", "must be at most 255 characters without control characters");
         goto out;
     }
-    if (!statuses_or_reply(ctx, query_get(q, "status"), &statuses)) goto out;
+    if (!enum_list_or_reply(ctx, "status", campaign_statuses, &statuses)) goto out;
     f.statuses = statuses;
 
     app_err e = db_acquire(ctx->app->pool, &conn);

@@ -22,4 +22,28 @@ void h_segment_get(req_ctx *ctx);
 void h_segment_patch(req_ctx *ctx);
 void h_segment_delete(req_ctx *ctx);
 
+void h_resource_list(req_ctx *ctx);
+void h_resource_create(req_ctx *ctx);
+void h_resource_get(req_ctx *ctx);
+void h_resource_patch(req_ctx *ctx);
+void h_resource_delete(req_ctx *ctx);
+void h_availability_list(req_ctx *ctx);
+void h_availability_create(req_ctx *ctx);
+void h_availability_delete(req_ctx *ctx);
+
+void h_booking_list(req_ctx *ctx);
+void h_booking_create(req_ctx *ctx);
+void h_booking_get(req_ctx *ctx);
+void h_booking_patch(req_ctx *ctx);
+void h_booking_cancel(req_ctx *ctx);
+
+/* Rolls back a write the booking rules refused (APP_ERR_BOOKING_CONFLICT on
+ * tx) and replies 409 booking_conflict with the rule and the items in the
+ * way: from the refusal's detail when the guard gave them, else looked up for
+ * resource_id and [start, end) except except_id. resource_kind (may be NULL)
+ * names person_unavailable; detail is the problem's human sentence. */
+struct write_tx;
+void reply_booking_conflict(req_ctx *ctx, struct write_tx *tx, const char *resource_id, const char *start,
+                            const char *end, const char *except_id, const char *resource_kind, const char *detail);
+
 #endif

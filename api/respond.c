@@ -273,3 +273,65 @@ int etag_matches(const char *header, const char *etag)
     }
     return 0;
 }
+
+int enum_list_or_reply(req_ctx *ctx, const char *name, const char *const *values, char **out)
+{
+    *out = NULL;
+    const char *list = query_get(&ctx->q, name);
+    if (!list) return 1;
+    size_t cap = strlen(list) + 3;
+    char *arr = malloc(cap), *copy = strdup(list), *save = NULL;
+    if (!arr || !copy) { free(arr); free(copy); reply_problem(ctx, APP_ERR_INTERNAL, NULL); return 0; }
+    strcpy(arr, "{");
+    int n = 0, bad = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !bad; tok = strtok_r(NULL, ",", &save)) {
+        if (enum_index(values, tok) < 0) bad = 1;
+        else {
+            if (n++) strcat(arr, ",");
+            strcat(arr, tok);
+        }
+    }
+    strcat(arr, "}");
+    free(copy);
+    if (bad || n == 0) {
+        char msg[256] = "must be a comma-separated list of ";
+        for (int i = 0; values[i]; i++) {
+            strncat(msg, i ? ", " : "", sizeof msg - strlen(msg) - 1);
+            strncat(msg, values[i], sizeof msg - strlen(msg) - 1);
+        }
+        free(arr);
+        reply_bad_param(ctx, name, msg);
+        return 0;
+    }
+    *out = arr;
+    return 1;
+}
+
+/* A date (midnight UTC) or an RFC 3339 date-time, as microseconds since the epoch. */
+static int instant(const char *s, long long *us)
+{
+    char buf[32];
+    if (valid_date(s)) {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        return valid_timestamp(buf, us);
+    }
+    return valid_timestamp(s, us);
+}
+
+int window_params_or_reply(req_ctx *ctx, const char *from, const char *to)
+{
+    long long f = 0, t = 0;
+    if (from && !instant(from, &f)) {
+        reply_bad_param(ctx, "from", "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset");
+        return 0;
+    }
+    if (to && !instant(to, &t)) {
+        reply_bad_param(ctx, "to", "must be a date YYYY-MM-DD or an RFC 3339 date-time with an offset");
+        return 0;
+    }
+    if (from && to && t <= f) {
+        reply_bad_param(ctx, "to", "must be after from");
+        return 0;
+    }
+    return 1;
+}

@@ -41,6 +41,16 @@ int path_uuid_or_reply(req_ctx *ctx, int index, char out[37]);
 /* Rejects query parameters outside allowed (NULL-terminated) with 400. */
 int query_known_or_reply(req_ctx *ctx, const char *const *allowed);
 
+/* Reads query parameter `name` as a comma list of values (NULL-terminated)
+ * into a PostgreSQL array literal "{a,b}" in *out (malloc'd; NULL when the
+ * parameter is absent). Replies 400 on an empty list or an unknown value. */
+int enum_list_or_reply(req_ctx *ctx, const char *name, const char *const *values, char **out);
+
+/* Checks the from/to query values of an overlap filter (either may be NULL):
+ * each a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 date-time with an
+ * offset, and to after from. Replies 400 otherwise. */
+int window_params_or_reply(req_ctx *ctx, const char *from, const char *to);
+
 /* List parameters shared by every collection. */
 typedef struct list_params {
     int limit;

@@ -19,5 +19,18 @@ const route routes[] = {
     {"GET", "/v1/segments/:id", h_segment_get, 1},
     {"PATCH", "/v1/segments/:id", h_segment_patch, 1},
     {"DELETE", "/v1/segments/:id", h_segment_delete, 1},
+    {"GET", "/v1/resources", h_resource_list, 1},
+    {"POST", "/v1/resources", h_resource_create, 1},
+    {"GET", "/v1/resources/:id", h_resource_get, 1},
+    {"PATCH", "/v1/resources/:id", h_resource_patch, 1},
+    {"DELETE", "/v1/resources/:id", h_resource_delete, 1},
+    {"GET", "/v1/resources/:id/availability", h_availability_list, 1},
+    {"POST", "/v1/resources/:id/availability", h_availability_create, 1},
+    {"DELETE", "/v1/resources/:id/availability/:availability_id", h_availability_delete, 1},
+    {"GET", "/v1/bookings", h_booking_list, 1},
+    {"POST", "/v1/bookings", h_booking_create, 1},
+    {"GET", "/v1/bookings/:id", h_booking_get, 1},
+    {"PATCH", "/v1/bookings/:id", h_booking_patch, 1},
+    {"POST", "/v1/bookings/:id/cancel", h_booking_cancel, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

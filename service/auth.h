@@ -38,6 +38,11 @@ typedef enum auth_perm {
     PERM_CAMPAIGN_WRITE_OWN, /* the same, only for campaigns whose owner is the caller */
     PERM_SEGMENT_READ,
     PERM_SEGMENT_WRITE,
+    PERM_RESOURCE_READ,      /* resources and their availability */
+    PERM_RESOURCE_WRITE,
+    PERM_BOOKING_READ,
+    PERM_BOOKING_WRITE_ANY,  /* book, change and cancel for any campaign */
+    PERM_BOOKING_WRITE_OWN,  /* the same, only for campaigns the caller owns */
     PERM__COUNT
 } auth_perm;
 

@@ -21,6 +21,7 @@ struct db_conn {
     const db_stmt *prepared[DB_MAX_PREPARED];
     int n_prepared;
     char constraint[64];
+    char *detail; /* DETAIL of the last refused statement, or NULL */
 };
 
 struct db_pool {
@@ -59,8 +60,10 @@ void db_pool_free(db_pool *pool)
 {
     if (!pool) return;
     if (pool->conns) {
-        for (unsigned i = 0; i < pool->size; i++)
+        for (unsigned i = 0; i < pool->size; i++) {
             if (pool->conns[i].pg) PQfinish(pool->conns[i].pg);
+            free(pool->conns[i].detail);
+        }
         pthread_mutex_destroy(&pool->lock);
         pthread_cond_destroy(&pool->freed);
     }
@@ -131,6 +134,8 @@ app_err db_acquire(db_pool *pool, db_conn **out)
         return APP_ERR_UNAVAILABLE;
     }
     c->constraint[0] = '\0';
+    free(c->detail);
+    c->detail = NULL;
     *out = c;
     return APP_OK;
 }
@@ -164,7 +169,10 @@ static app_err result_error(db_conn *c, PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     snprintf(c->constraint, sizeof c->constraint, "%s", cons ? cons : "");
+    free(c->detail);
+    c->detail = detail ? strdup(detail) : NULL;
     if (PQstatus(c->pg) != CONNECTION_OK) {
         log_error("database connection lost during %s: %s", what, PQerrorMessage(c->pg));
         conn_close(c);
@@ -235,5 +243,7 @@ void db_rollback(db_conn *c)
 }
 
 const char *db_last_constraint(const db_conn *c) { return c->constraint; }
+
+const char *db_last_detail(const db_conn *c) { return c->detail; }
 
 PGconn *db_conn_pg(db_conn *c) { return c->pg; }

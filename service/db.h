@@ -48,6 +48,10 @@ void db_rollback(db_conn *conn);
 /* Constraint named by the last failed statement on conn, or "" (borrowed). */
 const char *db_last_constraint(const db_conn *conn);
 
+/* The DETAIL of the last refused statement (borrowed; NULL when there was none).
+ * The booking rules put the items in the way there, as a JSON array. */
+const char *db_last_detail(const db_conn *conn);
+
 /* The raw libpq connection, for the migration runner only. May be NULL. */
 PGconn *db_conn_pg(db_conn *conn);
 

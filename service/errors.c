@@ -19,6 +19,8 @@ static const app_err_info err_table[APP_ERR__COUNT] = {
     [APP_ERR_IDEMPOTENCY_IN_PROGRESS] = {409, "idempotency_in_progress",
                                          "A request with this Idempotency-Key is still in progress"},
     [APP_ERR_CONFLICT] = {409, "conflict", "The request conflicts with the current state"},
+    [APP_ERR_BOOKING_CONFLICT] = {409, "booking_conflict", "The resource cannot take this booking"},
+    [APP_ERR_RESOURCE_INACTIVE] = {409, "resource_inactive", "The resource is inactive and takes no new bookings"},
     [APP_ERR_PRECONDITION_FAILED] = {412, "precondition_failed", "The resource has changed (If-Match failed)"},
     [APP_ERR_PAYLOAD_TOO_LARGE] = {413, "payload_too_large", "The request body is too large"},
     [APP_ERR_UNSUPPORTED_MEDIA_TYPE] = {415, "unsupported_media_type", "Unsupported Content-Type"},
@@ -54,10 +56,16 @@ app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint)
         return APP_ERR_STILL_REFERENCED;
     if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "campaign_status_transition") == 0)
         return APP_ERR_INVALID_TRANSITION;
+    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "bookings_resource_active") == 0)
+        return APP_ERR_RESOURCE_INACTIVE;
+    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "bookings_cancelled_final") == 0)
+        return APP_ERR_INVALID_STATE;
+    if (strcmp(sqlstate, "23P01") == 0)
+        return APP_ERR_BOOKING_CONFLICT; /* exclusion constraint, or a booking rule raised by bookings_guard */
     if (strcmp(sqlstate, "23514") == 0 || strcmp(sqlstate, "23502") == 0)
         return APP_ERR_VALIDATION; /* the C validation should have caught it first */
     if (strncmp(sqlstate, "23", 2) == 0)
-        return APP_ERR_CONFLICT; /* 23P01 exclusion and any other integrity violation */
+        return APP_ERR_CONFLICT; /* any other integrity violation */
     if (strncmp(sqlstate, "22", 2) == 0)
         return APP_ERR_VALIDATION; /* data exception: a value the database cannot take */
     return APP_ERR_INTERNAL;

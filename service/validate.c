@@ -70,6 +70,57 @@ int valid_date(const char *s)
     return d <= max;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int two(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+int valid_timestamp(const char *s, long long *epoch_us)
+{
+    char date[11];
+    if (!s || strlen(s) < 20 || strlen(s) > 35) return 0;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (!valid_date(date) || (s[10] != 'T' && s[10] != 't')) return 0;
+    const char *t = s + 11;
+    if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2)) return 0;
+    int hh = two(t), mi = two(t + 3), ss = two(t + 6);
+    if (hh > 23 || mi > 59 || ss > 59) return 0;
+    const char *p = t + 8;
+    long long frac = 0;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 6) frac = frac * 10 + (*p - '0');
+        if (n == 0 || n > 9) return 0;
+        for (; n < 6; n++) frac *= 10;
+    }
+    long long offset_s = 0;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset_s = 0;
+    } else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) && p[6] == '\0') {
+        int oh = two(p + 1), om = two(p + 4);
+        if (oh > 23 || om > 59) return 0;
+        offset_s = (oh * 3600LL + om * 60LL) * (*p == '-' ? -1 : 1);
+    } else {
+        return 0;
+    }
+    if (epoch_us) {
+        int y = (date[0] - '0') * 1000 + (date[1] - '0') * 100 + two(date + 2);
+        long long days = days_from_civil(y, two(date + 5), two(date + 8));
+        *epoch_us = ((days * 86400LL + hh * 3600LL + mi * 60LL + ss) - offset_s) * 1000000LL + frac;
+    }
+    return 1;
+}
+
 int valid_decimal_amount(const char *s)
 {
     if (!s || !*s) return 0;
@@ -214,6 +265,13 @@ static void check_value(const field_spec *f, const char *path, json_t *j, verrs 
         break;
     case FK_UUID:
         if (!(s = json_string_value(j)) || !valid_uuid(s)) verrs_add(v, path, "must be a UUID");
+        break;
+    case FK_TIMESTAMP:
+        if (!(s = json_string_value(j)) || !valid_timestamp(s, NULL))
+            verrs_add(v, path, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-01T09:00:00Z");
+        break;
+    case FK_BOOLEAN:
+        if (!json_is_boolean(j)) verrs_add(v, path, "must be true or false");
         break;
     case FK_INTEGER:
         if (!json_is_integer(j) || json_integer_value(j) < f->min || json_integer_value(j) > f->max)

@@ -35,6 +35,8 @@ typedef enum field_kind {
     FK_UUID_ARRAY,   /* unique UUIDs, at most max */
     FK_SLUG_ARRAY,   /* unique [a-z0-9][a-z0-9_-]*, at most max items of at most 50 chars */
     FK_TEXT_ARRAY,   /* unique single-line strings of 1..50 chars, at most max */
+    FK_TIMESTAMP,    /* RFC 3339 date-time with an explicit offset (Z or +hh:mm) */
+    FK_BOOLEAN,
     FK_OBJECT        /* nested object described by spec->fields */
 } field_kind;
 
@@ -61,6 +63,10 @@ size_t validate_object(json_t *j_obj, const field_spec *specs, validate_mode mod
 /* Scalar checks, also used for query parameters. */
 int valid_uuid(const char *s);
 int valid_date(const char *s);
+/* An RFC 3339 date-time with seconds and an explicit offset, years 1900-9999
+ * (fractions up to microseconds). With it, *epoch_us (may be NULL) gets the
+ * instant in microseconds since 1970-01-01T00:00:00Z. */
+int valid_timestamp(const char *s, long long *epoch_us);
 int valid_decimal_amount(const char *s);
 int valid_currency(const char *s);
 /* Characters (UTF-8 code points) in s; s must be valid UTF-8. */

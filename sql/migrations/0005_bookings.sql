@@ -74,6 +74,7 @@ CREATE TABLE bookings (
     quantity      integer NOT NULL DEFAULT 1 CHECK (quantity BETWEEN 1 AND 1000000),
     status        text NOT NULL DEFAULT 'tentative' CHECK (status IN ('tentative', 'confirmed', 'cancelled')),
     notes         text CHECK (length(notes) <= 2000),
+    status_reason text CHECK (length(status_reason) <= 1000),
     cost_amount   numeric(16, 2),
     cost_currency text,
     -- Kept by bookings_guard from the resource: whether it is exclusive

@@ -189,6 +189,16 @@ START_TEST(role_matrix)
     ck_assert(auth_role_can(ROLE_INTEGRATION, PERM_CAMPAIGN_READ));
     ck_assert(!auth_role_can(ROLE_INTEGRATION, PERM_SEGMENT_READ));
     for (int r = 0; r < ROLE__COUNT; r++) ck_assert(auth_role_can((auth_role)r, PERM_CAMPAIGN_READ));
+    /* Bookings: managers book for anyone, planners for their own campaigns, the rest read. */
+    ck_assert(auth_role_can(ROLE_MANAGER, PERM_BOOKING_WRITE_ANY));
+    ck_assert(auth_role_can(ROLE_MANAGER, PERM_RESOURCE_WRITE));
+    ck_assert(!auth_role_can(ROLE_PLANNER, PERM_BOOKING_WRITE_ANY));
+    ck_assert(auth_role_can(ROLE_PLANNER, PERM_BOOKING_WRITE_OWN));
+    ck_assert(!auth_role_can(ROLE_PLANNER, PERM_RESOURCE_WRITE));
+    ck_assert(!auth_role_can(ROLE_APPROVER, PERM_BOOKING_WRITE_OWN));
+    ck_assert(auth_role_can(ROLE_INTEGRATION, PERM_BOOKING_READ));
+    ck_assert(!auth_role_can(ROLE_INTEGRATION, PERM_RESOURCE_READ));
+    for (int r = 0; r < ROLE__COUNT; r++) ck_assert(auth_role_can((auth_role)r, PERM_BOOKING_READ));
 }
 END_TEST
 

@@ -16,6 +16,32 @@ START_TEST(dates)
 }
 END_TEST
 
+START_TEST(timestamps)
+{
+    long long us = 0;
+    ck_assert(valid_timestamp("2026-03-01T09:00:00Z", &us));
+    ck_assert_int_eq(us, 1772355600LL * 1000000);
+    ck_assert(valid_timestamp("2026-03-01T10:00:00+01:00", &us));
+    ck_assert_int_eq(us, 1772355600LL * 1000000); /* the same instant */
+    ck_assert(valid_timestamp("2026-03-01T04:30:00.25-04:30", &us));
+    ck_assert_int_eq(us, 1772355600LL * 1000000 + 250000);
+    ck_assert(valid_timestamp("1970-01-01T00:00:00Z", &us));
+    ck_assert_int_eq(us, 0);
+    ck_assert(valid_timestamp("2024-02-29t23:59:59z", NULL));
+    ck_assert(!valid_timestamp("2026-03-01T09:00:00", NULL));        /* no offset */
+    ck_assert(!valid_timestamp("2026-03-01 09:00:00Z", NULL));       /* not RFC 3339 */
+    ck_assert(!valid_timestamp("2026-02-29T09:00:00Z", NULL));       /* no such day */
+    ck_assert(!valid_timestamp("2026-03-01T24:00:00Z", NULL));
+    ck_assert(!valid_timestamp("2026-03-01T09:60:00Z", NULL));
+    ck_assert(!valid_timestamp("2026-03-01T09:00:00+24:00", NULL));
+    ck_assert(!valid_timestamp("2026-03-01T09:00:00.Z", NULL));
+    ck_assert(!valid_timestamp("infinity", NULL));
+    ck_assert(!valid_timestamp("2026-03-01T09:00Z", NULL));           /* seconds required */
+    ck_assert(!valid_timestamp("2026-03-01T09:00:00Z trailing", NULL));
+    ck_assert(!valid_timestamp(NULL, NULL));
+}
+END_TEST
+
 START_TEST(money_and_currency)
 {
     ck_assert(valid_decimal_amount("0"));
@@ -91,6 +117,7 @@ int main(void)
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("validate");
     tcase_add_test(tc, dates);
+    tcase_add_test(tc, timestamps);
     tcase_add_test(tc, money_and_currency);
     tcase_add_test(tc, uuids);
     tcase_add_test(tc, field_table);

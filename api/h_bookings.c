@@ -1,0 +1,304 @@
+/* h_bookings.c — /v1/bookings: list, create, get, patch, cancel. The
+ * database decides whether a resource can take a booking (bookings_guard and
+ * the exclusion constraint); this file checks input and roles for good
+ * messages and turns a refusal into a 409 naming what is in the way. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "booking.h"
+#include "booking_store.h"
+#include "handlers.h"
+#include "respond.h"
+#include "tx.h"
+
+#define ID_SEGMENT 2 /* /v1/bookings/<id> */
+
+void reply_booking_conflict(req_ctx *ctx, write_tx *tx, const char *resource_id, const char *start, const char *end,
+                            const char *except_id, const char *resource_kind, const char *detail)
+{
+    const char *constraint = db_last_constraint(tx->conn);
+    const char *raw = db_last_detail(tx->conn);
+    json_t *j_items = raw ? json_loads(raw, 0, NULL) : NULL;
+    char cons[64];
+    snprintf(cons, sizeof cons, "%s", constraint);
+    if (!json_is_array(j_items)) {
+        /* Refused by the exclusion constraint itself: look up what is in the way. */
+        json_decref(j_items);
+        j_items = NULL;
+        db_rollback(tx->conn);
+        if (resource_id && start && end) booking_store_in_the_way(tx->conn, resource_id, start, end, except_id, &j_items);
+        if (!j_items) j_items = json_array();
+    }
+    const char *rule = booking_rule(cons, resource_kind, j_items);
+    json_t *j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items);
+    tx_fail_reply(ctx, tx, APP_ERR_BOOKING_CONFLICT, detail, j_extra);
+}
+
+static const char *conflict_sentence(const char *constraint)
+{
+    if (strcmp(constraint, "bookings_capacity") == 0) return "the booking would exceed the resource's capacity";
+    if (strcmp(constraint, "resource_unavailable") == 0) return "the resource is unavailable in this period";
+    return "the resource is already booked in this period";
+}
+
+/* Whether the caller may book for a campaign owned by owner. */
+static int may_book(const req_ctx *ctx, const char *owner)
+{
+    if (auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_ANY)) return 1;
+    return auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_OWN) && strcmp(owner, ctx->claims.sub) == 0;
+}
+
+static int require_write_role_or_reply(req_ctx *ctx)
+{
+    if (auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_ANY) ||
+        auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_OWN))
+        return 1;
+    reply_problem(ctx, APP_ERR_FORBIDDEN, "only managers, admins and the campaign's planner may book");
+    return 0;
+}
+
+/* Checks what the new booking refers to, in its transaction; 0 after replying. */
+static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char resource_kind[16])
+{
+    const char *campaign_id = json_string_value(json_object_get(j_body, "campaign_id"));
+    const char *resource_id = json_string_value(json_object_get(j_body, "resource_id"));
+    const char *segment_id = json_string_value(json_object_get(j_body, "segment_id"));
+    booking_refs refs;
+    app_err e = booking_store_refs(tx->conn, ctx->claims.org, campaign_id, resource_id, segment_id, &refs);
+    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
+    verrs v;
+    verrs_init(&v);
+    if (!refs.campaign_status[0]) verrs_add(&v, "campaign_id", "no such campaign in your organisation");
+    if (!refs.resource_kind[0]) verrs_add(&v, "resource_id", "no such resource in your organisation");
+    if (segment_id && !refs.segment_found) verrs_add(&v, "segment_id", "no such segment in your organisation");
+    if (verrs_count(&v)) {
+        tx_abort(ctx, tx);
+        reply_validation(ctx, &v);
+        verrs_free(&v);
+        return 0;
+    }
+    verrs_free(&v);
+    if (!may_book(ctx, refs.campaign_owner)) {
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "a planner books only for the campaigns they own", NULL);
+        return 0;
+    }
+    if (strcmp(refs.campaign_status, "cancelled") == 0 || strcmp(refs.campaign_status, "completed") == 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the campaign is %s and takes no new bookings", refs.campaign_status);
+        tx_fail_reply(ctx, tx, APP_ERR_INVALID_STATE, msg, NULL);
+        return 0;
+    }
+    if (!refs.resource_active) {
+        tx_fail_reply(ctx, tx, APP_ERR_RESOURCE_INACTIVE, "the resource is inactive; activate it or book another",
+                      NULL);
+        return 0;
+    }
+    snprintf(resource_kind, 16, "%s", refs.resource_kind);
+    return 1;
+}
+
+void h_booking_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL;
+    char *json = NULL, *text = NULL, id[37], location[64], kind[16];
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!require_write_role_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL})) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (booking_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
+    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        reply_booking_conflict(ctx, &tx, json_string_value(json_object_get(j_body, "resource_id")),
+                               json_string_value(json_object_get(j_body, "start")),
+                               json_string_value(json_object_get(j_body, "end")), NULL, kind,
+                               conflict_sentence(db_last_constraint(tx.conn)));
+        goto out;
+    }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    snprintf(location, sizeof location, "/v1/bookings/%s", id);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void h_booking_get(req_ctx *ctx)
+{
+    char id[37], etag[24], *json = NULL;
+    db_conn *conn = NULL;
+    int version = 0;
+    if (!require_perm_or_reply(ctx, PERM_BOOKING_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = booking_store_get(conn, ctx->claims.org, id, &json, &version);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no booking with this id" : NULL); return; }
+    etag_format(version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, json);
+    free(json);
+}
+
+void h_booking_list(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"limit", "cursor", "sort", "campaign_id", "resource_id", "segment_id",
+                                          "status", "from", "to", NULL};
+    static const char *const uuid_params[] = {"campaign_id", "resource_id", "segment_id", NULL};
+    list_params lp;
+    list_result res = {0};
+    char *statuses = NULL;
+    db_conn *conn = NULL;
+    if (!require_perm_or_reply(ctx, PERM_BOOKING_READ) || !query_known_or_reply(ctx, allowed)) return;
+    if (!list_params_or_reply(ctx, booking_sort_names, &lp)) return;
+    for (int i = 0; uuid_params[i]; i++) {
+        const char *val = query_get(&ctx->q, uuid_params[i]);
+        if (val && !valid_uuid(val)) { reply_bad_param(ctx, uuid_params[i], "must be a UUID"); goto out; }
+    }
+    booking_filter f = {query_get(&ctx->q, "campaign_id"), query_get(&ctx->q, "resource_id"),
+                        query_get(&ctx->q, "segment_id"), NULL, query_get(&ctx->q, "from"), query_get(&ctx->q, "to")};
+    if (!window_params_or_reply(ctx, f.from, f.to)) goto out;
+    if (!enum_list_or_reply(ctx, "status", booking_statuses, &statuses)) goto out;
+    f.statuses = statuses;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = booking_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id, lp.limit,
+                                   &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, booking_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    free(statuses);
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+/* Opens the transaction, locks the booking (after its resource) and checks
+ * ownership and If-Match. Returns 1 with *j_current set, 0 after replying. */
+static int open_booking_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current,
+                                 char kind[16])
+{
+    char owner[256];
+    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
+    app_err e = booking_store_lock(tx->conn, ctx->claims.org, id, j_current, owner, kind);
+    if (e) {
+        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no booking with this id" : NULL, NULL);
+        return 0;
+    }
+    if (!may_book(ctx, owner)) {
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "a planner changes only the bookings of campaigns they own", NULL);
+        return 0;
+    }
+    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
+    char etag[24];
+    etag_format((int)json_integer_value(json_object_get(*j_current, "version")), etag);
+    if (if_match && !etag_matches(if_match, etag)) {
+        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the booking has changed since you read it; GET it again",
+                      NULL);
+        return 0;
+    }
+    return 1;
+}
+
+static int is_cancelled(json_t *j_booking)
+{
+    const char *s = json_string_value(json_object_get(j_booking, "status"));
+    return s && strcmp(s, "cancelled") == 0;
+}
+
+/* Replies with the booking after a write, with its new ETag. */
+static void commit_booking(req_ctx *ctx, write_tx *tx, const char *json)
+{
+    json_t *j_after = json_loads(json, 0, NULL);
+    char etag[24];
+    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
+    json_decref(j_after);
+    tx_commit_reply(ctx, tx, 200, NULL, json);
+    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+}
+
+void h_booking_patch(req_ctx *ctx)
+{
+    char id[37], kind[16], *json = NULL, *text = NULL;
+    json_t *j_body = NULL, *j_current = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!require_write_role_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    if (booking_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!open_booking_or_reply(ctx, &tx, j_body, id, &j_current, kind)) goto out;
+    if (booking_validate_patch(j_body, j_current, &v)) {
+        tx_abort(ctx, &tx);
+        reply_validation(ctx, &v);
+        goto out;
+    }
+    if (is_cancelled(j_current)) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "the booking is cancelled; make a new booking instead", NULL);
+        goto out;
+    }
+    app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        json_t *j_s = json_object_get(j_body, "start"), *j_e = json_object_get(j_body, "end");
+        reply_booking_conflict(ctx, &tx, json_string_value(json_object_get(j_current, "resource_id")),
+                               json_string_value(j_s ? j_s : json_object_get(j_current, "start")),
+                               json_string_value(j_e ? j_e : json_object_get(j_current, "end")), id, kind,
+                               conflict_sentence(db_last_constraint(tx.conn)));
+        goto out;
+    }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    commit_booking(ctx, &tx, json);
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    json_decref(j_current);
+    verrs_free(&v);
+}
+
+static const field_spec cancel_fields[] = {
+    {"reason", FK_LONG_TEXT, FS_NULLABLE, 0, 1000, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+/* Cancelling frees the period at once; cancelling again is a no-op answered 200. */
+void h_booking_cancel(req_ctx *ctx)
+{
+    char id[37], kind[16], *json = NULL;
+    json_t *j_body = NULL, *j_current = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!require_write_role_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (ctx->req->binary_body_length > 0) {
+        if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+        if (validate_object(j_body, cancel_fields, VALIDATE_CREATE, "", &v)) { reply_validation(ctx, &v); goto out; }
+    }
+    if (!open_booking_or_reply(ctx, &tx, j_body, id, &j_current, kind)) goto out;
+    app_err e;
+    if (is_cancelled(j_current)) e = booking_store_get(tx.conn, ctx->claims.org, id, &json, &(int){0});
+    else e = booking_store_cancel(tx.conn, ctx->claims.org, id, json_string_value(json_object_get(j_body, "reason")),
+                                  &json);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    commit_booking(ctx, &tx, json);
+out:
+    free(json);
+    json_decref(j_body);
+    json_decref(j_current);
+    verrs_free(&v);
+}

@@ -1,0 +1,262 @@
+/* h_resources.c — /v1/resources (list, create, get, patch, delete) and
+ * /v1/resources/{id}/availability (list, create, delete). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "resource.h"
+#include "resource_store.h"
+#include "respond.h"
+#include "tx.h"
+
+#define ID_SEGMENT 2       /* /v1/resources/<id> */
+#define AVAIL_ID_SEGMENT 4 /* /v1/resources/<id>/availability/<availability_id> */
+
+static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/resources/%s", id); }
+
+/* A refused resource write: a name taken, or a capacity the bookings no longer fit. */
+static void write_failed(req_ctx *ctx, write_tx *tx, app_err e, const char *resource_id)
+{
+    if (e == APP_ERR_ALREADY_EXISTS) {
+        tx_fail_reply(ctx, tx, e, "a resource with this name already exists", NULL);
+        return;
+    }
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        reply_booking_conflict(ctx, tx, resource_id, NULL, NULL, NULL, NULL,
+                               "the new capacity is below what live bookings already hold");
+        return;
+    }
+    tx_fail_reply(ctx, tx, e, NULL, NULL);
+}
+
+void h_resource_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL;
+    char *json = NULL, *text = NULL, id[37], location[64];
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (resource_validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = resource_store_insert(tx.conn, ctx->claims.org, text, &json, id);
+    if (e) { write_failed(ctx, &tx, e, NULL); goto out; }
+    location_of(id, location);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void h_resource_get(req_ctx *ctx)
+{
+    char id[37], etag[24], *json = NULL;
+    db_conn *conn = NULL;
+    int version = 0;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = resource_store_get(conn, ctx->claims.org, id, &json, &version);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL); return; }
+    etag_format(version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, json);
+    free(json);
+}
+
+void h_resource_list(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"limit", "cursor", "sort", "kind", "active", "q", "skill", NULL};
+    list_params lp;
+    list_result res = {0};
+    db_conn *conn = NULL;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_READ) || !query_known_or_reply(ctx, allowed)) return;
+    if (!list_params_or_reply(ctx, resource_sort_names, &lp)) return;
+    resource_filter f = {query_get(&ctx->q, "kind"), query_get(&ctx->q, "active"), query_get(&ctx->q, "q"),
+                         query_get(&ctx->q, "skill")};
+    if (f.kind && enum_index(resource_kinds, f.kind) < 0) {
+        reply_bad_param(ctx, "kind", "must be one of channel, person, slot, budget_pool");
+        goto out;
+    }
+    if (f.active && strcmp(f.active, "true") != 0 && strcmp(f.active, "false") != 0) {
+        reply_bad_param(ctx, "active", "must be true or false");
+        goto out;
+    }
+    if ((f.q && (utf8_length(f.q) > 200 || !valid_text_chars(f.q, 0))) ||
+        (f.skill && (utf8_length(f.skill) > 50 || !valid_text_chars(f.skill, 0)))) {
+        reply_bad_param(ctx, f.q && (utf8_length(f.q) > 200 || !valid_text_chars(f.q, 0)) ? "q" : "skill",
+                        "must be short text without control characters");
+        goto out;
+    }
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = resource_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
+                                    lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, resource_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+/* Opens the transaction, locks the resource and checks If-Match; 0 after replying. */
+static int open_resource_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current)
+{
+    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
+    app_err e = resource_store_lock(tx->conn, ctx->claims.org, id, j_current);
+    if (e) {
+        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL, NULL);
+        return 0;
+    }
+    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
+    char etag[24];
+    etag_format((int)json_integer_value(json_object_get(*j_current, "version")), etag);
+    if (if_match && !etag_matches(if_match, etag)) {
+        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the resource has changed since you read it; GET it again",
+                      NULL);
+        return 0;
+    }
+    return 1;
+}
+
+void h_resource_patch(req_ctx *ctx)
+{
+    char id[37], *json = NULL, *text = NULL;
+    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    if (resource_validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!open_resource_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    if (resource_validate(j_body, VALIDATE_PATCH, j_current, &v)) {
+        tx_abort(ctx, &tx);
+        reply_validation(ctx, &v);
+        goto out;
+    }
+    app_err e = resource_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    if (e) { write_failed(ctx, &tx, e, id); goto out; }
+    j_after = json_loads(json, 0, NULL);
+    char etag[24];
+    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
+    tx_commit_reply(ctx, &tx, 200, NULL, json);
+    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    json_decref(j_current);
+    json_decref(j_after);
+    verrs_free(&v);
+}
+
+/* A resource that was ever booked keeps its history: it is deactivated (200
+ * with the resource), not deleted (204). */
+void h_resource_delete(req_ctx *ctx)
+{
+    char id[37], *json = NULL;
+    json_t *j_current = NULL;
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
+    app_err e = resource_store_remove(tx.conn, ctx->claims.org, id, &json);
+    if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+    else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
+    free(json);
+    json_decref(j_current);
+}
+
+void h_availability_list(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"limit", "cursor", "sort", "from", "to", NULL};
+    char id[37], *json = NULL;
+    int version;
+    list_params lp;
+    list_result res = {0};
+    db_conn *conn = NULL;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_READ) || !query_known_or_reply(ctx, allowed) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    if (!list_params_or_reply(ctx, availability_sort_names, &lp)) return;
+    const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to");
+    if (!window_params_or_reply(ctx, from, to)) goto out;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = resource_store_get(conn, ctx->claims.org, id, &json, &version);
+    if (!e) e = availability_store_list(conn, ctx->claims.org, id, from, to, lp.sort, lp.desc, lp.cursor_key,
+                                        lp.cursor_id, lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL); goto out; }
+    reply_list(ctx, res.items, res.n, availability_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    free(json);
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+void h_availability_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL, *j_current = NULL;
+    char *json = NULL, *text = NULL, id[37], avail_id[37], location[128];
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (availability_validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!open_resource_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    app_err e = availability_store_insert(tx.conn, ctx->claims.org, id, ctx->claims.sub, text, &json, avail_id);
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        reply_booking_conflict(ctx, &tx, id, json_string_value(json_object_get(j_body, "start")),
+                               json_string_value(json_object_get(j_body, "end")), NULL,
+                               json_string_value(json_object_get(j_current, "kind")),
+                               "bookings already hold the resource in this period");
+        goto out;
+    }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    snprintf(location, sizeof location, "/v1/resources/%s/availability/%s", id, avail_id);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    json_decref(j_current);
+    verrs_free(&v);
+}
+
+void h_availability_delete(req_ctx *ctx)
+{
+    char id[37], avail_id[37];
+    json_t *j_current = NULL;
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id) || !path_uuid_or_reply(ctx, AVAIL_ID_SEGMENT, avail_id))
+        return;
+    if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
+    app_err e = availability_store_delete(tx.conn, ctx->claims.org, id, avail_id);
+    if (e) tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no such availability period on this resource" : NULL,
+                         NULL);
+    else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
+    json_decref(j_current);
+}

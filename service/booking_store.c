@@ -1,0 +1,190 @@
+/* booking_store.c — see booking_store.h. */
+#define _GNU_SOURCE
+#include "booking_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The booking as the API shows it, inline in each statement (see campaign_store.c). */
+#define BOOKING_DOC                                                                                            \
+    "json_build_object('id', t.id, 'campaign_id', t.campaign_id, 'resource_id', t.resource_id,"                \
+    " 'segment_id', t.segment_id, 'start', lower(t.period), 'end', upper(t.period), 'quantity', t.quantity,"   \
+    " 'status', t.status, 'status_reason', t.status_reason, 'notes', t.notes,"                                 \
+    " 'cost_estimate', CASE WHEN t.cost_amount IS NOT NULL THEN"                                               \
+    "  json_build_object('amount', t.cost_amount::text, 'currency', t.cost_currency) END,"                     \
+    " 'created_by', t.created_by, 'version', t.version, 'created_at', t.created_at,"                          \
+    " 'updated_at', t.updated_at)::text"
+
+static const db_stmt q_refs = {
+    "booking_refs",
+    "SELECT c.owner, c.status, r.kind, r.active, s.id IS NOT NULL FROM (SELECT 1) one"
+    " LEFT JOIN campaigns c ON c.org_id = $1 AND c.id = $2::uuid"
+    " LEFT JOIN resources r ON r.org_id = $1 AND r.id = $3::uuid"
+    " LEFT JOIN segments s ON s.org_id = $1 AND s.id = $4::uuid",
+    4};
+static const db_stmt q_insert = {
+    "booking_insert",
+    "INSERT INTO bookings AS t (org_id, campaign_id, resource_id, segment_id, period, quantity, status, notes,"
+    " created_by)"
+    " SELECT $1, (d->>'campaign_id')::uuid, (d->>'resource_id')::uuid, (d->>'segment_id')::uuid,"
+    " tstzrange((d->>'start')::timestamptz, (d->>'end')::timestamptz, '[)'), coalesce((d->>'quantity')::integer, 1),"
+    " coalesce(d->>'status', 'tentative'), d->>'notes', $2"
+    " FROM (SELECT $3::jsonb AS d) p RETURNING " BOOKING_DOC ", t.id::text",
+    3};
+static const db_stmt q_get = {
+    "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE t.org_id = $1 AND t.id = $2", 2};
+static const db_stmt q_lock_resource = {
+    "booking_lock_resource",
+    "SELECT 1 FROM resources r WHERE r.id = (SELECT b.resource_id FROM bookings b WHERE b.org_id = $1 AND b.id = $2)"
+    " FOR NO KEY UPDATE",
+    2};
+static const db_stmt q_lock = {
+    "booking_lock",
+    "SELECT " BOOKING_DOC ", c.owner, r.kind FROM bookings t JOIN campaigns c ON c.id = t.campaign_id"
+    " JOIN resources r ON r.id = t.resource_id WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE OF t",
+    2};
+static const db_stmt q_update = {
+    "booking_update",
+    "UPDATE bookings t SET"
+    " period = tstzrange(coalesce((d->>'start')::timestamptz, lower(t.period)),"
+    "  coalesce((d->>'end')::timestamptz, upper(t.period)), '[)'),"
+    " quantity = CASE WHEN d ? 'quantity' THEN (d->>'quantity')::integer ELSE t.quantity END,"
+    " status = CASE WHEN d ? 'status' THEN d->>'status' ELSE t.status END,"
+    " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END"
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " BOOKING_DOC,
+    3};
+static const db_stmt q_cancel = {
+    "booking_cancel",
+    "UPDATE bookings t SET status = 'cancelled', status_reason = $3 WHERE t.org_id = $1 AND t.id = $2"
+    " RETURNING " BOOKING_DOC,
+    3};
+static const db_stmt q_in_the_way = {
+    "booking_in_the_way",
+    "SELECT coalesce(jsonb_agg(booking_ref(b) ORDER BY lower(b.period), b.id), '[]')::text FROM bookings b"
+    " WHERE b.resource_id = $1::uuid AND b.status <> 'cancelled'"
+    " AND b.period && tstzrange($2::timestamptz, $3::timestamptz, '[)') AND ($4::uuid IS NULL OR b.id <> $4::uuid)",
+    4};
+
+static const sort_spec booking_sorts[] = {
+    {"start", "lower(t.period)", "timestamptz"},
+    {"created_at", "t.created_at", "timestamptz"},
+};
+const char *const booking_sort_names[] = {"start", "created_at", NULL};
+
+static list_query booking_list = {
+    .name = "booking_list",
+    .projection = BOOKING_DOC,
+    .from = "bookings t",
+    .where = "t.org_id = $1 AND ($2::uuid IS NULL OR t.campaign_id = $2::uuid)"
+             " AND ($3::uuid IS NULL OR t.resource_id = $3::uuid) AND ($4::uuid IS NULL OR t.segment_id = $4::uuid)"
+             " AND ($5::text[] IS NULL OR t.status = ANY ($5::text[]))"
+             " AND ($6::timestamptz IS NULL OR upper(t.period) > $6::timestamptz)"
+             " AND ($7::timestamptz IS NULL OR lower(t.period) < $7::timestamptz)",
+    .nfilters = 7,
+    .sorts = booking_sorts,
+    .nsorts = sizeof booking_sorts / sizeof booking_sorts[0],
+};
+
+static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *params, char **out)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(*out = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    PQclear(res);
+    return e;
+}
+
+app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
+                           const char *segment_id, booking_refs *out)
+{
+    const char *params[] = {org, campaign_id, resource_id, segment_id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_refs, params, &res);
+    if (e) return e;
+    memset(out, 0, sizeof *out);
+    snprintf(out->campaign_owner, sizeof out->campaign_owner, "%s", PQgetvalue(res, 0, 0));
+    snprintf(out->campaign_status, sizeof out->campaign_status, "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->resource_kind, sizeof out->resource_kind, "%s", PQgetvalue(res, 0, 2));
+    out->resource_active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+    out->segment_found = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+    PQclear(res);
+    return APP_OK;
+}
+
+app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+                             char id_out[37])
+{
+    const char *params[] = {org, actor, body_json};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_insert, params, &res);
+    if (e) return e;
+    if (!(*json = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return e;
+}
+
+app_err booking_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_get, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(*json = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else *version = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return e;
+}
+
+app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current, char owner[256],
+                           char resource_kind[16])
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_lock_resource, params, NULL);
+    if (!e) e = db_exec(conn, &q_lock, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(*j_current = json_loads(PQgetvalue(res, 0, 0), 0, NULL))) e = APP_ERR_INTERNAL;
+    else {
+        snprintf(owner, 256, "%s", PQgetvalue(res, 0, 1));
+        snprintf(resource_kind, 16, "%s", PQgetvalue(res, 0, 2));
+    }
+    PQclear(res);
+    return e;
+}
+
+app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+{
+    const char *params[] = {org, id, patch_json};
+    return one_text(conn, &q_update, params, json);
+}
+
+app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json)
+{
+    const char *params[] = {org, id, reason};
+    return one_text(conn, &q_cancel, params, json);
+}
+
+app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const char *start, const char *end,
+                                 const char *except_id, json_t **j_items)
+{
+    const char *params[] = {resource_id, start, end, except_id};
+    char *text = NULL;
+    app_err e = one_text(conn, &q_in_the_way, params, &text);
+    if (e) return e;
+    *j_items = json_loads(text, 0, NULL);
+    free(text);
+    return *j_items ? APP_OK : APP_ERR_INTERNAL;
+}
+
+app_err booking_store_list(db_conn *conn, const char *org, const booking_filter *f, int sort, int desc,
+                           const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, f->campaign_id, f->resource_id, f->segment_id, f->statuses, f->from, f->to};
+    return list_query_run(conn, &booking_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}

@@ -1,0 +1,193 @@
+/* resource_store.c — see resource_store.h. */
+#define _GNU_SOURCE
+#include "resource_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The resource as the API shows it, inline in each statement (see campaign_store.c). */
+#define RESOURCE_DOC                                                                                           \
+    "json_build_object('id', t.id, 'kind', t.kind, 'name', t.name, 'capacity', t.capacity,"                    \
+    " 'capacity_unit', t.capacity_unit, 'cost_per_unit', CASE WHEN t.cost_amount IS NOT NULL THEN"             \
+    "  json_build_object('amount', t.cost_amount::text, 'currency', t.cost_currency) END,"                     \
+    " 'skills', to_json(t.skills), 'notes', t.notes, 'active', t.active, 'version', t.version,"                \
+    " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
+#define AVAILABILITY_DOC                                                                                       \
+    "json_build_object('id', t.id, 'resource_id', t.resource_id, 'kind', t.kind, 'start', lower(t.period),"    \
+    " 'end', upper(t.period), 'note', t.note, 'created_by', t.created_by, 'created_at', t.created_at)::text"
+
+static const db_stmt q_get = {
+    "resource_get", "SELECT " RESOURCE_DOC ", t.version FROM resources t WHERE t.org_id = $1 AND t.id = $2", 2};
+static const db_stmt q_lock = {
+    "resource_lock", "SELECT " RESOURCE_DOC " FROM resources t WHERE t.org_id = $1 AND t.id = $2 FOR NO KEY UPDATE",
+    2};
+static const db_stmt q_insert = {
+    "resource_insert",
+    "INSERT INTO resources AS t (org_id, kind, name, capacity, capacity_unit, cost_amount, cost_currency, skills,"
+    " notes, active)"
+    " SELECT $1, d->>'kind', d->>'name', coalesce((d->>'capacity')::integer, 1),"
+    " coalesce(d->>'capacity_unit', 'concurrent'), (d->'cost_per_unit'->>'amount')::numeric,"
+    " d->'cost_per_unit'->>'currency', ARRAY(SELECT jsonb_array_elements_text(coalesce(d->'skills', '[]'))),"
+    " d->>'notes', coalesce((d->>'active')::boolean, true)"
+    " FROM (SELECT $2::jsonb AS d) p RETURNING " RESOURCE_DOC ", t.id::text",
+    2};
+static const db_stmt q_update = {
+    "resource_update",
+    "UPDATE resources t SET"
+    " kind = CASE WHEN d ? 'kind' THEN d->>'kind' ELSE t.kind END,"
+    " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
+    " capacity = CASE WHEN d ? 'capacity' THEN (d->>'capacity')::integer ELSE t.capacity END,"
+    " capacity_unit = CASE WHEN d ? 'capacity_unit' THEN d->>'capacity_unit' ELSE t.capacity_unit END,"
+    " cost_amount = CASE WHEN d ? 'cost_per_unit' THEN (d->'cost_per_unit'->>'amount')::numeric ELSE t.cost_amount END,"
+    " cost_currency = CASE WHEN d ? 'cost_per_unit' THEN d->'cost_per_unit'->>'currency' ELSE t.cost_currency END,"
+    " skills = CASE WHEN d ? 'skills' THEN ARRAY(SELECT jsonb_array_elements_text(d->'skills')) ELSE t.skills END,"
+    " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END,"
+    " active = CASE WHEN d ? 'active' THEN (d->>'active')::boolean ELSE t.active END"
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC,
+    3};
+static const db_stmt q_delete_unbooked = {
+    "resource_delete_unbooked",
+    "DELETE FROM resources t WHERE t.org_id = $1 AND t.id = $2"
+    " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = t.id)",
+    2};
+static const db_stmt q_deactivate = {
+    "resource_deactivate",
+    "UPDATE resources t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC, 2};
+
+static const sort_spec resource_sorts[] = {
+    {"name", "t.name", "text"},
+    {"created_at", "t.created_at", "timestamptz"},
+};
+const char *const resource_sort_names[] = {"name", "created_at", NULL};
+
+static list_query resource_list = {
+    .name = "resource_list",
+    .projection = RESOURCE_DOC,
+    .from = "resources t",
+    .where = "t.org_id = $1 AND ($2::text IS NULL OR t.kind = $2) AND ($3::boolean IS NULL OR t.active = $3::boolean)"
+             " AND ($4::text IS NULL OR strpos(lower(t.name), lower($4)) > 0)"
+             " AND ($5::text IS NULL OR $5 = ANY (t.skills))",
+    .nfilters = 5,
+    .sorts = resource_sorts,
+    .nsorts = sizeof resource_sorts / sizeof resource_sorts[0],
+};
+
+static const db_stmt q_avail_insert = {
+    "availability_insert",
+    "INSERT INTO availability AS t (org_id, resource_id, kind, period, note, created_by)"
+    " SELECT $1, $2, d->>'kind', tstzrange((d->>'start')::timestamptz, (d->>'end')::timestamptz, '[)'),"
+    " d->>'note', $3 FROM (SELECT $4::jsonb AS d) p RETURNING " AVAILABILITY_DOC ", t.id::text",
+    4};
+static const db_stmt q_avail_delete = {
+    "availability_delete", "DELETE FROM availability WHERE org_id = $1 AND resource_id = $2 AND id = $3", 3};
+
+static const sort_spec availability_sorts[] = {
+    {"start", "lower(t.period)", "timestamptz"},
+    {"created_at", "t.created_at", "timestamptz"},
+};
+const char *const availability_sort_names[] = {"start", "created_at", NULL};
+
+static list_query availability_list = {
+    .name = "availability_list",
+    .projection = AVAILABILITY_DOC,
+    .from = "availability t",
+    .where = "t.org_id = $1 AND t.resource_id = $2::uuid"
+             " AND ($3::timestamptz IS NULL OR upper(t.period) > $3::timestamptz)"
+             " AND ($4::timestamptz IS NULL OR lower(t.period) < $4::timestamptz)",
+    .nfilters = 4,
+    .sorts = availability_sorts,
+    .nsorts = sizeof availability_sorts / sizeof availability_sorts[0],
+};
+
+/* Runs a statement expected to return one row; copies its first column (and second into second, if given). */
+static app_err one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                       size_t second_size)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (e) return e;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(*first = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else if (second) snprintf(second, second_size, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return e;
+}
+
+app_err resource_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    char v[16] = "";
+    app_err e = one_row(conn, &q_get, params, json, v, sizeof v);
+    if (!e) *version = atoi(v);
+    return e;
+}
+
+app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current)
+{
+    const char *params[] = {org, id};
+    char *text = NULL;
+    app_err e = one_row(conn, &q_lock, params, &text, NULL, 0);
+    if (e) return e;
+    *j_current = json_loads(text, 0, NULL);
+    free(text);
+    return *j_current ? APP_OK : APP_ERR_INTERNAL;
+}
+
+app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
+{
+    const char *params[] = {org, body_json};
+    return one_row(conn, &q_insert, params, json, id_out, 37);
+}
+
+app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+{
+    const char *params[] = {org, id, patch_json};
+    return one_row(conn, &q_update, params, json, NULL, 0);
+}
+
+app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_delete_unbooked, params, &res);
+    if (e) return e;
+    int deleted = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    if (deleted) return APP_OK;
+    return one_row(conn, &q_deactivate, params, json, NULL, 0);
+}
+
+app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
+                            const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, f->kind, f->active, f->q, f->skill};
+    return list_query_run(conn, &resource_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
+
+app_err availability_store_insert(db_conn *conn, const char *org, const char *resource_id, const char *actor,
+                                  const char *body_json, char **json, char id_out[37])
+{
+    const char *params[] = {org, resource_id, actor, body_json};
+    return one_row(conn, &q_avail_insert, params, json, id_out, 37);
+}
+
+app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id)
+{
+    const char *params[] = {org, resource_id, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_avail_delete, params, &res);
+    if (e) return e;
+    if (atoi(PQcmdTuples(res)) != 1) e = APP_ERR_NOT_FOUND;
+    PQclear(res);
+    return e;
+}
+
+app_err availability_store_list(db_conn *conn, const char *org, const char *resource_id, const char *from,
+                                const char *to, int sort, int desc, const char *cursor_key, const char *cursor_id,
+                                int limit, list_result *out)
+{
+    const char *filters[] = {org, resource_id, from, to};
+    return list_query_run(conn, &availability_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
