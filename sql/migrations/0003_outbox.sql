@@ -20,13 +20,16 @@ CREATE INDEX outbox_events_entity ON outbox_events (org_id, entity, entity_id, i
 
 -- Records one event for the current request (actor and request id come from
 -- campaignd_begin()).
+-- (PL/pgSQL rather than SQL so the INSERT's plan is cached for the session:
+-- a SQL function that cannot be inlined is planned again on every call.)
 CREATE FUNCTION emit_event(p_org text, p_type text, p_entity text, p_entity_id uuid, p_payload jsonb)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO outbox_events (org_id, type, entity, entity_id, payload, actor, request_id)
     VALUES (p_org, p_type, p_entity, p_entity_id, p_payload,
             coalesce(nullif(current_setting('campaignd.actor', true), ''), 'system'),
             nullif(current_setting('campaignd.request_id', true), ''));
-$$;
+END $$;
 
 -- campaign.status_changed for every status change, whoever makes it (the
 -- transitions route, the approval workflow, a material edit).

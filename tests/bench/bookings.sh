@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# bookings.sh — POST /v1/bookings throughput (all free periods, then a 50 %
+# conflicting mix) at 32 connections, and the latency of a conflict refusal on
+# a table of 100,000 bookings (one connection). Prints figures; never pass/fail.
+# Usage: bash tests/bench/bookings.sh [seconds]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+secs=${1:-10}
+bash tests/deps.sh >/dev/null
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+work=$(mktemp -d)
+pgdir=$work/pg
+url=$(bash tests/pg/cluster.sh start "$pgdir")
+port=$((20000 + RANDOM % 10000))
+export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
+CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CAMPAIGND_JWT_SECRET
+build-rel/campaignd &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+
+sql() { psql -qAt -v ON_ERROR_STOP=1 "$url" -c "$1"; }
+# 200 exclusive slots for the throughput runs; 10 more holding 10,000 bookings each.
+camp=$(sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)
+  VALUES ('bench', 'Bench', 'awareness', '2027-01-01', '2027-12-31', 'bench', 'bench') RETURNING id" | tail -1)
+sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO resources (org_id, kind, name) SELECT 'bench', 'slot', 'slot ' || g FROM generate_series(1, 200) g;
+  INSERT INTO resources (org_id, kind, name) SELECT 'bench', 'slot', 'full ' || g FROM generate_series(1, 10) g" >/dev/null
+sql "SELECT id FROM resources WHERE name LIKE 'slot %' ORDER BY name" >"$work/slots"
+full=$(sql "SELECT id FROM resources WHERE name = 'full 1'")
+seed_start=$(date +%s.%N)
+sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)
+  SELECT 'bench', '$camp', r.id, tstzrange(timestamptz '2027-01-01' + g * interval '1 hour',
+                                           timestamptz '2027-01-01' + (g + 1) * interval '1 hour'), 'bench'
+  FROM resources r, generate_series(0, 9999) g WHERE r.name LIKE 'full %'" >/dev/null
+seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+sql "ANALYZE" >/dev/null 2>&1 || true
+token=$(build-rel/campaignd token --sub bench --org bench --role manager --ttl 3600)
+
+# Every request books a period no other request uses: all 201.
+cat >"$work/free.lua" <<LUA
+local slots = {}
+for line in io.lines("$work/slots") do slots[#slots + 1] = line end
+local counter, tid, created, refused, other = 0, 0, 0, 0, 0
+local threads = {}
+local n = 0
+function setup(thread) n = n + 1; thread:set("tid", n); table.insert(threads, thread) end
+function init(args) tid = tonumber(wrk.thread:get("tid")) end
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+function period(k)
+  local t = 1830297600 + k * 3600 -- 2028-01-01 onwards, one hour per request
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", t), os.date("!%Y-%m-%dT%H:%M:%SZ", t + 3600)
+end
+function body(resource, s, e)
+  return string.format('{"campaign_id":"$camp","resource_id":"%s","start":"%s","end":"%s"}', resource, s, e)
+end
+function request()
+  counter = counter + 1
+  local s, e = period(tid * 10000000 + counter)
+  return wrk.format(nil, "/v1/bookings", nil, body(slots[math.random(#slots)], s, e))
+end
+function response(status)
+  if status == 201 then created = created + 1 elseif status == 409 then refused = refused + 1 else other = other + 1 end
+  wrk.thread:set("c", created); wrk.thread:set("r", refused); wrk.thread:set("o", other)
+end
+function done()
+  local c, r, o = 0, 0, 0
+  for _, t in ipairs(threads) do c = c + (t:get("c") or 0); r = r + (t:get("r") or 0); o = o + (t:get("o") or 0) end
+  io.write(string.format("STATUS %d %d %d\n", c, r, o))
+end
+LUA
+# Every other request asks for a period already booked: half 201, half 409.
+sed -e 's|^function request()|function free_request()|' "$work/free.lua" >"$work/mix.lua"
+cat >>"$work/mix.lua" <<LUA
+function request()
+  counter = counter + 1
+  if counter % 2 == 0 then
+    return wrk.format(nil, "/v1/bookings", nil, body("$full", "2027-01-01T05:30:00Z", "2027-01-01T06:30:00Z"))
+  end
+  local s, e = period(tid * 10000000 + counter + 5000000)
+  return wrk.format(nil, "/v1/bookings", nil, body(slots[math.random(#slots)], s, e))
+end
+LUA
+# A refusal on a resource holding 10,000 of the 100,000 bookings.
+cat >"$work/conflict.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"campaign_id":"$camp","resource_id":"$full","start":"2027-06-01T10:30:00Z","end":"2027-06-01T11:30:00Z"}'
+LUA
+
+run() { # name, connections, script
+    local out rps p50 p99 st
+    out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" "http://127.0.0.1:$port/v1/bookings")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    st=$(awk '/^STATUS/ {printf "201: %d  409: %d  other: %d", $2, $3, $4}' <<<"$out")
+    printf '%-40s %9s req/s  p50 %-9s p99 %-9s %s\n' "$1" "$rps" "$p50" "$p99" "$st"
+}
+echo "campaignd booking benchmark: ${secs}s per run, $(nproc) cores"
+echo "seeded 100,000 bookings (10 resources x 10,000) in ${seed_secs}s through the booking rules"
+run "POST /v1/bookings, all free (c=32)" 32 "$work/free.lua"
+run "POST /v1/bookings, 50% conflicting (c=32)" 32 "$work/mix.lua"
+run "conflict refusal, 100k bookings (c=1)" 1 "$work/conflict.lua"
+printf 'bookings in the table after the runs: %s\n' "$(sql "SELECT count(*) FROM bookings")"
+printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
