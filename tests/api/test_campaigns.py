@@ -238,6 +238,67 @@ class SegmentTest(unittest.TestCase):
         self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{s['id']}", token=self.admin)[0], 204)
 
 
+class OpsTest(unittest.TestCase):
+    """CORS, database loss and recovery, and concurrent use of one Idempotency-Key."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_CORS_ORIGINS": "https://app.example"})
+        cls.org = "ops-" + uuid.uuid4().hex[:8]
+        cls.tok = cls.srv.token("ada", cls.org, "admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def test_cors_preflight_and_simple_requests(self):
+        pre = {"Origin": "https://app.example", "Access-Control-Request-Method": "PATCH",
+               "Access-Control-Request-Headers": "authorization, if-match"}
+        st, h, _ = self.srv.request("OPTIONS", "/v1/campaigns/" + str(uuid.uuid4()), headers=pre)
+        self.assertEqual((st, h["access-control-allow-origin"]), (204, "https://app.example"))
+        self.assertIn("PATCH", h["access-control-allow-methods"])
+        self.assertIn("If-Match", h["access-control-allow-headers"])
+        st, h, _ = self.srv.request("GET", "/v1/campaigns", token=self.tok, headers={"Origin": "https://app.example"})
+        self.assertEqual((st, h["access-control-allow-origin"]), (200, "https://app.example"))
+        self.assertIn("ETag", h["access-control-expose-headers"])
+        # Another origin gets no CORS headers (the browser then blocks it).
+        st, h, _ = self.srv.request("OPTIONS", "/v1/campaigns", headers=dict(pre, Origin="https://evil.example"))
+        self.assertEqual(st, 204)
+        self.assertNotIn("access-control-allow-origin", h)
+
+    def test_database_loss_answers_503_then_recovers(self):
+        admin = os.environ.get("CAMPAIGND_TEST_ADMIN_URL")
+        if not admin:
+            self.skipTest("needs CAMPAIGND_TEST_ADMIN_URL (tests/run.sh sets it)")
+        self.assertEqual(self.srv.request("GET", "/v1/campaigns", token=self.tok)[0], 200)
+        subprocess.run(["psql", "-qAt", admin, "-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE usename = 'campaignd' AND pid <> pg_backend_pid()"], check=True, capture_output=True)
+        statuses = []
+        for _ in range(12):
+            st, h, b = self.srv.request("GET", "/v1/campaigns", token=self.tok)
+            statuses.append(st)
+            if st == 503:
+                self.assertEqual((b["code"], h["retry-after"]), ("service_unavailable", "1"))
+        self.assertIn(503, statuses)
+        self.assertTrue(set(statuses) <= {200, 503}, statuses)
+        self.assertEqual(statuses[-4:], [200] * 4, statuses)  # reconnected by itself
+        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(), self.tok)
+        self.assertEqual(st, 201)
+
+    def test_one_idempotency_key_used_concurrently(self):
+        key = {"Idempotency-Key": "race-" + uuid.uuid4().hex}
+        name = "Race " + uuid.uuid4().hex[:6]
+        with concurrent.futures.ThreadPoolExecutor(12) as ex:
+            results = list(ex.map(lambda _: self.srv.request("POST", "/v1/campaigns", campaign(name=name),
+                                                             self.tok, headers=key), range(12)))
+        codes = {(st, b.get("code") if st != 201 else None) for st, _, b in results}
+        self.assertTrue(codes <= {(201, None), (409, "idempotency_in_progress")}, codes)
+        ids = {b["id"] for st, _, b in results if st == 201}
+        self.assertEqual(len(ids), 1)  # one campaign, whatever the interleaving
+        st, _, page = self.srv.request("GET", "/v1/campaigns?limit=500&q=" + name.replace(" ", "%20"), token=self.tok)
+        self.assertEqual(len(page["items"]), 1)
+
+
 class ConfigTest(unittest.TestCase):
     def test_refuses_bad_configuration(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGND_")}
