@@ -26,3 +26,24 @@ INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position) VALUES
   ('demo', '00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000003', 1),
   ('demo', '00000000-0000-4000-8000-000000000103', '00000000-0000-4000-8000-000000000001', 1)
 ON CONFLICT DO NOTHING;
+
+INSERT INTO resources (id, org_id, kind, name, capacity, capacity_unit, cost_amount, cost_currency, skills) VALUES
+  ('00000000-0000-4000-8000-000000000201', 'demo', 'slot', 'Homepage banner', 1, 'concurrent', 250, 'EUR', '{}'),
+  ('00000000-0000-4000-8000-000000000202', 'demo', 'channel', 'Newsletter', 2, 'sends_per_day', 40, 'EUR', '{}'),
+  ('00000000-0000-4000-8000-000000000203', 'demo', 'person', 'Copywriter', 40, 'hours_per_week', 65, 'EUR',
+   '{copywriting,seo}')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO availability (id, org_id, resource_id, kind, period, note, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000301', 'demo', '00000000-0000-4000-8000-000000000203', 'leave',
+   '[2027-04-05 00:00Z, 2027-04-10 00:00Z)', 'Spring holiday', 'demo-manager')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO bookings (id, org_id, campaign_id, resource_id, period, quantity, status, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000401', 'demo', '00000000-0000-4000-8000-000000000101',
+   '00000000-0000-4000-8000-000000000201', '[2027-03-01 08:00Z, 2027-03-08 08:00Z)', 1, 'confirmed', 'demo-planner'),
+  ('00000000-0000-4000-8000-000000000402', 'demo', '00000000-0000-4000-8000-000000000101',
+   '00000000-0000-4000-8000-000000000202', '[2027-03-02 08:00Z, 2027-03-02 09:00Z)', 1, 'confirmed', 'demo-planner'),
+  ('00000000-0000-4000-8000-000000000403', 'demo', '00000000-0000-4000-8000-000000000102',
+   '00000000-0000-4000-8000-000000000203', '[2027-03-15 09:00Z, 2027-03-15 17:00Z)', 8, 'tentative', 'demo-planner')
+ON CONFLICT (id) DO NOTHING;
