@@ -3,8 +3,11 @@
 
 static __thread const char *current_request_id;
 
+int log_level = Y_LOG_LEVEL_ERROR;
+
 int log_init(int level)
 {
+    log_level = level;
     return y_init_logs("campaignd", Y_LOG_MODE_CONSOLE, (unsigned long)level, NULL, "campaignd starting") ? 0 : -1;
 }
 

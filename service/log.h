@@ -14,9 +14,16 @@ void log_set_request_id(const char *request_id);
 /* Borrowed; "-" when no request is running on this thread. */
 const char *log_request_id(void);
 
-#define log_error(fmt, ...) y_log_message(Y_LOG_LEVEL_ERROR, "[%s] " fmt, log_request_id(), ##__VA_ARGS__)
-#define log_warning(fmt, ...) y_log_message(Y_LOG_LEVEL_WARNING, "[%s] " fmt, log_request_id(), ##__VA_ARGS__)
-#define log_info(fmt, ...) y_log_message(Y_LOG_LEVEL_INFO, "[%s] " fmt, log_request_id(), ##__VA_ARGS__)
-#define log_debug(fmt, ...) y_log_message(Y_LOG_LEVEL_DEBUG, "[%s] " fmt, log_request_id(), ##__VA_ARGS__)
+/* The level given to log_init: a message above it is neither formatted nor written. */
+extern int log_level;
+
+#define LOG_AT(level, fmt, ...)                                                                 \
+    do {                                                                                        \
+        if ((level) <= log_level) y_log_message((level), "[%s] " fmt, log_request_id(), ##__VA_ARGS__); \
+    } while (0)
+#define log_error(fmt, ...) LOG_AT(Y_LOG_LEVEL_ERROR, fmt, ##__VA_ARGS__)
+#define log_warning(fmt, ...) LOG_AT(Y_LOG_LEVEL_WARNING, fmt, ##__VA_ARGS__)
+#define log_info(fmt, ...) LOG_AT(Y_LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
+#define log_debug(fmt, ...) LOG_AT(Y_LOG_LEVEL_DEBUG, fmt, ##__VA_ARGS__)
 
 #endif
