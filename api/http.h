@@ -7,6 +7,7 @@
 #include <ulfius.h>
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "config.h"
 #include "db.h"
 #include "query.h"
@@ -14,6 +15,7 @@
 typedef struct app {
     const config *cfg;
     db_pool *pool;
+    auth_cache *tokens; /* verified bearer tokens (may be NULL) */
 } app;
 
 typedef struct req_ctx req_ctx;

@@ -69,7 +69,7 @@ static int mw_auth(req_ctx *ctx)
     const char *h = u_map_get_case(ctx->req->map_header, "Authorization");
     const char *token = NULL;
     if (h && strncasecmp(h, "Bearer ", 7) == 0) token = h + 7;
-    auth_err e = auth_verify(&ctx->app->cfg->auth, token ? token : "", time(NULL), &ctx->claims);
+    auth_err e = auth_cache_verify(ctx->app->tokens, &ctx->app->cfg->auth, token ? token : "", time(NULL), &ctx->claims);
     if (e == AUTH_OK) return 1;
     reply_problem(ctx, APP_ERR_UNAUTHORIZED, auth_err_message(h && !token ? AUTH_ERR_MALFORMED : e));
     return 0;

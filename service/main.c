@@ -86,6 +86,7 @@ int main(int argc, char **argv)
     log_init(cfg.log_level);
     int rc = 1;
     server *srv = NULL;
+    auth_cache *tokens = NULL;
     db_pool *pool = db_pool_create(cfg.database_url, serve ? cfg.db_pool_size : 1, cfg.statement_timeout_ms);
     if (!pool || migrate_now(pool) != 0) goto out;
     if (!serve) { rc = 0; goto out; }
@@ -98,7 +99,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    app a = {&cfg, pool};
+    tokens = auth_cache_new();
+    app a = {&cfg, pool, tokens};
     if (!(srv = server_start(&a))) goto out;
     log_info("serving on %s:%u with %u threads, pool %u", cfg.bind, cfg.port, cfg.threads, cfg.db_pool_size);
     int sig = 0;
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
     server_stop(srv, cfg.shutdown_grace);
     rc = 0;
 out:
+    auth_cache_free(tokens);
     db_pool_free(pool);
     log_close();
     config_free(&cfg);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "unit.h"
 
 static const char *secret = "0123456789abcdef0123456789abcdef-test";
@@ -71,6 +72,32 @@ START_TEST(minted_token_verifies)
     ck_assert_int_eq(cl.role, ROLE_ADMIN);
     ck_assert_int_eq(auth_verify(&c, t, 1000100, &cl), AUTH_ERR_EXPIRED);
     free(t);
+}
+END_TEST
+
+/* The cache answers like auth_verify: a hit still expires, a changed token is verified afresh. */
+START_TEST(cache_keeps_the_rules)
+{
+    auth_config c = hs_cfg();
+    auth_cache *cache = auth_cache_new();
+    char *t = NULL;
+    ck_assert_int_eq(auth_mint(&c, "me", "acme", "planner", 60, 1000000, &t), AUTH_OK);
+    auth_claims a, b;
+    ck_assert_int_eq(auth_cache_verify(cache, &c, t, 1000010, &a), AUTH_OK); /* miss, then stored */
+    ck_assert_int_eq(auth_cache_verify(cache, &c, t, 1000011, &b), AUTH_OK); /* hit */
+    ck_assert_str_eq(b.sub, "me");
+    ck_assert_str_eq(b.org, "acme");
+    ck_assert_int_eq(b.role, ROLE_PLANNER);
+    ck_assert_int_eq(auth_cache_verify(cache, &c, t, 1000089, &b), AUTH_OK);          /* within the leeway */
+    ck_assert_int_eq(auth_cache_verify(cache, &c, t, 1000090, &b), AUTH_ERR_EXPIRED); /* then refused */
+    t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';                          /* another signature */
+    ck_assert_int_eq(auth_cache_verify(cache, &c, t, 1000010, &b), AUTH_ERR_SIGNATURE);
+    ck_assert_int_eq(auth_cache_verify(cache, &c, "", 1000010, &b), AUTH_ERR_MISSING);
+    auth_config other = c;
+    other.issuer = "https://idp.example"; /* a cache is per configuration: NULL cache verifies directly */
+    ck_assert_int_ne(auth_cache_verify(NULL, &other, t, 1000010, &b), AUTH_OK);
+    free(t);
+    auth_cache_free(cache);
 }
 END_TEST
 
@@ -216,6 +243,7 @@ int main(void)
     tcase_add_test(tc, claims_required_and_checked);
     tcase_add_test(tc, issuer_and_audience_checked_when_configured);
     tcase_add_test(tc, role_matrix);
+    tcase_add_test(tc, cache_keeps_the_rules);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
