@@ -117,12 +117,23 @@ static void h_unmatched(req_ctx *ctx)
 
 static const route unmatched_route = {"*", "unmatched", h_unmatched, 0};
 
+/* The route for method and path, or unmatched_route. Our own table is the
+ * only router: ulfius sends every request to dispatch (its endpoint matching
+ * cost more than a scan of this table). */
+static const route *route_find(const char *method, const char *path)
+{
+    for (size_t i = 0; i < routes_count; i++)
+        if (strcmp(routes[i].method, method) == 0 && path_matches(routes[i].path, path)) return &routes[i];
+    return &unmatched_route;
+}
+
 static int dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     metrics_in_flight(1);
-    const route *rt = user_data;
+    (void)user_data;
+    const route *rt = route_find(req->http_verb, req->url_path);
     req_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.app = the_app;
@@ -189,10 +200,7 @@ server *server_start(app *a)
     if (ulfius_init_instance(&s->instance, cfg->port, NULL, NULL) != U_OK) { free(s); return NULL; }
     /* One byte over the limit so an oversized body is seen and refused with 413, not silently cut. */
     s->instance.max_post_body_size = cfg->max_body_bytes + 1;
-    for (size_t i = 0; i < routes_count; i++)
-        ulfius_add_endpoint_by_val(&s->instance, routes[i].method, routes[i].path, NULL, 0, dispatch,
-                                   (void *)&routes[i]);
-    ulfius_set_default_endpoint(&s->instance, dispatch, (void *)&unmatched_route);
+    ulfius_set_default_endpoint(&s->instance, dispatch, NULL);
 
     struct MHD_OptionItem ops[] = {
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
