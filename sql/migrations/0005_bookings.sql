@@ -31,10 +31,14 @@ CREATE TABLE resources (
     skills        text[] NOT NULL DEFAULT '{}' CHECK (cardinality(skills) <= 50),
     notes         text CHECK (length(notes) <= 2000),
     active        boolean NOT NULL DEFAULT true,
+    exclusive     boolean GENERATED ALWAYS AS (capacity = 1 AND capacity_unit = 'concurrent') STORED,
     version       integer NOT NULL DEFAULT 1,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (org_id, id),
+    -- Target of bookings' (org_id, resource_id, exclusive) key: a booking's copy of the flag can only
+    -- be the resource's, and follows it when the capacity changes (ON UPDATE CASCADE).
+    CONSTRAINT resources_exclusive_key UNIQUE (org_id, id, exclusive),
     CONSTRAINT resources_name_unique UNIQUE (org_id, name),
     CONSTRAINT resources_cost_pair CHECK ((cost_amount IS NULL) = (cost_currency IS NULL)),
     CONSTRAINT resources_unit_kind CHECK (capacity_unit = 'concurrent'
@@ -77,16 +81,18 @@ CREATE TABLE bookings (
     status_reason text CHECK (length(status_reason) <= 1000),
     cost_amount   numeric(16, 2),
     cost_currency text,
-    -- Kept by bookings_guard from the resource: whether it is exclusive
-    -- (capacity 1, concurrent), and the ISO week / day the quantity counts in.
-    exclusive     boolean NOT NULL DEFAULT false,
+    -- The resource's flag (capacity 1, concurrent), held equal to it by the foreign key below so the
+    -- exclusion constraint needs no trigger; and the ISO week / day the quantity counts in (set by
+    -- bookings_guard).
+    exclusive     boolean NOT NULL,
     load_bucket   date,
     created_by    text NOT NULL,
     version       integer NOT NULL DEFAULT 1,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT bookings_campaign FOREIGN KEY (org_id, campaign_id) REFERENCES campaigns (org_id, id) ON DELETE CASCADE,
-    CONSTRAINT bookings_resource FOREIGN KEY (org_id, resource_id) REFERENCES resources (org_id, id),
+    CONSTRAINT bookings_resource FOREIGN KEY (org_id, resource_id, exclusive)
+        REFERENCES resources (org_id, id, exclusive) ON UPDATE CASCADE,
     CONSTRAINT bookings_segment FOREIGN KEY (org_id, segment_id) REFERENCES segments (org_id, id),
     CONSTRAINT bookings_no_overlap EXCLUDE USING gist (resource_id WITH =, period WITH &&)
         WHERE (exclusive AND status <> 'cancelled')
@@ -133,10 +139,11 @@ BEGIN
     -- The per-resource lock: every writer of this resource's bookings waits here.
     SELECT * INTO r FROM resources WHERE id = NEW.resource_id AND org_id = NEW.org_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
+        NEW.exclusive := false;
         RETURN NEW; -- the foreign key refuses it
     END IF;
     SELECT time_zone INTO v_tz FROM organisations WHERE id = NEW.org_id;
-    NEW.exclusive := r.capacity = 1 AND r.capacity_unit = 'concurrent';
+    NEW.exclusive := r.exclusive;
     NEW.load_bucket := CASE r.capacity_unit
         WHEN 'hours_per_week' THEN date_trunc('week', lower(NEW.period) AT TIME ZONE v_tz)::date
         WHEN 'sends_per_day' THEN (lower(NEW.period) AT TIME ZONE v_tz)::date END;
@@ -228,14 +235,16 @@ CREATE TRIGGER availability_guard BEFORE INSERT OR UPDATE ON availability
     FOR EACH ROW EXECUTE FUNCTION availability_guard();
 
 -- A new capacity re-checks every live booking of the resource under its lock
--- (the guard runs for each); a capacity that no longer fits is refused.
+-- (the guard runs for each); a capacity that no longer fits is refused. When
+-- the resource becomes or stops being exclusive, the foreign key's cascade
+-- already updates (and so re-checks) every booking.
 CREATE FUNCTION resources_recheck() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE bookings SET period = period WHERE resource_id = NEW.id AND status <> 'cancelled';
     RETURN NULL;
 END $$;
 CREATE TRIGGER resources_recheck AFTER UPDATE OF capacity, capacity_unit ON resources
-    FOR EACH ROW WHEN (OLD.capacity IS DISTINCT FROM NEW.capacity OR OLD.capacity_unit IS DISTINCT FROM NEW.capacity_unit)
+    FOR EACH ROW WHEN (OLD.exclusive = NEW.exclusive AND (OLD.capacity <> NEW.capacity OR OLD.capacity_unit <> NEW.capacity_unit))
     EXECUTE FUNCTION resources_recheck();
 
 CREATE TABLE key_events (

@@ -205,6 +205,36 @@ class BookingTest(unittest.TestCase):
         self.assertEqual(self.req("GET", "/v1/resources/" + res["id"])[2]["capacity"], 3)
         self.assertEqual(self.req("PATCH", "/v1/resources/" + res["id"], {"capacity": 5})[0], 200)
 
+    def test_becoming_exclusive_rechecks_bookings(self):
+        res, camp = self.resource(capacity=2), self.campaign()
+        self.assertEqual(self.book(camp, res, "2026-03-01T09:00:00Z", "2026-03-01T11:00:00Z")[0], 201)
+        self.assertEqual(self.book(camp, res, "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z")[0], 201)
+        st, _, b = self.req("PATCH", "/v1/resources/" + res["id"], {"capacity": 1})
+        self.assertEqual((st, b["code"], b["rule"]), (409, "booking_conflict", "resource_double_booked"))
+        lone = self.resource(capacity=2)
+        self.assertEqual(self.book(camp, lone, "2026-03-01T09:00:00Z", "2026-03-01T11:00:00Z")[0], 201)
+        self.assertEqual(self.req("PATCH", "/v1/resources/" + lone["id"], {"capacity": 1})[0], 200)
+        st, _, b = self.book(camp, lone, "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z")
+        self.assertEqual((st, b["rule"]), (409, "resource_double_booked"))
+
+    def test_exclusion_constraint_holds_without_triggers(self):
+        """The final guarantee: even a writer that bypasses every trigger cannot overlap an exclusive resource."""
+        admin = os.environ.get("CAMPAIGND_TEST_ADMIN_URL")
+        if not admin:
+            self.skipTest("needs CAMPAIGND_TEST_ADMIN_URL (tests/run.sh sets it)")
+        res, camp = self.resource(), self.campaign()
+        self.assertEqual(self.book(camp, res, "2026-03-01T09:00:00Z", "2026-03-01T10:00:00Z")[0], 201)
+        sql = ("BEGIN; SET LOCAL session_replication_role = replica; "
+               "INSERT INTO bookings (org_id, campaign_id, resource_id, period, exclusive, created_by) "
+               f"VALUES ('{self.org}', '{camp['id']}', '{res['id']}', "
+               "'[2026-03-01 09:30Z, 2026-03-01 10:30Z)', true, 'rogue'); COMMIT;")
+        # The superuser, in the service's database.
+        url = admin.split("?")[0].rsplit("/", 1)[0] + "/" + DB.split("?")[0].rsplit("/", 1)[1]
+        out = subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", url, "-c", sql], capture_output=True, text=True)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("bookings_no_overlap", out.stderr)
+        self.assertEqual(len(self.req("GET", "/v1/bookings?resource_id=" + res["id"])[2]["items"]), 1)
+
     def test_hours_per_week_and_sends_per_day(self):
         writer = self.resource(kind="person", name="Writer", capacity=40, capacity_unit="hours_per_week")
         camp = self.campaign()
