@@ -27,15 +27,19 @@ camp=$(sql "SELECT campaignd_begin('bench','bench','admin','seed');
   VALUES ('bench', 'Bench', 'awareness', '2027-01-01', '2027-12-31', 'bench', 'bench') RETURNING id" | tail -1)
 sql "SELECT campaignd_begin('bench','bench','admin','seed');
   INSERT INTO resources (org_id, kind, name) SELECT 'bench', 'slot', 'slot ' || g FROM generate_series(1, 200) g;
-  INSERT INTO resources (org_id, kind, name) SELECT 'bench', 'slot', 'full ' || g FROM generate_series(1, 10) g" >/dev/null
+  INSERT INTO resources (org_id, kind, name) SELECT 'bench', 'slot', 'full ' || g FROM generate_series(1, 10) g;
+  INSERT INTO resources (org_id, kind, name) VALUES ('bench', 'slot', 'lone')" >/dev/null
 sql "SELECT id FROM resources WHERE name LIKE 'slot %' ORDER BY name" >"$work/slots"
 full=$(sql "SELECT id FROM resources WHERE name = 'full 1'")
+lone=$(sql "SELECT id FROM resources WHERE name = 'lone'")
 seed_start=$(date +%s.%N)
 sql "SELECT campaignd_begin('bench','bench','admin','seed');
   INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)
   SELECT 'bench', '$camp', r.id, tstzrange(timestamptz '2027-01-01' + g * interval '1 hour',
                                            timestamptz '2027-01-01' + (g + 1) * interval '1 hour'), 'bench'
-  FROM resources r, generate_series(0, 9999) g WHERE r.name LIKE 'full %'" >/dev/null
+  FROM resources r, generate_series(0, 9999) g WHERE r.name LIKE 'full %';
+  INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)
+  VALUES ('bench', '$camp', '$lone', '[2027-06-01 10:00Z, 2027-06-01 11:00Z)', 'bench')" >/dev/null
 seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 sql "ANALYZE" >/dev/null 2>&1 || true
 token=$(build-rel/campaignd token --sub bench --org bench --role manager --ttl 3600)
@@ -86,13 +90,16 @@ function request()
   return wrk.format(nil, "/v1/bookings", nil, body(slots[math.random(#slots)], s, e))
 end
 LUA
-# A refusal on a resource holding 10,000 of the 100,000 bookings.
+# A refusal on a resource holding 10,000 of the 100,000 bookings (and, for
+# comparison, on a resource holding one booking).
 cat >"$work/conflict.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"campaign_id":"$camp","resource_id":"$full","start":"2027-06-01T10:30:00Z","end":"2027-06-01T11:30:00Z"}'
 LUA
+
+sed -e "s/$full/$lone/" "$work/conflict.lua" >"$work/conflict-lone.lua"
 
 run() { # name, connections, script
     local out rps p50 p99 st
@@ -108,5 +115,6 @@ echo "seeded 100,000 bookings (10 resources x 10,000) in ${seed_secs}s through t
 run "POST /v1/bookings, all free (c=32)" 32 "$work/free.lua"
 run "POST /v1/bookings, 50% conflicting (c=32)" 32 "$work/mix.lua"
 run "conflict refusal, 100k bookings (c=1)" 1 "$work/conflict.lua"
+run "conflict refusal, 1 booking (c=1)" 1 "$work/conflict-lone.lua"
 printf 'bookings in the table after the runs: %s\n' "$(sql "SELECT count(*) FROM bookings")"
 printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
