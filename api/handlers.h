@@ -37,6 +37,22 @@ void h_booking_get(req_ctx *ctx);
 void h_booking_patch(req_ctx *ctx);
 void h_booking_cancel(req_ctx *ctx);
 
+void h_key_event_list(req_ctx *ctx);
+void h_key_event_create(req_ctx *ctx);
+void h_key_event_get(req_ctx *ctx);
+void h_key_event_patch(req_ctx *ctx);
+void h_key_event_delete(req_ctx *ctx);
+void h_calendar(req_ctx *ctx);
+void h_calendar_ics(req_ctx *ctx);
+void h_feed_token_list(req_ctx *ctx);
+void h_feed_token_create(req_ctx *ctx);
+void h_feed_token_delete(req_ctx *ctx);
+
+/* The bearer-token check every authenticated route gets before its handler
+ * (server.c); called directly by a route that also accepts another
+ * credential (the calendar feed). Fills ctx->claims; replies 401 on failure. */
+int mw_auth(req_ctx *ctx);
+
 /* Rolls back a write the booking rules refused (APP_ERR_BOOKING_CONFLICT on
  * tx) and replies 409 booking_conflict with the rule and the items in the
  * way: from the refusal's detail when the guard gave them, else looked up for

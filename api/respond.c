@@ -335,3 +335,22 @@ int window_params_or_reply(req_ctx *ctx, const char *from, const char *to)
     }
     return 1;
 }
+
+int bounded_window_or_reply(req_ctx *ctx, const char *from, const char *to, int max_days)
+{
+    if (!from || !to) {
+        reply_bad_param(ctx, from ? "to" : "from", "is required: the window is [from, to)");
+        return 0;
+    }
+    if (!window_params_or_reply(ctx, from, to)) return 0;
+    long long f = 0, t = 0;
+    instant(from, &f);
+    instant(to, &t);
+    if (t - f > (long long)max_days * 86400LL * 1000000LL) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the window may span at most %d days", max_days);
+        reply_bad_param(ctx, "to", msg);
+        return 0;
+    }
+    return 1;
+}

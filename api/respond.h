@@ -51,6 +51,10 @@ int enum_list_or_reply(req_ctx *ctx, const char *name, const char *const *values
  * offset, and to after from. Replies 400 otherwise. */
 int window_params_or_reply(req_ctx *ctx, const char *from, const char *to);
 
+/* The same for a window that must be given whole and span at most max_days
+ * (GET /v1/calendar): both values required, to after from. */
+int bounded_window_or_reply(req_ctx *ctx, const char *from, const char *to, int max_days);
+
 /* List parameters shared by every collection. */
 typedef struct list_params {
     int limit;

@@ -32,5 +32,16 @@ const route routes[] = {
     {"GET", "/v1/bookings/:id", h_booking_get, 1},
     {"PATCH", "/v1/bookings/:id", h_booking_patch, 1},
     {"POST", "/v1/bookings/:id/cancel", h_booking_cancel, 1},
+    {"GET", "/v1/key-events", h_key_event_list, 1},
+    {"POST", "/v1/key-events", h_key_event_create, 1},
+    {"GET", "/v1/key-events/:id", h_key_event_get, 1},
+    {"PATCH", "/v1/key-events/:id", h_key_event_patch, 1},
+    {"DELETE", "/v1/key-events/:id", h_key_event_delete, 1},
+    {"GET", "/v1/calendar", h_calendar, 1},
+    /* A bearer token or a feed token (?token=): the handler checks which. */
+    {"GET", "/v1/calendar.ics", h_calendar_ics, 0},
+    {"GET", "/v1/calendar/feed-tokens", h_feed_token_list, 1},
+    {"POST", "/v1/calendar/feed-tokens", h_feed_token_create, 1},
+    {"DELETE", "/v1/calendar/feed-tokens/:id", h_feed_token_delete, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -64,7 +64,7 @@ static int mw_cors(req_ctx *ctx)
 }
 
 /* Verifies the bearer token; replies 401 when it is missing or invalid. */
-static int mw_auth(req_ctx *ctx)
+int mw_auth(req_ctx *ctx)
 {
     const char *h = u_map_get_case(ctx->req->map_header, "Authorization");
     const char *token = NULL;

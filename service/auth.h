@@ -43,6 +43,9 @@ typedef enum auth_perm {
     PERM_BOOKING_READ,
     PERM_BOOKING_WRITE_ANY,  /* book, change and cancel for any campaign */
     PERM_BOOKING_WRITE_OWN,  /* the same, only for campaigns the caller owns */
+    PERM_CALENDAR_READ,      /* the calendar, its feed and key events; one's own feed tokens */
+    PERM_KEY_EVENT_WRITE,
+    PERM_FEED_TOKEN_ANY,     /* see and revoke everyone's feed tokens */
     PERM__COUNT
 } auth_perm;
 

@@ -86,17 +86,6 @@ static list_query booking_list = {
     .nsorts = sizeof booking_sorts / sizeof booking_sorts[0],
 };
 
-static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *params, char **out)
-{
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, stmt, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else if (!(*out = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    PQclear(res);
-    return e;
-}
-
 app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
                            const char *segment_id, booking_refs *out)
 {
@@ -161,13 +150,13 @@ app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_
 app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
 {
     const char *params[] = {org, id, patch_json};
-    return one_text(conn, &q_update, params, json);
+    return db_one_row(conn, &q_update, params, json, NULL, 0);
 }
 
 app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json)
 {
     const char *params[] = {org, id, reason};
-    return one_text(conn, &q_cancel, params, json);
+    return db_one_row(conn, &q_cancel, params, json, NULL, 0);
 }
 
 app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const char *start, const char *end,
@@ -175,7 +164,7 @@ app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const c
 {
     const char *params[] = {resource_id, start, end, except_id};
     char *text = NULL;
-    app_err e = one_text(conn, &q_in_the_way, params, &text);
+    app_err e = db_one_row(conn, &q_in_the_way, params, &text, NULL, 0);
     if (e) return e;
     *j_items = json_loads(text, 0, NULL);
     free(text);

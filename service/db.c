@@ -194,6 +194,23 @@ static int is_prepared(const db_conn *c, const db_stmt *stmt)
     return 0;
 }
 
+app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                   size_t second_size)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (e) return e;
+    char *copy = NULL;
+    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
+    else if (!(copy = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else {
+        *first = copy;
+        if (second) snprintf(second, second_size, "%s", PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "");
+    }
+    PQclear(res);
+    return e;
+}
+
 app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out)
 {
     PGresult *res;

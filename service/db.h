@@ -5,6 +5,7 @@
 #define CAMPAIGND_DB_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
 
 #include "errors.h"
 
@@ -37,6 +38,12 @@ void db_pool_stats(db_pool *pool, unsigned *size, unsigned *in_use);
  * On APP_OK, *out (if out is not NULL) is the result to PQclear; otherwise
  * nothing is returned and db_last_constraint() names the violated constraint. */
 app_err db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params, PGresult **out);
+
+/* Runs stmt, which must return exactly one row (APP_ERR_NOT_FOUND otherwise):
+ * *first gets a malloc'd copy of its first column; second (if not NULL) gets
+ * its second column, truncated to second_size. Out-params are set only on success. */
+app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                   size_t second_size);
 
 /* Runs parameterless SQL text that is a program constant (BEGIN, migrations). */
 app_err db_exec_script(db_conn *conn, const char *sql);

@@ -101,25 +101,11 @@ static list_query availability_list = {
     .nsorts = sizeof availability_sorts / sizeof availability_sorts[0],
 };
 
-/* Runs a statement expected to return one row; copies its first column (and second into second, if given). */
-static app_err one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
-                       size_t second_size)
-{
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, stmt, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else if (!(*first = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    else if (second) snprintf(second, second_size, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return e;
-}
-
 app_err resource_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
 {
     const char *params[] = {org, id};
     char v[16] = "";
-    app_err e = one_row(conn, &q_get, params, json, v, sizeof v);
+    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
     if (!e) *version = atoi(v);
     return e;
 }
@@ -128,7 +114,7 @@ app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json
 {
     const char *params[] = {org, id};
     char *text = NULL;
-    app_err e = one_row(conn, &q_lock, params, &text, NULL, 0);
+    app_err e = db_one_row(conn, &q_lock, params, &text, NULL, 0);
     if (e) return e;
     *j_current = json_loads(text, 0, NULL);
     free(text);
@@ -138,13 +124,13 @@ app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json
 app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
 {
     const char *params[] = {org, body_json};
-    return one_row(conn, &q_insert, params, json, id_out, 37);
+    return db_one_row(conn, &q_insert, params, json, id_out, 37);
 }
 
 app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
 {
     const char *params[] = {org, id, patch_json};
-    return one_row(conn, &q_update, params, json, NULL, 0);
+    return db_one_row(conn, &q_update, params, json, NULL, 0);
 }
 
 app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json)
@@ -156,7 +142,7 @@ app_err resource_store_remove(db_conn *conn, const char *org, const char *id, ch
     int deleted = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
     if (deleted) return APP_OK;
-    return one_row(conn, &q_deactivate, params, json, NULL, 0);
+    return db_one_row(conn, &q_deactivate, params, json, NULL, 0);
 }
 
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
@@ -170,7 +156,7 @@ app_err availability_store_insert(db_conn *conn, const char *org, const char *re
                                   const char *body_json, char **json, char id_out[37])
 {
     const char *params[] = {org, resource_id, actor, body_json};
-    return one_row(conn, &q_avail_insert, params, json, id_out, 37);
+    return db_one_row(conn, &q_avail_insert, params, json, id_out, 37);
 }
 
 app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id)
