@@ -144,10 +144,15 @@ static const db_stmt q_token_lookup = {
     "SELECT org_id, filters::text FROM calendar_feed_tokens"
     " WHERE token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex') AND revoked_at IS NULL",
     1};
+/* Revoking twice changes nothing (and writes no second audit entry); the
+ * count says whether the caller may see the token at all. */
 static const db_stmt q_token_revoke = {
     "feed_token_revoke",
-    "UPDATE calendar_feed_tokens SET revoked_at = coalesce(revoked_at, now())"
-    " WHERE org_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3)",
+    "WITH mine AS (SELECT id FROM calendar_feed_tokens WHERE org_id = $1 AND id = $2"
+    "   AND ($3::text IS NULL OR created_by = $3)),"
+    " revoked AS (UPDATE calendar_feed_tokens SET revoked_at = now()"
+    "   WHERE id IN (SELECT id FROM mine) AND revoked_at IS NULL RETURNING id)"
+    " SELECT count(*) FROM mine",
     3};
 static const db_stmt q_token_refs = {
     "feed_token_refs",
@@ -310,7 +315,11 @@ app_err feed_token_store_list(db_conn *conn, const char *org, const char *creato
 app_err feed_token_store_revoke(db_conn *conn, const char *org, const char *id, const char *creator)
 {
     const char *params[] = {org, id, creator};
-    return one_change(conn, &q_token_revoke, params);
+    char *count = NULL;
+    app_err e = db_one_row(conn, &q_token_revoke, params, &count, NULL, 0);
+    if (!e && strcmp(count, "1") != 0) e = APP_ERR_NOT_FOUND;
+    free(count);
+    return e;
 }
 
 app_err feed_token_store_refs(db_conn *conn, const char *org, const char *resource_id, const char *segment_id,

@@ -226,6 +226,13 @@ START_TEST(role_matrix)
     ck_assert(auth_role_can(ROLE_INTEGRATION, PERM_BOOKING_READ));
     ck_assert(!auth_role_can(ROLE_INTEGRATION, PERM_RESOURCE_READ));
     for (int r = 0; r < ROLE__COUNT; r++) ck_assert(auth_role_can((auth_role)r, PERM_BOOKING_READ));
+    /* SPEC §5: everyone reads the calendar (an integration included); key events are for admins and managers;
+     * only an admin sees and revokes everyone's feed tokens. */
+    for (int r = 0; r < ROLE__COUNT; r++) {
+        ck_assert(auth_role_can((auth_role)r, PERM_CALENDAR_READ));
+        ck_assert_int_eq(auth_role_can((auth_role)r, PERM_KEY_EVENT_WRITE), r == ROLE_ADMIN || r == ROLE_MANAGER);
+        ck_assert_int_eq(auth_role_can((auth_role)r, PERM_FEED_TOKEN_ANY), r == ROLE_ADMIN);
+    }
 }
 END_TEST
 
