@@ -84,7 +84,8 @@ void h_key_event_get(req_ctx *ctx)
     free(json);
 }
 
-/* Opens the transaction, locks the event and checks If-Match; 0 after replying. */
+/* Opens the transaction, locks the event and checks If-Match; 0 after replying.
+ * *j_current (the stored event) is set only on success. */
 static int open_key_event_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current)
 {
     char *text = NULL;
@@ -102,6 +103,8 @@ static int open_key_event_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, c
     if (if_match && !etag_matches(if_match, etag)) {
         tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the key event has changed since you read it; GET it again",
                       NULL);
+        json_decref(*j_current);
+        *j_current = NULL;
         return 0;
     }
     return 1;

@@ -111,7 +111,8 @@ out:
     list_params_free(&lp);
 }
 
-/* Opens the transaction, locks the resource and checks If-Match; 0 after replying. */
+/* Opens the transaction, locks the resource and checks If-Match; 0 after replying.
+ * *j_current (the stored resource) is set only on success. */
 static int open_resource_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current)
 {
     if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
@@ -126,6 +127,8 @@ static int open_resource_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, co
     if (if_match && !etag_matches(if_match, etag)) {
         tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the resource has changed since you read it; GET it again",
                       NULL);
+        json_decref(*j_current);
+        *j_current = NULL;
         return 0;
     }
     return 1;
