@@ -47,3 +47,10 @@ INSERT INTO bookings (id, org_id, campaign_id, resource_id, period, quantity, st
   ('00000000-0000-4000-8000-000000000403', 'demo', '00000000-0000-4000-8000-000000000102',
    '00000000-0000-4000-8000-000000000203', '[2027-03-15 09:00Z, 2027-03-15 17:00Z)', 8, 'tentative', 'demo-planner')
 ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO key_events (id, org_id, name, kind, start_date, end_date, description) VALUES
+  ('00000000-0000-4000-8000-000000000501', 'demo', 'Spring trade fair', 'industry_event', '2027-03-17', '2027-03-19',
+   'Stand B12; no launches that week'),
+  ('00000000-0000-4000-8000-000000000502', 'demo', 'Easter', 'holiday', '2027-03-28', '2027-03-29', NULL),
+  ('00000000-0000-4000-8000-000000000503', 'demo', 'Black Friday', 'sales_period', '2027-11-26', '2027-11-29', NULL)
+ON CONFLICT (id) DO NOTHING;
