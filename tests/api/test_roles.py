@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The role matrix of SPEC §5 (README "Roles"), route by route: every role
+calls every route, and is refused with 403 exactly where the matrix says so.
+Writes that are allowed act on a fresh row each time, so no call depends on
+another's outcome. Usage: test_roles.py BINARY"""
+import unittest
+import uuid
+
+from harness import Server, campaign, main
+
+ROLES = ("admin", "manager", "planner", "approver", "analyst", "integration", "viewer")
+ALL = set(ROLES)
+NOT_INTEGRATION = ALL - {"integration"}
+ADMIN_MANAGER = {"admin", "manager"}
+
+
+class RoleMatrixTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.org = "roles-" + uuid.uuid4().hex[:10]
+        cls.tokens = {r: cls.srv.token("user-" + r, cls.org, r) for r in ROLES}
+        # Rows owned by someone with no token here, so a planner owns none of them.
+        cls.owner = cls.srv.token("olga", cls.org, "planner")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def make(self, path, body, token=None):
+        st, _, b = self.srv.request("POST", path, body, token or self.tokens["admin"])
+        self.assertEqual(st, 201, (path, b))
+        return b
+
+    def campaign(self):
+        return self.make("/v1/campaigns", campaign(), self.owner)
+
+    def resource(self):
+        return self.make("/v1/resources", {"kind": "slot", "name": "Slot " + uuid.uuid4().hex[:8]})
+
+    def segment(self):
+        return self.make("/v1/segments", {"name": "Segment " + uuid.uuid4().hex[:8]})
+
+    def key_event(self):
+        return self.make("/v1/key-events", {"name": "Fair", "kind": "industry_event", "start_date": "2026-03-18",
+                                            "end_date": "2026-03-19"})
+
+    def booking(self):
+        return self.make("/v1/bookings", {"campaign_id": self.campaign()["id"], "resource_id": self.resource()["id"],
+                                          "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"})
+
+    def check(self, allowed, call):
+        """call(token) -> status; 403 for exactly the roles outside allowed, never 5xx."""
+        for role in ROLES:
+            st = call(self.tokens[role])
+            if role in allowed:
+                self.assertNotEqual(st, 403, role)
+                self.assertLess(st, 500, role)
+            else:
+                self.assertEqual(st, 403, role)
+
+    def status(self, method, path, body=None):
+        return lambda token: self.srv.request(method, path, body, token)[0]
+
+    def test_reads(self):
+        c, s, r, b, k = self.campaign(), self.segment(), self.resource(), self.booking(), self.key_event()
+        for allowed, path in (
+                (ALL, "/v1/campaigns"), (ALL, "/v1/campaigns/" + c["id"]),
+                (NOT_INTEGRATION, "/v1/segments"), (NOT_INTEGRATION, "/v1/segments/" + s["id"]),
+                (NOT_INTEGRATION, "/v1/resources"), (NOT_INTEGRATION, "/v1/resources/" + r["id"]),
+                (NOT_INTEGRATION, f"/v1/resources/{r['id']}/availability"),
+                (ALL, "/v1/bookings"), (ALL, "/v1/bookings/" + b["id"]),
+                (ALL, "/v1/key-events"), (ALL, "/v1/key-events/" + k["id"]),
+                (ALL, "/v1/calendar?from=2026-03-01&to=2026-04-01"), (ALL, "/v1/calendar.ics"),
+                (ALL, "/v1/calendar/feed-tokens")):
+            with self.subTest(path=path):
+                self.check(allowed, self.status("GET", path))
+
+    def test_campaign_writes(self):
+        self.check({"admin", "manager", "planner"}, self.status("POST", "/v1/campaigns", campaign()))
+        # Someone else's campaign: a planner may not touch it.
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/campaigns/" + self.campaign()["id"],
+                                                        {"notes": "x"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("DELETE", "/v1/campaigns/" + self.campaign()["id"])(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/campaigns/{self.campaign()['id']}/transitions",
+                                                        {"to": "cancelled"})(t))
+
+    def test_segment_resource_and_key_event_writes(self):
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", "/v1/segments",
+                                                        {"name": "S " + uuid.uuid4().hex[:8]})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/segments/" + self.segment()["id"],
+                                                        {"description": "x"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("DELETE", "/v1/segments/" + self.segment()["id"])(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", "/v1/resources",
+                                                        {"kind": "slot", "name": "R " + uuid.uuid4().hex[:8]})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/resources/" + self.resource()["id"],
+                                                        {"notes": "x"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("DELETE", "/v1/resources/" + self.resource()["id"])(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status(
+            "POST", f"/v1/resources/{self.resource()['id']}/availability",
+            {"kind": "leave", "start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z"})(t))
+
+        def delete_availability(token):
+            r = self.resource()
+            a = self.make(f"/v1/resources/{r['id']}/availability",
+                          {"kind": "leave", "start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z"})
+            return self.status("DELETE", f"/v1/resources/{r['id']}/availability/{a['id']}")(token)
+        self.check(ADMIN_MANAGER, delete_availability)
+        self.check(ADMIN_MANAGER, self.status("POST", "/v1/key-events", {
+            "name": "Fair", "kind": "industry_event", "start_date": "2026-03-18", "end_date": "2026-03-19"}))
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/key-events/" + self.key_event()["id"],
+                                                        {"name": "y"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("DELETE", "/v1/key-events/" + self.key_event()["id"])(t))
+
+    def test_booking_writes(self):
+        # For someone else's campaign: managers and admins only.
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", "/v1/bookings", {
+            "campaign_id": self.campaign()["id"], "resource_id": self.resource()["id"],
+            "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/bookings/" + self.booking()["id"],
+                                                        {"notes": "x"})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/bookings/{self.booking()['id']}/cancel")(t))
+        # For their own campaign, a planner books too.
+        planner = self.tokens["planner"]
+        mine = self.make("/v1/campaigns", campaign(), planner)
+        st, _, b = self.srv.request("POST", "/v1/bookings", {
+            "campaign_id": mine["id"], "resource_id": self.resource()["id"],
+            "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"}, planner)
+        self.assertEqual(st, 201, b)
+
+    def test_feed_tokens_for_everyone(self):
+        self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}))
+
+
+if __name__ == "__main__":
+    main()
