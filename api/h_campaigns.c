@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval.h"
 #include "campaign.h"
 #include "campaign_store.h"
 #include "handlers.h"
@@ -207,12 +208,26 @@ void h_campaign_patch(req_ctx *ctx)
     if (campaign_validate_patch(j_body, j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
     if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL); goto out; }
-    app_err e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    /* What an approval approved (dates, budget, segments, channels, offer) does not change under it: such a
+     * change takes an approved or scheduled campaign back to draft first, and its approval is superseded. */
+    const char *before = json_string_value(json_object_get(j_current, "status"));
+    int had_approval = strcmp(before, "approved") == 0 || strcmp(before, "scheduled") == 0;
+    int superseded = had_approval && campaign_material_change(j_body, j_current);
+    app_err e = APP_OK;
+    if (superseded) {
+        char *draft = NULL;
+        e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "draft",
+                                      "a material change (dates, budget, segments, channels or offer) needs a new approval",
+                                      &draft);
+        free(draft);
+    }
+    if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json);
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     j_after = json_loads(json, 0, NULL);
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
     tx_commit_reply(ctx, &tx, 200, NULL, json);
     if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+    if (ctx->status == 200 && had_approval) reply_header(ctx, "Approval-Effect", superseded ? "superseded" : "kept");
 out:
     free(text);
     free(json);
@@ -263,7 +278,9 @@ void h_campaign_transition(req_ctx *ctx)
     transition_verdict verdict = campaign_transition_check(from, to);
     if (verdict != TRANSITION_OK) {
         char detail[200];
-        if (verdict == TRANSITION_WORKFLOW_ONLY)
+        if (verdict == TRANSITION_WORKFLOW_ONLY && strcmp(to, "in_review") == 0)
+            snprintf(detail, sizeof detail, "submit it for approval instead: POST /v1/campaigns/%s/approval", id);
+        else if (verdict == TRANSITION_WORKFLOW_ONLY)
             snprintf(detail, sizeof detail, "%s is reached only through the approval workflow", to);
         else
             snprintf(detail, sizeof detail, "a %s campaign cannot go to %s", from, to);
@@ -273,6 +290,10 @@ void h_campaign_transition(req_ctx *ctx)
     }
     app_err e = campaign_store_set_status(tx.conn, ctx->claims.org, id, to,
                                           json_string_value(json_object_get(j_body, "reason")), &json);
+    if (e == APP_ERR_INVALID_STATE && strcmp(to, "scheduled") == 0) {
+        tx_fail_reply(ctx, &tx, e, "the campaign has tentative bookings: confirm or cancel them before scheduling", NULL);
+        goto out;
+    }
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     j_after = json_loads(json, 0, NULL);
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);

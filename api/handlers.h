@@ -48,6 +48,16 @@ void h_feed_token_list(req_ctx *ctx);
 void h_feed_token_create(req_ctx *ctx);
 void h_feed_token_delete(req_ctx *ctx);
 
+void h_workflow_list(req_ctx *ctx);
+void h_workflow_create(req_ctx *ctx);
+void h_workflow_get(req_ctx *ctx);
+void h_workflow_patch(req_ctx *ctx);
+void h_workflow_delete(req_ctx *ctx);
+void h_approval_submit(req_ctx *ctx);
+void h_approval_list(req_ctx *ctx);
+void h_approval_get(req_ctx *ctx);
+void h_approval_decide(req_ctx *ctx);
+
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another
  * credential (the calendar feed). Fills ctx->claims; replies 401 on failure. */

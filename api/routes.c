@@ -14,6 +14,7 @@ const route routes[] = {
     {"PATCH", "/v1/campaigns/:id", h_campaign_patch, 1},
     {"DELETE", "/v1/campaigns/:id", h_campaign_delete, 1},
     {"POST", "/v1/campaigns/:id/transitions", h_campaign_transition, 1},
+    {"POST", "/v1/campaigns/:id/approval", h_approval_submit, 1},
     {"GET", "/v1/segments", h_segment_list, 1},
     {"POST", "/v1/segments", h_segment_create, 1},
     {"GET", "/v1/segments/:id", h_segment_get, 1},
@@ -43,5 +44,13 @@ const route routes[] = {
     {"GET", "/v1/calendar/feed-tokens", h_feed_token_list, 1},
     {"POST", "/v1/calendar/feed-tokens", h_feed_token_create, 1},
     {"DELETE", "/v1/calendar/feed-tokens/:id", h_feed_token_delete, 1},
+    {"GET", "/v1/workflows", h_workflow_list, 1},
+    {"POST", "/v1/workflows", h_workflow_create, 1},
+    {"GET", "/v1/workflows/:id", h_workflow_get, 1},
+    {"PATCH", "/v1/workflows/:id", h_workflow_patch, 1},
+    {"DELETE", "/v1/workflows/:id", h_workflow_delete, 1},
+    {"GET", "/v1/approvals", h_approval_list, 1},
+    {"GET", "/v1/approvals/:id", h_approval_get, 1},
+    {"POST", "/v1/approvals/:id/decisions", h_approval_decide, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -46,6 +46,9 @@ typedef enum auth_perm {
     PERM_CALENDAR_READ,      /* the calendar, its feed and key events; one's own feed tokens */
     PERM_KEY_EVENT_WRITE,
     PERM_FEED_TOKEN_ANY,     /* see and revoke everyone's feed tokens */
+    PERM_WORKFLOW_READ,
+    PERM_WORKFLOW_WRITE,     /* workflow templates: admin only */
+    PERM_APPROVAL_READ,      /* approval requests; deciding is by step (see approval_may_decide) */
     PERM__COUNT
 } auth_perm;
 

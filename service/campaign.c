@@ -82,17 +82,18 @@ size_t campaign_validate_patch(json_t *j_patch, json_t *j_current, verrs *v)
 }
 
 /* The lifecycle of SPEC §3; `workflow` edges are taken only by the approval
- * workflow (and the date-driven moves), never requested directly. Mirrors
- * campaign_status_transitions in sql/migrations/0001_core.sql. */
+ * workflow (submission, the last approval, a material change of a scheduled
+ * campaign), never requested directly. Mirrors campaign_status_transitions
+ * (sql/migrations/0001_core.sql, 0007_approvals.sql). */
 static const struct {
     const char *from, *to;
     int workflow;
 } edges[] = {
-    {"draft", "in_review", 0},     {"draft", "cancelled", 0},     {"in_review", "draft", 0},
-    {"in_review", "cancelled", 0}, {"in_review", "approved", 1},  {"approved", "scheduled", 1},
-    {"approved", "draft", 0},      {"approved", "cancelled", 0},  {"scheduled", "live", 1},
-    {"scheduled", "approved", 1},  {"scheduled", "cancelled", 0}, {"live", "completed", 1},
-    {"live", "cancelled", 0},
+    {"draft", "in_review", 1},     {"draft", "cancelled", 0},     {"in_review", "draft", 0},
+    {"in_review", "cancelled", 0}, {"in_review", "approved", 1},  {"approved", "scheduled", 0},
+    {"approved", "draft", 0},      {"approved", "cancelled", 0},  {"scheduled", "live", 0},
+    {"scheduled", "approved", 0},  {"scheduled", "draft", 1},     {"scheduled", "cancelled", 0},
+    {"live", "completed", 0},      {"live", "cancelled", 0},
 };
 
 transition_verdict campaign_transition_check(const char *from, const char *to)

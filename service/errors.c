@@ -58,8 +58,13 @@ app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint)
         return APP_ERR_INVALID_TRANSITION;
     if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "bookings_resource_active") == 0)
         return APP_ERR_RESOURCE_INACTIVE;
-    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "bookings_cancelled_final") == 0)
+    if (strcmp(sqlstate, "23514") == 0 && constraint &&
+        (strcmp(constraint, "bookings_cancelled_final") == 0 || strcmp(constraint, "approval_decisions_current_step") == 0 ||
+         strcmp(constraint, "approval_requests_closed_final") == 0 ||
+         strcmp(constraint, "campaign_tentative_bookings") == 0 || strcmp(constraint, "campaign_approved_frozen") == 0))
         return APP_ERR_INVALID_STATE;
+    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "approval_decisions_not_owner") == 0)
+        return APP_ERR_FORBIDDEN;
     if (strcmp(sqlstate, "23P01") == 0)
         return APP_ERR_BOOKING_CONFLICT; /* exclusion constraint, or a booking rule raised by bookings_guard */
     if (strcmp(sqlstate, "23514") == 0 || strcmp(sqlstate, "23502") == 0)

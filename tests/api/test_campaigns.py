@@ -140,11 +140,12 @@ class ApiTest(unittest.TestCase):
         path = f"/v1/campaigns/{c['id']}"
         st, _, b = self.srv.request("POST", path + "/transitions", {"to": "approved"}, self.admin)
         self.assertEqual((st, b["code"]), (409, "invalid_transition"))
-        self.assertEqual(sorted(b["allowed"]), ["cancelled", "in_review"])
+        self.assertEqual(sorted(b["allowed"]), ["cancelled"])
+        # Review is entered by submitting for approval (test_approvals.py), not by a transition.
         st, _, b = self.srv.request("POST", path + "/transitions", {"to": "in_review", "reason": "ready"}, self.planner)
-        self.assertEqual((st, b["status"]), (200, "in_review"))
+        self.assertEqual((st, b["code"]), (409, "invalid_transition"))
+        self.assertIn("/approval", b["detail"])
         self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "bogus"}, self.planner)[0], 422)
-        self.assertEqual(self.srv.request("DELETE", path, token=self.planner)[0], 409)
         self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "cancelled"}, self.planner)[0], 200)
         self.assertEqual(self.srv.request("DELETE", path, token=self.planner)[0], 204)
         self.assertEqual(self.srv.request("GET", path, token=self.planner)[0], 404)

@@ -1,0 +1,413 @@
+/* h_approvals.c — approval workflow templates (/v1/workflows), submitting a
+ * campaign for approval (POST /v1/campaigns/{id}/approval), the approval
+ * requests and their decisions (/v1/approvals). The lifecycle gates and the
+ * one-decision-per-step rule live in the schema; this file checks who may act
+ * and says precisely why not. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approval.h"
+#include "approval_store.h"
+#include "campaign_store.h"
+#include "handlers.h"
+#include "respond.h"
+#include "tx.h"
+
+#define ID_SEGMENT 2 /* /v1/workflows/<id>, /v1/approvals/<id>, /v1/campaigns/<id>/approval */
+
+static const char *const no_params[] = {NULL};
+
+/* The ETag of a stored document (its "version"). */
+static void etag_of(json_t *j_doc, char etag[24])
+{
+    etag_format((int)json_integer_value(json_object_get(j_doc, "version")), etag);
+}
+
+/* --- workflow templates ------------------------------------------------ */
+
+void h_workflow_list(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"limit", "cursor", "sort", "active", "q", NULL};
+    list_params lp;
+    list_result res = {0};
+    db_conn *conn = NULL;
+    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_READ) || !query_known_or_reply(ctx, allowed)) return;
+    if (!list_params_or_reply(ctx, workflow_sort_names, &lp)) return;
+    const char *active = query_get(&ctx->q, "active"), *q = query_get(&ctx->q, "q");
+    if (active && strcmp(active, "true") != 0 && strcmp(active, "false") != 0) {
+        reply_bad_param(ctx, "active", "must be true or false");
+        goto out;
+    }
+    if (q && (utf8_length(q) > 200 || !valid_text_chars(q, 0))) {
+        reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
+        goto out;
+    }
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = workflow_store_list(conn, ctx->claims.org, active, q, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
+                                    lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, workflow_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+static void workflow_write_failed(req_ctx *ctx, write_tx *tx, app_err e)
+{
+    tx_fail_reply(ctx, tx, e, e == APP_ERR_ALREADY_EXISTS ? "a workflow with this name already exists" : NULL, NULL);
+}
+
+void h_workflow_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL;
+    char *json = NULL, *text = NULL, id[37], location[64];
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (workflow_validate(j_body, VALIDATE_CREATE, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
+    if (e) { workflow_write_failed(ctx, &tx, e); goto out; }
+    snprintf(location, sizeof location, "/v1/workflows/%s", id);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void h_workflow_get(req_ctx *ctx)
+{
+    char id[37], etag[24], *json = NULL;
+    db_conn *conn = NULL;
+    int version = 0;
+    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_READ) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = workflow_store_get(conn, ctx->claims.org, id, &json, &version);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no workflow with this id" : NULL); return; }
+    etag_format(version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, json);
+    free(json);
+}
+
+/* Opens the transaction, locks the workflow and checks If-Match; 0 after replying. */
+static int open_workflow_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id)
+{
+    char *text = NULL, etag[24];
+    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
+    app_err e = workflow_store_lock(tx->conn, ctx->claims.org, id, &text);
+    json_t *j_current = e ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    if (!e && !j_current) e = APP_ERR_INTERNAL;
+    if (e) {
+        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no workflow with this id" : NULL, NULL);
+        return 0;
+    }
+    etag_of(j_current, etag);
+    json_decref(j_current);
+    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
+    if (if_match && !etag_matches(if_match, etag)) {
+        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the workflow has changed since you read it; GET it again",
+                      NULL);
+        return 0;
+    }
+    return 1;
+}
+
+/* Requests already submitted keep the steps they copied: a change here applies to later submissions. */
+void h_workflow_patch(req_ctx *ctx)
+{
+    char id[37], etag[24], *json = NULL, *text = NULL;
+    json_t *j_body = NULL, *j_after = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    if (workflow_validate(j_body, VALIDATE_PATCH, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!open_workflow_or_reply(ctx, &tx, j_body, id)) goto out;
+    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
+    if (e) { workflow_write_failed(ctx, &tx, e); goto out; }
+    etag_of(j_after, etag);
+    tx_commit_reply(ctx, &tx, 200, NULL, json);
+    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+out:
+    free(json);
+    free(text);
+    json_decref(j_body);
+    json_decref(j_after);
+    verrs_free(&v);
+}
+
+/* A workflow that requests used is archived (200 with it), not deleted (204). */
+void h_workflow_delete(req_ctx *ctx)
+{
+    char id[37], *json = NULL;
+    write_tx tx;
+    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    if (!open_workflow_or_reply(ctx, &tx, NULL, id)) return;
+    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &json);
+    if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+    else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
+    free(json);
+}
+
+/* --- submitting a campaign --------------------------------------------- */
+
+void h_approval_submit(req_ctx *ctx)
+{
+    char id[37], approval_id[37], location[64], *json = NULL;
+    json_t *j_body = NULL, *j_campaign = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    if (!auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY) &&
+        !require_perm_or_reply(ctx, PERM_CAMPAIGN_WRITE_OWN))
+        goto out;
+    if (!query_known_or_reply(ctx, no_params) || !path_uuid_or_reply(ctx, ID_SEGMENT, id)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (approval_validate_submit(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = campaign_store_lock(tx.conn, ctx->claims.org, id, &j_campaign);
+    if (e) { tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL, NULL); goto out; }
+    const char *owner = json_string_value(json_object_get(j_campaign, "owner"));
+    const char *status = json_string_value(json_object_get(j_campaign, "status"));
+    if (!auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY) && strcmp(owner, ctx->claims.sub) != 0) {
+        tx_fail_reply(ctx, &tx, APP_ERR_FORBIDDEN, "only the campaign's owner, a manager or an admin submits it",
+                      NULL);
+        goto out;
+    }
+    if (strcmp(status, "draft") != 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "only a draft campaign is submitted for approval; this one is %s%s", status,
+                 strcmp(status, "in_review") == 0 ? " (its request is still open)" : "");
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, detail, NULL);
+        goto out;
+    }
+    const char *workflow_id = json_string_value(json_object_get(j_body, "workflow_id"));
+    e = approval_store_submit(tx.conn, ctx->claims.org, id, workflow_id, ctx->claims.sub, owner, &json, approval_id);
+    if (e == APP_ERR_NOT_FOUND) {
+        verrs_add(&v, "workflow_id", "no active workflow with this id in your organisation");
+        tx_abort(ctx, &tx);
+        reply_validation(ctx, &v);
+        goto out;
+    }
+    if (e == APP_ERR_ALREADY_EXISTS) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "the campaign already has an open approval request", NULL);
+        goto out;
+    }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    char *campaign_json = NULL;
+    e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "in_review", "submitted for approval", &campaign_json);
+    free(campaign_json);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    snprintf(location, sizeof location, "/v1/approvals/%s", approval_id);
+    tx_commit_reply(ctx, &tx, 201, location, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+out:
+    free(json);
+    json_decref(j_body);
+    json_decref(j_campaign);
+    verrs_free(&v);
+}
+
+/* --- approval requests ------------------------------------------------- */
+
+void h_approval_list(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"limit", "cursor", "sort", "status", "campaign_id", "mine", NULL};
+    list_params lp;
+    list_result res = {0};
+    db_conn *conn = NULL;
+    char *statuses = NULL;
+    if (!require_perm_or_reply(ctx, PERM_APPROVAL_READ) || !query_known_or_reply(ctx, allowed)) return;
+    if (!list_params_or_reply(ctx, approval_sort_names, &lp)) return;
+    const char *campaign_id = query_get(&ctx->q, "campaign_id"), *mine = query_get(&ctx->q, "mine");
+    if (!enum_list_or_reply(ctx, "status", approval_statuses, &statuses)) goto out;
+    if (campaign_id && !valid_uuid(campaign_id)) {
+        reply_bad_param(ctx, "campaign_id", "must be a UUID");
+        goto out;
+    }
+    if (mine && strcmp(mine, "true") != 0 && strcmp(mine, "false") != 0) {
+        reply_bad_param(ctx, "mine", "must be true or false");
+        goto out;
+    }
+    int only_mine = mine && strcmp(mine, "true") == 0;
+    approval_filter f = {statuses, campaign_id, only_mine ? ctx->claims.sub : NULL, auth_role_name(ctx->claims.role)};
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = approval_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
+                                    lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, approval_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    free(statuses);
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+void h_approval_get(req_ctx *ctx)
+{
+    char id[37], etag[24], *json = NULL;
+    db_conn *conn = NULL;
+    int version = 0;
+    if (!require_perm_or_reply(ctx, PERM_APPROVAL_READ) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = approval_store_get(conn, ctx->claims.org, id, &json, &version);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL); return; }
+    etag_format(version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, json);
+    free(json);
+}
+
+/* Whether sub decided any step of the request j_request. */
+static int decided_before(json_t *j_request, const char *sub)
+{
+    size_t i;
+    json_t *j_d;
+    json_array_foreach(json_object_get(j_request, "decisions"), i, j_d) {
+        if (strcmp(json_string_value(json_object_get(j_d, "decided_by")), sub) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Refuses a decision the caller may not take on j_request's current step; 0 after replying. */
+static int may_decide_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_request, json_t *j_body, int *as_admin)
+{
+    char detail[200];
+    const char *status = json_string_value(json_object_get(j_request, "status"));
+    json_t *j_current = json_object_get(j_request, "current_step");
+    if (strcmp(status, "pending") != 0 || !json_is_object(j_current)) {
+        snprintf(detail, sizeof detail, "the approval request is %s; it takes no more decisions", status);
+        tx_fail_reply(ctx, tx, APP_ERR_INVALID_STATE, detail, NULL);
+        return 0;
+    }
+    int step = (int)json_integer_value(json_object_get(j_current, "index"));
+    json_t *j_step = json_object_get(j_body, "step");
+    if (j_step && json_integer_value(j_step) != step) {
+        snprintf(detail, sizeof detail, "step %lld was already decided; the request now waits for step %d (%s)",
+                 json_integer_value(j_step), step, json_string_value(json_object_get(j_current, "name")));
+        tx_fail_reply(ctx, tx, APP_ERR_INVALID_STATE, detail, NULL);
+        return 0;
+    }
+    const char *owner = json_string_value(json_object_get(j_request, "campaign_owner"));
+    switch (approval_may_decide(j_current, ctx->claims.role, ctx->claims.sub, owner,
+                                decided_before(j_request, ctx->claims.sub))) {
+    case APPROVAL_MAY_DECIDE: *as_admin = 0; return 1;
+    case APPROVAL_MAY_DECIDE_ADMIN: *as_admin = 1; return 1;
+    case APPROVAL_OWNER:
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "the campaign's owner never decides its own approval", NULL);
+        return 0;
+    case APPROVAL_ALREADY_DECIDED:
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "you already decided a step of this request; another person decides this one",
+                      NULL);
+        return 0;
+    case APPROVAL_NOT_THEIRS:
+    default: {
+        const char *named = json_string_value(json_object_get(j_current, "approver_sub"));
+        if (named) snprintf(detail, sizeof detail, "step \"%s\" is decided by %s", json_string_value(json_object_get(j_current, "name")), named);
+        else snprintf(detail, sizeof detail, "step \"%s\" is decided by the %s role",
+                      json_string_value(json_object_get(j_current, "name")),
+                      json_string_value(json_object_get(j_current, "role")));
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, detail, NULL);
+        return 0;
+    }
+    }
+}
+
+/* Records the decision, moves the request on, and moves the campaign: to
+ * approved after the last approval, back to draft on a rejection or a request
+ * for changes (with the comment as the reason). */
+void h_approval_decide(req_ctx *ctx)
+{
+    char id[37], etag[24], *text = NULL, *json = NULL, *campaign_json = NULL;
+    json_t *j_body = NULL, *j_request = NULL, *j_after = NULL;
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+    int as_admin = 0;
+    if (!require_perm_or_reply(ctx, PERM_APPROVAL_READ) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (approval_validate_decision(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = approval_store_lock(tx.conn, ctx->claims.org, id, &text);
+    if (!e && !(j_request = json_loads(text, 0, NULL))) e = APP_ERR_INTERNAL;
+    if (e) {
+        tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL, NULL);
+        goto out;
+    }
+    etag_of(j_request, etag);
+    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
+    if (if_match && !etag_matches(if_match, etag)) {
+        tx_fail_reply(ctx, &tx, APP_ERR_PRECONDITION_FAILED, "the request has moved on since you read it; GET it again",
+                      NULL);
+        goto out;
+    }
+    if (!may_decide_or_reply(ctx, &tx, j_request, j_body, &as_admin)) goto out;
+
+    const char *decision = json_string_value(json_object_get(j_body, "decision"));
+    const char *comment = json_string_value(json_object_get(j_body, "comment"));
+    const char *campaign_id = json_string_value(json_object_get(j_request, "campaign_id"));
+    int step = (int)json_integer_value(json_object_get(json_object_get(j_request, "current_step"), "index"));
+    int last = (int)json_array_size(json_object_get(j_request, "steps")) - 1;
+    e = approval_store_decide(tx.conn, ctx->claims.org, id, step, decision, comment, ctx->claims.sub,
+                              auth_role_name(ctx->claims.role), as_admin);
+    if (e == APP_ERR_ALREADY_EXISTS || e == APP_ERR_INVALID_STATE) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "this step was decided by someone else just now", NULL);
+        goto out;
+    }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    const char *status = strcmp(decision, "reject") == 0            ? "rejected"
+                         : strcmp(decision, "request_changes") == 0 ? "changes_requested"
+                         : step == last                             ? "approved"
+                                                                    : "pending";
+    e = approval_store_advance(tx.conn, ctx->claims.org, id, status, strcmp(status, "pending") == 0 ? step + 1 : step,
+                               strcmp(decision, "approve") == 0 ? NULL : comment, &json);
+    if (!e && strcmp(status, "pending") != 0) {
+        char reason[4096];
+        if (strcmp(status, "approved") == 0) snprintf(reason, sizeof reason, "approved");
+        else snprintf(reason, sizeof reason, "%s: %s", strcmp(status, "rejected") == 0 ? "rejected" : "changes requested",
+                      comment);
+        e = campaign_store_set_status(tx.conn, ctx->claims.org, campaign_id,
+                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign_json);
+    }
+    if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    etag_of(j_after, etag);
+    tx_commit_reply(ctx, &tx, 201, NULL, json);
+    if (ctx->status == 201) reply_header(ctx, "ETag", etag);
+out:
+    free(text);
+    free(json);
+    free(campaign_json);
+    json_decref(j_body);
+    json_decref(j_request);
+    json_decref(j_after);
+    verrs_free(&v);
+}

@@ -1,0 +1,216 @@
+/* approval_store.c — see approval_store.h. */
+#define _GNU_SOURCE
+#include "approval_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORKFLOW_DOC                                                                                           \
+    "json_build_object('id', t.id, 'name', t.name, 'description', t.description, 'steps', t.steps,"            \
+    " 'active', t.active, 'version', t.version, 'created_by', t.created_by, 'created_at', t.created_at,"       \
+    " 'updated_at', t.updated_at)::text"
+
+/* Steps as stored: every step has its three keys. */
+#define STEPS_OF(j)                                                                                            \
+    "(SELECT jsonb_agg(jsonb_build_object('name', s->>'name', 'role', s->>'role', 'approver_sub',"             \
+    " s->'approver_sub') ORDER BY n) FROM jsonb_array_elements(" j ") WITH ORDINALITY AS x(s, n))"
+
+#define APPROVAL_DOC                                                                                           \
+    "json_build_object('id', t.id, 'campaign_id', t.campaign_id, 'workflow_id', t.workflow_id,"                \
+    " 'workflow_name', t.workflow_name, 'status', t.status, 'steps', t.steps,"                                 \
+    " 'current_step', CASE WHEN t.status = 'pending' THEN"                                                     \
+    "  jsonb_build_object('index', t.current_step) || (t.steps -> t.current_step) END,"                        \
+    " 'submitted_by', t.submitted_by, 'campaign_owner', t.campaign_owner, 'comment', t.comment,"               \
+    " 'decisions', coalesce((SELECT json_agg(json_build_object('step', d.step, 'step_name', d.step_name,"     \
+    "  'decision', d.decision, 'comment', d.comment, 'decided_by', d.decided_by, 'role', d.decided_role,"      \
+    "  'as_admin', d.as_admin, 'decided_at', d.decided_at) ORDER BY d.step)"                                   \
+    "  FROM approval_decisions d WHERE d.request_id = t.id), '[]'::json),"                                     \
+    " 'version', t.version, 'created_at', t.created_at, 'updated_at', t.updated_at,"                          \
+    " 'closed_at', t.closed_at)::text"
+
+static const db_stmt q_wf_get = {
+    "workflow_get", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE t.org_id = $1 AND t.id = $2", 2};
+static const db_stmt q_wf_lock = {
+    "workflow_lock", "SELECT " WORKFLOW_DOC " FROM workflows t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+static const db_stmt q_wf_insert = {
+    "workflow_insert",
+    "INSERT INTO workflows AS t (org_id, name, description, steps, created_by)"
+    " SELECT $1, d->>'name', d->>'description', " STEPS_OF("d->'steps'") ", $2"
+    " FROM (SELECT $3::jsonb AS d) p RETURNING " WORKFLOW_DOC ", t.id::text",
+    3};
+static const db_stmt q_wf_update = {
+    "workflow_update",
+    "UPDATE workflows t SET"
+    " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
+    " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
+    " steps = CASE WHEN d ? 'steps' THEN " STEPS_OF("d->'steps'") " ELSE t.steps END"
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC,
+    3};
+static const db_stmt q_wf_delete_unused = {
+    "workflow_delete_unused",
+    "DELETE FROM workflows t WHERE t.org_id = $1 AND t.id = $2"
+    " AND NOT EXISTS (SELECT 1 FROM approval_requests r WHERE r.workflow_id = t.id)",
+    2};
+static const db_stmt q_wf_archive = {
+    "workflow_archive", "UPDATE workflows t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC,
+    2};
+
+static const sort_spec workflow_sorts[] = {
+    {"name", "t.name", "text"},
+    {"created_at", "t.created_at", "timestamptz"},
+};
+const char *const workflow_sort_names[] = {"name", "created_at", NULL};
+
+static list_query workflow_list = {
+    .name = "workflow_list",
+    .projection = WORKFLOW_DOC,
+    .from = "workflows t",
+    .where = "t.org_id = $1 AND ($2::boolean IS NULL OR t.active = $2::boolean)"
+             " AND ($3::text IS NULL OR strpos(lower(t.name), lower($3)) > 0)",
+    .nfilters = 3,
+    .sorts = workflow_sorts,
+    .nsorts = sizeof workflow_sorts / sizeof workflow_sorts[0],
+};
+
+static const db_stmt q_submit = {
+    "approval_submit",
+    "INSERT INTO approval_requests AS t (org_id, campaign_id, workflow_id, workflow_name, steps, submitted_by,"
+    " campaign_owner)"
+    " SELECT w.org_id, $2, w.id, w.name, w.steps, $4, $5 FROM workflows w"
+    " WHERE w.org_id = $1 AND w.id = $3 AND w.active RETURNING " APPROVAL_DOC ", t.id::text",
+    5};
+static const db_stmt q_get = {
+    "approval_get", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2", 2};
+static const db_stmt q_lock = {
+    "approval_lock", "SELECT " APPROVAL_DOC " FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+    2};
+static const db_stmt q_decide = {
+    "approval_decide",
+    "INSERT INTO approval_decisions (org_id, request_id, step, step_name, decision, comment, decided_by,"
+    " decided_role, as_admin) VALUES ($1, $2, $3::integer, '', $4, $5, $6, $7, $8::boolean)",
+    8};
+static const db_stmt q_advance = {
+    "approval_advance",
+    "UPDATE approval_requests t SET status = $3, current_step = $4::integer, comment = coalesce($5, t.comment)"
+    " WHERE t.org_id = $1 AND t.id = $2 RETURNING " APPROVAL_DOC,
+    5};
+
+static const sort_spec approval_sorts[] = {
+    {"created_at", "t.created_at", "timestamptz"},
+    {"updated_at", "t.updated_at", "timestamptz"},
+};
+const char *const approval_sort_names[] = {"created_at", "updated_at", NULL};
+
+/* mine: pending, not the caller's own campaign, and the current step is the
+ * caller's (by name, else by role; any step for an admin) and the caller has
+ * not decided another step of it (admins excepted) — approval_may_decide(). */
+static list_query approval_list = {
+    .name = "approval_list",
+    .projection = APPROVAL_DOC,
+    .from = "approval_requests t",
+    .where = "t.org_id = $1 AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))"
+             " AND ($3::uuid IS NULL OR t.campaign_id = $3::uuid)"
+             " AND ($4::text IS NULL OR (t.status = 'pending' AND t.campaign_owner <> $4 AND ($5::text = 'admin' OR ("
+             "  CASE WHEN t.steps -> t.current_step ->> 'approver_sub' IS NOT NULL"
+             "   THEN t.steps -> t.current_step ->> 'approver_sub' = $4"
+             "   ELSE t.steps -> t.current_step ->> 'role' = $5::text END"
+             "  AND NOT EXISTS (SELECT 1 FROM approval_decisions d WHERE d.request_id = t.id AND d.decided_by = $4)))))",
+    .nfilters = 5,
+    .sorts = approval_sorts,
+    .nsorts = sizeof approval_sorts / sizeof approval_sorts[0],
+};
+
+app_err workflow_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    char v[16] = "";
+    app_err e = db_one_row(conn, &q_wf_get, params, json, v, sizeof v);
+    if (!e) *version = atoi(v);
+    return e;
+}
+
+app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, char **json)
+{
+    const char *params[] = {org, id};
+    return db_one_row(conn, &q_wf_lock, params, json, NULL, 0);
+}
+
+app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+                              char id_out[37])
+{
+    const char *params[] = {org, actor, body_json};
+    return db_one_row(conn, &q_wf_insert, params, json, id_out, 37);
+}
+
+app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+{
+    const char *params[] = {org, id, patch_json};
+    return db_one_row(conn, &q_wf_update, params, json, NULL, 0);
+}
+
+app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, char **json)
+{
+    const char *params[] = {org, id};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_wf_delete_unused, params, &res);
+    if (e) return e;
+    int deleted = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    if (deleted) return APP_OK;
+    return db_one_row(conn, &q_wf_archive, params, json, NULL, 0);
+}
+
+app_err workflow_store_list(db_conn *conn, const char *org, const char *active, const char *q, int sort, int desc,
+                            const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, active, q};
+    return list_query_run(conn, &workflow_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
+
+app_err approval_store_submit(db_conn *conn, const char *org, const char *campaign_id, const char *workflow_id,
+                              const char *submitted_by, const char *campaign_owner, char **json, char id_out[37])
+{
+    const char *params[] = {org, campaign_id, workflow_id, submitted_by, campaign_owner};
+    return db_one_row(conn, &q_submit, params, json, id_out, 37);
+}
+
+app_err approval_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+{
+    const char *params[] = {org, id};
+    char v[16] = "";
+    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
+    if (!e) *version = atoi(v);
+    return e;
+}
+
+app_err approval_store_lock(db_conn *conn, const char *org, const char *id, char **json)
+{
+    const char *params[] = {org, id};
+    return db_one_row(conn, &q_lock, params, json, NULL, 0);
+}
+
+app_err approval_store_decide(db_conn *conn, const char *org, const char *id, int step, const char *decision,
+                              const char *comment, const char *actor, const char *role, int as_admin)
+{
+    char step_s[16];
+    snprintf(step_s, sizeof step_s, "%d", step);
+    const char *params[] = {org, id, step_s, decision, comment, actor, role, as_admin ? "true" : "false"};
+    return db_exec(conn, &q_decide, params, NULL);
+}
+
+app_err approval_store_advance(db_conn *conn, const char *org, const char *id, const char *status, int step,
+                               const char *comment, char **json)
+{
+    char step_s[16];
+    snprintf(step_s, sizeof step_s, "%d", step);
+    const char *params[] = {org, id, status, step_s, comment};
+    return db_one_row(conn, &q_advance, params, json, NULL, 0);
+}
+
+app_err approval_store_list(db_conn *conn, const char *org, const approval_filter *f, int sort, int desc,
+                            const char *cursor_key, const char *cursor_id, int limit, list_result *out)
+{
+    const char *filters[] = {org, f->statuses, f->campaign_id, f->mine_sub, f->role};
+    return list_query_run(conn, &approval_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}

@@ -1,0 +1,113 @@
+/* test_approval.c — workflow and decision bodies, who decides a step, and what is a material change. */
+#include "approval.h"
+#include "unit.h"
+
+static size_t errors_of(const char *json, int which)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    verrs v;
+    verrs_init(&v);
+    size_t n = which == 0 ? workflow_validate(j, VALIDATE_CREATE, &v)
+               : which == 1 ? workflow_validate(j, VALIDATE_PATCH, &v)
+                            : approval_validate_decision(j, &v);
+    verrs_free(&v);
+    json_decref(j);
+    return n;
+}
+
+START_TEST(workflow_rules)
+{
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"Lead\",\"role\":\"manager\"},"
+                                "{\"name\":\"Legal\",\"role\":\"approver\",\"approver_sub\":\"lea\"}]}", 0), 0);
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\"}", 0), 1);                       /* steps required */
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[]}", 0), 1);           /* at least one */
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"planner\"}]}", 0), 1);
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"role\":\"manager\",\"colour\":1}]}", 0), 2);
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[7]}", 0), 1);
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":{}}", 0), 1);
+    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"manager\"}],\"active\":false}", 0),
+                      1); /* read-only */
+    ck_assert_uint_eq(errors_of("{\"description\":\"only this\"}", 1), 0);
+    char many[4096] = "{\"name\":\"Long\",\"steps\":[";
+    for (int i = 0; i < WORKFLOW_MAX_STEPS + 1; i++) strcat(many, i ? ",{\"name\":\"s\",\"role\":\"admin\"}" : "{\"name\":\"s\",\"role\":\"admin\"}");
+    strcat(many, "]}");
+    ck_assert_uint_eq(errors_of(many, 0), 1);
+}
+END_TEST
+
+START_TEST(decision_rules)
+{
+    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\"}", 2), 0);
+    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\",\"step\":2,\"comment\":\"fine\"}", 2), 0);
+    ck_assert_uint_eq(errors_of("{\"decision\":\"reject\"}", 2), 1);       /* a rejection says why */
+    ck_assert_uint_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"\"}", 2), 1);
+    ck_assert_uint_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"shorter copy\"}", 2), 0);
+    ck_assert_uint_eq(errors_of("{\"decision\":\"maybe\"}", 2), 1);
+    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\",\"step\":-1}", 2), 1);
+    ck_assert_uint_eq(errors_of("{}", 2), 1);
+}
+END_TEST
+
+START_TEST(who_decides)
+{
+    json_t *j_manager = json_pack("{s:s, s:s, s:n}", "name", "Lead", "role", "manager", "approver_sub");
+    json_t *j_named = json_pack("{s:s, s:s, s:s}", "name", "Legal", "role", "approver", "approver_sub", "lea");
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_MANAGER, "mia", "pat", 0), APPROVAL_MAY_DECIDE);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_APPROVER, "abe", "pat", 0), APPROVAL_NOT_THEIRS);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_PLANNER, "pia", "pat", 0), APPROVAL_NOT_THEIRS);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_MANAGER, "mia", "mia", 0), APPROVAL_OWNER);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_ADMIN, "ada", "ada", 0), APPROVAL_OWNER);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_MANAGER, "mia", "pat", 1), APPROVAL_ALREADY_DECIDED);
+    ck_assert_int_eq(approval_may_decide(j_manager, ROLE_ADMIN, "ada", "pat", 1), APPROVAL_MAY_DECIDE_ADMIN);
+    /* A named approver decides alone, whatever their role; others with the role do not. */
+    ck_assert_int_eq(approval_may_decide(j_named, ROLE_VIEWER, "lea", "pat", 0), APPROVAL_MAY_DECIDE);
+    ck_assert_int_eq(approval_may_decide(j_named, ROLE_APPROVER, "abe", "pat", 0), APPROVAL_NOT_THEIRS);
+    ck_assert_int_eq(approval_may_decide(j_named, ROLE_ADMIN, "ada", "pat", 0), APPROVAL_MAY_DECIDE_ADMIN);
+    json_decref(j_manager);
+    json_decref(j_named);
+}
+END_TEST
+
+static int material(const char *patch)
+{
+    json_t *j_current = json_loads(
+        "{\"name\":\"Spring\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\","
+        "\"budget\":{\"amount\":\"1250.50\",\"currency\":\"EUR\"},\"offer\":{\"code\":\"SPRING\",\"description\":null,"
+        "\"terms\":null},\"segment_ids\":[\"a\",\"b\"],\"channels\":[\"email\",\"sms\"],\"tags\":[\"q1\"],\"notes\":null}",
+        0, NULL);
+    json_t *j_patch = json_loads(patch, 0, NULL);
+    int m = campaign_material_change(j_patch, j_current);
+    json_decref(j_patch);
+    json_decref(j_current);
+    return m;
+}
+
+START_TEST(material_changes)
+{
+    ck_assert(!material("{\"name\":\"Spring sale\",\"tags\":[\"q2\"],\"notes\":\"copy due\",\"team\":\"CRM\"}"));
+    ck_assert(!material("{\"start_date\":\"2026-03-01\",\"budget\":{\"amount\":\"1250.5\",\"currency\":\"EUR\"}}"));
+    ck_assert(!material("{\"channels\":[\"sms\",\"email\"],\"segment_ids\":[\"b\",\"a\"]}"));
+    ck_assert(!material("{\"offer\":{\"code\":\"SPRING\"}}"));
+    ck_assert(material("{\"end_date\":\"2026-04-01\"}"));
+    ck_assert(material("{\"budget\":{\"amount\":\"1300.00\",\"currency\":\"EUR\"}}"));
+    ck_assert(material("{\"budget\":{\"amount\":\"1250.50\",\"currency\":\"USD\"}}"));
+    ck_assert(material("{\"budget\":null}"));
+    ck_assert(material("{\"channels\":[\"email\"]}"));
+    ck_assert(material("{\"segment_ids\":[\"a\",\"b\",\"c\"]}"));
+    ck_assert(material("{\"offer\":{\"code\":\"SPRING20\"}}"));
+    ck_assert(material("{\"offer\":null}"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("approval");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, workflow_rules);
+    tcase_add_test(tc, decision_rules);
+    tcase_add_test(tc, who_decides);
+    tcase_add_test(tc, material_changes);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
