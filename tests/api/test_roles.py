@@ -49,6 +49,14 @@ class RoleMatrixTest(unittest.TestCase):
         return self.make("/v1/bookings", {"campaign_id": self.campaign()["id"], "resource_id": self.resource()["id"],
                                           "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"})
 
+    def workflow(self):
+        return self.make("/v1/workflows", {"name": "W " + uuid.uuid4().hex[:8],
+                                           "steps": [{"name": "Director", "role": "manager"}]})
+
+    def approval(self):
+        camp = self.campaign()
+        return self.make(f"/v1/campaigns/{camp['id']}/approval", {"workflow_id": self.workflow()["id"]}, self.owner)
+
     def check(self, allowed, call):
         """call(token) -> status; 403 for exactly the roles outside allowed, never 5xx."""
         for role in ROLES:
@@ -72,7 +80,9 @@ class RoleMatrixTest(unittest.TestCase):
                 (ALL, "/v1/bookings"), (ALL, "/v1/bookings/" + b["id"]),
                 (ALL, "/v1/key-events"), (ALL, "/v1/key-events/" + k["id"]),
                 (ALL, "/v1/calendar?from=2026-03-01&to=2026-04-01"), (ALL, "/v1/calendar.ics"),
-                (ALL, "/v1/calendar/feed-tokens")):
+                (ALL, "/v1/calendar/feed-tokens"),
+                (NOT_INTEGRATION, "/v1/workflows"), (NOT_INTEGRATION, "/v1/workflows/" + self.workflow()["id"]),
+                (NOT_INTEGRATION, "/v1/approvals"), (NOT_INTEGRATION, "/v1/approvals/" + self.approval()["id"])):
             with self.subTest(path=path):
                 self.check(allowed, self.status("GET", path))
 
@@ -127,6 +137,20 @@ class RoleMatrixTest(unittest.TestCase):
             "campaign_id": mine["id"], "resource_id": self.resource()["id"],
             "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"}, planner)
         self.assertEqual(st, 201, b)
+
+    def test_approval_writes(self):
+        steps = [{"name": "Director", "role": "manager"}]
+        self.check({"admin"}, lambda t: self.status("POST", "/v1/workflows",
+                                                    {"name": "W " + uuid.uuid4().hex[:8], "steps": steps})(t))
+        self.check({"admin"}, lambda t: self.status("PATCH", "/v1/workflows/" + self.workflow()["id"],
+                                                    {"description": "x"})(t))
+        self.check({"admin"}, lambda t: self.status("DELETE", "/v1/workflows/" + self.workflow()["id"])(t))
+        # Submitting someone else's campaign: managers and admins.
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/campaigns/{self.campaign()['id']}/approval",
+                                                        {"workflow_id": self.workflow()["id"]})(t))
+        # Deciding a manager step: managers and admins (approvers decide approver steps).
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/approvals/{self.approval()['id']}/decisions",
+                                                        {"decision": "approve"})(t))
 
     def test_feed_tokens_for_everyone(self):
         self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}))

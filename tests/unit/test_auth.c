@@ -232,6 +232,9 @@ START_TEST(role_matrix)
         ck_assert(auth_role_can((auth_role)r, PERM_CALENDAR_READ));
         ck_assert_int_eq(auth_role_can((auth_role)r, PERM_KEY_EVENT_WRITE), r == ROLE_ADMIN || r == ROLE_MANAGER);
         ck_assert_int_eq(auth_role_can((auth_role)r, PERM_FEED_TOKEN_ANY), r == ROLE_ADMIN);
+        ck_assert_int_eq(auth_role_can((auth_role)r, PERM_WORKFLOW_WRITE), r == ROLE_ADMIN);
+        ck_assert_int_eq(auth_role_can((auth_role)r, PERM_WORKFLOW_READ), r != ROLE_INTEGRATION);
+        ck_assert_int_eq(auth_role_can((auth_role)r, PERM_APPROVAL_READ), r != ROLE_INTEGRATION);
     }
 }
 END_TEST
