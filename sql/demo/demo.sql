@@ -54,3 +54,11 @@ INSERT INTO key_events (id, org_id, name, kind, start_date, end_date, descriptio
   ('00000000-0000-4000-8000-000000000502', 'demo', 'Easter', 'holiday', '2027-03-28', '2027-03-29', NULL),
   ('00000000-0000-4000-8000-000000000503', 'demo', 'Black Friday', 'sales_period', '2027-11-26', '2027-11-29', NULL)
 ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO workflows (id, org_id, name, description, steps, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000601', 'demo', 'Creative brief',
+   'Project lead, then communication lead, then marketing director',
+   '[{"name": "Project lead", "role": "manager", "approver_sub": null},
+     {"name": "Communication lead", "role": "approver", "approver_sub": null},
+     {"name": "Marketing director", "role": "admin", "approver_sub": null}]', 'demo-admin')
+ON CONFLICT (id) DO NOTHING;
