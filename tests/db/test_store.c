@@ -133,9 +133,14 @@ START_TEST(database_refuses_a_lifecycle_jump)
     ck_assert_int_eq(campaign_store_set_status(c, org, id, "live", NULL, &json), APP_ERR_INVALID_TRANSITION);
     db_rollback(c);
     begin(c);
+    /* A lifecycle edge, but one only a submission for approval takes: no pending request, no review. */
+    free(new_campaign(c, "Sneaker", id));
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json), APP_ERR_INVALID_TRANSITION);
+    db_rollback(c);
+    begin(c);
     free(new_campaign(c, "Walker", id));
-    ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json), APP_OK);
-    ck_assert_ptr_nonnull(strstr(json, "\"in_review\""));
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "cancelled", "not this year", &json), APP_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"cancelled\""));
     free(json);
     db_rollback(c);
     db_release(pool, c);

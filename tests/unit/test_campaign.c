@@ -53,14 +53,20 @@ END_TEST
 
 START_TEST(lifecycle)
 {
-    ck_assert_int_eq(campaign_transition_check("draft", "in_review"), TRANSITION_OK);
+    /* Review is entered by submitting for approval, and left approved by the last step. */
+    ck_assert_int_eq(campaign_transition_check("draft", "in_review"), TRANSITION_WORKFLOW_ONLY);
     ck_assert_int_eq(campaign_transition_check("draft", "cancelled"), TRANSITION_OK);
     ck_assert_int_eq(campaign_transition_check("in_review", "approved"), TRANSITION_WORKFLOW_ONLY);
+    ck_assert_int_eq(campaign_transition_check("in_review", "draft"), TRANSITION_OK);
+    ck_assert_int_eq(campaign_transition_check("approved", "scheduled"), TRANSITION_OK);
+    ck_assert_int_eq(campaign_transition_check("scheduled", "draft"), TRANSITION_WORKFLOW_ONLY);
+    ck_assert_int_eq(campaign_transition_check("scheduled", "live"), TRANSITION_OK);
+    ck_assert_int_eq(campaign_transition_check("live", "completed"), TRANSITION_OK);
     ck_assert_int_eq(campaign_transition_check("draft", "live"), TRANSITION_INVALID);
     ck_assert_int_eq(campaign_transition_check("completed", "cancelled"), TRANSITION_INVALID);
     ck_assert_int_eq(campaign_transition_check("draft", "draft"), TRANSITION_INVALID);
     json_t *j = campaign_transitions_allowed("draft");
-    ck_assert_uint_eq(json_array_size(j), 2);
+    ck_assert_uint_eq(json_array_size(j), 1); /* cancelled */
     json_decref(j);
     ck_assert(campaign_deletable("draft"));
     ck_assert(!campaign_deletable("live"));
