@@ -59,7 +59,8 @@ static int mw_cors(req_ctx *ctx)
     if (!ok) return 0;
     reply_header(ctx, "Access-Control-Allow-Origin", cfg->cors_any ? "*" : origin);
     reply_header(ctx, "Vary", "Origin");
-    reply_header(ctx, "Access-Control-Expose-Headers", "ETag, Location, X-Request-Id, Retry-After, Idempotent-Replayed");
+    reply_header(ctx, "Access-Control-Expose-Headers",
+                 "ETag, Location, X-Request-Id, Retry-After, Idempotent-Replayed, Approval-Effect, X-Calendar-Truncated");
     return 1;
 }
 

@@ -262,6 +262,7 @@ class OpsTest(unittest.TestCase):
         st, h, _ = self.srv.request("GET", "/v1/campaigns", token=self.tok, headers={"Origin": "https://app.example"})
         self.assertEqual((st, h["access-control-allow-origin"]), (200, "https://app.example"))
         self.assertIn("ETag", h["access-control-expose-headers"])
+        self.assertIn("Approval-Effect", h["access-control-expose-headers"])  # front ends read it after a PATCH
         # Another origin gets no CORS headers (the browser then blocks it).
         st, h, _ = self.srv.request("OPTIONS", "/v1/campaigns", headers=dict(pre, Origin="https://evil.example"))
         self.assertEqual(st, 204)
