@@ -186,6 +186,10 @@ static int feed_caller_or_reply(req_ctx *ctx, db_conn **conn, calendar_filter *f
     }
     *j_filters = json_loads(filters, 0, NULL);
     free(filters);
+    if (!json_is_object(*j_filters)) { /* never widen a token to the whole calendar */
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+        return 0;
+    }
     token_filters(*j_filters, f, types);
     return 1;
 }
