@@ -356,10 +356,22 @@ void h_approval_decide(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (approval_validate_decision(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = approval_store_lock(tx.conn, ctx->claims.org, id, &text);
+    /* The version before waiting for the lock: if another decision landed while this one waited, the
+     * caller decided on what they saw, not on the step now current (unless they named the step). */
+    char *seen = NULL;
+    int seen_version = 0;
+    app_err e = approval_store_get(tx.conn, ctx->claims.org, id, &seen, &seen_version);
+    free(seen);
+    if (!e) e = approval_store_lock(tx.conn, ctx->claims.org, id, &text);
     if (!e && !(j_request = json_loads(text, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) {
         tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL, NULL);
+        goto out;
+    }
+    if (!json_object_get(j_body, "step") &&
+        json_integer_value(json_object_get(j_request, "version")) != seen_version) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE,
+                      "another decision on this request landed just now; GET it and decide again", NULL);
         goto out;
     }
     etag_of(j_request, etag);

@@ -362,6 +362,19 @@ class ApprovalTest(unittest.TestCase):
             st, _, b = self.req("GET", "/v1/approvals/" + appr["id"])
             self.assertEqual((len(b["decisions"]), b["current_step"]["index"]), (1, 1))
             self.assertEqual(psql(f"SELECT count(*) FROM approval_decisions WHERE request_id = '{appr['id']}'"), "1")
+        # Without naming the step, racers still cannot slip onto the next manager step: at most one lands
+        # per step, and a decision that waited while another landed is refused rather than moved on.
+        for round_ in range(3):
+            camp = self.campaign()
+            st, _, appr = self.submit(camp, wf)
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                results = list(pool.map(lambda t: self.decide(appr, "approve", t)[0], managers))
+            self.assertNotIn(403, results)
+            self.assertEqual(set(results) - {201, 409}, set(), results)
+            st, _, b = self.req("GET", "/v1/approvals/" + appr["id"])
+            steps = [d["step"] for d in b["decisions"]]
+            self.assertEqual(steps, sorted(set(steps)))
+            self.assertEqual(results.count(201), len(steps))
 
 
 if __name__ == "__main__":
