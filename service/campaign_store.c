@@ -215,3 +215,17 @@ app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filte
     const char *filters[] = {org, f->statuses, f->owner, f->objective, f->from, f->to, f->q};
     return list_query_run(conn, &campaign_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
 }
+
+static const db_stmt q_follow_dates = {"campaign_follow_dates", "SELECT campaigns_follow_dates()", 0};
+
+app_err campaign_store_follow_dates(db_conn *conn, int *moved)
+{
+    char *count = NULL;
+    app_err e = db_begin(conn);
+    if (!e) e = db_one_row(conn, &q_follow_dates, NULL, &count, NULL, 0);
+    if (!e) e = db_commit(conn);
+    else db_rollback(conn);
+    if (!e) *moved = atoi(count);
+    free(count);
+    return e;
+}

@@ -36,6 +36,10 @@ app_err campaign_store_update(db_conn *conn, const char *org, const char *id, co
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
                                   const char *reason, char **json);
 
+/* Moves campaigns along their dates, in one transaction of its own: scheduled → live on the start date,
+ * live → completed after the end date (organisation time zone). *moved is how many changed. */
+app_err campaign_store_follow_dates(db_conn *conn, int *moved);
+
 app_err campaign_store_delete(db_conn *conn, const char *org, const char *id);
 
 app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,

@@ -27,6 +27,7 @@ static const struct {
     {"CAMPAIGND_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout for every query"},
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
     {"CAMPAIGND_SHUTDOWN_GRACE", "10", "seconds to finish in-flight requests after SIGTERM"},
+    {"CAMPAIGND_LIFECYCLE_INTERVAL", "60", "seconds between moves of campaigns along their dates (0: off)"},
     {"CAMPAIGND_LOG_LEVEL", "info", "error, warning, info or debug"},
 };
 
@@ -140,6 +141,8 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->max_body_bytes = v;
         if (parse_uint("CAMPAIGND_SHUTDOWN_GRACE", "10", 0, 600, &v, errbuf, errlen)) goto fail;
         out->shutdown_grace = (unsigned)v;
+        if (parse_uint("CAMPAIGND_LIFECYCLE_INTERVAL", "60", 0, 86400, &v, errbuf, errlen)) goto fail;
+        out->lifecycle_interval = (unsigned)v;
         s = env_or("CAMPAIGND_CORS_ORIGINS", NULL);
         if (s && strcmp(s, "*") == 0) out->cors_any = 1;
         else if (s) out->cors_origins = split_origins(s);

@@ -18,6 +18,7 @@ typedef struct config {
     size_t max_body_bytes;
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
+    unsigned lifecycle_interval; /* seconds between date-driven status moves; 0: off */
     char **cors_origins;         /* NULL-terminated; NULL when CORS is off */
     int cors_any;                /* CAMPAIGND_CORS_ORIGINS=* */
     int log_level;               /* yder level */

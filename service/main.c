@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "migrate.h"
 #include "routes.h"
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     int rc = 1;
     server *srv = NULL;
     auth_cache *tokens = NULL;
+    lifecycle_worker *lifecycle = NULL;
     db_pool *pool = db_pool_create(cfg.database_url, serve ? cfg.db_pool_size : 1, cfg.statement_timeout_ms);
     if (!pool || migrate_now(pool) != 0) goto out;
     if (!serve) { rc = 0; goto out; }
@@ -103,12 +105,16 @@ int main(int argc, char **argv)
     app a = {&cfg, pool, tokens};
     if (!(srv = server_start(&a))) goto out;
     log_info("serving on %s:%u with %u threads, pool %u", cfg.bind, cfg.port, cfg.threads, cfg.db_pool_size);
+    lifecycle = lifecycle_start(pool, cfg.lifecycle_interval);
     int sig = 0;
     sigwait(&set, &sig);
     log_info("signal %d: draining (up to %u s)", sig, cfg.shutdown_grace);
+    lifecycle_stop(lifecycle);
+    lifecycle = NULL;
     server_stop(srv, cfg.shutdown_grace);
     rc = 0;
 out:
+    lifecycle_stop(lifecycle);
     auth_cache_free(tokens);
     db_pool_free(pool);
     log_close();

@@ -4,8 +4,10 @@ multi-step decisions, the lifecycle gates they control, the material-change
 rule, the queues, and the concurrent-decision race.
 Usage: test_approvals.py BINARY"""
 import concurrent.futures
+import datetime
 import os
 import subprocess
+import time
 import unittest
 import uuid
 
@@ -375,6 +377,53 @@ class ApprovalTest(unittest.TestCase):
             steps = [d["step"] for d in b["decisions"]]
             self.assertEqual(steps, sorted(set(steps)))
             self.assertEqual(results.count(201), len(steps))
+
+
+class DatesTest(unittest.TestCase):
+    """live and completed follow the dates: a worker in every replica moves scheduled campaigns on their start
+    date and live ones after their end date (here every second)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_LIFECYCLE_INTERVAL": "1"})
+        cls.other = Server({"CAMPAIGND_LIFECYCLE_INTERVAL": "1"})  # a second replica running the same worker
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+        assert cls.other.stop() == 0
+
+    def test_scheduled_goes_live_then_completes(self):
+        org = "dates-" + uuid.uuid4().hex[:8]
+        admin, manager = self.srv.token("ada", org, "admin"), self.srv.token("mia", org, "manager")
+        today = datetime.date.today()
+        day = lambda n: (today + datetime.timedelta(days=n)).isoformat()
+        st, _, wf = self.srv.request("POST", "/v1/workflows", {"name": "One", "steps": [{"name": "Lead", "role": "manager"}]},
+                                     admin)
+        camps = {}
+        for name, start, end in (("running", day(-1), day(10)), ("over", day(-10), day(-2)), ("future", day(5), day(9))):
+            st, _, c = self.srv.request("POST", "/v1/campaigns", campaign(name=name, start_date=start, end_date=end), admin)
+            st, _, a = self.srv.request("POST", f"/v1/campaigns/{c['id']}/approval", {"workflow_id": wf["id"]}, admin)
+            self.assertEqual(self.srv.request("POST", f"/v1/approvals/{a['id']}/decisions", {"decision": "approve"},
+                                              manager)[0], 201)
+            st, _, b = self.srv.request("POST", f"/v1/campaigns/{c['id']}/transitions", {"to": "scheduled"}, admin)
+            self.assertEqual((st, b["status"]), (200, "scheduled"))
+            camps[name] = c["id"]
+        want = {"running": "live", "over": "completed", "future": "scheduled"}
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            got = {n: self.srv.request("GET", "/v1/campaigns/" + i, token=admin)[2]["status"] for n, i in camps.items()}
+            if got == want:
+                break
+            time.sleep(0.2)
+        self.assertEqual(got, want)
+        # Each move happened once, audited as the service, with its event.
+        moves = psql(f"SELECT string_agg(payload->>'to', ',' ORDER BY id) FROM outbox_events "
+                     f"WHERE type = 'campaign.status_changed' AND entity_id = '{camps['over']}'")
+        self.assertEqual(moves, "in_review,approved,scheduled,live,completed")
+        actors = psql(f"SELECT string_agg(actor || '/' || actor_role, ',' ORDER BY id) FROM audit_log "
+                      f"WHERE entity_id = '{camps['over']}' AND after->>'status' IN ('live', 'completed')")
+        self.assertEqual(actors, "campaignd/system,campaignd/system")
 
 
 if __name__ == "__main__":
