@@ -345,7 +345,7 @@ static int may_decide_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_request, js
 void h_approval_decide(req_ctx *ctx)
 {
     char id[37], etag[24], *text = NULL, *json = NULL, *campaign_json = NULL;
-    json_t *j_body = NULL, *j_request = NULL, *j_after = NULL;
+    json_t *j_body = NULL, *j_request = NULL, *j_after = NULL, *j_campaign = NULL;
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -357,11 +357,18 @@ void h_approval_decide(req_ctx *ctx)
     if (approval_validate_decision(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     /* The version before waiting for the lock: if another decision landed while this one waited, the
-     * caller decided on what they saw, not on the step now current (unless they named the step). */
+     * caller decided on what they saw, not on the step now current (unless they named the step).
+     * Locks are taken campaign first, then request — the order of every other writer of both (submit,
+     * transitions, PATCH) — so a decision never deadlocks with a withdrawal or a material change. */
     char *seen = NULL;
     int seen_version = 0;
     app_err e = approval_store_get(tx.conn, ctx->claims.org, id, &seen, &seen_version);
+    json_t *j_seen = e ? NULL : json_loads(seen, 0, NULL);
     free(seen);
+    if (!e && !j_seen) e = APP_ERR_INTERNAL;
+    if (!e) e = campaign_store_lock(tx.conn, ctx->claims.org, json_string_value(json_object_get(j_seen, "campaign_id")),
+                                    &j_campaign);
+    json_decref(j_seen);
     if (!e) e = approval_store_lock(tx.conn, ctx->claims.org, id, &text);
     if (!e && !(j_request = json_loads(text, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) {
@@ -421,5 +428,6 @@ out:
     json_decref(j_body);
     json_decref(j_request);
     json_decref(j_after);
+    json_decref(j_campaign);
     verrs_free(&v);
 }

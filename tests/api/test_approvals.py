@@ -378,6 +378,24 @@ class ApprovalTest(unittest.TestCase):
             self.assertEqual(steps, sorted(set(steps)))
             self.assertEqual(results.count(201), len(steps))
 
+    def test_decision_racing_a_withdrawal(self):
+        # Both lock the campaign, then the request: never a deadlock, never a 5xx, and the two end consistent.
+        wf = self.workflow([{"name": "Director", "role": "manager"}])
+        for _ in range(5):
+            camp = self.campaign()
+            st, _, appr = self.submit(camp, wf)
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                decided = pool.submit(self.decide, appr, "approve", self.manager)
+                withdrawn = pool.submit(self.req, "POST", f"/v1/campaigns/{camp['id']}/transitions",
+                                        {"to": "draft", "reason": "not yet"}, self.planner)
+                d, w = decided.result()[0], withdrawn.result()[0]
+            campaign_status = self.status_of(camp)
+            request_status = self.req("GET", "/v1/approvals/" + appr["id"])[2]["status"]
+            if d == 201:  # approved first, then taken back to draft by the owner: the approval is superseded
+                self.assertEqual((w, campaign_status, request_status), (200, "draft", "superseded"))
+            else:         # withdrawn first: the request was cancelled before the decision
+                self.assertEqual((d, w, campaign_status, request_status), (409, 200, "draft", "cancelled"))
+
 
 class DatesTest(unittest.TestCase):
     """live and completed follow the dates: a worker in every replica moves scheduled campaigns on their start
