@@ -240,10 +240,17 @@ void h_calendar_ics(req_ctx *ctx)
     }
     ical_calendar_end(&b);
     if (b.failed) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    char etag[24];
+    ical_etag(&b, etag);
+    reply_header(ctx, "ETag", etag);
+    reply_header(ctx, "Cache-Control", "private, max-age=300");
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) {
+        reply_empty(ctx, 304); /* subscribers poll: an unchanged calendar costs no body */
+        goto out;
+    }
     ctx->status = 200;
     ulfius_set_binary_body_response(ctx->resp, 200, b.data, b.len);
     reply_header(ctx, "Content-Type", "text/calendar; charset=utf-8");
-    reply_header(ctx, "Cache-Control", "private, max-age=300");
     if (rows.truncated) reply_header(ctx, "X-Calendar-Truncated", "true");
 out:
     db_release(ctx->app->pool, conn);

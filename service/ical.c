@@ -127,3 +127,10 @@ void ical_event_write(ical_buf *b, const ical_event *ev)
 }
 
 void ical_calendar_end(ical_buf *b) { ical_line(b, "END", "VCALENDAR"); }
+
+void ical_etag(const ical_buf *b, char out[24])
+{
+    unsigned long long h = 14695981039346656037ULL;
+    for (size_t i = 0; i < b->len; i++) h = (h ^ (unsigned char)b->data[i]) * 1099511628211ULL;
+    snprintf(out, 24, "\"%016llx\"", h);
+}

@@ -45,4 +45,8 @@ void ical_calendar_begin(ical_buf *b, const char *name);
 void ical_event_write(ical_buf *b, const ical_event *ev);
 void ical_calendar_end(ical_buf *b);
 
+/* A strong ETag ("<16 hex digits>", FNV-1a of the text) for the calendar in b:
+ * the same items give the same text, so a subscriber's If-None-Match gets 304. */
+void ical_etag(const ical_buf *b, char out[24]);
+
 #endif

@@ -288,9 +288,18 @@ class CalendarTest(unittest.TestCase):
         self.assertEqual(str(camp["STATUS"]), "TENTATIVE")
         tentative = evs["booking-%s@campaignd" % w["writer_booking"]["id"]]
         self.assertEqual(str(tentative["STATUS"]), "TENTATIVE")
+        # Subscribers poll: an unchanged feed answers 304 to its ETag, a changed one a new body.
+        tag = h["etag"]
+        st, h2, body2 = self.srv.request("GET", "/v1/calendar.ics?from=2026-03-01&to=2026-04-01", token=self.manager,
+                                         headers={"If-None-Match": tag})
+        self.assertEqual((st, h2["etag"], body2), (304, tag, None))
         # A change raises SEQUENCE and keeps the UID; a cancellation stays in the feed as CANCELLED.
         self.assertEqual(self.req("POST", f"/v1/bookings/{w['writer_booking']['id']}/cancel", {})[0], 200)
-        evs = self.events(self.parse(self.ics("from=2026-03-01&to=2026-04-01")[2]))
+        st, h3, body3 = self.srv.request("GET", "/v1/calendar.ics?from=2026-03-01&to=2026-04-01", token=self.manager,
+                                         headers={"If-None-Match": tag})
+        self.assertEqual(st, 200)
+        self.assertNotEqual(h3["etag"], tag)
+        evs = self.events(self.parse(body3))
         gone = evs["booking-%s@campaignd" % w["writer_booking"]["id"]]
         self.assertEqual((str(gone["STATUS"]), int(gone["SEQUENCE"])), ("CANCELLED", 1))
         # Without a window the feed covers the month past and the year ahead.

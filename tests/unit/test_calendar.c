@@ -113,6 +113,15 @@ START_TEST(event_lines)
     ck_assert(strstr(b.data, "SUMMARY:Spring\\; sale\r\nDESCRIPTION:line 1\\nline 2\r\n"));
     ck_assert(strstr(b.data, "CATEGORIES:booking\r\n"));
     ck_assert(strstr(b.data, "END:VEVENT\r\nEND:VCALENDAR\r\n"));
+    /* The ETag follows the text: same text, same tag; one changed octet, another tag. */
+    char t1[24], t2[24];
+    ical_etag(&b, t1);
+    ical_etag(&b, t2);
+    ck_assert_str_eq(t1, t2);
+    ck_assert_int_eq((int)strlen(t1), 18);
+    b.data[b.len - 3] = 'X';
+    ical_etag(&b, t2);
+    ck_assert_str_ne(t1, t2);
     ical_buf_free(&b);
 }
 END_TEST
