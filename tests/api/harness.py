@@ -41,8 +41,24 @@ def operation(method, path):
     return None
 
 
-def check_contract(method, path, status, ctype, body):
-    """The response must be one the contract declares, with a matching schema."""
+def check_headers(method, path, status, spec, headers):
+    """Every header the contract lists for the response: present when required, and matching its schema."""
+    for name, h in spec.get("headers", {}).items():
+        if "$ref" in h:
+            h = SPEC["components"]["headers"][h["$ref"].split("/")[-1]]
+        value = headers.get(name.lower())
+        if value is None:
+            assert not h.get("required"), f"{method} {path} {status}: required header {name} missing"
+            continue
+        if "schema" in h:
+            if h["schema"].get("type") in ("integer", "number"):  # a header is text on the wire
+                assert re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value), f"{method} {path}: {name}: {value!r} is no number"
+                value = float(value) if "." in value else int(value)
+            jsonschema.Draft202012Validator(h["schema"]).validate(value)
+
+
+def check_contract(method, path, status, ctype, body, headers=None):
+    """The response must be one the contract declares, with its headers and a matching schema."""
     op = operation(method, path.split("?")[0])
     if op is None:
         return  # unknown routes: only the generic problem shape applies
@@ -51,6 +67,8 @@ def check_contract(method, path, status, ctype, body):
     assert spec is not None, f"{method} {path}: status {status} not in the contract"
     if "$ref" in spec:
         spec = SPEC["components"]["responses"][spec["$ref"].split("/")[-1]]
+    if headers is not None:
+        check_headers(method, path, status, spec, headers)
     content = spec.get("content", {})
     if not content or body is None:
         return
@@ -109,8 +127,7 @@ class Server:
         conn.close()
         ctype = hdrs.get("content-type", "")
         parsed = json.loads(payload) if payload and "json" in ctype else (payload.decode() if payload else None)
-        if "json" in ctype:
-            check_contract(method, path, resp.status, ctype, parsed)
+        check_contract(method, path, resp.status, ctype, parsed if "json" in ctype else None, hdrs)
         assert resp.status < 500 or resp.status == 503, f"{method} {path} answered {resp.status}: {payload[:300]}"
         assert "x-request-id" in hdrs
         return resp.status, hdrs, parsed
