@@ -2,7 +2,8 @@
 # service/demo.sh — build campaignd and run it against a private PostgreSQL with demo data.
 #   bash service/demo.sh            (CAMPAIGND_PORT=9090 bash service/demo.sh for another port)
 # Steps: install missing Debian packages (tests/deps.sh), Release build into build/, start or reuse the cluster in
-# .demo/pg (tests/pg/cluster.sh), make .demo/jwt_secret once, migrate, load sql/demo/demo.sql, mint a 24 h admin
+# .demo/pg (tests/pg/cluster.sh), make .demo/jwt_secret once, migrate, load sql/demo/demo.sql, print the `export`
+# lines README's walk-through needs (the secret `build/campaignd token` mints with, the base URL) and a 24 h admin
 # token for organisation `demo`, then run campaignd in the foreground (Ctrl-C stops it; the cluster keeps running:
 # `bash tests/pg/cluster.sh stop .demo/pg` stops it, `bash tests/pg/cluster.sh destroy .demo/pg` deletes it).
 # The database and the secret are the demo's own: CAMPAIGND_DATABASE_URL and CAMPAIGND_JWT_* are not taken from
@@ -55,13 +56,15 @@ fi
 
 cat <<EOF
 
-Demo token (role admin, organisation demo, valid 24 h):
+In a second shell at the repository root, paste these lines; README's walk-through runs from there:
+
+  export CAMPAIGND_JWT_SECRET=$CAMPAIGND_JWT_SECRET
+  export API=http://localhost:$CAMPAIGND_PORT
+
+A ready token (role admin, organisation demo, valid 24 h), to try it at once:
 
   TOKEN=$token
-
-Try:
-
-  curl -s -H "Authorization: Bearer \$TOKEN" http://localhost:$CAMPAIGND_PORT/v1/campaigns
+  curl -s -H "Authorization: Bearer \$TOKEN" \$API/v1/campaigns
 
 campaignd now runs in the foreground on port $CAMPAIGND_PORT; Ctrl-C stops it.
 The database keeps running; stop it with:  bash tests/pg/cluster.sh stop .demo/pg

@@ -10,7 +10,7 @@ packages=(
     libulfius-dev libjansson-dev libpq-dev libjwt-dev liborcania-dev libyder-dev libmicrohttpd-dev libgnutls28-dev
     check postgresql postgresql-contrib wrk
     python3 python3-yaml python3-jsonschema python3-icalendar
-    curl openssl ca-certificates
+    curl openssl ca-certificates jq
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
