@@ -55,11 +55,6 @@ out:
     list_params_free(&lp);
 }
 
-static void workflow_write_failed(req_ctx *ctx, write_tx *tx, app_err e)
-{
-    tx_fail_reply(ctx, tx, e, e == APP_ERR_ALREADY_EXISTS ? "a workflow with this name already exists" : NULL, NULL);
-}
-
 void h_workflow_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
@@ -72,8 +67,9 @@ void h_workflow_create(req_ctx *ctx)
     if (workflow_validate(j_body, VALIDATE_CREATE, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
-    if (e) { workflow_write_failed(ctx, &tx, e); goto out; }
+    app_refusal why = {0};
+    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/workflows/%s", id);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -142,9 +138,10 @@ void h_workflow_patch(req_ctx *ctx)
     if (workflow_validate(j_body, VALIDATE_PATCH, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!open_workflow_or_reply(ctx, &tx, j_body, id)) goto out;
-    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    app_refusal why = {0};
+    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
     if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
-    if (e) { workflow_write_failed(ctx, &tx, e); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     etag_of(j_after, etag);
     tx_commit_reply(ctx, &tx, 200, NULL, json);
     if (ctx->status == 200) reply_header(ctx, "ETag", etag);
@@ -165,8 +162,9 @@ void h_workflow_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
     if (!open_workflow_or_reply(ctx, &tx, NULL, id)) return;
-    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &json);
-    if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+    app_refusal why = {0};
+    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &json, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
     else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
     free(json);
 }
@@ -204,22 +202,21 @@ void h_approval_submit(req_ctx *ctx)
         goto out;
     }
     const char *workflow_id = json_string_value(json_object_get(j_body, "workflow_id"));
-    e = approval_store_submit(tx.conn, ctx->claims.org, id, workflow_id, ctx->claims.sub, owner, &json, approval_id);
+    app_refusal why = {0};
+    e = approval_store_submit(tx.conn, ctx->claims.org, id, workflow_id, ctx->claims.sub, owner, &json, approval_id,
+                              &why);
     if (e == APP_ERR_NOT_FOUND) {
+        /* No row: the template is archived or another organisation's (not a constraint: the insert selects it). */
         verrs_add(&v, "workflow_id", "no active workflow with this id in your organisation");
         tx_abort(ctx, &tx);
         reply_validation(ctx, &v);
         goto out;
     }
-    if (e == APP_ERR_ALREADY_EXISTS) {
-        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "the campaign already has an open approval request", NULL);
-        goto out;
-    }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     char *campaign_json = NULL;
-    e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "in_review", "submitted for approval", &campaign_json);
+    if (!e) e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "in_review", "submitted for approval",
+                                          &campaign_json, &why);
     free(campaign_json);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/approvals/%s", approval_id);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -395,29 +392,27 @@ void h_approval_decide(req_ctx *ctx)
     const char *campaign_id = json_string_value(json_object_get(j_request, "campaign_id"));
     int step = (int)json_integer_value(json_object_get(json_object_get(j_request, "current_step"), "index"));
     int last = (int)json_array_size(json_object_get(j_request, "steps")) - 1;
+    app_refusal why = {0};
     e = approval_store_decide(tx.conn, ctx->claims.org, id, step, decision, comment, ctx->claims.sub,
-                              auth_role_name(ctx->claims.role), as_admin);
-    if (e == APP_ERR_ALREADY_EXISTS || e == APP_ERR_INVALID_STATE) {
-        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "this step was decided by someone else just now", NULL);
-        goto out;
-    }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+                              auth_role_name(ctx->claims.role), as_admin, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     const char *status = strcmp(decision, "reject") == 0            ? "rejected"
                          : strcmp(decision, "request_changes") == 0 ? "changes_requested"
                          : step == last                             ? "approved"
                                                                     : "pending";
     e = approval_store_advance(tx.conn, ctx->claims.org, id, status, strcmp(status, "pending") == 0 ? step + 1 : step,
-                               strcmp(decision, "approve") == 0 ? NULL : comment, &json);
+                               strcmp(decision, "approve") == 0 ? NULL : comment, &json, &why);
     if (!e && strcmp(status, "pending") != 0) {
         char reason[4096];
         if (strcmp(status, "approved") == 0) snprintf(reason, sizeof reason, "approved");
         else snprintf(reason, sizeof reason, "%s: %s", strcmp(status, "rejected") == 0 ? "rejected" : "changes requested",
                       comment);
         e = campaign_store_set_status(tx.conn, ctx->claims.org, campaign_id,
-                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign_json);
+                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign_json,
+                                      &why);
     }
     if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     etag_of(j_after, etag);
     tx_commit_reply(ctx, &tx, 201, NULL, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", etag);

@@ -15,14 +15,10 @@
 
 #define ID_SEGMENT 2 /* /v1/bookings/<id> */
 
-void reply_booking_conflict(req_ctx *ctx, write_tx *tx, const char *resource_id, const char *start, const char *end,
-                            const char *except_id, const char *resource_kind, const char *detail)
+void reply_booking_conflict(req_ctx *ctx, write_tx *tx, app_refusal *why, const char *resource_id, const char *start,
+                            const char *end, const char *except_id, const char *resource_kind, const char *detail)
 {
-    const char *constraint = db_last_constraint(tx->conn);
-    const char *raw = db_last_detail(tx->conn);
-    json_t *j_items = raw ? json_loads(raw, 0, NULL) : NULL;
-    char cons[64];
-    snprintf(cons, sizeof cons, "%s", constraint);
+    json_t *j_items = why->items ? json_loads(why->items, 0, NULL) : NULL;
     if (!json_is_array(j_items)) {
         /* Refused by the exclusion constraint itself: look up what is in the way. */
         json_decref(j_items);
@@ -31,16 +27,10 @@ void reply_booking_conflict(req_ctx *ctx, write_tx *tx, const char *resource_id,
         if (resource_id && start && end) booking_store_in_the_way(tx->conn, resource_id, start, end, except_id, &j_items);
         if (!j_items) j_items = json_array();
     }
-    const char *rule = booking_rule(cons, resource_kind, j_items);
+    const char *rule = booking_rule(why->rule, resource_kind, j_items);
     json_t *j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items);
-    tx_fail_reply(ctx, tx, APP_ERR_BOOKING_CONFLICT, detail, j_extra);
-}
-
-static const char *conflict_sentence(const char *constraint)
-{
-    if (strcmp(constraint, "bookings_capacity") == 0) return "the booking would exceed the resource's capacity";
-    if (strcmp(constraint, "resource_unavailable") == 0) return "the resource is unavailable in this period";
-    return "the resource is already booked in this period";
+    tx_fail_reply(ctx, tx, APP_ERR_BOOKING_CONFLICT, detail ? detail : why->sentence, j_extra);
+    app_refusal_clear(why);
 }
 
 /* Whether the caller may book for a campaign owned by owner. */
@@ -113,15 +103,15 @@ void h_booking_create(req_ctx *ctx)
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
-    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
+    app_refusal why = {0};
+    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
-        reply_booking_conflict(ctx, &tx, json_string_value(json_object_get(j_body, "resource_id")),
+        reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),
                                json_string_value(json_object_get(j_body, "start")),
-                               json_string_value(json_object_get(j_body, "end")), NULL, kind,
-                               conflict_sentence(db_last_constraint(tx.conn)));
+                               json_string_value(json_object_get(j_body, "end")), NULL, kind, NULL);
         goto out;
     }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/bookings/%s", id);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -250,16 +240,16 @@ void h_booking_patch(req_ctx *ctx)
         tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "the booking is cancelled; make a new booking instead", NULL);
         goto out;
     }
-    app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    app_refusal why = {0};
+    app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         json_t *j_s = json_object_get(j_body, "start"), *j_e = json_object_get(j_body, "end");
-        reply_booking_conflict(ctx, &tx, json_string_value(json_object_get(j_current, "resource_id")),
+        reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_current, "resource_id")),
                                json_string_value(j_s ? j_s : json_object_get(j_current, "start")),
-                               json_string_value(j_e ? j_e : json_object_get(j_current, "end")), id, kind,
-                               conflict_sentence(db_last_constraint(tx.conn)));
+                               json_string_value(j_e ? j_e : json_object_get(j_current, "end")), id, kind, NULL);
         goto out;
     }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     commit_booking(ctx, &tx, json);
 out:
     free(json);
@@ -291,10 +281,11 @@ void h_booking_cancel(req_ctx *ctx)
     }
     if (!open_booking_or_reply(ctx, &tx, j_body, id, &j_current, kind)) goto out;
     app_err e;
+    app_refusal why = {0};
     if (is_cancelled(j_current)) e = booking_store_get(tx.conn, ctx->claims.org, id, &json, &(int){0});
     else e = booking_store_cancel(tx.conn, ctx->claims.org, id, json_string_value(json_object_get(j_body, "reason")),
-                                  &json);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+                                  &json, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     commit_booking(ctx, &tx, json);
 out:
     free(json);

@@ -284,9 +284,10 @@ void h_feed_token_create(req_ctx *ctx)
     if (!resource_found) verrs_add(&v, "filters.resource_id", "no such resource in your organisation");
     if (!segment_found) verrs_add(&v, "filters.segment_id", "no such segment in your organisation");
     if (verrs_count(&v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
-    e = feed_token_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, token, text, &json, id);
+    app_refusal why = {0};
+    e = feed_token_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, token, text, &json, id, &why);
     if (!e && !(j_doc = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     /* The token is shown once, here; only its SHA-256 is stored. */
     snprintf(url, sizeof url, "/v1/calendar.ics?token=%s", token);
     json_object_set_new(j_doc, "token", json_string(token));
@@ -341,7 +342,8 @@ void h_feed_token_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, FEED_ID_SEGMENT, id))
         return;
     if (!tx_begin_or_reply(ctx, &tx, NULL)) return;
-    app_err e = feed_token_store_revoke(tx.conn, ctx->claims.org, id, token_owner_scope(ctx));
-    if (e) tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no feed token of yours with this id" : NULL, NULL);
+    app_refusal why = {0};
+    app_err e = feed_token_store_revoke(tx.conn, ctx->claims.org, id, token_owner_scope(ctx), &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, e == APP_ERR_NOT_FOUND ? "no feed token of yours with this id" : NULL);
     else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
 }

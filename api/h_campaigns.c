@@ -81,8 +81,9 @@ void h_campaign_create(req_ctx *ctx)
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
     char id[37], location[64];
-    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    app_refusal why = {0};
+    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     location_of(id, location);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -214,15 +215,16 @@ void h_campaign_patch(req_ctx *ctx)
     int had_approval = strcmp(before, "approved") == 0 || strcmp(before, "scheduled") == 0;
     int superseded = had_approval && campaign_material_change(j_body, j_current);
     app_err e = APP_OK;
+    app_refusal why = {0};
     if (superseded) {
         char *draft = NULL;
         e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "draft",
                                       "a material change (dates, budget, segments, channels or offer) needs a new approval",
-                                      &draft);
+                                      &draft, &why);
         free(draft);
     }
-    if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     j_after = json_loads(json, 0, NULL);
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
     tx_commit_reply(ctx, &tx, 200, NULL, json);
@@ -252,8 +254,9 @@ void h_campaign_delete(req_ctx *ctx)
                  status ? status : "?");
         tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, detail, NULL);
     } else {
-        app_err e = campaign_store_delete(tx.conn, ctx->claims.org, id);
-        if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+        app_refusal why = {0};
+        app_err e = campaign_store_delete(tx.conn, ctx->claims.org, id, &why);
+        if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
         else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
     }
     json_decref(j_current);
@@ -288,13 +291,10 @@ void h_campaign_transition(req_ctx *ctx)
                       json_pack("{s:s, s:o}", "from", from, "allowed", campaign_transitions_allowed(from)));
         goto out;
     }
+    app_refusal why = {0};
     app_err e = campaign_store_set_status(tx.conn, ctx->claims.org, id, to,
-                                          json_string_value(json_object_get(j_body, "reason")), &json);
-    if (e == APP_ERR_INVALID_STATE && strcmp(to, "scheduled") == 0) {
-        tx_fail_reply(ctx, &tx, e, "the campaign has tentative bookings: confirm or cancel them before scheduling", NULL);
-        goto out;
-    }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+                                          json_string_value(json_object_get(j_body, "reason")), &json, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     j_after = json_loads(json, 0, NULL);
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
     tx_commit_reply(ctx, &tx, 200, NULL, json);

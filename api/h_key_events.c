@@ -53,8 +53,9 @@ void h_key_event_create(req_ctx *ctx)
     if (key_event_validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = key_event_store_insert(tx.conn, ctx->claims.org, text, &json, id);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    app_refusal why = {0};
+    app_err e = key_event_store_insert(tx.conn, ctx->claims.org, text, &json, id, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/key-events/%s", id);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -129,9 +130,10 @@ void h_key_event_patch(req_ctx *ctx)
         reply_validation(ctx, &v);
         goto out;
     }
-    app_err e = key_event_store_update(tx.conn, ctx->claims.org, id, text, &json);
+    app_refusal why = {0};
+    app_err e = key_event_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
     if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
     tx_commit_reply(ctx, &tx, 200, NULL, json);
     if (ctx->status == 200) reply_header(ctx, "ETag", etag);
@@ -153,8 +155,9 @@ void h_key_event_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
     if (!open_key_event_or_reply(ctx, &tx, NULL, id, &j_current)) return;
-    app_err e = key_event_store_delete(tx.conn, ctx->claims.org, id);
-    if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+    app_refusal why = {0};
+    app_err e = key_event_store_delete(tx.conn, ctx->claims.org, id, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
     else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
     json_decref(j_current);
 }

@@ -16,19 +16,14 @@
 
 static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/resources/%s", id); }
 
-/* A refused resource write: a name taken, or a capacity the bookings no longer fit. */
-static void write_failed(req_ctx *ctx, write_tx *tx, app_err e, const char *resource_id)
+/* A refused resource write; a capacity the live bookings no longer fit names them. */
+static void write_failed(req_ctx *ctx, write_tx *tx, app_err e, app_refusal *why, const char *resource_id)
 {
-    if (e == APP_ERR_ALREADY_EXISTS) {
-        tx_fail_reply(ctx, tx, e, "a resource with this name already exists", NULL);
-        return;
-    }
-    if (e == APP_ERR_BOOKING_CONFLICT) {
-        reply_booking_conflict(ctx, tx, resource_id, NULL, NULL, NULL, NULL,
+    if (e == APP_ERR_BOOKING_CONFLICT)
+        reply_booking_conflict(ctx, tx, why, resource_id, NULL, NULL, NULL, NULL,
                                "the new capacity is below what live bookings already hold");
-        return;
-    }
-    tx_fail_reply(ctx, tx, e, NULL, NULL);
+    else
+        tx_refused_reply(ctx, tx, e, why, NULL);
 }
 
 void h_resource_create(req_ctx *ctx)
@@ -45,8 +40,9 @@ void h_resource_create(req_ctx *ctx)
     if (resource_validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = resource_store_insert(tx.conn, ctx->claims.org, text, &json, id);
-    if (e) { write_failed(ctx, &tx, e, NULL); goto out; }
+    app_refusal why = {0};
+    app_err e = resource_store_insert(tx.conn, ctx->claims.org, text, &json, id, &why);
+    if (e) { write_failed(ctx, &tx, e, &why, NULL); goto out; }
     location_of(id, location);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -153,8 +149,9 @@ void h_resource_patch(req_ctx *ctx)
         reply_validation(ctx, &v);
         goto out;
     }
-    app_err e = resource_store_update(tx.conn, ctx->claims.org, id, text, &json);
-    if (e) { write_failed(ctx, &tx, e, id); goto out; }
+    app_refusal why = {0};
+    app_err e = resource_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    if (e) { write_failed(ctx, &tx, e, &why, id); goto out; }
     j_after = json_loads(json, 0, NULL);
     char etag[24];
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
@@ -180,8 +177,9 @@ void h_resource_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
     if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
-    app_err e = resource_store_remove(tx.conn, ctx->claims.org, id, &json);
-    if (e) tx_fail_reply(ctx, &tx, e, NULL, NULL);
+    app_refusal why = {0};
+    app_err e = resource_store_remove(tx.conn, ctx->claims.org, id, &json, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
     else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
     free(json);
     json_decref(j_current);
@@ -229,15 +227,15 @@ void h_availability_create(req_ctx *ctx)
     if (availability_validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!open_resource_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
-    app_err e = availability_store_insert(tx.conn, ctx->claims.org, id, ctx->claims.sub, text, &json, avail_id);
+    app_refusal why = {0};
+    app_err e = availability_store_insert(tx.conn, ctx->claims.org, id, ctx->claims.sub, text, &json, avail_id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
-        reply_booking_conflict(ctx, &tx, id, json_string_value(json_object_get(j_body, "start")),
+        reply_booking_conflict(ctx, &tx, &why, id, json_string_value(json_object_get(j_body, "start")),
                                json_string_value(json_object_get(j_body, "end")), NULL,
-                               json_string_value(json_object_get(j_current, "kind")),
-                               "bookings already hold the resource in this period");
+                               json_string_value(json_object_get(j_current, "kind")), NULL);
         goto out;
     }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/resources/%s/availability/%s", id, avail_id);
     tx_commit_reply(ctx, &tx, 201, location, json);
 out:
@@ -257,9 +255,10 @@ void h_availability_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, ID_SEGMENT, id) || !path_uuid_or_reply(ctx, AVAIL_ID_SEGMENT, avail_id))
         return;
     if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
-    app_err e = availability_store_delete(tx.conn, ctx->claims.org, id, avail_id);
-    if (e) tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no such availability period on this resource" : NULL,
-                         NULL);
+    app_refusal why = {0};
+    app_err e = availability_store_delete(tx.conn, ctx->claims.org, id, avail_id, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why,
+                            e == APP_ERR_NOT_FOUND ? "no such availability period on this resource" : NULL);
     else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
     json_decref(j_current);
 }

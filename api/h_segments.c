@@ -12,27 +12,6 @@
 
 #define ID_SEGMENT 2 /* /v1/segments/<id> */
 
-/* A refused write: parent problems are field errors, the rest maps as usual. */
-static void write_failed(req_ctx *ctx, write_tx *tx, app_err e)
-{
-    const char *cons = db_last_constraint(tx->conn);
-    const char *msg = NULL;
-    if (strcmp(cons, "segments_parent_same_org") == 0 && e == APP_ERR_STILL_REFERENCED)
-        msg = "no such segment in your organisation";
-    else if (strcmp(cons, "segments_no_cycle") == 0 || strcmp(cons, "segments_not_own_parent") == 0)
-        msg = "would make the segment its own ancestor";
-    if (!msg) {
-        tx_fail_reply(ctx, tx, e, e == APP_ERR_ALREADY_EXISTS ? "a segment with this name already exists" : NULL, NULL);
-        return;
-    }
-    verrs v;
-    verrs_init(&v);
-    verrs_add(&v, "parent_id", "%s", msg);
-    tx_abort(ctx, tx);
-    reply_validation(ctx, &v);
-    verrs_free(&v);
-}
-
 void h_segment_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
@@ -46,8 +25,9 @@ void h_segment_create(req_ctx *ctx)
     if (segment_validate(j_body, VALIDATE_CREATE, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = segment_store_insert(tx.conn, ctx->claims.org, text, &json, id);
-    if (e) { write_failed(ctx, &tx, e); goto out; }
+    app_refusal why = {0};
+    app_err e = segment_store_insert(tx.conn, ctx->claims.org, text, &json, id, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/segments/%s", id);
     tx_commit_reply(ctx, &tx, 201, location, json);
     if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
@@ -137,8 +117,9 @@ void h_segment_patch(req_ctx *ctx)
     if (segment_validate(j_body, VALIDATE_PATCH, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!open_segment_or_reply(ctx, &tx, j_body, id)) goto out;
-    app_err e = segment_store_update(tx.conn, ctx->claims.org, id, text, &json);
-    if (e) { write_failed(ctx, &tx, e); goto out; }
+    app_refusal why = {0};
+    app_err e = segment_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     j_after = json_loads(json, 0, NULL);
     char etag[24];
     etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
@@ -160,8 +141,8 @@ void h_segment_delete(req_ctx *ctx)
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
     if (!open_segment_or_reply(ctx, &tx, NULL, id)) return;
-    app_err e = segment_store_delete(tx.conn, ctx->claims.org, id);
-    if (e) tx_fail_reply(ctx, &tx, e, e == APP_ERR_STILL_REFERENCED ?
-                         "the segment is targeted by a campaign or is the parent of another segment" : NULL, NULL);
+    app_refusal why = {0};
+    app_err e = segment_store_delete(tx.conn, ctx->claims.org, id, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
     else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
 }

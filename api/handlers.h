@@ -63,13 +63,15 @@ void h_approval_decide(req_ctx *ctx);
  * credential (the calendar feed). Fills ctx->claims; replies 401 on failure. */
 int mw_auth(req_ctx *ctx);
 
-/* Rolls back a write the booking rules refused (APP_ERR_BOOKING_CONFLICT on
- * tx) and replies 409 booking_conflict with the rule and the items in the
- * way: from the refusal's detail when the guard gave them, else looked up for
+/* Rolls back a write the booking rules refused (*why, APP_ERR_BOOKING_CONFLICT
+ * on tx) and replies 409 booking_conflict with the rule and the items in the
+ * way: the refusal's items when the guard gave them, else looked up for
  * resource_id and [start, end) except except_id. resource_kind (may be NULL)
- * names person_unavailable; detail is the problem's human sentence. */
+ * names person_unavailable; detail (NULL: the refusal's sentence) is the
+ * problem's human sentence. Clears *why. */
 struct write_tx;
-void reply_booking_conflict(req_ctx *ctx, struct write_tx *tx, const char *resource_id, const char *start,
-                            const char *end, const char *except_id, const char *resource_kind, const char *detail);
+void reply_booking_conflict(req_ctx *ctx, struct write_tx *tx, app_refusal *why, const char *resource_id,
+                            const char *start, const char *end, const char *except_id, const char *resource_kind,
+                            const char *detail);
 
 #endif

@@ -63,8 +63,10 @@ void reply_problem_extra(req_ctx *ctx, app_err err, const char *detail, json_t *
                      given ? "Bearer realm=\"campaignd\", error=\"invalid_token\"" : "Bearer realm=\"campaignd\"");
     }
     if (info->status == 503) reply_header(ctx, "Retry-After", "1");
-    if (info->status >= 500) log_error("%s %s -> %d %s: %s", ctx->req->http_verb, ctx->req->url_path, info->status,
-                                       info->code, detail ? detail : info->title);
+    /* The one log line of a 5xx, with the cause a lower layer noted (the database's message). */
+    if (info->status >= 500)
+        log_error("%s %s -> %d %s: %s%s%s", ctx->req->http_verb, ctx->req->url_path, info->status, info->code,
+                  detail ? detail : info->title, log_cause()[0] ? "; cause: " : "", log_cause());
 }
 
 void reply_problem(req_ctx *ctx, app_err err, const char *detail)
@@ -78,6 +80,30 @@ void reply_validation(req_ctx *ctx, verrs *v)
     char detail[96];
     snprintf(detail, sizeof detail, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
     reply_problem_extra(ctx, APP_ERR_VALIDATION, detail, json_pack("{s:o}", "errors", verrs_take(v)));
+}
+
+void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char *detail)
+{
+    app_refusal plain = {.err = err};
+    if (!why || why->err != err) why = &plain; /* the store failed without a refusal: the code alone */
+    if (!detail) detail = why->sentence;
+    if (err == APP_ERR_VALIDATION) {
+        /* The contract promises errors[] with every validation_failed, database-sourced ones included. */
+        verrs v;
+        verrs_init(&v);
+        verrs_add(&v, why->field ? why->field : "", "%s", detail ? detail : "a value the database cannot store");
+        reply_validation(ctx, &v);
+        verrs_free(&v);
+        return;
+    }
+    json_t *j_extra = NULL;
+    if (err == APP_ERR_BOOKING_CONFLICT) {
+        json_t *j_items = why->items ? json_loads(why->items, 0, NULL) : NULL;
+        if (!json_is_array(j_items)) { json_decref(j_items); j_items = json_array(); }
+        const char *rule = why->rule ? why->rule : "resource_double_booked";
+        j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items);
+    }
+    reply_problem_extra(ctx, err, detail, j_extra);
 }
 
 void reply_bad_param(req_ctx *ctx, const char *name, const char *message)

@@ -24,6 +24,11 @@ void reply_problem(req_ctx *ctx, app_err err, const char *detail);
 void reply_problem_extra(req_ctx *ctx, app_err err, const char *detail, json_t *j_extra);
 /* 422 validation_failed with the collected field errors (v is emptied). */
 void reply_validation(req_ctx *ctx, verrs *v);
+/* Replies a write the store refused with err: the refusal's sentence (detail,
+ * when not NULL, says it better in the caller's context), errors[] naming its
+ * field for validation_failed, and rule and conflicts for booking_conflict.
+ * why may be NULL or describe another error (then err alone is replied). */
+void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char *detail);
 /* 400 invalid_parameter naming one parameter. */
 void reply_bad_param(req_ctx *ctx, const char *name, const char *message);
 

@@ -112,4 +112,11 @@ void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, 
     reply_problem_extra(ctx, err, detail, j_extra);
 }
 
+void tx_refused_reply(req_ctx *ctx, write_tx *tx, app_err err, app_refusal *why, const char *detail)
+{
+    release(ctx, tx);
+    reply_refusal(ctx, err, why, detail);
+    app_refusal_clear(why);
+}
+
 void tx_abort(req_ctx *ctx, write_tx *tx) { release(ctx, tx); }

@@ -27,6 +27,9 @@ void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *locatio
 /* Rolls back and replies the problem (j_extra stolen, may be NULL). */
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);
 
+/* Rolls back, replies the refusal (see reply_refusal) and clears *why. */
+void tx_refused_reply(req_ctx *ctx, write_tx *tx, app_err err, app_refusal *why, const char *detail);
+
 /* Rolls back and releases without replying (after a reply_validation etc.). */
 void tx_abort(req_ctx *ctx, write_tx *tx);
 

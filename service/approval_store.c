@@ -137,28 +137,29 @@ app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, char
 }
 
 app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
-                              char id_out[37])
+                              char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
-    return db_one_row(conn, &q_wf_insert, params, json, id_out, 37);
+    return db_write_row(conn, &q_wf_insert, params, json, id_out, 37, why);
 }
 
-app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_one_row(conn, &q_wf_update, params, json, NULL, 0);
+    return db_write_row(conn, &q_wf_update, params, json, NULL, 0, why);
 }
 
-app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, char **json)
+app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why)
 {
     const char *params[] = {org, id};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_wf_delete_unused, params, &res);
+    app_err e = db_write(conn, &q_wf_delete_unused, params, &res, why);
     if (e) return e;
     int deleted = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
     if (deleted) return APP_OK;
-    return db_one_row(conn, &q_wf_archive, params, json, NULL, 0);
+    return db_write_row(conn, &q_wf_archive, params, json, NULL, 0, why);
 }
 
 app_err workflow_store_list(db_conn *conn, const char *org, const char *active, const char *q, int sort, int desc,
@@ -169,10 +170,11 @@ app_err workflow_store_list(db_conn *conn, const char *org, const char *active, 
 }
 
 app_err approval_store_submit(db_conn *conn, const char *org, const char *campaign_id, const char *workflow_id,
-                              const char *submitted_by, const char *campaign_owner, char **json, char id_out[37])
+                              const char *submitted_by, const char *campaign_owner, char **json, char id_out[37],
+                              app_refusal *why)
 {
     const char *params[] = {org, campaign_id, workflow_id, submitted_by, campaign_owner};
-    return db_one_row(conn, &q_submit, params, json, id_out, 37);
+    return db_write_row(conn, &q_submit, params, json, id_out, 37, why);
 }
 
 app_err approval_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
@@ -191,21 +193,21 @@ app_err approval_store_lock(db_conn *conn, const char *org, const char *id, char
 }
 
 app_err approval_store_decide(db_conn *conn, const char *org, const char *id, int step, const char *decision,
-                              const char *comment, const char *actor, const char *role, int as_admin)
+                              const char *comment, const char *actor, const char *role, int as_admin, app_refusal *why)
 {
     char step_s[16];
     snprintf(step_s, sizeof step_s, "%d", step);
     const char *params[] = {org, id, step_s, decision, comment, actor, role, as_admin ? "true" : "false"};
-    return db_exec(conn, &q_decide, params, NULL);
+    return db_write(conn, &q_decide, params, NULL, why);
 }
 
 app_err approval_store_advance(db_conn *conn, const char *org, const char *id, const char *status, int step,
-                               const char *comment, char **json)
+                               const char *comment, char **json, app_refusal *why)
 {
     char step_s[16];
     snprintf(step_s, sizeof step_s, "%d", step);
     const char *params[] = {org, id, status, step_s, comment};
-    return db_one_row(conn, &q_advance, params, json, NULL, 0);
+    return db_write_row(conn, &q_advance, params, json, NULL, 0, why);
 }
 
 app_err approval_store_list(db_conn *conn, const char *org, const approval_filter *f, int sort, int desc,

@@ -65,12 +65,10 @@ size_t booking_validate_patch(json_t *j_patch, json_t *j_current, verrs *v)
     return verrs_count(v) - before;
 }
 
-const char *booking_rule(const char *constraint, const char *resource_kind, json_t *j_items)
+const char *booking_rule(const char *rule, const char *resource_kind, json_t *j_items)
 {
-    if (!constraint) constraint = "";
-    if (strcmp(constraint, "bookings_capacity") == 0) return "capacity_exceeded";
-    if (strcmp(constraint, "availability_booked") == 0) return "resource_booked";
-    if (strcmp(constraint, "resource_unavailable") == 0) {
+    if (!rule) return "resource_double_booked"; /* the exclusion constraint, seen without the guard's rule */
+    if (strcmp(rule, "resource_unavailable") == 0) {
         size_t i;
         json_t *j_item;
         json_array_foreach(j_items, i, j_item) {
@@ -79,5 +77,5 @@ const char *booking_rule(const char *constraint, const char *resource_kind, json
         }
         return resource_kind && strcmp(resource_kind, "person") == 0 ? "person_unavailable" : "resource_unavailable";
     }
-    return "resource_double_booked"; /* bookings_no_overlap, raised by the guard or by the exclusion constraint */
+    return rule;
 }

@@ -17,9 +17,10 @@ size_t booking_validate_create(json_t *j_body, verrs *v);
  * a patch of only start or only end is checked with the stored other end). */
 size_t booking_validate_patch(json_t *j_patch, json_t *j_current, verrs *v);
 
-/* The SPEC §6 rule a refusal broke, from the database constraint named in it
- * (see bookings_guard), the resource kind and the items in the way (the JSON
- * array from the error detail; may be NULL). Never NULL. */
-const char *booking_rule(const char *constraint, const char *resource_kind, json_t *j_items);
+/* The SPEC §6 rule a refusal broke: the error table's rule for it (NULL:
+ * resource_double_booked), made precise by the resource kind (a person's
+ * unavailability is person_unavailable) and the items in the way (a blackout
+ * among them is blackout; may be NULL). Never NULL. */
+const char *booking_rule(const char *rule, const char *resource_kind, json_t *j_items);
 
 #endif

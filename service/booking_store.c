@@ -104,11 +104,11 @@ app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_
 }
 
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
-                             char id_out[37])
+                             char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_insert, params, &res);
+    app_err e = db_write(conn, &q_insert, params, &res, why);
     if (e) return e;
     if (!(*json = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
     else snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
@@ -147,16 +147,18 @@ app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_
     return e;
 }
 
-app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                             app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_one_row(conn, &q_update, params, json, NULL, 0);
+    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
 }
 
-app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json)
+app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json,
+                             app_refusal *why)
 {
     const char *params[] = {org, id, reason};
-    return db_one_row(conn, &q_cancel, params, json, NULL, 0);
+    return db_write_row(conn, &q_cancel, params, json, NULL, 0, why);
 }
 
 app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const char *start, const char *end,

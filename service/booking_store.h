@@ -1,7 +1,7 @@
 /* booking_store.h — booking SQL, scoped by organisation. The rules that make
  * double booking impossible are in the schema (bookings_guard and the
  * exclusion constraint); a refusal comes back as APP_ERR_BOOKING_CONFLICT with
- * db_last_constraint() naming the rule and db_last_detail() the items in the way. */
+ * the refusal (*why) naming the rule and carrying the items in the way. */
 #ifndef CAMPAIGND_BOOKING_STORE_H
 #define CAMPAIGND_BOOKING_STORE_H
 
@@ -25,15 +25,17 @@ typedef struct booking_refs {
 app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
                            const char *segment_id, booking_refs *out);
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
-                             char id_out[37]);
+                             char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
 /* Locks the booking's resource, then the booking (the order every writer
  * uses). *j_current is the booking (new reference); owner and resource kind
  * are copied out. */
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current, char owner[256],
                            char resource_kind[16]);
-app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json);
-app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json);
+app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                             app_refusal *why);
+app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json,
+                             app_refusal *why);
 
 /* The live bookings of a resource overlapping [start, end), except one
  * (may be NULL): what the exclusion constraint found in the way, for a refusal

@@ -191,33 +191,35 @@ app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, cha
     return db_one_row(conn, &q_lock, params, json, NULL, 0);
 }
 
-app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
+app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+                               app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    return db_one_row(conn, &q_insert, params, json, id_out, 37);
+    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
 }
 
-app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                               app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_one_row(conn, &q_update, params, json, NULL, 0);
+    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
 }
 
 /* Runs a write and reports APP_ERR_NOT_FOUND when it touched no row. */
-static app_err one_change(db_conn *conn, const db_stmt *stmt, const char *const *params)
+static app_err one_change(db_conn *conn, const db_stmt *stmt, const char *const *params, app_refusal *why)
 {
     PGresult *res = NULL;
-    app_err e = db_exec(conn, stmt, params, &res);
+    app_err e = db_write(conn, stmt, params, &res, why);
     if (e) return e;
-    if (atoi(PQcmdTuples(res)) != 1) e = APP_ERR_NOT_FOUND;
+    if (atoi(PQcmdTuples(res)) != 1) app_refusal_set(why, e = APP_ERR_NOT_FOUND);
     PQclear(res);
     return e;
 }
 
-app_err key_event_store_delete(db_conn *conn, const char *org, const char *id)
+app_err key_event_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)
 {
     const char *params[] = {org, id};
-    return one_change(conn, &q_delete, params);
+    return one_change(conn, &q_delete, params, why);
 }
 
 app_err key_event_store_list(db_conn *conn, const char *org, const char *kinds, const char *from, const char *to,
@@ -286,10 +288,10 @@ app_err calendar_store_items(db_conn *conn, const char *org, const calendar_filt
 }
 
 app_err feed_token_store_insert(db_conn *conn, const char *org, const char *actor, const char *token,
-                                const char *body_json, char **json, char id_out[37])
+                                const char *body_json, char **json, char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, token, body_json};
-    return db_one_row(conn, &q_token_insert, params, json, id_out, 37);
+    return db_write_row(conn, &q_token_insert, params, json, id_out, 37, why);
 }
 
 app_err feed_token_store_lookup(db_conn *conn, const char *token, char org_out[65], char **filters_json)
@@ -312,11 +314,11 @@ app_err feed_token_store_list(db_conn *conn, const char *org, const char *creato
     return list_query_run(conn, &feed_token_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
 }
 
-app_err feed_token_store_revoke(db_conn *conn, const char *org, const char *id, const char *creator)
+app_err feed_token_store_revoke(db_conn *conn, const char *org, const char *id, const char *creator, app_refusal *why)
 {
     const char *params[] = {org, id, creator};
     char *count = NULL;
-    app_err e = db_one_row(conn, &q_token_revoke, params, &count, NULL, 0);
+    app_err e = db_write_row(conn, &q_token_revoke, params, &count, NULL, 0, why);
     if (!e && strcmp(count, "1") != 0) e = APP_ERR_NOT_FOUND;
     free(count);
     return e;

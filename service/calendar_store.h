@@ -11,9 +11,11 @@ extern const char *const feed_token_sort_names[];
 app_err key_event_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
 /* Locks the event for an update; *json is the stored event. */
 app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, char **json);
-app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37]);
-app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json);
-app_err key_event_store_delete(db_conn *conn, const char *org, const char *id);
+app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+                               app_refusal *why);
+app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                               app_refusal *why);
+app_err key_event_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why);
 /* kinds is a PostgreSQL array literal or NULL; from/to overlap the event's days (org time zone). */
 app_err key_event_store_list(db_conn *conn, const char *org, const char *kinds, const char *from, const char *to,
                              const char *q, int sort, int desc, const char *cursor_key, const char *cursor_id,
@@ -54,14 +56,14 @@ const char *calendar_cell(const calendar_rows *r, size_t row, int column);
 
 /* Stores a feed token's hash (never the token), returns the stored token document. */
 app_err feed_token_store_insert(db_conn *conn, const char *org, const char *actor, const char *token,
-                                const char *body_json, char **json, char id_out[37]);
+                                const char *body_json, char **json, char id_out[37], app_refusal *why);
 /* The organisation and filters (JSON object text) of a live token; APP_ERR_NOT_FOUND if unknown or revoked. */
 app_err feed_token_store_lookup(db_conn *conn, const char *token, char org_out[65], char **filters_json);
 /* Lists tokens; creator NULL lists everyone's. */
 app_err feed_token_store_list(db_conn *conn, const char *org, const char *creator, int include_revoked, int sort,
                               int desc, const char *cursor_key, const char *cursor_id, int limit, list_result *out);
 /* Revokes (idempotently); creator NULL may revoke anyone's. APP_ERR_NOT_FOUND when no such token for the caller. */
-app_err feed_token_store_revoke(db_conn *conn, const char *org, const char *id, const char *creator);
+app_err feed_token_store_revoke(db_conn *conn, const char *org, const char *id, const char *creator, app_refusal *why);
 /* Whether the ids a feed token's filters name exist in the organisation (each may be NULL). */
 app_err feed_token_store_refs(db_conn *conn, const char *org, const char *resource_id, const char *segment_id,
                               int *resource_found, int *segment_found);

@@ -123,16 +123,10 @@ static list_query campaign_list = {
     .nsorts = sizeof campaign_sorts / sizeof campaign_sorts[0],
 };
 
-/* Runs a statement expected to return one row whose first column is text. */
-static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *params, char **out)
+/* Runs a statement expected to return one row whose first column is text (*why as in db_write). */
+static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *params, char **out, app_refusal *why)
 {
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, stmt, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else if (!(*out = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    PQclear(res);
-    return e;
+    return db_write_row(conn, stmt, params, out, NULL, 0, why);
 }
 
 app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
@@ -154,7 +148,7 @@ app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json
 {
     const char *params[] = {org, id};
     char *text = NULL;
-    app_err e = one_text(conn, &q_lock, params, &text);
+    app_err e = one_text(conn, &q_lock, params, &text, NULL);
     if (e) return e;
     *j_current = json_loads(text, 0, NULL);
     free(text);
@@ -174,39 +168,40 @@ app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const ch
 }
 
 app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                              char **json, char id_out[37])
+                              char **json, char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
     char *id = NULL;
-    app_err e = one_text(conn, &q_insert, params, &id);
+    app_err e = one_text(conn, &q_insert, params, &id, why);
     if (e) return e;
     snprintf(id_out, 37, "%s", id);
     free(id);
     const char *sp[] = {org, id_out, body_json};
-    if ((e = db_exec(conn, &q_set_segments, sp, NULL))) return e;
+    if ((e = db_write(conn, &q_set_segments, sp, NULL, why))) return e;
     int version;
     return campaign_store_get(conn, org, id_out, json, &version);
 }
 
-app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    app_err e = db_exec(conn, &q_set_segments, params, NULL);
+    app_err e = db_write(conn, &q_set_segments, params, NULL, why);
     if (e) return e;
-    return one_text(conn, &q_update, params, json);
+    return one_text(conn, &q_update, params, json, why);
 }
 
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
-                                  const char *reason, char **json)
+                                  const char *reason, char **json, app_refusal *why)
 {
     const char *params[] = {org, id, status, reason};
-    return one_text(conn, &q_set_status, params, json);
+    return one_text(conn, &q_set_status, params, json, why);
 }
 
-app_err campaign_store_delete(db_conn *conn, const char *org, const char *id)
+app_err campaign_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)
 {
     const char *params[] = {org, id};
-    return db_exec(conn, &q_delete, params, NULL);
+    return db_write(conn, &q_delete, params, NULL, why);
 }
 
 app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,

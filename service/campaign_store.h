@@ -28,19 +28,20 @@ app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const ch
 
 /* Inserts from a validated create body; owner and created_by are actor. */
 app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                              char **json, char id_out[37]);
+                              char **json, char id_out[37], app_refusal *why);
 
 /* Applies a validated patch (segment_ids included) and returns the new JSON. */
-app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json);
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                              app_refusal *why);
 
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
-                                  const char *reason, char **json);
+                                  const char *reason, char **json, app_refusal *why);
 
 /* Moves campaigns along their dates, in one transaction of its own: scheduled → live on the start date,
  * live → completed after the end date (organisation time zone). *moved is how many changed. */
 app_err campaign_store_follow_dates(db_conn *conn, int *moved);
 
-app_err campaign_store_delete(db_conn *conn, const char *org, const char *id);
+app_err campaign_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why);
 
 app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out);

@@ -20,8 +20,6 @@ struct db_conn {
     int in_use;
     const db_stmt *prepared[DB_MAX_PREPARED];
     int n_prepared;
-    char constraint[64];
-    char *detail; /* DETAIL of the last refused statement, or NULL */
 };
 
 struct db_pool {
@@ -62,7 +60,6 @@ void db_pool_free(db_pool *pool)
     if (pool->conns) {
         for (unsigned i = 0; i < pool->size; i++) {
             if (pool->conns[i].pg) PQfinish(pool->conns[i].pg);
-            free(pool->conns[i].detail);
         }
         pthread_mutex_destroy(&pool->lock);
         pthread_cond_destroy(&pool->freed);
@@ -133,9 +130,6 @@ app_err db_acquire(db_pool *pool, db_conn **out)
         pthread_mutex_unlock(&pool->lock);
         return APP_ERR_UNAVAILABLE;
     }
-    c->constraint[0] = '\0';
-    free(c->detail);
-    c->detail = NULL;
     *out = c;
     return APP_OK;
 }
@@ -164,26 +158,29 @@ void db_pool_stats(db_pool *pool, unsigned *size, unsigned *in_use)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Maps a failed result to an error, logging what a 5xx needs once. */
-static app_err result_error(db_conn *c, PGresult *res, const char *what)
+/* Maps a failed result to an error through the error table, filling *why when
+ * given. Logs nothing at error level: a 5xx is logged once, by the layer that
+ * replies (it gets the database's message through log_note_cause). */
+static app_err result_error(db_conn *c, PGresult *res, const char *what, int deleting, app_refusal *why)
 {
+    app_refusal local = {0};
+    if (!why) why = &local;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    snprintf(c->constraint, sizeof c->constraint, "%s", cons ? cons : "");
-    free(c->detail);
-    c->detail = detail ? strdup(detail) : NULL;
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        log_error("database connection lost during %s: %s", what, PQerrorMessage(c->pg));
-        conn_close(c);
-        return APP_ERR_UNAVAILABLE;
-    }
-    app_err e = app_err_from_sqlstate(state, cons);
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (app_err_lookup(e)->status >= 500)
-        log_error("%s failed: SQLSTATE %s: %s", what, state ? state : "-", msg ? msg : PQerrorMessage(c->pg));
-    else
-        log_debug("%s refused: SQLSTATE %s constraint %s", what, state ? state : "-", cons ? cons : "-");
+    app_err e;
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_note_cause("database connection lost during %s: %s", what, PQerrorMessage(c->pg));
+        conn_close(c);
+        app_refusal_set(why, APP_ERR_UNAVAILABLE);
+        e = APP_ERR_UNAVAILABLE;
+    } else {
+        e = app_refusal_from_db(why, state, cons, detail, deleting);
+        log_note_cause("%s failed: SQLSTATE %s%s%s: %s", what, state ? state : "-", cons ? " constraint " : "",
+                       cons ? cons : "", msg ? msg : PQerrorMessage(c->pg));
+    }
+    app_refusal_clear(&local);
     return e;
 }
 
@@ -194,11 +191,11 @@ static int is_prepared(const db_conn *c, const db_stmt *stmt)
     return 0;
 }
 
-app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
-                   size_t second_size)
+app_err db_write_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                     size_t second_size, app_refusal *why)
 {
     PGresult *res = NULL;
-    app_err e = db_exec(conn, stmt, params, &res);
+    app_err e = db_write(conn, stmt, params, &res, why);
     if (e) return e;
     char *copy = NULL;
     if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
@@ -208,17 +205,36 @@ app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params
         if (second) snprintf(second, second_size, "%s", PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "");
     }
     PQclear(res);
+    if (e && why) app_refusal_set(why, e); /* not refused: no row, or no memory */
     return e;
 }
 
+app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                   size_t second_size)
+{
+    return db_write_row(conn, stmt, params, first, second, second_size, NULL);
+}
+
+/* A DELETE that breaks a foreign key leaves rows referencing the deleted one;
+ * any other statement that does wrote a row naming a missing parent. */
+static int is_delete(const db_stmt *stmt) { return strncmp(stmt->sql, "DELETE", 6) == 0; }
+
 app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out)
 {
+    return db_write(c, stmt, params, out, NULL);
+}
+
+app_err db_write(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why)
+{
     PGresult *res;
-    if (!c->pg) return APP_ERR_UNAVAILABLE;
+    if (!c->pg) {
+        if (why) app_refusal_set(why, APP_ERR_UNAVAILABLE);
+        return APP_ERR_UNAVAILABLE;
+    }
     if (!is_prepared(c, stmt)) {
         res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            app_err e = result_error(c, res, stmt->name);
+            app_err e = result_error(c, res, stmt->name, 0, why);
             PQclear(res);
             return e;
         }
@@ -228,7 +244,7 @@ app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGre
     res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        app_err e = result_error(c, res, stmt->name);
+        app_err e = result_error(c, res, stmt->name, is_delete(stmt), why);
         PQclear(res);
         return e;
     }
@@ -243,7 +259,7 @@ app_err db_exec_script(db_conn *c, const char *sql)
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = PQresultStatus(res);
     app_err e = APP_OK;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) e = result_error(c, res, "script");
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) e = result_error(c, res, "script", 0, NULL);
     PQclear(res);
     return e;
 }
@@ -258,9 +274,5 @@ void db_rollback(db_conn *c)
         PQclear(r);
     }
 }
-
-const char *db_last_constraint(const db_conn *c) { return c->constraint; }
-
-const char *db_last_detail(const db_conn *c) { return c->detail; }
 
 PGconn *db_conn_pg(db_conn *c) { return c->pg; }

@@ -36,8 +36,13 @@ void db_pool_stats(db_pool *pool, unsigned *size, unsigned *in_use);
 
 /* Runs stmt with params (text, NULL = SQL NULL; stmt->nparams of them).
  * On APP_OK, *out (if out is not NULL) is the result to PQclear; otherwise
- * nothing is returned and db_last_constraint() names the violated constraint. */
+ * nothing is returned but the error, mapped through the error table. */
 app_err db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params, PGresult **out);
+
+/* The same for a write the database may refuse: on failure *why (if not NULL)
+ * is the refusal as the error table describes it (code, rule, field, sentence,
+ * the items in the way); release it with app_refusal_clear. */
+app_err db_write(db_conn *conn, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why);
 
 /* Runs stmt, which must return exactly one row (APP_ERR_NOT_FOUND otherwise):
  * *first gets a malloc'd copy of its first column; second (if not NULL) gets
@@ -45,19 +50,16 @@ app_err db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params, P
 app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
                    size_t second_size);
 
+/* db_one_row for a write the database may refuse (*why as in db_write). */
+app_err db_write_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
+                     size_t second_size, app_refusal *why);
+
 /* Runs parameterless SQL text that is a program constant (BEGIN, migrations). */
 app_err db_exec_script(db_conn *conn, const char *sql);
 
 app_err db_begin(db_conn *conn);
 app_err db_commit(db_conn *conn);
 void db_rollback(db_conn *conn);
-
-/* Constraint named by the last failed statement on conn, or "" (borrowed). */
-const char *db_last_constraint(const db_conn *conn);
-
-/* The DETAIL of the last refused statement (borrowed; NULL when there was none).
- * The booking rules put the items in the way there, as a JSON array. */
-const char *db_last_detail(const db_conn *conn);
 
 /* The raw libpq connection, for the migration runner only. May be NULL. */
 PGconn *db_conn_pg(db_conn *conn);

@@ -1,6 +1,7 @@
 /* errors.c — see errors.h. */
 #include "errors.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const app_err_info err_table[APP_ERR__COUNT] = {
@@ -39,7 +40,117 @@ const app_err_info *app_err_lookup(app_err err)
     return &err_table[err];
 }
 
-app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint)
+/* Every constraint and trigger rule a client can run into, by name. A foreign key has two sides: a write
+ * that names a missing parent (a field error when the parent comes from the body, 404 when it is the path's
+ * resource, which another request deleted meanwhile) and a delete of a parent that rows still reference. */
+#define NAMED(name, err, rule, field, sentence) {name, err, rule, field, sentence, APP_OK, NULL}
+#define FOREIGN_KEY(name, err, field, sentence, referenced_sentence) \
+    {name, err, NULL, field, sentence, APP_ERR_STILL_REFERENCED, referenced_sentence}
+static const app_constraint constraints[] = {
+    /* segments */
+    NAMED("segments_name_unique", APP_ERR_ALREADY_EXISTS, NULL, "name", "a segment with this name already exists"),
+    FOREIGN_KEY("segments_parent_same_org", APP_ERR_VALIDATION, "parent_id", "no such segment in your organisation",
+                "the segment is the parent of other segments"),
+    NAMED("segments_not_own_parent", APP_ERR_VALIDATION, NULL, "parent_id", "would make the segment its own ancestor"),
+    NAMED("segments_no_cycle", APP_ERR_VALIDATION, NULL, "parent_id", "would make the segment its own ancestor"),
+    /* campaigns */
+    NAMED("campaigns_dates", APP_ERR_VALIDATION, NULL, "end_date", "must not be before start_date"),
+    NAMED("campaigns_budget_pair", APP_ERR_VALIDATION, NULL, "budget", "needs both amount and currency"),
+    NAMED("campaigns_scoring_all_or_none", APP_ERR_VALIDATION, NULL, "scoring", "needs all four scores or none"),
+    NAMED("campaign_status_transition", APP_ERR_INVALID_TRANSITION, NULL, NULL, "this status change is not allowed"),
+    NAMED("campaign_tentative_bookings", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the campaign has tentative bookings: confirm or cancel them before scheduling"),
+    NAMED("campaign_approved_frozen", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the campaign is approved: a material change sends it back to draft first"),
+    FOREIGN_KEY("campaign_segments_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
+                "the campaign still targets segments"),
+    FOREIGN_KEY("campaign_segments_segment", APP_ERR_VALIDATION, "segment_ids", "no such segment in your organisation",
+                "the segment is targeted by a campaign"),
+    /* resources and availability */
+    NAMED("resources_name_unique", APP_ERR_ALREADY_EXISTS, NULL, "name", "a resource with this name already exists"),
+    NAMED("resources_cost_pair", APP_ERR_VALIDATION, NULL, "cost_per_unit", "needs both amount and currency"),
+    NAMED("resources_unit_kind", APP_ERR_VALIDATION, NULL, "capacity_unit",
+          "hours_per_week is for people and sends_per_day for channels"),
+    NAMED("resources_skills_people", APP_ERR_VALIDATION, NULL, "skills", "only a person has skills"),
+    /* the key bookings reference to copy exclusive; written only by the schema itself */
+    NAMED("resources_exclusive_key", APP_ERR_INTERNAL, NULL, NULL, "the resource's booking key is inconsistent"),
+    NAMED("availability_period", APP_ERR_VALIDATION, NULL, "end", "must be after start"),
+    FOREIGN_KEY("availability_resource", APP_ERR_NOT_FOUND, NULL, "no resource with this id",
+                "the resource has availability periods"),
+    /* bookings: the rules of bookings_guard (raised with the items in the way) and the exclusion constraint */
+    NAMED("bookings_no_overlap", APP_ERR_BOOKING_CONFLICT, "resource_double_booked", NULL,
+          "the resource is already booked in this period"),
+    NAMED("bookings_capacity", APP_ERR_BOOKING_CONFLICT, "capacity_exceeded", NULL,
+          "the booking would exceed the resource's capacity"),
+    NAMED("resource_unavailable", APP_ERR_BOOKING_CONFLICT, "resource_unavailable", NULL,
+          "the resource is unavailable in this period"),
+    NAMED("availability_booked", APP_ERR_BOOKING_CONFLICT, "resource_booked", NULL,
+          "bookings already hold the resource in this period"),
+    NAMED("bookings_period", APP_ERR_VALIDATION, NULL, "end", "must be after start"),
+    NAMED("bookings_fixed_refs", APP_ERR_VALIDATION, NULL, "resource_id", "a booking keeps its campaign and resource"),
+    NAMED("bookings_cancelled_final", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the booking is cancelled; make a new booking instead"),
+    NAMED("bookings_resource_active", APP_ERR_RESOURCE_INACTIVE, NULL, NULL,
+          "the resource is inactive; activate it or book another"),
+    FOREIGN_KEY("bookings_campaign", APP_ERR_VALIDATION, "campaign_id", "no such campaign in your organisation",
+                "the campaign has bookings"),
+    FOREIGN_KEY("bookings_resource", APP_ERR_VALIDATION, "resource_id", "no such resource in your organisation",
+                "the resource has bookings; deactivate it instead"),
+    FOREIGN_KEY("bookings_segment", APP_ERR_VALIDATION, "segment_id", "no such segment in your organisation",
+                "the segment is used by a booking"),
+    /* key events and feed tokens */
+    NAMED("key_events_dates", APP_ERR_VALIDATION, NULL, "end_date", "must not be before start_date"),
+    NAMED("calendar_feed_tokens_revoked_final", APP_ERR_INVALID_STATE, NULL, NULL, "the feed token is revoked"),
+    NAMED("calendar_feed_tokens_fixed", APP_ERR_INVALID_STATE, NULL, NULL,
+          "a feed token's organisation and creator are fixed"),
+    /* workflows and approvals */
+    NAMED("workflows_name_unique", APP_ERR_ALREADY_EXISTS, NULL, "name", "a workflow with this name already exists"),
+    NAMED("workflows_steps", APP_ERR_VALIDATION, NULL, "steps",
+          "must be 1 to 20 steps, each with a name and a deciding role"),
+    NAMED("approval_requests_one_pending", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the campaign already has an open approval request"),
+    FOREIGN_KEY("approval_requests_workflow", APP_ERR_VALIDATION, "workflow_id",
+                "no active workflow with this id in your organisation",
+                "approval requests used the workflow; it is archived instead"),
+    FOREIGN_KEY("approval_requests_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
+                "the campaign has approval requests"),
+    /* the request's own bookkeeping, written only by the service: breaking it is a bug (500) */
+    NAMED("approval_requests_steps", APP_ERR_INTERNAL, NULL, NULL, "the request's steps are malformed"),
+    NAMED("approval_requests_step", APP_ERR_INTERNAL, NULL, NULL, "the request's current step is out of range"),
+    NAMED("approval_requests_closed", APP_ERR_INTERNAL, NULL, NULL, "the request's closing time is inconsistent"),
+    NAMED("approval_requests_fixed", APP_ERR_INVALID_STATE, NULL, NULL,
+          "an approval request's steps, campaign and workflow are fixed"),
+    NAMED("approval_requests_closed_final", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the approval request is closed; it takes no more decisions"),
+    NAMED("approval_decisions_one_per_step", APP_ERR_INVALID_STATE, NULL, NULL,
+          "this step was decided by someone else just now"),
+    NAMED("approval_decisions_current_step", APP_ERR_INVALID_STATE, NULL, NULL,
+          "this step was decided by someone else just now"),
+    NAMED("approval_decisions_not_owner", APP_ERR_FORBIDDEN, NULL, NULL,
+          "the campaign's owner never decides its own approval"),
+    NAMED("approval_decisions_readonly", APP_ERR_INVALID_STATE, NULL, NULL, "decisions are history and never change"),
+    NAMED("approval_decisions_comment", APP_ERR_VALIDATION, NULL, "comment",
+          "is required to reject or to request changes"),
+    FOREIGN_KEY("approval_decisions_request", APP_ERR_NOT_FOUND, NULL, "no approval request with this id",
+                "the approval request has decisions"),
+};
+
+const app_constraint *app_constraint_table(size_t *n)
+{
+    *n = sizeof constraints / sizeof constraints[0];
+    return constraints;
+}
+
+const app_constraint *app_constraint_lookup(const char *name)
+{
+    if (!name || !*name) return NULL;
+    for (size_t i = 0; i < sizeof constraints / sizeof constraints[0]; i++)
+        if (strcmp(constraints[i].name, name) == 0) return &constraints[i];
+    return NULL;
+}
+
+/* The SQLSTATE rules, for failures no table row names. */
+static app_err from_sqlstate(const char *sqlstate, int deleting)
 {
     if (sqlstate == NULL || strlen(sqlstate) != 5)
         return APP_ERR_UNAVAILABLE; /* no server answer: the connection is gone */
@@ -50,28 +161,56 @@ app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint)
         return APP_ERR_TIMEOUT; /* statement or lock timeout */
     if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
         return APP_ERR_CONFLICT; /* serialization failure / deadlock: the client may retry */
-    if (strcmp(sqlstate, "23505") == 0)
-        return APP_ERR_ALREADY_EXISTS;
-    if (strcmp(sqlstate, "23503") == 0)
-        return APP_ERR_STILL_REFERENCED;
-    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "campaign_status_transition") == 0)
-        return APP_ERR_INVALID_TRANSITION;
-    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "bookings_resource_active") == 0)
-        return APP_ERR_RESOURCE_INACTIVE;
-    if (strcmp(sqlstate, "23514") == 0 && constraint &&
-        (strcmp(constraint, "bookings_cancelled_final") == 0 || strcmp(constraint, "approval_decisions_current_step") == 0 ||
-         strcmp(constraint, "approval_requests_closed_final") == 0 ||
-         strcmp(constraint, "campaign_tentative_bookings") == 0 || strcmp(constraint, "campaign_approved_frozen") == 0))
-        return APP_ERR_INVALID_STATE;
-    if (strcmp(sqlstate, "23514") == 0 && constraint && strcmp(constraint, "approval_decisions_not_owner") == 0)
-        return APP_ERR_FORBIDDEN;
-    if (strcmp(sqlstate, "23P01") == 0)
-        return APP_ERR_BOOKING_CONFLICT; /* exclusion constraint, or a booking rule raised by bookings_guard */
+    if (strcmp(sqlstate, "23505") == 0) return APP_ERR_ALREADY_EXISTS;
+    if (strcmp(sqlstate, "23503") == 0) return deleting ? APP_ERR_STILL_REFERENCED : APP_ERR_VALIDATION;
+    if (strcmp(sqlstate, "23P01") == 0) return APP_ERR_BOOKING_CONFLICT;
     if (strcmp(sqlstate, "23514") == 0 || strcmp(sqlstate, "23502") == 0)
         return APP_ERR_VALIDATION; /* the C validation should have caught it first */
-    if (strncmp(sqlstate, "23", 2) == 0)
-        return APP_ERR_CONFLICT; /* any other integrity violation */
-    if (strncmp(sqlstate, "22", 2) == 0)
-        return APP_ERR_VALIDATION; /* data exception: a value the database cannot take */
+    if (strncmp(sqlstate, "23", 2) == 0) return APP_ERR_CONFLICT; /* any other integrity violation */
+    if (strncmp(sqlstate, "22", 2) == 0) return APP_ERR_VALIDATION; /* a value the database cannot take */
     return APP_ERR_INTERNAL;
+}
+
+void app_refusal_set(app_refusal *r, app_err err)
+{
+    if (!r) return;
+    app_refusal_clear(r);
+    r->err = err;
+}
+
+void app_refusal_clear(app_refusal *r)
+{
+    if (!r) return;
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}
+
+app_err app_refusal_from_db(app_refusal *r, const char *sqlstate, const char *constraint, const char *detail,
+                            int deleting)
+{
+    app_refusal_clear(r);
+    const app_constraint *c = app_constraint_lookup(constraint);
+    int integrity = sqlstate && strncmp(sqlstate, "23", 2) == 0;
+    if (c && integrity && c->referenced_err != APP_OK && deleting && strcmp(sqlstate, "23503") == 0) {
+        r->err = c->referenced_err;
+        r->sentence = c->referenced_sentence;
+    } else if (c && integrity) {
+        r->err = c->err;
+        r->rule = c->rule;
+        r->field = c->field;
+        r->sentence = c->sentence;
+    } else {
+        r->err = from_sqlstate(sqlstate, deleting);
+    }
+    /* The booking rules list the rows in the way as a JSON array in their DETAIL. */
+    if (r->err == APP_ERR_BOOKING_CONFLICT && detail && detail[0] == '[') r->items = strdup(detail);
+    return r->err;
+}
+
+app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint)
+{
+    app_refusal r = {0};
+    app_err e = app_refusal_from_db(&r, sqlstate, constraint, NULL, 0);
+    app_refusal_clear(&r);
+    return e;
 }

@@ -4,6 +4,8 @@
 #ifndef CAMPAIGND_ERRORS_H
 #define CAMPAIGND_ERRORS_H
 
+#include <stddef.h>
+
 typedef enum app_err {
     APP_OK = 0,
     APP_ERR_MALFORMED_JSON,
@@ -41,8 +43,53 @@ typedef struct app_err_info {
 /* Returns the table row for err; never NULL (unknown values map to internal_error). */
 const app_err_info *app_err_lookup(app_err err);
 
-/* Maps a PostgreSQL SQLSTATE (5 characters, may be NULL when the connection
- * itself failed) and the violated constraint name (may be NULL) to an error. */
+/* One row of the constraint table: what a refusal by the named database
+ * constraint (or trigger rule, raised with CONSTRAINT = name) means to a client.
+ * This table is the only place in the program that knows a constraint name. */
+typedef struct app_constraint {
+    const char *name;
+    app_err err;          /* a write of the constrained row was refused */
+    const char *rule;     /* stable rule reported with booking_conflict, or NULL */
+    const char *field;    /* the body field at fault (422s report it in errors[]), or NULL */
+    const char *sentence; /* the problem's detail */
+    /* Foreign keys only: the parent row was deleted while others still reference it
+     * (the same constraint name, seen from the other side). APP_OK: not a foreign key. */
+    app_err referenced_err;
+    const char *referenced_sentence;
+} app_constraint;
+
+/* The table row for a constraint name, or NULL (borrowed, static). */
+const app_constraint *app_constraint_lookup(const char *name);
+
+/* The constraint table itself, for tests: *n gets its length (borrowed, static). */
+const app_constraint *app_constraint_table(size_t *n);
+
+/* A refused statement, as a value: what the client is told and, for the booking
+ * rules, the items in the way. Filled by the db layer; rendered by the API. */
+typedef struct app_refusal {
+    app_err err;
+    const char *rule;     /* borrowed from the table, or NULL */
+    const char *field;    /* borrowed from the table, or NULL */
+    const char *sentence; /* borrowed from the table, or NULL (use the code's title) */
+    char *items;          /* malloc'd JSON array text of the rows in the way, or NULL */
+} app_refusal;
+
+/* Fills *r for a statement the database refused and returns r->err.
+ * sqlstate: 5 characters (NULL when the connection itself failed); constraint
+ * and detail may be NULL; deleting: the statement deletes rows, so a foreign
+ * key violation (23503) means the row is still referenced, not that a written
+ * row names a missing parent. The booking rules' detail (a JSON array) is kept
+ * as r->items. r must be released with app_refusal_clear. */
+app_err app_refusal_from_db(app_refusal *r, const char *sqlstate, const char *constraint, const char *detail,
+                            int deleting);
+
+/* A refusal that is only an error code (no constraint behind it). */
+void app_refusal_set(app_refusal *r, app_err err);
+
+/* Frees r->items and resets r to APP_OK. NULL is a no-op. */
+void app_refusal_clear(app_refusal *r);
+
+/* The error alone, for callers without a refusal to fill (as app_refusal_from_db). */
 app_err app_err_from_sqlstate(const char *sqlstate, const char *constraint);
 
 #endif

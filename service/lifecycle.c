@@ -26,7 +26,8 @@ static void run_once(lifecycle_worker *w)
     app_err e = db_acquire(w->pool, &conn);
     if (!e) e = campaign_store_follow_dates(conn, &moved);
     db_release(w->pool, conn);
-    if (e) log_warning("lifecycle: campaigns not moved along their dates this time: %s", app_err_lookup(e)->code);
+    if (e) log_warning("lifecycle: campaigns not moved along their dates this time: %s %s", app_err_lookup(e)->code,
+                       log_cause());
     else if (moved > 0) log_info("lifecycle: %d campaign(s) moved along their dates", moved);
 }
 

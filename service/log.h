@@ -14,6 +14,13 @@ void log_set_request_id(const char *request_id);
 /* Borrowed; "-" when no request is running on this thread. */
 const char *log_request_id(void);
 
+/* The cause of the current request's failure, noted by the layer that saw it
+ * (the database's own message) for the one line the layer that picks the
+ * status logs (respond.c for a request, the caller elsewhere). Thread-local,
+ * cleared with the request id; log_cause() is "" when nothing was noted. */
+void log_note_cause(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *log_cause(void);
+
 /* The level given to log_init: a message above it is neither formatted nor written. */
 extern int log_level;
 

@@ -49,7 +49,7 @@ static app_err apply_one(db_conn *conn, const migration *m, int *applied)
     if ((e = db_begin(conn))) return e;
     if ((e = db_exec_script(conn, m->sql)) || (e = db_exec(conn, &q_record, params, NULL)) ||
         (e = db_commit(conn))) {
-        log_error("migration %s failed", m->name);
+        log_error("migration %s failed: %s", m->name, log_cause());
         db_rollback(conn);
         return e;
     }

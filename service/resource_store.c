@@ -121,28 +121,30 @@ app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json
     return *j_current ? APP_OK : APP_ERR_INTERNAL;
 }
 
-app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
+app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+                              app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    return db_one_row(conn, &q_insert, params, json, id_out, 37);
+    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
 }
 
-app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_one_row(conn, &q_update, params, json, NULL, 0);
+    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
 }
 
-app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json)
+app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why)
 {
     const char *params[] = {org, id};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_delete_unbooked, params, &res);
+    app_err e = db_write(conn, &q_delete_unbooked, params, &res, why);
     if (e) return e;
     int deleted = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
     if (deleted) return APP_OK;
-    return db_one_row(conn, &q_deactivate, params, json, NULL, 0);
+    return db_write_row(conn, &q_deactivate, params, json, NULL, 0, why);
 }
 
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
@@ -153,17 +155,18 @@ app_err resource_store_list(db_conn *conn, const char *org, const resource_filte
 }
 
 app_err availability_store_insert(db_conn *conn, const char *org, const char *resource_id, const char *actor,
-                                  const char *body_json, char **json, char id_out[37])
+                                  const char *body_json, char **json, char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, resource_id, actor, body_json};
-    return db_one_row(conn, &q_avail_insert, params, json, id_out, 37);
+    return db_write_row(conn, &q_avail_insert, params, json, id_out, 37, why);
 }
 
-app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id)
+app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id,
+                                  app_refusal *why)
 {
     const char *params[] = {org, resource_id, id};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_avail_delete, params, &res);
+    app_err e = db_write(conn, &q_avail_delete, params, &res, why);
     if (e) return e;
     if (atoi(PQcmdTuples(res)) != 1) e = APP_ERR_NOT_FOUND;
     PQclear(res);

@@ -18,17 +18,20 @@ app_err resource_store_get(db_conn *conn, const char *org, const char *id, char 
 /* Locks the resource row (the same lock every booking writer of it takes);
  * *j_current is the stored resource (new reference). */
 app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current);
-app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37]);
-app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json);
+app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+                              app_refusal *why);
+app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                              app_refusal *why);
 /* Deletes a resource that never had a booking (*json stays NULL); one with
  * bookings is deactivated instead and *json is the resource after. */
-app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json);
+app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why);
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out);
 
 app_err availability_store_insert(db_conn *conn, const char *org, const char *resource_id, const char *actor,
-                                  const char *body_json, char **json, char id_out[37]);
-app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id);
+                                  const char *body_json, char **json, char id_out[37], app_refusal *why);
+app_err availability_store_delete(db_conn *conn, const char *org, const char *resource_id, const char *id,
+                                  app_refusal *why);
 app_err availability_store_list(db_conn *conn, const char *org, const char *resource_id, const char *from,
                                 const char *to, int sort, int desc, const char *cursor_key, const char *cursor_id,
                                 int limit, list_result *out);

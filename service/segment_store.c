@@ -77,11 +77,12 @@ app_err segment_store_lock(db_conn *conn, const char *org, const char *id, int *
     return e;
 }
 
-app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37])
+app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+                             app_refusal *why)
 {
     const char *params[] = {org, body_json};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_insert, params, &res);
+    app_err e = db_write(conn, &q_insert, params, &res, why);
     if (e) return e;
     *json = strdup(PQgetvalue(res, 0, 0));
     snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
@@ -89,11 +90,12 @@ app_err segment_store_insert(db_conn *conn, const char *org, const char *body_js
     return APP_OK;
 }
 
-app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json)
+app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+                             app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
     PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_update, params, &res);
+    app_err e = db_write(conn, &q_update, params, &res, why);
     if (e) return e;
     if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
     else *json = strdup(PQgetvalue(res, 0, 0));
@@ -101,10 +103,10 @@ app_err segment_store_update(db_conn *conn, const char *org, const char *id, con
     return e;
 }
 
-app_err segment_store_delete(db_conn *conn, const char *org, const char *id)
+app_err segment_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)
 {
     const char *params[] = {org, id};
-    return db_exec(conn, &q_delete, params, NULL);
+    return db_write(conn, &q_delete, params, NULL, why);
 }
 
 app_err segment_store_list(db_conn *conn, const char *org, const char *parent_id, const char *q, int sort, int desc,

@@ -218,12 +218,20 @@ class SegmentTest(unittest.TestCase):
         self.assertEqual((st, b["code"]), (409, "already_exists"))
         st, _, b = self.srv.request("PATCH", f"/v1/segments/{parent['id']}", {"parent_id": child["id"]}, self.admin)
         self.assertEqual((st, b["errors"][0]["field"]), (422, "parent_id"))
+        # an insert naming a missing parent (a foreign key, 23503) is a field error, not still_referenced
         st, _, b = self.srv.request("POST", "/v1/segments", {"name": "x", "parent_id": str(uuid.uuid4())}, self.admin)
-        self.assertEqual((st, b["errors"][0]["field"]), (422, "parent_id"))
-        self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{parent['id']}", token=self.admin)[0], 409)
+        self.assertEqual((st, b["code"], b["errors"]), (422, "validation_failed",
+                                                        [{"field": "parent_id",
+                                                          "message": "no such segment in your organisation"}]))
+        # a delete the schema refuses says which reference holds the row (the error table's sentence per side)
+        st, _, b = self.srv.request("DELETE", f"/v1/segments/{parent['id']}", token=self.admin)
+        self.assertEqual((st, b["code"], b["detail"]),
+                         (409, "still_referenced", "the segment is the parent of other segments"))
         st, _, c = self.srv.request("POST", "/v1/campaigns", campaign(segment_ids=[child["id"]]), self.planner)
         self.assertEqual((st, c["segment_ids"]), (201, [child["id"]]))
-        self.assertEqual(self.srv.request("DELETE", f"/v1/segments/{child['id']}", token=self.admin)[0], 409)
+        st, _, b = self.srv.request("DELETE", f"/v1/segments/{child['id']}", token=self.admin)
+        self.assertEqual((st, b["code"], b["detail"]),
+                         (409, "still_referenced", "the segment is targeted by a campaign"))
         st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(segment_ids=[str(uuid.uuid4())]), self.planner)
         self.assertEqual((st, b["errors"][0]["field"]), (422, "segment_ids[0]"))
         st, _, b = self.srv.request("GET", f"/v1/segments?parent_id={parent['id']}", token=self.planner)

@@ -40,7 +40,7 @@ static char *new_campaign(db_conn *c, const char *name, char id[37])
              "{\"name\":\"%s\",\"objective\":\"launch\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\","
              "\"budget\":{\"amount\":\"1250.5\",\"currency\":\"EUR\"},\"channels\":[\"email\"]}",
              name);
-    ck_assert_int_eq(campaign_store_insert(c, org, "tester", body, &json, id), APP_OK);
+    ck_assert_int_eq(campaign_store_insert(c, org, "tester", body, &json, id, NULL), APP_OK);
     return json;
 }
 
@@ -104,7 +104,7 @@ START_TEST(campaign_round_trip_with_audit)
     ck_assert_ptr_nonnull(strstr(json, "\"amount\" : \"1250.50\""));
     ck_assert_ptr_nonnull(strstr(json, "\"version\" : 1"));
     free(json);
-    ck_assert_int_eq(campaign_store_update(c, org, id, "{\"name\":\"Renamed\",\"budget\":null}", &json), APP_OK);
+    ck_assert_int_eq(campaign_store_update(c, org, id, "{\"name\":\"Renamed\",\"budget\":null}", &json, NULL), APP_OK);
     ck_assert_ptr_nonnull(strstr(json, "\"Renamed\""));
     ck_assert_ptr_nonnull(strstr(json, "\"budget\" : null"));
     ck_assert_ptr_nonnull(strstr(json, "\"version\" : 2"));
@@ -130,16 +130,21 @@ START_TEST(database_refuses_a_lifecycle_jump)
     char id[37], *json;
     begin(c);
     free(new_campaign(c, "Jumper", id));
-    ck_assert_int_eq(campaign_store_set_status(c, org, id, "live", NULL, &json), APP_ERR_INVALID_TRANSITION);
+    app_refusal why = {0};
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "live", NULL, &json, &why), APP_ERR_INVALID_TRANSITION);
+    ck_assert_int_eq(why.err, APP_ERR_INVALID_TRANSITION);
+    ck_assert_str_eq(why.sentence, "this status change is not allowed");
+    app_refusal_clear(&why);
     db_rollback(c);
     begin(c);
     /* A lifecycle edge, but one only a submission for approval takes: no pending request, no review. */
     free(new_campaign(c, "Sneaker", id));
-    ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json), APP_ERR_INVALID_TRANSITION);
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json, NULL),
+                     APP_ERR_INVALID_TRANSITION);
     db_rollback(c);
     begin(c);
     free(new_campaign(c, "Walker", id));
-    ck_assert_int_eq(campaign_store_set_status(c, org, id, "cancelled", "not this year", &json), APP_OK);
+    ck_assert_int_eq(campaign_store_set_status(c, org, id, "cancelled", "not this year", &json, NULL), APP_OK);
     ck_assert_ptr_nonnull(strstr(json, "\"cancelled\""));
     free(json);
     db_rollback(c);
@@ -151,12 +156,16 @@ START_TEST(database_refuses_reversed_dates)
 {
     db_conn *c = take();
     char *json = NULL, id[37];
+    app_refusal why = {0};
     begin(c);
     ck_assert_int_eq(campaign_store_insert(c, org, "tester",
                                            "{\"name\":\"x\",\"objective\":\"other\",\"start_date\":\"2026-03-02\","
                                            "\"end_date\":\"2026-03-01\"}",
-                                           &json, id),
+                                           &json, id, &why),
                      APP_ERR_VALIDATION);
+    /* The refusal comes back as a value naming the field, for the 422's errors[]. */
+    ck_assert_str_eq(why.field, "end_date");
+    app_refusal_clear(&why);
     db_rollback(c);
     db_release(pool, c);
 }

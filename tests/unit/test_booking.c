@@ -96,13 +96,13 @@ START_TEST(refusal_rules)
     json_t *j_leave = json_loads("[{\"type\":\"availability\",\"kind\":\"leave\"}]", 0, NULL);
     json_t *j_blackout = json_loads("[{\"type\":\"availability\",\"kind\":\"leave\"},"
                                     "{\"type\":\"availability\",\"kind\":\"blackout\"}]", 0, NULL);
-    ck_assert_str_eq(booking_rule("bookings_no_overlap", "slot", NULL), "resource_double_booked");
-    ck_assert_str_eq(booking_rule("", "slot", NULL), "resource_double_booked");
-    ck_assert_str_eq(booking_rule("bookings_capacity", "channel", NULL), "capacity_exceeded");
+    ck_assert_str_eq(booking_rule("resource_double_booked", "slot", NULL), "resource_double_booked");
+    ck_assert_str_eq(booking_rule(NULL, "slot", NULL), "resource_double_booked");
+    ck_assert_str_eq(booking_rule("capacity_exceeded", "channel", NULL), "capacity_exceeded");
     ck_assert_str_eq(booking_rule("resource_unavailable", "person", j_leave), "person_unavailable");
     ck_assert_str_eq(booking_rule("resource_unavailable", "slot", j_leave), "resource_unavailable");
     ck_assert_str_eq(booking_rule("resource_unavailable", "person", j_blackout), "blackout");
-    ck_assert_str_eq(booking_rule("availability_booked", NULL, NULL), "resource_booked");
+    ck_assert_str_eq(booking_rule("resource_booked", NULL, NULL), "resource_booked");
     json_decref(j_leave);
     json_decref(j_blackout);
 }
