@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,24 @@
 
 #include "log.h"
 
-#define DB_MAX_PREPARED 128
 #define DB_ACQUIRE_WAIT_MS 2000
 #define DB_RECONNECT_BACKOFF_MS 1000
 
+/* The statements prepared on one connection: an open-addressing hash set of
+ * db_stmt addresses (a statement's address is its identity: the static ones
+ * and the list variants built at run time alike), grown to stay at most half
+ * full, so a lookup is O(1) and there is no cap. */
+typedef struct stmt_set {
+    const db_stmt **slots; /* cap entries, NULL = free */
+    size_t cap, n;         /* cap is 0 or a power of two */
+} stmt_set;
+
 struct db_conn {
+    db_pool *pool;
     PGconn *pg;
     int in_use;
-    const db_stmt *prepared[DB_MAX_PREPARED];
-    int n_prepared;
+    int fresh; /* nothing sent on this checkout yet: a lost connection may be replaced and the statement retried */
+    stmt_set prepared;
 };
 
 struct db_pool {
@@ -31,6 +41,51 @@ struct db_pool {
     char options[128];
     long long last_connect_failure_ms; /* guarded by lock */
 };
+
+static size_t stmt_hash(const db_stmt *stmt, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)stmt * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static int stmt_set_has(const stmt_set *set, const db_stmt *stmt)
+{
+    if (!set->cap) return 0;
+    for (size_t i = stmt_hash(stmt, set->cap);; i = (i + 1) & (set->cap - 1)) {
+        if (set->slots[i] == stmt) return 1;
+        if (!set->slots[i]) return 0;
+    }
+}
+
+static void stmt_set_put(stmt_set *set, const db_stmt *stmt)
+{
+    size_t i = stmt_hash(stmt, set->cap);
+    while (set->slots[i] && set->slots[i] != stmt) i = (i + 1) & (set->cap - 1);
+    if (!set->slots[i]) set->n++;
+    set->slots[i] = stmt;
+}
+
+/* Makes room for one more entry, so that the put after a successful PREPARE
+ * cannot fail. -1 on OOM (the set is unchanged). */
+static int stmt_set_reserve(stmt_set *set)
+{
+    if ((set->n + 1) * 2 <= set->cap) return 0;
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    stmt_set grown = {calloc(cap, sizeof *grown.slots), cap, 0};
+    if (!grown.slots) return -1;
+    for (size_t i = 0; i < set->cap; i++)
+        if (set->slots[i]) stmt_set_put(&grown, set->slots[i]);
+    free(set->slots);
+    *set = grown;
+    return 0;
+}
+
+/* Forgets every entry (the connection they were prepared on is gone); keeps the memory. */
+static void stmt_set_clear(stmt_set *set)
+{
+    if (set->cap) memset(set->slots, 0, set->cap * sizeof *set->slots);
+    set->n = 0;
+}
 
 static long long now_ms(void)
 {
@@ -47,6 +102,7 @@ db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeo
     pool->url = strdup(url);
     if (!pool->conns || !pool->url) { db_pool_free(pool); return NULL; }
     pool->size = size;
+    for (unsigned i = 0; i < size; i++) pool->conns[i].pool = pool;
     snprintf(pool->options, sizeof pool->options,
              "-c statement_timeout=%u -c lock_timeout=%u -c TimeZone=UTC -c client_min_messages=warning", statement_timeout_ms, statement_timeout_ms);
     pthread_mutex_init(&pool->lock, NULL);
@@ -60,6 +116,7 @@ void db_pool_free(db_pool *pool)
     if (pool->conns) {
         for (unsigned i = 0; i < pool->size; i++) {
             if (pool->conns[i].pg) PQfinish(pool->conns[i].pg);
+            free(pool->conns[i].prepared.slots);
         }
         pthread_mutex_destroy(&pool->lock);
         pthread_cond_destroy(&pool->freed);
@@ -73,7 +130,7 @@ static void conn_close(db_conn *c)
 {
     if (c->pg) PQfinish(c->pg);
     c->pg = NULL;
-    c->n_prepared = 0;
+    stmt_set_clear(&c->prepared);
 }
 
 /* Connects c; called without the pool lock held (a connect can take seconds). */
@@ -82,7 +139,7 @@ static int conn_open(db_pool *pool, db_conn *c)
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
     const char *vals[] = {pool->url, "3", pool->options, "campaignd", NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
-    c->n_prepared = 0;
+    stmt_set_clear(&c->prepared);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         log_error("database connection failed: %s", PQerrorMessage(c->pg));
         conn_close(c);
@@ -130,6 +187,7 @@ app_err db_acquire(db_pool *pool, db_conn **out)
         pthread_mutex_unlock(&pool->lock);
         return APP_ERR_UNAVAILABLE;
     }
+    c->fresh = 1;
     *out = c;
     return APP_OK;
 }
@@ -184,13 +242,6 @@ static app_err result_error(db_conn *c, PGresult *res, const char *what, int del
     return e;
 }
 
-static int is_prepared(const db_conn *c, const db_stmt *stmt)
-{
-    for (int i = 0; i < c->n_prepared; i++)
-        if (c->prepared[i] == stmt) return 1;
-    return 0;
-}
-
 app_err db_write_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
                      size_t second_size, app_refusal *why)
 {
@@ -224,27 +275,84 @@ app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGre
     return db_write(c, stmt, params, out, NULL);
 }
 
+/* Replaces c's lost connection with a new one (the pool's connect back-off
+ * applies). 0, or -1 with c->pg NULL. */
+static int conn_reopen(db_conn *c)
+{
+    db_pool *pool = c->pool;
+    const char *why = PQerrorMessage(c->pg);
+    log_warning("database connection lost; reconnecting: %.*s", (int)strcspn(why, "\n"), why);
+    conn_close(c);
+    pthread_mutex_lock(&pool->lock);
+    int backing_off = pool->last_connect_failure_ms && now_ms() - pool->last_connect_failure_ms < DB_RECONNECT_BACKOFF_MS;
+    pthread_mutex_unlock(&pool->lock);
+    if (!backing_off && conn_open(pool, c) == 0) return 0;
+    if (!backing_off) {
+        pthread_mutex_lock(&pool->lock);
+        pool->last_connect_failure_ms = now_ms();
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return -1;
+}
+
+static int result_ok(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* Whether a failed first statement may be sent again on a new connection:
+ * the connection is gone and nothing of this checkout reached the database
+ * before, so no transaction of the caller's is lost (a pooled connection
+ * whose server restarted or was terminated while it sat idle). */
+static int retry_on_new_connection(db_conn *c)
+{
+    if (!c->fresh || PQstatus(c->pg) == CONNECTION_OK) return 0;
+    c->fresh = 0;
+    return 1;
+}
+
+/* PREPAREs stmt on c on its first use there (room in the set is reserved),
+ * then runs it: the result of the failed PREPARE, or of the execution. */
+static PGresult *run_prepared(db_conn *c, const db_stmt *stmt, const char *const *params, int *preparing)
+{
+    *preparing = 0;
+    if (!stmt_set_has(&c->prepared, stmt)) {
+        PGresult *res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            *preparing = 1;
+            return res;
+        }
+        PQclear(res);
+        stmt_set_put(&c->prepared, stmt);
+    }
+    return PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+}
+
 app_err db_write(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why)
 {
-    PGresult *res;
     if (!c->pg) {
         if (why) app_refusal_set(why, APP_ERR_UNAVAILABLE);
         return APP_ERR_UNAVAILABLE;
     }
-    if (!is_prepared(c, stmt)) {
-        res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            app_err e = result_error(c, res, stmt->name, 0, why);
-            PQclear(res);
-            return e;
-        }
-        PQclear(res);
-        if (c->n_prepared < DB_MAX_PREPARED) c->prepared[c->n_prepared++] = stmt;
+    if (!stmt_set_has(&c->prepared, stmt) && stmt_set_reserve(&c->prepared) != 0) {
+        log_note_cause("%s: out of memory", stmt->name);
+        if (why) app_refusal_set(why, APP_ERR_INTERNAL);
+        return APP_ERR_INTERNAL;
     }
-    res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        app_err e = result_error(c, res, stmt->name, is_delete(stmt), why);
+    int preparing;
+    PGresult *res = run_prepared(c, stmt, params, &preparing);
+    if (!result_ok(res) && retry_on_new_connection(c)) {
+        PQclear(res);
+        if (conn_reopen(c) != 0) {
+            if (why) app_refusal_set(why, APP_ERR_UNAVAILABLE);
+            return APP_ERR_UNAVAILABLE;
+        }
+        res = run_prepared(c, stmt, params, &preparing);
+    }
+    c->fresh = 0;
+    if (!result_ok(res)) {
+        app_err e = result_error(c, res, stmt->name, !preparing && is_delete(stmt), why);
         PQclear(res);
         return e;
     }
@@ -257,9 +365,13 @@ app_err db_exec_script(db_conn *c, const char *sql)
 {
     if (!c->pg) return APP_ERR_UNAVAILABLE;
     PGresult *res = PQexec(c->pg, sql);
-    ExecStatusType st = PQresultStatus(res);
-    app_err e = APP_OK;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) e = result_error(c, res, "script", 0, NULL);
+    if (!result_ok(res) && retry_on_new_connection(c)) {
+        PQclear(res);
+        if (conn_reopen(c) != 0) return APP_ERR_UNAVAILABLE;
+        res = PQexec(c->pg, sql);
+    }
+    c->fresh = 0;
+    app_err e = result_ok(res) ? APP_OK : result_error(c, res, "script", 0, NULL);
     PQclear(res);
     return e;
 }

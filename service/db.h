@@ -1,6 +1,8 @@
 /* db.h — a bounded pool of PostgreSQL connections and the one way to run SQL.
- * Every statement is a static db_stmt with $n parameters, prepared lazily once
- * per connection. A PGresult never leaves the *_store.c / db layer. */
+ * Every statement is a db_stmt with $n parameters, prepared by name on its
+ * first use on each connection (a per-connection hash set of the statements
+ * prepared there: O(1) lookup, no cap; a reconnect forgets them all).
+ * A PGresult never leaves the *_store.c / db layer. */
 #ifndef CAMPAIGND_DB_H
 #define CAMPAIGND_DB_H
 
@@ -12,7 +14,9 @@
 typedef struct db_pool db_pool;
 typedef struct db_conn db_conn;
 
-/* A statement known at compile time. name must be unique across the program. */
+/* A statement: a static constant, or built once at run time (db_list.c) and
+ * then never moved or freed while a pool lives — its address is its identity
+ * on a connection. name must be unique across the program. */
 typedef struct db_stmt {
     const char *name;
     const char *sql;
@@ -26,7 +30,11 @@ void db_pool_free(db_pool *pool);
 
 /* Takes a connection, waiting at most a short bounded time. APP_ERR_UNAVAILABLE
  * when none frees up or the database cannot be reached (fails fast for a second
- * after a failed connect, so an outage costs no connect attempt per request). */
+ * after a failed connect, so an outage costs no connect attempt per request).
+ * When the first statement sent on the connection finds it lost (the server
+ * restarted or ended the backend while it sat in the pool), it is reconnected
+ * and that statement sent once more: so the first statement of a checkout must
+ * be safe to send twice — BEGIN, a read, a SET — never a write outside BEGIN. */
 app_err db_acquire(db_pool *pool, db_conn **out);
 
 /* Returns conn to the pool; rolls back a transaction left open. NULL is a no-op. */

@@ -228,6 +228,105 @@ START_TEST(idempotency_records)
 }
 END_TEST
 
+static const db_stmt q_backend_pid = {"t_backend_pid", "SELECT pg_backend_pid()::text", 0};
+static const db_stmt q_terminate = {
+    "t_terminate",
+    "SELECT pg_terminate_backend($1::int, 5000) AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1::int)", 1};
+static const db_stmt q_count_prepared = {
+    "t_count_prepared", "SELECT count(*)::text FROM pg_prepared_statements WHERE name LIKE $1", 1};
+
+static void backend_pid(db_conn *c, char pid[16])
+{
+    char *text = NULL;
+    ck_assert_int_eq(db_one_row(c, &q_backend_pid, NULL, &text, NULL, 0), APP_OK);
+    snprintf(pid, 16, "%s", text);
+    free(text);
+}
+
+/* Ends the backend of pid from another connection, and waits until it is gone. */
+static void terminate(const char *pid)
+{
+    db_conn *killer = take();
+    char *ok = NULL;
+    const char *params[] = {pid};
+    ck_assert_int_eq(db_one_row(killer, &q_terminate, params, &ok, NULL, 0), APP_OK);
+    ck_assert_str_eq(ok, "t");
+    free(ok);
+    db_release(pool, killer);
+}
+
+START_TEST(hundreds_of_statements_on_one_connection)
+{
+    /* Far more than any fixed table would hold; each is prepared once and found again on its next use. */
+    enum { N = 300 };
+    static db_stmt stmts[N];
+    static char names[N][24], sqls[N][40];
+    db_pool *p = db_pool_create(base_url, 1, 10000);
+    db_conn *c = NULL;
+    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++) {
+            snprintf(names[i], sizeof names[i], "t_many_%d", i);
+            snprintf(sqls[i], sizeof sqls[i], "SELECT ($1::int + %d)::text", i);
+            stmts[i] = (db_stmt){names[i], sqls[i], 1};
+            const char *params[] = {"1000"};
+            char *v = NULL, want[16];
+            ck_assert_int_eq(db_one_row(c, &stmts[i], params, &v, NULL, 0), APP_OK);
+            snprintf(want, sizeof want, "%d", 1000 + i);
+            ck_assert_str_eq(v, want);
+            free(v);
+        }
+    const char *like[] = {"t\\_many\\_%"};
+    char *n = NULL;
+    ck_assert_int_eq(db_one_row(c, &q_count_prepared, like, &n, NULL, 0), APP_OK);
+    ck_assert_str_eq(n, "300");
+    free(n);
+    db_release(p, c);
+    db_pool_free(p);
+}
+END_TEST
+
+START_TEST(a_pooled_connection_lost_while_idle_is_replaced)
+{
+    db_pool *p = db_pool_create(base_url, 1, 10000);
+    db_conn *c = NULL;
+    char before[16], after[16];
+    campaign_filter f = {0};
+    list_result r;
+    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    backend_pid(c, before);
+    ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK); /* a list variant */
+    list_result_free(&r);
+    db_release(p, c);
+    terminate(before);
+
+    /* The first statement of the next checkout finds the connection gone: reconnected and sent again,
+     * on a connection where nothing is prepared yet (a remembered statement would fail there). */
+    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK);
+    list_result_free(&r);
+    backend_pid(c, after);
+    ck_assert_str_ne(before, after);
+    db_release(p, c);
+
+    /* A BEGIN first is retried the same way. */
+    terminate(after);
+    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    ck_assert_int_eq(db_begin(c), APP_OK);
+    backend_pid(c, before);
+    ck_assert_str_ne(before, after);
+
+    /* Once something of the checkout reached the database, a loss is the caller's: no retry. */
+    terminate(before);
+    ck_assert_int_eq(db_exec(c, &q_backend_pid, NULL, NULL), APP_ERR_UNAVAILABLE);
+    db_release(p, c);
+    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    backend_pid(c, after);
+    db_release(p, c);
+    db_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
     base_url = getenv("CAMPAIGND_TEST_DATABASE_URL");
@@ -255,6 +354,8 @@ int main(void)
     tcase_add_test(tc, database_refuses_reversed_dates);
     tcase_add_test(tc, keyset_pages_cover_every_row_once);
     tcase_add_test(tc, idempotency_records);
+    tcase_add_test(tc, hundreds_of_statements_on_one_connection);
+    tcase_add_test(tc, a_pooled_connection_lost_while_idle_is_replaced);
     suite_add_tcase(s, tc);
     int rc = unit_run(s);
     db_pool_free(pool);
