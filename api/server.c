@@ -23,7 +23,6 @@ struct server {
 };
 
 static app *the_app;
-static const char *labels[METRICS_MAX_ROUTES + 1], *methods[METRICS_MAX_ROUTES + 1];
 
 static int valid_request_id(const char *s)
 {
@@ -168,13 +167,10 @@ static int dispatch(const struct _u_request *req, struct _u_response *resp, void
 server *server_start(app *a)
 {
     the_app = a;
-    for (size_t i = 0; i < routes_count && i < METRICS_MAX_ROUTES - 1; i++) {
-        labels[i] = routes[i].path;
-        methods[i] = routes[i].method;
-    }
-    labels[routes_count] = "unmatched";
-    methods[routes_count] = "*";
-    metrics_init(labels, methods, routes_count + 1);
+    /* One series per route of the table, and one for unmatched requests. */
+    if (metrics_init(routes_count + 1) != 0) return NULL;
+    for (size_t i = 0; i < routes_count; i++) metrics_set_label(i, routes[i].path, routes[i].method);
+    metrics_set_label(routes_count, "unmatched", "*");
 
     server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -230,4 +226,5 @@ void server_stop(server *s, unsigned grace)
     ulfius_stop_framework(&s->instance);
     ulfius_clean_instance(&s->instance);
     free(s);
+    metrics_free();
 }

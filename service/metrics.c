@@ -12,30 +12,50 @@ static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 500, 503};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
-static const char *const *route_labels, *const *route_methods;
+typedef struct route_stats {
+    const char *label, *method;
+    atomic_ulong counts[NSTATUSES + 1]; /* last: other statuses */
+    atomic_ulong buckets[NBUCKETS + 1];
+    atomic_ulong sum_us;
+} route_stats;
+
+static route_stats *stats; /* nroutes of them */
 static size_t nroutes;
-static atomic_ulong counts[METRICS_MAX_ROUTES][NSTATUSES + 1]; /* last: other statuses */
-static atomic_ulong buckets[METRICS_MAX_ROUTES][NBUCKETS + 1];
-static atomic_ulong sum_us[METRICS_MAX_ROUTES];
 static atomic_int in_flight;
 
-void metrics_init(const char *const *labels, const char *const *methods, size_t n)
+int metrics_init(size_t n)
 {
-    route_labels = labels;
-    route_methods = methods;
-    nroutes = n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES;
+    if (!n || !(stats = calloc(n, sizeof *stats))) return -1;
+    nroutes = n;
+    for (size_t i = 0; i < n; i++) stats[i].label = stats[i].method = "";
+    return 0;
+}
+
+void metrics_free(void)
+{
+    free(stats);
+    stats = NULL;
+    nroutes = 0;
+}
+
+void metrics_set_label(size_t i, const char *label, const char *method)
+{
+    if (i >= nroutes) return;
+    stats[i].label = label;
+    stats[i].method = method;
 }
 
 void metrics_record(size_t route, int status, double seconds)
 {
-    if (route >= nroutes) route = nroutes - 1;
+    if (!nroutes) return;
+    route_stats *r = &stats[route < nroutes ? route : nroutes - 1];
     size_t s = 0;
     while (s < NSTATUSES && statuses[s] != status) s++;
-    atomic_fetch_add(&counts[route][s], 1);
+    atomic_fetch_add(&r->counts[s], 1);
     size_t b = 0;
     while (b < NBUCKETS && seconds > bucket_bounds[b]) b++;
-    atomic_fetch_add(&buckets[route][b], 1);
-    atomic_fetch_add(&sum_us[route], (unsigned long)(seconds * 1e6));
+    atomic_fetch_add(&r->buckets[b], 1);
+    atomic_fetch_add(&r->sum_us, (unsigned long)(seconds * 1e6));
 }
 
 void metrics_in_flight(int delta) { atomic_fetch_add(&in_flight, delta); }
@@ -51,35 +71,35 @@ char *metrics_render(unsigned pool_size, unsigned pool_in_use)
                "# TYPE campaignd_http_requests_total counter\n");
     for (size_t r = 0; r < nroutes; r++)
         for (size_t s = 0; s <= NSTATUSES; s++) {
-            unsigned long v = atomic_load(&counts[r][s]);
+            unsigned long v = atomic_load(&stats[r].counts[s]);
             if (!v) continue;
             if (s < NSTATUSES)
                 fprintf(f, "campaignd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %lu\n",
-                        route_labels[r], route_methods[r], statuses[s], v);
+                        stats[r].label, stats[r].method, statuses[s], v);
             else
                 fprintf(f, "campaignd_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %lu\n",
-                        route_labels[r], route_methods[r], v);
+                        stats[r].label, stats[r].method, v);
         }
     fprintf(f, "# HELP campaignd_http_request_duration_seconds Request latency by route.\n"
                "# TYPE campaignd_http_request_duration_seconds histogram\n");
     for (size_t r = 0; r < nroutes; r++) {
         unsigned long cum = 0;
-        for (size_t b = 0; b <= NBUCKETS; b++) cum += atomic_load(&buckets[r][b]);
+        for (size_t b = 0; b <= NBUCKETS; b++) cum += atomic_load(&stats[r].buckets[b]);
         if (!cum) continue;
         cum = 0;
         for (size_t b = 0; b <= NBUCKETS; b++) {
-            cum += atomic_load(&buckets[r][b]);
+            cum += atomic_load(&stats[r].buckets[b]);
             if (b < NBUCKETS)
                 fprintf(f, "campaignd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %lu\n",
-                        route_labels[r], route_methods[r], bucket_bounds[b], cum);
+                        stats[r].label, stats[r].method, bucket_bounds[b], cum);
             else
                 fprintf(f, "campaignd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %lu\n",
-                        route_labels[r], route_methods[r], cum);
+                        stats[r].label, stats[r].method, cum);
         }
-        fprintf(f, "campaignd_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n", route_labels[r],
-                route_methods[r], atomic_load(&sum_us[r]) / 1e6);
-        fprintf(f, "campaignd_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %lu\n", route_labels[r],
-                route_methods[r], cum);
+        fprintf(f, "campaignd_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n", stats[r].label,
+                stats[r].method, atomic_load(&stats[r].sum_us) / 1e6);
+        fprintf(f, "campaignd_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %lu\n", stats[r].label,
+                stats[r].method, cum);
     }
     fprintf(f, "# HELP campaignd_http_in_flight Requests being served.\n# TYPE campaignd_http_in_flight gauge\n"
                "campaignd_http_in_flight %d\n", atomic_load(&in_flight));

@@ -5,10 +5,16 @@
 
 #include <stddef.h>
 
-#define METRICS_MAX_ROUTES 64
+/* Makes room for n routes (index = route index; the last one is for unmatched
+ * requests), however many the route table holds. -1 on OOM. Call once, before
+ * serving; metrics_free at the end. */
+int metrics_init(size_t n);
+void metrics_free(void);
 
-/* labels: one per route (index = route index); the last is used for unmatched requests. */
-void metrics_init(const char *const *labels, const char *const *methods, size_t n);
+/* Names route i (label and method are borrowed: they must outlive the metrics). */
+void metrics_set_label(size_t i, const char *label, const char *method);
+
+/* Counts a request of route (an index out of range counts as the last route). */
 void metrics_record(size_t route, int status, double seconds);
 void metrics_in_flight(int delta);
 int metrics_in_flight_now(void);
