@@ -24,7 +24,8 @@ void reply_booking_conflict(req_ctx *ctx, write_tx *tx, app_refusal *why, const 
         json_decref(j_items);
         j_items = NULL;
         db_rollback(tx->conn);
-        if (resource_id && start && end) booking_store_in_the_way(tx->conn, resource_id, start, end, except_id, &j_items);
+        if (resource_id && start && end)
+            booking_store_in_the_way(tx->conn, ctx->claims.org, resource_id, start, end, except_id, &j_items);
         if (!j_items) j_items = json_array();
     }
     const char *rule = booking_rule(why->rule, resource_kind, j_items);

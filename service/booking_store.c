@@ -62,9 +62,9 @@ static const db_stmt q_cancel = {
 static const db_stmt q_in_the_way = {
     "booking_in_the_way",
     "SELECT coalesce(jsonb_agg(booking_ref(b) ORDER BY lower(b.period), b.id), '[]')::text FROM bookings b"
-    " WHERE b.resource_id = $1::uuid AND b.status <> 'cancelled'"
-    " AND b.period && tstzrange($2::timestamptz, $3::timestamptz, '[)') AND ($4::uuid IS NULL OR b.id <> $4::uuid)",
-    4};
+    " WHERE b.org_id = $1 AND b.resource_id = $2::uuid AND b.status <> 'cancelled'"
+    " AND b.period && tstzrange($3::timestamptz, $4::timestamptz, '[)') AND ($5::uuid IS NULL OR b.id <> $5::uuid)",
+    5};
 
 static const sort_spec booking_sorts[] = {
     {"start", "lower(t.period)", "timestamptz"},
@@ -161,10 +161,10 @@ app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, con
     return db_write_row(conn, &q_cancel, params, json, NULL, 0, why);
 }
 
-app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const char *start, const char *end,
-                                 const char *except_id, json_t **j_items)
+app_err booking_store_in_the_way(db_conn *conn, const char *org, const char *resource_id, const char *start,
+                                 const char *end, const char *except_id, json_t **j_items)
 {
-    const char *params[] = {resource_id, start, end, except_id};
+    const char *params[] = {org, resource_id, start, end, except_id};
     char *text = NULL;
     app_err e = db_one_row(conn, &q_in_the_way, params, &text, NULL, 0);
     if (e) return e;

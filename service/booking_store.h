@@ -37,11 +37,11 @@ app_err booking_store_update(db_conn *conn, const char *org, const char *id, con
 app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json,
                              app_refusal *why);
 
-/* The live bookings of a resource overlapping [start, end), except one
+/* The organisation's live bookings of a resource overlapping [start, end), except one
  * (may be NULL): what the exclusion constraint found in the way, for a refusal
  * that came from it rather than from the guard. Outside any transaction. */
-app_err booking_store_in_the_way(db_conn *conn, const char *resource_id, const char *start, const char *end,
-                                 const char *except_id, json_t **j_items);
+app_err booking_store_in_the_way(db_conn *conn, const char *org, const char *resource_id, const char *start,
+                                 const char *end, const char *except_id, json_t **j_items);
 
 typedef struct booking_filter {
     const char *campaign_id, *resource_id, *segment_id, *statuses, *from, *to; /* NULL: not filtered */

@@ -59,7 +59,8 @@ static const db_stmt q_set_segments = {
     "campaign_set_segments",
     "WITH wanted AS (SELECT v::uuid AS segment_id, ord FROM jsonb_array_elements_text($3::jsonb->'segment_ids')"
     "  WITH ORDINALITY s(v, ord)),"
-    " removed AS (DELETE FROM campaign_segments cs WHERE cs.campaign_id = $2 AND $3::jsonb ? 'segment_ids'"
+    " removed AS (DELETE FROM campaign_segments cs WHERE cs.org_id = $1 AND cs.campaign_id = $2"
+    "  AND $3::jsonb ? 'segment_ids'"
     "  AND cs.segment_id NOT IN (SELECT segment_id FROM wanted))"
     " INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position)"
     " SELECT $1, $2, w.segment_id, w.ord FROM wanted w"
