@@ -4,6 +4,7 @@ Usage: test_campaigns.py BINARY"""
 import concurrent.futures
 import os
 import subprocess
+import time
 import unittest
 import uuid
 
@@ -276,24 +277,81 @@ class OpsTest(unittest.TestCase):
         self.assertEqual(st, 204)
         self.assertNotIn("access-control-allow-origin", h)
 
-    def test_database_loss_answers_503_then_recovers(self):
+    def admin_url(self):
         admin = os.environ.get("CAMPAIGND_TEST_ADMIN_URL")
         if not admin:
             self.skipTest("needs CAMPAIGND_TEST_ADMIN_URL (tests/run.sh sets it)")
-        self.assertEqual(self.srv.request("GET", "/v1/campaigns", token=self.tok)[0], 200)
-        subprocess.run(["psql", "-qAt", admin, "-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE usename = 'campaignd' AND pid <> pg_backend_pid()"], check=True, capture_output=True)
-        statuses = []
-        for _ in range(12):
-            st, h, b = self.srv.request("GET", "/v1/campaigns", token=self.tok)
-            statuses.append(st)
-            if st == 503:
-                self.assertEqual((b["code"], h["retry-after"]), ("service_unavailable", "1"))
-        self.assertIn(503, statuses)
-        self.assertTrue(set(statuses) <= {200, 503}, statuses)
-        self.assertEqual(statuses[-4:], [200] * 4, statuses)  # reconnected by itself
-        st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(), self.tok)
+        return admin
+
+    def test_stale_pooled_connections_after_a_database_restart(self):
+        """The database ends every backend of the service (a restart, a failover, an operator): the very next
+        requests get their normal answers, the pooled connections being replaced as they are found gone."""
+        admin = self.admin_url()
+
+        def end_every_backend():
+            out = subprocess.run(["psql", "-qAt", admin, "-c", "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid,"
+                                  " 5000)) FROM pg_stat_activity WHERE usename = 'campaignd'"],
+                                 check=True, capture_output=True, text=True)
+            return int(out.stdout)
+
+        def list_campaigns(_):
+            return self.srv.request("GET", "/v1/campaigns", token=self.tok)[0]
+
+        st, _, c = self.srv.request("POST", "/v1/campaigns", campaign(), self.tok)
         self.assertEqual(st, 201)
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:  # every connection of the pool in use, then pooled
+            self.assertEqual(list(ex.map(list_campaigns, range(16))), [200] * 16)
+        self.assertGreaterEqual(end_every_backend(), 2)
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            self.assertEqual(list(ex.map(list_campaigns, range(16))), [200] * 16)
+        # a write: its BEGIN finds the connection gone and is sent again on a new one
+        self.assertGreaterEqual(end_every_backend(), 1)
+        self.assertEqual(self.srv.request("POST", "/v1/campaigns", campaign(), self.tok)[0], 201)
+        self.assertGreaterEqual(end_every_backend(), 1)
+        st, _, b = self.srv.request("PATCH", "/v1/campaigns/" + c["id"], {"notes": "after the restart"},
+                                    self.tok, headers={"Content-Type": "application/merge-patch+json"})
+        self.assertEqual((st, b["notes"]), (200, "after the restart"))
+        self.assertGreaterEqual(end_every_backend(), 1)
+        self.assertEqual(self.srv.request("GET", "/v1/campaigns/" + c["id"], token=self.tok)[0], 200)
+
+    def test_database_unreachable_answers_503_then_recovers(self):
+        """While the database refuses connections: 503 service_unavailable with Retry-After; then it recovers by
+        itself. On a database of its own, so the other tests keep theirs."""
+        admin = self.admin_url()
+        db = "campaignd_gone_" + uuid.uuid4().hex[:8]
+        base = os.environ["CAMPAIGND_TEST_DATABASE_URL"]
+        head, _, query = base.partition("?")
+        url = head.rsplit("/", 1)[0] + "/" + db + ("?" + query if query else "")
+
+        def psql(sql):
+            subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", admin, "-c", sql], check=True,
+                           capture_output=True)
+
+        psql(f"CREATE DATABASE {db} OWNER campaignd")
+        srv = Server({"CAMPAIGND_DATABASE_URL": url})
+        try:
+            tok = srv.token("ada", self.org, "admin")
+            self.assertEqual(srv.request("GET", "/v1/campaigns", token=tok)[0], 200)
+            psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS false")
+            psql(f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '{db}'")
+            for _ in range(3):
+                st, h, b = srv.request("GET", "/v1/campaigns", token=tok)
+                self.assertEqual((st, b["code"], h["retry-after"]), (503, "service_unavailable", "1"))
+            self.assertEqual(srv.request("POST", "/v1/campaigns", campaign(), tok)[0], 503)
+            psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS true")
+            statuses = []
+            for _ in range(30):  # within the one-second connect back-off and a little more
+                statuses.append(srv.request("GET", "/v1/campaigns", token=tok)[0])
+                if statuses[-1] == 200:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(statuses[-1], 200, statuses)
+            self.assertTrue(set(statuses) <= {200, 503}, statuses)
+            self.assertEqual(srv.request("POST", "/v1/campaigns", campaign(), tok)[0], 201)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS true")
+            psql(f"DROP DATABASE {db} WITH (FORCE)")
 
     def test_one_idempotency_key_used_concurrently(self):
         key = {"Idempotency-Key": "race-" + uuid.uuid4().hex}
