@@ -63,9 +63,8 @@ size_t workflow_validate(json_t *j_body, validate_mode mode, verrs *v)
     json_t *j_step;
     json_array_foreach(j_steps, i, j_step) {
         char prefix[32];
-        snprintf(prefix, sizeof prefix, "steps[%zu].", i);
+        snprintf(prefix, sizeof prefix, "steps[%zu]", i); /* validate_object adds the "." before a field */
         if (!json_is_object(j_step)) {
-            prefix[strlen(prefix) - 1] = '\0';
             verrs_add(v, prefix, "must be an object {name, role, approver_sub}");
             continue;
         }

@@ -2,50 +2,66 @@
 #include "approval.h"
 #include "unit.h"
 
-static size_t errors_of(const char *json, int which)
+enum { WORKFLOW_CREATE, WORKFLOW_PATCH, DECISION };
+
+/* The fields refused (unit_why() says why). */
+static const char *errors_of(const char *json, int which)
 {
     json_t *j = json_loads(json, 0, NULL);
     ck_assert_ptr_nonnull(j);
     verrs v;
     verrs_init(&v);
-    size_t n = which == 0 ? workflow_validate(j, VALIDATE_CREATE, &v)
-               : which == 1 ? workflow_validate(j, VALIDATE_PATCH, &v)
-                            : approval_validate_decision(j, &v);
+    size_t n = which == WORKFLOW_CREATE  ? workflow_validate(j, VALIDATE_CREATE, &v)
+               : which == WORKFLOW_PATCH ? workflow_validate(j, VALIDATE_PATCH, &v)
+                                         : approval_validate_decision(j, &v);
+    ck_assert_uint_eq(n, verrs_count(&v));
+    const char *fields = unit_refused(&v);
     verrs_free(&v);
     json_decref(j);
-    return n;
+    return fields;
 }
 
 START_TEST(workflow_rules)
 {
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"Lead\",\"role\":\"manager\"},"
-                                "{\"name\":\"Legal\",\"role\":\"approver\",\"approver_sub\":\"lea\"}]}", 0), 0);
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\"}", 0), 1);                       /* steps required */
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[]}", 0), 1);           /* at least one */
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"planner\"}]}", 0), 1);
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"role\":\"manager\",\"colour\":1}]}", 0), 2);
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[7]}", 0), 1);
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":{}}", 0), 1);
-    ck_assert_uint_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"manager\"}],\"active\":false}", 0),
-                      1); /* read-only */
-    ck_assert_uint_eq(errors_of("{\"description\":\"only this\"}", 1), 0);
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"Lead\",\"role\":\"manager\"},"
+                               "{\"name\":\"Legal\",\"role\":\"approver\",\"approver_sub\":\"lea\"}]}",
+                               WORKFLOW_CREATE),
+                     "");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\"}", WORKFLOW_CREATE), "steps");
+    ck_assert_str_eq(unit_why(), "steps: is required");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[]}", WORKFLOW_CREATE), "steps"); /* at least one */
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"planner\"}]}",
+                               WORKFLOW_CREATE),
+                     "steps[0].role");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"role\":\"manager\",\"colour\":1}]}", WORKFLOW_CREATE),
+                     "steps[0].colour steps[0].name");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[7]}", WORKFLOW_CREATE), "steps[0]");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":{}}", WORKFLOW_CREATE), "steps");
+    ck_assert_str_eq(errors_of("{\"name\":\"Brief\",\"steps\":[{\"name\":\"x\",\"role\":\"manager\"}],\"active\":false}",
+                               WORKFLOW_CREATE),
+                     "active");
+    ck_assert_str_eq(unit_why(), "active: read-only field");
+    ck_assert_str_eq(errors_of("{\"description\":\"only this\"}", WORKFLOW_PATCH), "");
     char many[4096] = "{\"name\":\"Long\",\"steps\":[";
     for (int i = 0; i < WORKFLOW_MAX_STEPS + 1; i++) strcat(many, i ? ",{\"name\":\"s\",\"role\":\"admin\"}" : "{\"name\":\"s\",\"role\":\"admin\"}");
     strcat(many, "]}");
-    ck_assert_uint_eq(errors_of(many, 0), 1);
+    ck_assert_str_eq(errors_of(many, WORKFLOW_CREATE), "steps");
 }
 END_TEST
 
 START_TEST(decision_rules)
 {
-    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\"}", 2), 0);
-    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\",\"step\":2,\"comment\":\"fine\"}", 2), 0);
-    ck_assert_uint_eq(errors_of("{\"decision\":\"reject\"}", 2), 1);       /* a rejection says why */
-    ck_assert_uint_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"\"}", 2), 1);
-    ck_assert_uint_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"shorter copy\"}", 2), 0);
-    ck_assert_uint_eq(errors_of("{\"decision\":\"maybe\"}", 2), 1);
-    ck_assert_uint_eq(errors_of("{\"decision\":\"approve\",\"step\":-1}", 2), 1);
-    ck_assert_uint_eq(errors_of("{}", 2), 1);
+    ck_assert_str_eq(errors_of("{\"decision\":\"approve\"}", DECISION), "");
+    ck_assert_str_eq(errors_of("{\"decision\":\"approve\",\"step\":2,\"comment\":\"fine\"}", DECISION), "");
+    ck_assert_str_eq(errors_of("{\"decision\":\"reject\"}", DECISION), "comment"); /* a rejection says why */
+    ck_assert_str_eq(unit_why(), "comment: is required to reject: say what must change");
+    ck_assert_str_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"\"}", DECISION), "comment");
+    ck_assert_str_eq(unit_why(), "comment: is required to request_changes: say what must change");
+    ck_assert_str_eq(errors_of("{\"decision\":\"request_changes\",\"comment\":\"shorter copy\"}", DECISION), "");
+    ck_assert_str_eq(errors_of("{\"decision\":\"maybe\"}", DECISION), "decision");
+    ck_assert_str_eq(errors_of("{\"decision\":\"approve\",\"step\":-1}", DECISION), "step");
+    ck_assert_str_eq(errors_of("{}", DECISION), "decision");
+    ck_assert_str_eq(unit_why(), "decision: is required");
 }
 END_TEST
 

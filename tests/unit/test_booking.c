@@ -3,49 +3,47 @@
 #include "resource.h"
 #include "unit.h"
 
-static size_t errors_of(size_t (*check)(json_t *, verrs *), const char *json)
+/* The fields check refused (unit_why() says why). */
+static const char *errors_of(size_t (*check)(json_t *, verrs *), const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
     ck_assert_ptr_nonnull(j);
     verrs v;
     verrs_init(&v);
-    size_t n = check(j, &v);
+    ck_assert_uint_eq(check(j, &v), verrs_count(&v));
+    const char *fields = unit_refused(&v);
     verrs_free(&v);
     json_decref(j);
-    return n;
+    return fields;
 }
 
-static size_t resource_errors(const char *json)
+static size_t resource_create(json_t *j, verrs *v)
 {
-    json_t *j = json_loads(json, 0, NULL);
-    verrs v;
-    verrs_init(&v);
-    size_t n = resource_validate(j, VALIDATE_CREATE, NULL, &v);
-    verrs_free(&v);
-    json_decref(j);
-    return n;
+    return resource_validate(j, VALIDATE_CREATE, NULL, v);
 }
 
 #define REFS "\"campaign_id\":\"5d0c7f3e-2b1a-4c8d-9e6f-7a8b9c0d1e2f\",\"resource_id\":\"0b9f4c1e-7d2a-4e59-8c3b-5a6d7e8f9012\""
 
 START_TEST(booking_create_rules)
 {
-    ck_assert_uint_eq(errors_of(booking_validate_create,
-                                "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"2026-03-01T10:00:00+01:00\"}"),
-                      1); /* the same instant: empty */
-    ck_assert_uint_eq(errors_of(booking_validate_create,
-                                "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"2026-03-01T10:00:01+01:00\"}"),
-                      0);
-    ck_assert_uint_eq(errors_of(booking_validate_create,
-                                "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"infinity\"}"),
-                      1);
-    ck_assert_uint_eq(errors_of(booking_validate_create, "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\","
-                                                         "\"end\":\"2026-03-01T10:00:00Z\",\"status\":\"cancelled\"}"),
-                      1);
-    ck_assert_uint_eq(errors_of(booking_validate_create, "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\","
-                                                         "\"end\":\"2026-03-01T10:00:00Z\",\"quantity\":0}"),
-                      1);
-    ck_assert_uint_eq(errors_of(booking_validate_create, "{\"start\":\"2026-03-01T09:00:00Z\"}"), 3);
+    ck_assert_str_eq(errors_of(booking_validate_create,
+                               "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"2026-03-01T10:00:00+01:00\"}"),
+                     "end"); /* the same instant: empty */
+    ck_assert_str_eq(unit_why(), "end: must be after start (periods are half-open: [start, end))");
+    ck_assert_str_eq(errors_of(booking_validate_create,
+                               "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"2026-03-01T10:00:01+01:00\"}"),
+                     "");
+    ck_assert_str_eq(errors_of(booking_validate_create,
+                               "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\",\"end\":\"infinity\"}"),
+                     "end");
+    ck_assert_str_eq(errors_of(booking_validate_create, "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\","
+                                                        "\"end\":\"2026-03-01T10:00:00Z\",\"status\":\"cancelled\"}"),
+                     "status");
+    ck_assert_str_eq(errors_of(booking_validate_create, "{" REFS ",\"start\":\"2026-03-01T09:00:00Z\","
+                                                        "\"end\":\"2026-03-01T10:00:00Z\",\"quantity\":0}"),
+                     "quantity");
+    ck_assert_str_eq(errors_of(booking_validate_create, "{\"start\":\"2026-03-01T09:00:00Z\"}"),
+                     "campaign_id resource_id end");
 }
 END_TEST
 
@@ -56,13 +54,16 @@ START_TEST(booking_patch_rules)
     verrs v;
     verrs_init(&v);
     json_t *j = json_loads("{\"end\":\"2026-03-01T08:00:00Z\"}", 0, NULL);
-    ck_assert_uint_eq(booking_validate_patch(j, j_current, &v), 1); /* before the stored start */
+    ck_assert_uint_eq(booking_validate_patch(j, j_current, &v), 1);
+    ck_assert_str_eq(unit_refused(&v), "end"); /* before the stored start */
+    ck_assert_str_eq(unit_why(), "end: must be after start (periods are half-open: [start, end))");
     json_decref(j);
     j = json_loads("{\"start\":\"2026-03-01T09:30:00Z\",\"status\":\"cancelled\",\"notes\":null}", 0, NULL);
     ck_assert_uint_eq(booking_validate_patch(j, j_current, &v), 0);
     json_decref(j);
     j = json_loads("{\"resource_id\":\"0b9f4c1e-7d2a-4e59-8c3b-5a6d7e8f9012\",\"quantity\":null}", 0, NULL);
     ck_assert_uint_eq(booking_validate_patch(j, j_current, &v), 2);
+    ck_assert_str_eq(unit_refused(&v), "resource_id quantity");
     json_decref(j);
     verrs_free(&v);
     json_decref(j_current);
@@ -71,20 +72,23 @@ END_TEST
 
 START_TEST(resource_rules)
 {
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"slot\",\"name\":\"Banner\"}"), 0);
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"person\",\"name\":\"W\",\"capacity\":40,"
-                                      "\"capacity_unit\":\"hours_per_week\",\"skills\":[\"seo\"]}"),
-                      0);
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"slot\",\"name\":\"W\",\"capacity_unit\":\"hours_per_week\"}"), 1);
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"person\",\"name\":\"W\",\"capacity_unit\":\"sends_per_day\"}"), 1);
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"channel\",\"name\":\"W\",\"skills\":[\"seo\"]}"), 1);
-    ck_assert_uint_eq(resource_errors("{\"kind\":\"slot\",\"name\":\"W\",\"active\":1}"), 1);
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"slot\",\"name\":\"Banner\"}"), "");
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"person\",\"name\":\"W\",\"capacity\":40,"
+                                                "\"capacity_unit\":\"hours_per_week\",\"skills\":[\"seo\"]}"),
+                     "");
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"slot\",\"name\":\"W\",\"capacity_unit\":\"hours_per_week\"}"),
+                     "capacity_unit");
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"person\",\"name\":\"W\",\"capacity_unit\":\"sends_per_day\"}"),
+                     "capacity_unit");
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"channel\",\"name\":\"W\",\"skills\":[\"seo\"]}"), "skills");
+    ck_assert_str_eq(errors_of(resource_create, "{\"kind\":\"slot\",\"name\":\"W\",\"active\":1}"), "active");
     /* A PATCH is checked against the stored kind. */
     json_t *j_current = json_loads("{\"kind\":\"slot\",\"capacity_unit\":\"concurrent\",\"skills\":[]}", 0, NULL);
     json_t *j = json_loads("{\"capacity_unit\":\"hours_per_week\"}", 0, NULL);
     verrs v;
     verrs_init(&v);
     ck_assert_uint_eq(resource_validate(j, VALIDATE_PATCH, j_current, &v), 1);
+    ck_assert_str_eq(unit_refused(&v), "capacity_unit");
     verrs_free(&v);
     json_decref(j);
     json_decref(j_current);

@@ -126,62 +126,91 @@ START_TEST(event_lines)
 }
 END_TEST
 
-static size_t key_event_errors(const char *json, const char *current)
+/* The fields refused (unit_why() says why). */
+static const char *refused(size_t n, verrs *v)
+{
+    ck_assert_uint_eq(n, verrs_count(v));
+    const char *fields = unit_refused(v);
+    verrs_free(v);
+    return fields;
+}
+
+static const char *key_event_errors(const char *json, const char *current)
 {
     json_t *j = json_loads(json, 0, NULL), *j_cur = current ? json_loads(current, 0, NULL) : NULL;
+    ck_assert_ptr_nonnull(j);
     verrs v;
     verrs_init(&v);
-    size_t n = key_event_validate(j, current ? VALIDATE_PATCH : VALIDATE_CREATE, j_cur, &v);
-    verrs_free(&v);
+    const char *fields = refused(key_event_validate(j, current ? VALIDATE_PATCH : VALIDATE_CREATE, j_cur, &v), &v);
     json_decref(j);
     json_decref(j_cur);
-    return n;
+    return fields;
 }
 
 START_TEST(key_event_rules)
 {
-    ck_assert_uint_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"industry_event\",\"start_date\":\"2026-03-18\","
-                                       "\"end_date\":\"2026-03-18\"}", NULL), 0);
-    ck_assert_uint_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"industry_event\",\"start_date\":\"2026-03-18\","
-                                       "\"end_date\":\"2026-03-17\"}", NULL), 1);
-    ck_assert_uint_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"party\",\"start_date\":\"2026-02-30\"}", NULL), 3);
+    ck_assert_str_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"industry_event\",\"start_date\":\"2026-03-18\","
+                                      "\"end_date\":\"2026-03-18\"}", NULL), "");
+    ck_assert_str_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"industry_event\",\"start_date\":\"2026-03-18\","
+                                      "\"end_date\":\"2026-03-17\"}", NULL), "end_date");
+    ck_assert_str_eq(unit_why(), "end_date: must be on or after start_date");
+    ck_assert_str_eq(key_event_errors("{\"name\":\"Fair\",\"kind\":\"party\",\"start_date\":\"2026-02-30\"}", NULL),
+                     "kind start_date end_date");
     /* A patch is checked against the stored dates it leaves alone. */
     const char *stored = "{\"start_date\":\"2026-03-18\",\"end_date\":\"2026-03-19\"}";
-    ck_assert_uint_eq(key_event_errors("{\"end_date\":\"2026-03-17\"}", stored), 1);
-    ck_assert_uint_eq(key_event_errors("{\"start_date\":\"2026-03-19\"}", stored), 0);
-    ck_assert_uint_eq(key_event_errors("{\"version\":3}", stored), 1);
+    ck_assert_str_eq(key_event_errors("{\"end_date\":\"2026-03-17\"}", stored), "end_date");
+    ck_assert_str_eq(unit_why(), "end_date: must be on or after start_date");
+    ck_assert_str_eq(key_event_errors("{\"start_date\":\"2026-03-19\"}", stored), "");
+    ck_assert_str_eq(key_event_errors("{\"version\":3}", stored), "version");
+    ck_assert_str_eq(unit_why(), "version: read-only field");
 }
 END_TEST
 
-static size_t feed_errors(const char *json)
+static const char *feed_errors(const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(j);
     verrs v;
     verrs_init(&v);
-    size_t n = feed_token_validate(j, &v);
-    verrs_free(&v);
+    const char *fields = refused(feed_token_validate(j, &v), &v);
     json_decref(j);
-    return n;
+    return fields;
 }
 
 START_TEST(feed_token_rules)
 {
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\"}"), 0);
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"booking\",\"key_event\"],"
-                                  "\"owner\":\"pat\",\"resource_id\":null}}"), 0);
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"meeting\"]}}"), 1);
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[]}}"), 1);
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"resource_id\":\"x\",\"colour\":\"red\"}}"), 2);
-    ck_assert_uint_eq(feed_errors("{\"filters\":{}}"), 1);
-    ck_assert_uint_eq(feed_errors("{\"name\":\"desk\",\"token\":\"cfeed_\"}"), 1);
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\"}"), "");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"booking\",\"key_event\"],"
+                                 "\"owner\":\"pat\",\"resource_id\":null}}"), "");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"meeting\"]}}"), "filters.types");
+    ck_assert_str_eq(unit_why(), "filters.types: each must be one of campaign, booking, availability, key_event");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[]}}"), "filters.types");
+    ck_assert_str_eq(unit_why(), "filters.types: must name at least one type");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"resource_id\":\"x\",\"colour\":\"red\"}}"),
+                     "filters.resource_id filters.colour");
+    ck_assert_str_eq(feed_errors("{\"filters\":{}}"), "name");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"token\":\"cfeed_\"}"), "token");
 }
 END_TEST
 
 START_TEST(colours_and_statuses)
 {
     ck_assert_str_ne(calendar_colour("campaign", "awareness"), calendar_colour("campaign", "conversion"));
-    ck_assert_str_eq(calendar_colour("booking", "7510698d-bc55-4f91-afee-c90f31f75580"),
-                     calendar_colour("booking", "7510698d-bc55-4f91-afee-c90f31f75580"));
+    /* A resource's colour is a function of its id alone, the same in every replica and release (pinned
+     * values), and resources spread over the palette. */
+    ck_assert_str_eq(calendar_colour("booking", "7510698d-bc55-4f91-afee-c90f31f75580"), "#e15759");
+    ck_assert_str_eq(calendar_colour("booking", "0b3c1ac5-58e4-4cf5-9d1c-2b8f1f0a33e1"), "#9c755f");
+    const char *seen[20];
+    int distinct = 0;
+    for (int i = 0; i < 20; i++) {
+        char id[37];
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", i);
+        const char *c = calendar_colour("booking", id);
+        int known = 0;
+        for (int k = 0; k < distinct; k++) known |= strcmp(seen[k], c) == 0;
+        if (!known) seen[distinct++] = c;
+    }
+    ck_assert_int_ge(distinct, 8);
     ck_assert_str_ne(calendar_colour("availability", "leave"), calendar_colour("availability", "unavailable"));
     ck_assert_str_eq(calendar_colour("key_event", "nonsense"), calendar_colour("key_event", "industry_event"));
     ck_assert_int_eq((int)strlen(calendar_colour("campaign", NULL)), 7);

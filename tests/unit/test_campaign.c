@@ -2,36 +2,43 @@
 #include "campaign.h"
 #include "unit.h"
 
-static size_t create_errors(const char *json)
+/* The fields refused (unit_why() says why). */
+static const char *create_errors(const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(j);
     verrs v;
     verrs_init(&v);
-    size_t n = campaign_validate_create(j, &v);
+    ck_assert_uint_eq(campaign_validate_create(j, &v), verrs_count(&v));
+    const char *fields = unit_refused(&v);
     verrs_free(&v);
     json_decref(j);
-    return n;
+    return fields;
 }
 
 #define BASE "\"name\":\"Spring\",\"objective\":\"acquisition\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\""
 
 START_TEST(create_rules)
 {
-    ck_assert_uint_eq(create_errors("{" BASE "}"), 0);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"budget\":{\"amount\":\"1250.00\",\"currency\":\"EUR\"}}"), 0);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"budget\":{\"amount\":1250,\"currency\":\"EUR\"}}"), 1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"budget\":{\"amount\":\"1\",\"currency\":\"EURO\"}}"), 1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"status\":\"live\"}"), 1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"owner\":\"someone-else\"}"), 1);
-    ck_assert_uint_eq(create_errors("{\"name\":\"x\",\"objective\":\"launch\",\"start_date\":\"2026-03-02\","
-                                    "\"end_date\":\"2026-03-01\"}"),
-                      1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"scoring\":{\"engagement_potential\":11,\"estimated_cpa\":1,"
-                                    "\"customer_experience\":1,\"strategic_alignment\":1}}"),
-                      1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"channels\":[\"Email\"]}"), 1);
-    ck_assert_uint_eq(create_errors("{" BASE ",\"segment_ids\":[\"nope\"]}"), 1);
-    ck_assert_uint_eq(create_errors("{}"), 4);
+    ck_assert_str_eq(create_errors("{" BASE "}"), "");
+    ck_assert_str_eq(create_errors("{" BASE ",\"budget\":{\"amount\":\"1250.00\",\"currency\":\"EUR\"}}"), "");
+    ck_assert_str_eq(create_errors("{" BASE ",\"budget\":{\"amount\":1250,\"currency\":\"EUR\"}}"), "budget.amount");
+    ck_assert_str_eq(create_errors("{" BASE ",\"budget\":{\"amount\":\"1\",\"currency\":\"EURO\"}}"),
+                     "budget.currency");
+    ck_assert_str_eq(create_errors("{" BASE ",\"status\":\"live\"}"), "status");
+    ck_assert_str_eq(unit_why(), "status: read-only field");
+    ck_assert_str_eq(create_errors("{" BASE ",\"owner\":\"someone-else\"}"), "owner");
+    ck_assert_str_eq(unit_why(), "owner: read-only field");
+    ck_assert_str_eq(create_errors("{\"name\":\"x\",\"objective\":\"launch\",\"start_date\":\"2026-03-02\","
+                                   "\"end_date\":\"2026-03-01\"}"),
+                     "end_date");
+    ck_assert_str_eq(unit_why(), "end_date: must be on or after start_date");
+    ck_assert_str_eq(create_errors("{" BASE ",\"scoring\":{\"engagement_potential\":11,\"estimated_cpa\":1,"
+                                   "\"customer_experience\":1,\"strategic_alignment\":1}}"),
+                     "scoring.engagement_potential");
+    ck_assert_str_eq(create_errors("{" BASE ",\"channels\":[\"Email\"]}"), "channels[0]");
+    ck_assert_str_eq(create_errors("{" BASE ",\"segment_ids\":[\"nope\"]}"), "segment_ids[0]");
+    ck_assert_str_eq(create_errors("{}"), "name objective start_date end_date");
 }
 END_TEST
 
@@ -42,9 +49,12 @@ START_TEST(patch_checks_merged_dates)
     verrs v;
     verrs_init(&v);
     ck_assert_uint_eq(campaign_validate_patch(j_patch, j_cur, &v), 1);
+    ck_assert_str_eq(unit_refused(&v), "end_date"); /* the stored end is now before the new start */
+    ck_assert_str_eq(unit_why(), "end_date: must be on or after start_date");
     json_decref(j_patch);
     j_patch = json_loads("{\"start_date\":\"2026-03-15\"}", 0, NULL);
     ck_assert_uint_eq(campaign_validate_patch(j_patch, j_cur, &v), 0);
+    ck_assert_str_eq(unit_refused(&v), "");
     verrs_free(&v);
     json_decref(j_patch);
     json_decref(j_cur);
