@@ -133,11 +133,12 @@ static void conn_close(db_conn *c)
     stmt_set_clear(&c->prepared);
 }
 
-/* Connects c; called without the pool lock held (a connect can take seconds). */
+/* Connects c; called without the pool lock held (a connect can take seconds). The URL comes after the
+ * application name, so an application_name in the URL (to tell replicas apart in pg_stat_activity) wins. */
 static int conn_open(db_pool *pool, db_conn *c)
 {
-    const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
-    const char *vals[] = {pool->url, "3", pool->options, "campaignd", NULL};
+    const char *keys[] = {"application_name", "dbname", "connect_timeout", "options", NULL};
+    const char *vals[] = {"campaignd", pool->url, "3", pool->options, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     stmt_set_clear(&c->prepared);
     if (PQstatus(c->pg) != CONNECTION_OK) {

@@ -253,8 +253,12 @@ class OpsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server({"CAMPAIGND_CORS_ORIGINS": "https://app.example"})
         cls.org = "ops-" + uuid.uuid4().hex[:8]
+        # Its own application_name, so the database-loss test cuts this server's connections and no one else's
+        # (the other test files may be running at the same time).
+        url = os.environ["CAMPAIGND_TEST_DATABASE_URL"]
+        cls.srv = Server({"CAMPAIGND_CORS_ORIGINS": "https://app.example",
+                          "CAMPAIGND_DATABASE_URL": url + ("&" if "?" in url else "?") + "application_name=" + cls.org})
         cls.tok = cls.srv.token("ada", cls.org, "admin")
 
     @classmethod
@@ -284,13 +288,14 @@ class OpsTest(unittest.TestCase):
         return admin
 
     def test_stale_pooled_connections_after_a_database_restart(self):
-        """The database ends every backend of the service (a restart, a failover, an operator): the very next
+        """The database ends every backend of this server (a restart, a failover, an operator): the very next
         requests get their normal answers, the pooled connections being replaced as they are found gone."""
         admin = self.admin_url()
 
         def end_every_backend():
             out = subprocess.run(["psql", "-qAt", admin, "-c", "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid,"
-                                  " 5000)) FROM pg_stat_activity WHERE usename = 'campaignd'"],
+                                  " 5000)) FROM pg_stat_activity"
+                                  f" WHERE application_name = '{self.org}'"],
                                  check=True, capture_output=True, text=True)
             return int(out.stdout)
 
