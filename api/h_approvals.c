@@ -231,7 +231,7 @@ out:
 
 void h_approval_list(req_ctx *ctx)
 {
-    static const char *const allowed[] = {"limit", "cursor", "sort", "status", "campaign_id", "mine", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "sort", "status[]", "campaign_id", "mine", NULL};
     list_params lp;
     list_result res = {0};
     db_conn *conn = NULL;

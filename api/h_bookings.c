@@ -145,7 +145,7 @@ void h_booking_get(req_ctx *ctx)
 void h_booking_list(req_ctx *ctx)
 {
     static const char *const allowed[] = {"limit", "cursor", "sort", "campaign_id", "resource_id", "segment_id",
-                                          "status", "from", "to", NULL};
+                                          "status[]", "from", "to", NULL};
     static const char *const uuid_params[] = {"campaign_id", "resource_id", "segment_id", NULL};
     list_params lp;
     list_result res = {0};

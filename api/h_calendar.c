@@ -79,7 +79,7 @@ static json_t *item_json(const calendar_rows *r, size_t i)
 void h_calendar(req_ctx *ctx)
 {
     static const char *const allowed[] = {"from",  "to",    "resource_id", "segment_id",        "channel",
-                                          "owner", "types", "limit",       "include_cancelled", NULL};
+                                          "owner", "types[]", "limit",     "include_cancelled", NULL};
     calendar_filter f = {0};
     calendar_rows rows = {0};
     char *types = NULL;
@@ -197,7 +197,7 @@ static int feed_caller_or_reply(req_ctx *ctx, db_conn **conn, calendar_filter *f
 void h_calendar_ics(req_ctx *ctx)
 {
     static const char *const allowed[] = {"token", "from",  "to",   "resource_id", "segment_id",
-                                          "channel", "owner", "types", NULL};
+                                          "channel", "owner", "types[]", NULL};
     calendar_filter f = {0};
     calendar_rows rows = {0};
     char *types = NULL, from_default[32], to_default[32];

@@ -115,7 +115,7 @@ void h_campaign_get(req_ctx *ctx)
     free(json);
 }
 
-static const char *const list_query_params[] = {"limit", "cursor", "sort", "status", "owner", "objective",
+static const char *const list_query_params[] = {"limit", "cursor", "sort", "status[]", "owner", "objective",
                                                 "from",  "to",     "q",    NULL};
 
 void h_campaign_list(req_ctx *ctx)

@@ -15,7 +15,7 @@
 
 void h_key_event_list(req_ctx *ctx)
 {
-    static const char *const allowed[] = {"limit", "cursor", "sort", "kind", "from", "to", "q", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "sort", "kind[]", "from", "to", "q", NULL};
     list_params lp;
     list_result res = {0};
     db_conn *conn = NULL;

@@ -37,22 +37,66 @@ static char *decode(const char *s, size_t n)
     return out;
 }
 
+/* Index of key in q, or -1. */
+static int find(const query *q, const char *key)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->keys[i], key) == 0) return (int)i;
+    return -1;
+}
+
+/* Adds a decoded pair to q, taking ownership of k and v; joins a repeated
+ * key's values with a comma. -1 (with q->error) when out of room. */
+static int add(query *q, char *k, char *v)
+{
+    int i = find(q, k);
+    if (i >= 0) {
+        size_t old = strlen(q->vals[i]);
+        char *joined = realloc(q->vals[i], old + strlen(v) + 2);
+        if (!joined) goto nomem;
+        joined[old] = ',';
+        strcpy(joined + old + 1, v);
+        q->vals[i] = joined;
+        q->counts[i]++;
+        free(k);
+        free(v);
+        return 0;
+    }
+    if (q->n == QUERY_MAX_PARAMS) {
+        snprintf(q->error, sizeof q->error, "too many query parameters (at most %d)", QUERY_MAX_PARAMS);
+        goto fail;
+    }
+    q->keys[q->n] = k;
+    q->vals[q->n] = v;
+    q->counts[q->n] = 1;
+    q->n++;
+    return 0;
+nomem:
+    snprintf(q->error, sizeof q->error, "out of memory");
+fail:
+    free(k);
+    free(v);
+    return -1;
+}
+
 int query_parse(query *q, const char *url)
 {
     memset(q, 0, sizeof *q);
     const char *s = url ? strchr(url, '?') : NULL;
     if (!s) return 0;
     s++;
+    int pairs = 0;
     while (*s) {
         const char *amp = strchr(s, '&');
         size_t len = amp ? (size_t)(amp - s) : strlen(s);
         if (len) {
-            const char *eq = memchr(s, '=', len);
-            size_t klen = eq ? (size_t)(eq - s) : len;
-            if (q->n == QUERY_MAX_PARAMS) {
-                snprintf(q->error, sizeof q->error, "too many query parameters (at most %d)", QUERY_MAX_PARAMS);
+            if (++pairs > QUERY_MAX_VALUES) {
+                snprintf(q->error, sizeof q->error, "too many query parameters (at most %d values)",
+                         QUERY_MAX_VALUES);
                 return -1;
             }
+            const char *eq = memchr(s, '=', len);
+            size_t klen = eq ? (size_t)(eq - s) : len;
             char *k = decode(s, klen);
             char *v = eq ? decode(eq + 1, len - klen - 1) : strdup("");
             if (!k || !v) {
@@ -61,15 +105,7 @@ int query_parse(query *q, const char *url)
                 snprintf(q->error, sizeof q->error, "the query string has an invalid percent-encoding");
                 return -1;
             }
-            if (query_get(q, k)) {
-                snprintf(q->error, sizeof q->error, "query parameter '%.64s' is given more than once", k);
-                free(k);
-                free(v);
-                return -1;
-            }
-            q->keys[q->n] = k;
-            q->vals[q->n] = v;
-            q->n++;
+            if (add(q, k, v) != 0) return -1;
         }
         if (!amp) break;
         s = amp + 1;
@@ -88,17 +124,23 @@ void query_free(query *q)
 
 const char *query_get(const query *q, const char *key)
 {
-    for (size_t i = 0; i < q->n; i++)
-        if (strcmp(q->keys[i], key) == 0) return q->vals[i];
-    return NULL;
+    int i = find(q, key);
+    return i < 0 ? NULL : q->vals[i];
 }
 
-const char *query_unknown(const query *q, const char *const *allowed)
+const char *query_unknown(const query *q, const char *const *allowed, int *repeated)
 {
+    *repeated = 0;
     for (size_t i = 0; i < q->n; i++) {
+        size_t klen = strlen(q->keys[i]);
         const char *const *a = allowed;
-        while (*a && strcmp(*a, q->keys[i]) != 0) a++;
+        while (*a && !(strncmp(*a, q->keys[i], klen) == 0 && ((*a)[klen] == '\0' || strcmp(*a + klen, "[]") == 0)))
+            a++;
         if (!*a) return q->keys[i];
+        if (q->counts[i] > 1 && (*a)[klen] == '\0') {
+            *repeated = 1;
+            return q->keys[i];
+        }
     }
     return NULL;
 }

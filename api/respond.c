@@ -192,9 +192,11 @@ int path_uuid_or_reply(req_ctx *ctx, int index, char out[37])
 
 int query_known_or_reply(req_ctx *ctx, const char *const *allowed)
 {
-    const char *bad = query_unknown(&ctx->q, allowed);
+    int repeated;
+    const char *bad = query_unknown(&ctx->q, allowed, &repeated);
     if (!bad) return 1;
-    reply_bad_param(ctx, bad, "unknown query parameter");
+    reply_bad_param(ctx, bad, repeated ? "given more than once (only list parameters may repeat)"
+                                       : "unknown query parameter");
     return 0;
 }
 
@@ -320,7 +322,7 @@ int enum_list_or_reply(req_ctx *ctx, const char *name, const char *const *values
     strcat(arr, "}");
     free(copy);
     if (bad || n == 0) {
-        char msg[256] = "must be a comma-separated list of ";
+        char msg[256] = "must be one or more of: ";
         for (int i = 0; values[i]; i++) {
             strncat(msg, i ? ", " : "", sizeof msg - strlen(msg) - 1);
             strncat(msg, values[i], sizeof msg - strlen(msg) - 1);

@@ -43,12 +43,14 @@ json_t *body_object_or_reply(req_ctx *ctx, int allow_merge_patch);
  * /v1/campaigns/<id>, index 2) into out if it is a UUID; replies 400 otherwise. */
 int path_uuid_or_reply(req_ctx *ctx, int index, char out[37]);
 
-/* Rejects query parameters outside allowed (NULL-terminated) with 400. */
+/* Rejects with 400 query parameters outside allowed (NULL-terminated), and
+ * repeated ones unless allowed names them with "[]" (list parameters). */
 int query_known_or_reply(req_ctx *ctx, const char *const *allowed);
 
-/* Reads query parameter `name` as a comma list of values (NULL-terminated)
- * into a PostgreSQL array literal "{a,b}" in *out (malloc'd; NULL when the
- * parameter is absent). Replies 400 on an empty list or an unknown value. */
+/* Reads list parameter `name` (`name=a,b` or `name=a&name=b`), each item one
+ * of values (NULL-terminated), into a PostgreSQL array literal "{a,b}" in *out
+ * (malloc'd; NULL when the parameter is absent). Replies 400 on an empty list
+ * or an unknown value. */
 int enum_list_or_reply(req_ctx *ctx, const char *name, const char *const *values, char **out);
 
 /* Checks the from/to query values of an overlap filter (either may be NULL):

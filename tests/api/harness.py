@@ -33,12 +33,16 @@ def free_port():
     return port
 
 
-def operation(method, path):
+def path_item(path):
     for template, item in SPEC["paths"].items():
-        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
-        if re.match(pattern, path) and method.lower() in item:
-            return item[method.lower()]
+        if re.match("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$", path):
+            return item
     return None
+
+
+def operation(method, path):
+    item = path_item(path)
+    return item.get(method.lower()) if item else None
 
 
 def check_headers(method, path, status, spec, headers):
@@ -60,6 +64,15 @@ def check_headers(method, path, status, spec, headers):
 def check_contract(method, path, status, ctype, body, headers=None):
     """The response must be one the contract declares, with its headers and a matching schema."""
     op = operation(method, path.split("?")[0])
+    item = path_item(path.split("?")[0])
+    if op is None and item is not None and status == 405:
+        # A method the path does not list: each of the path's operations declares this answer,
+        # and Allow names the path's methods (HEAD and OPTIONS go without saying).
+        methods = [m for m in item if m in ("get", "put", "post", "patch", "delete")]
+        op = item[methods[0]]
+        if headers is not None:
+            allow = {m.strip() for m in headers.get("allow", "").split(",")} - {"HEAD", "OPTIONS"}
+            assert allow == {m.upper() for m in methods}, f"{method} {path}: Allow {allow}, contract {methods}"
     if op is None:
         return  # unknown routes: only the generic problem shape applies
     responses = op["responses"]
