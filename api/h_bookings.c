@@ -24,13 +24,22 @@ void reply_booking_conflict(req_ctx *ctx, write_tx *tx, app_refusal *why, const 
         json_decref(j_items);
         j_items = NULL;
         db_rollback(tx->conn);
+        app_err e = APP_OK;
         if (resource_id && start && end)
-            booking_store_in_the_way(tx->conn, ctx->claims.org, resource_id, start, end, except_id, &j_items);
-        if (!j_items) j_items = json_array();
+            e = booking_store_in_the_way(tx->conn, ctx->claims.org, resource_id, start, end, except_id, &j_items);
+        else if (!(j_items = json_array()))
+            e = APP_ERR_INTERNAL;
+        if (e) {
+            tx_fail_reply(ctx, tx, e, NULL, NULL);
+            app_refusal_clear(why);
+            return;
+        }
     }
     const char *rule = booking_rule(why->rule, resource_kind, j_items);
     json_t *j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items);
-    tx_fail_reply(ctx, tx, APP_ERR_BOOKING_CONFLICT, detail ? detail : why->sentence, j_extra);
+    /* A conflict that cannot say what is in the way would mislead: no memory is a 500. */
+    if (!j_extra) tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, NULL, NULL);
+    else tx_fail_reply(ctx, tx, APP_ERR_BOOKING_CONFLICT, detail ? detail : why->sentence, j_extra);
     app_refusal_clear(why);
 }
 

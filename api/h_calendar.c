@@ -47,7 +47,7 @@ static int filter_params_or_reply(req_ctx *ctx, calendar_filter *f, char **types
     return 1;
 }
 
-/* The calendar item a front end draws, from one row. New reference. */
+/* The calendar item a front end draws, from one row. New reference; NULL when out of memory. */
 static json_t *item_json(const calendar_rows *r, size_t i)
 {
     const char *type = calendar_cell(r, i, CAL_TYPE), *id = calendar_cell(r, i, CAL_ID);
@@ -55,18 +55,23 @@ static json_t *item_json(const calendar_rows *r, size_t i)
     const char *segment = calendar_cell(r, i, CAL_SEGMENT_ID), *status = calendar_cell(r, i, CAL_STATUS);
     char link[128];
     json_t *j_links = json_object();
-    if (strcmp(type, "campaign") == 0 || strcmp(type, "booking") == 0 || strcmp(type, "key_event") == 0) {
+    int ok = j_links != NULL;
+    if (ok && (strcmp(type, "campaign") == 0 || strcmp(type, "booking") == 0 || strcmp(type, "key_event") == 0)) {
         snprintf(link, sizeof link, "/v1/%s/%s",
                  type[0] == 'c' ? "campaigns" : type[0] == 'b' ? "bookings" : "key-events", id);
-        json_object_set_new(j_links, "self", json_string(link));
+        ok = json_object_set_new(j_links, "self", json_string(link)) == 0;
     }
-    if (campaign) {
+    if (ok && campaign) {
         snprintf(link, sizeof link, "/v1/campaigns/%s", campaign);
-        json_object_set_new(j_links, "campaign", json_string(link));
+        ok = json_object_set_new(j_links, "campaign", json_string(link)) == 0;
     }
-    if (resource) {
+    if (ok && resource) {
         snprintf(link, sizeof link, "/v1/resources/%s", resource);
-        json_object_set_new(j_links, "resource", json_string(link));
+        ok = json_object_set_new(j_links, "resource", json_string(link)) == 0;
+    }
+    if (!ok) {
+        json_decref(j_links);
+        return NULL;
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:o}", "type", type, "id", id,
                      "title", calendar_cell(r, i, CAL_TITLE), "start", calendar_cell(r, i, CAL_START), "end",
@@ -111,8 +116,12 @@ void h_calendar(req_ctx *ctx)
     db_release(ctx->app->pool, conn);
     if (e) { reply_problem(ctx, e, NULL); goto out; }
     j_items = json_array();
-    for (size_t i = 0; i < rows.n; i++) json_array_append_new(j_items, item_json(&rows, i));
-    json_t *j_out = json_pack("{s:s, s:s, s:s, s:O, s:b}", "from", f.from, "to", f.to, "time_zone", rows.time_zone,
+    for (size_t i = 0; j_items && i < rows.n; i++)
+        if (json_array_append_new(j_items, item_json(&rows, i)) != 0) { /* no item left out silently */
+            json_decref(j_items);
+            j_items = NULL;
+        }
+    json_t *j_out = !j_items ? NULL : json_pack("{s:s, s:s, s:s, s:O, s:b}", "from", f.from, "to", f.to, "time_zone", rows.time_zone,
                               "items", j_items, "truncated", rows.truncated);
     if (!j_out) reply_problem(ctx, APP_ERR_INTERNAL, NULL);
     else reply_json(ctx, 200, j_out);
@@ -123,8 +132,9 @@ out:
     free(types);
 }
 
-/* A feed token's filters (JSON object text) into f; types malloc'd into *types. */
-static void token_filters(json_t *j_filters, calendar_filter *f, char **types)
+/* A feed token's filters (JSON object text) into f; types malloc'd into *types.
+ * -1 when out of memory (the caller refuses: a token is never widened). */
+static int token_filters(json_t *j_filters, calendar_filter *f, char **types)
 {
     f->resource_id = json_string_value(json_object_get(j_filters, "resource_id"));
     f->segment_id = json_string_value(json_object_get(j_filters, "segment_id"));
@@ -133,7 +143,8 @@ static void token_filters(json_t *j_filters, calendar_filter *f, char **types)
     json_t *j_types = json_object_get(j_filters, "types"), *j_t;
     size_t i, cap = 2;
     json_array_foreach(j_types, i, j_t) cap += strlen(json_string_value(j_t)) + 1;
-    if (json_array_size(j_types) > 0 && (*types = malloc(cap))) {
+    if (json_array_size(j_types) > 0) {
+        if (!(*types = malloc(cap))) return -1;
         strcpy(*types, "{");
         json_array_foreach(j_types, i, j_t) {
             if (i) strcat(*types, ",");
@@ -142,6 +153,7 @@ static void token_filters(json_t *j_filters, calendar_filter *f, char **types)
         strcat(*types, "}");
     }
     f->types = *types ? *types : "{campaign,booking,availability,key_event}";
+    return 0;
 }
 
 static void utc_text(time_t t, char out[32])
@@ -190,7 +202,10 @@ static int feed_caller_or_reply(req_ctx *ctx, db_conn **conn, calendar_filter *f
         reply_problem(ctx, APP_ERR_INTERNAL, NULL);
         return 0;
     }
-    token_filters(*j_filters, f, types);
+    if (token_filters(*j_filters, f, types) != 0) {
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+        return 0;
+    }
     return 1;
 }
 
@@ -288,11 +303,14 @@ void h_feed_token_create(req_ctx *ctx)
     e = feed_token_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, token, text, &json, id, &why);
     if (!e && !(j_doc = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    /* The token is shown once, here; only its SHA-256 is stored. */
+    /* The token is shown once, here (never a 201 without it); only its SHA-256 is stored. */
     snprintf(url, sizeof url, "/v1/calendar.ics?token=%s", token);
-    json_object_set_new(j_doc, "token", json_string(token));
-    json_object_set_new(j_doc, "feed_url", json_string(url));
-    if (!(out_text = json_dumps(j_doc, JSON_COMPACT))) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL); goto out; }
+    if (json_object_set_new(j_doc, "token", json_string(token)) != 0 ||
+        json_object_set_new(j_doc, "feed_url", json_string(url)) != 0 ||
+        !(out_text = json_dumps(j_doc, JSON_COMPACT))) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL);
+        goto out;
+    }
     snprintf(location, sizeof location, "/v1/calendar/feed-tokens/%s", id);
     tx_commit_reply(ctx, &tx, 201, location, out_text);
 out:

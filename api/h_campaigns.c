@@ -287,8 +287,9 @@ void h_campaign_transition(req_ctx *ctx)
             snprintf(detail, sizeof detail, "%s is reached only through the approval workflow", to);
         else
             snprintf(detail, sizeof detail, "a %s campaign cannot go to %s", from, to);
-        tx_fail_reply(ctx, &tx, APP_ERR_INVALID_TRANSITION, detail,
-                      json_pack("{s:s, s:o}", "from", from, "allowed", campaign_transitions_allowed(from)));
+        json_t *j_extra = json_pack("{s:s, s:o}", "from", from, "allowed", campaign_transitions_allowed(from));
+        if (!j_extra) tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL);
+        else tx_fail_reply(ctx, &tx, APP_ERR_INVALID_TRANSITION, detail, j_extra);
         goto out;
     }
     app_refusal why = {0};

@@ -77,9 +77,14 @@ void reply_problem(req_ctx *ctx, app_err err, const char *detail)
 void reply_validation(req_ctx *ctx, verrs *v)
 {
     size_t n = verrs_count(v);
+    json_t *j_extra = v->lost ? NULL : json_pack("{s:o}", "errors", verrs_take(v));
+    if (!j_extra) { /* a 422 must name its fields */
+        reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        return;
+    }
     char detail[96];
     snprintf(detail, sizeof detail, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
-    reply_problem_extra(ctx, APP_ERR_VALIDATION, detail, json_pack("{s:o}", "errors", verrs_take(v)));
+    reply_problem_extra(ctx, APP_ERR_VALIDATION, detail, j_extra);
 }
 
 void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char *detail)
@@ -101,7 +106,10 @@ void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char
         json_t *j_items = why->items ? json_loads(why->items, 0, NULL) : NULL;
         if (!json_is_array(j_items)) { json_decref(j_items); j_items = json_array(); }
         const char *rule = why->rule ? why->rule : "resource_double_booked";
-        j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items);
+        if (!(j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items))) {
+            reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+            return;
+        }
     }
     reply_problem_extra(ctx, err, detail, j_extra);
 }
@@ -234,7 +242,12 @@ int list_params_or_reply(req_ctx *ctx, const char *const *sorts, list_params *ou
     if (s) {
         char sortname[64];
         snprintf(sortname, sizeof sortname, "%s%s", out->desc ? "-" : "", sorts[out->sort]);
-        if (cursor_decode(s, sortname, &out->cursor_key, &out->cursor_id) != 0) {
+        int rc = cursor_decode(s, sortname, &out->cursor_key, &out->cursor_id);
+        if (rc == -2) {
+            reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+            return 0;
+        }
+        if (rc != 0) {
             reply_problem(ctx, APP_ERR_INVALID_CURSOR,
                           "the cursor is not one this service returned for this sort; start again without it");
             return 0;
@@ -259,8 +272,12 @@ void reply_list(req_ctx *ctx, char **items, size_t n, const char *sort_name, int
     if (next_key && next_id) {
         char sortname[64];
         snprintf(sortname, sizeof sortname, "%s%s", desc ? "-" : "", sort_name);
-        cursor = cursor_encode(sortname, next_key, next_id);
-        if (cursor) total += strlen(cursor);
+        /* Without its cursor the page would read as the last one. */
+        if (!(cursor = cursor_encode(sortname, next_key, next_id))) {
+            reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+            return;
+        }
+        total += strlen(cursor);
     }
     char *buf = malloc(total);
     if (!buf) { free(cursor); reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }

@@ -41,8 +41,10 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
             reply_bad_param(ctx, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
             return 0;
         }
+        /* Without its body the fingerprint would match another request's. */
         char *canon = j_body ? json_dumps(j_body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        if (asprintf(&tx->fingerprint, "%s %s\n%s", ctx->req->http_verb, ctx->req->url_path, canon ? canon : "") < 0)
+        if ((j_body && !canon) ||
+            asprintf(&tx->fingerprint, "%s %s\n%s", ctx->req->http_verb, ctx->req->url_path, canon ? canon : "") < 0)
             tx->fingerprint = NULL;
         free(canon);
         if (!tx->fingerprint) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return 0; }

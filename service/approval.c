@@ -47,6 +47,7 @@ size_t workflow_validate(json_t *j_body, validate_mode mode, verrs *v)
     /* steps is checked here (an array of objects), the rest by the table. */
     json_t *j_rest = json_deep_copy(j_body);
     if (j_rest) json_object_del(j_rest, "steps");
+    else if (j_body) v->lost++; /* out of memory: refuse rather than skip the checks */
     validate_object(j_rest, workflow_fields, mode, "", v);
     json_decref(j_rest);
     if (!j_steps) {

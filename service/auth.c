@@ -279,9 +279,11 @@ auth_err auth_mint(const auth_config *cfg, const char *sub, const char *org, con
     if (jwt_set_alg(jwt, JWT_ALG_HS256, cfg->key, (int)cfg->key_len)) goto out;
     char *tok = jwt_encode_str(jwt);
     if (!tok) goto out;
-    *out = strdup(tok);
+    char *copy = strdup(tok);
     free(tok);
-    err = *out ? AUTH_OK : AUTH_ERR_SIGNING;
+    if (!copy) goto out;
+    *out = copy;
+    err = AUTH_OK;
 out:
     jwt_free(jwt);
     return err;

@@ -168,9 +168,11 @@ app_err booking_store_in_the_way(db_conn *conn, const char *org, const char *res
     char *text = NULL;
     app_err e = db_one_row(conn, &q_in_the_way, params, &text, NULL, 0);
     if (e) return e;
-    *j_items = json_loads(text, 0, NULL);
+    json_t *j = json_loads(text, 0, NULL);
     free(text);
-    return *j_items ? APP_OK : APP_ERR_INTERNAL;
+    if (!j) return APP_ERR_INTERNAL;
+    *j_items = j;
+    return APP_OK;
 }
 
 app_err booking_store_list(db_conn *conn, const char *org, const booking_filter *f, int sort, int desc,

@@ -301,9 +301,11 @@ app_err feed_token_store_lookup(db_conn *conn, const char *token, char org_out[6
     char filters[4096];
     app_err e = db_one_row(conn, &q_token_lookup, params, &org, filters, sizeof filters);
     if (e) return e;
-    snprintf(org_out, 65, "%s", org);
+    char *copy = strdup(filters);
+    if (copy) snprintf(org_out, 65, "%s", org);
     free(org);
-    if (!(*filters_json = strdup(filters))) return APP_ERR_INTERNAL;
+    if (!copy) return APP_ERR_INTERNAL;
+    *filters_json = copy;
     return APP_OK;
 }
 

@@ -107,8 +107,12 @@ transition_verdict campaign_transition_check(const char *from, const char *to)
 json_t *campaign_transitions_allowed(const char *from)
 {
     json_t *j = json_array();
-    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
-        if (!edges[i].workflow && strcmp(edges[i].from, from) == 0) json_array_append_new(j, json_string(edges[i].to));
+    for (size_t i = 0; j && i < sizeof edges / sizeof edges[0]; i++)
+        if (!edges[i].workflow && strcmp(edges[i].from, from) == 0 &&
+            json_array_append_new(j, json_string(edges[i].to)) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
     return j;
 }
 

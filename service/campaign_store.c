@@ -133,15 +133,9 @@ static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *p
 app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
 {
     const char *params[] = {org, id};
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_get, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else {
-        *json = strdup(PQgetvalue(res, 0, 0));
-        *version = atoi(PQgetvalue(res, 0, 1));
-    }
-    PQclear(res);
+    char v[16] = "";
+    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
+    if (!e) *version = atoi(v);
     return e;
 }
 
@@ -151,9 +145,11 @@ app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json
     char *text = NULL;
     app_err e = one_text(conn, &q_lock, params, &text, NULL);
     if (e) return e;
-    *j_current = json_loads(text, 0, NULL);
+    json_t *j = json_loads(text, 0, NULL);
     free(text);
-    return *j_current ? APP_OK : APP_ERR_INTERNAL;
+    if (!j) return APP_ERR_INTERNAL;
+    *j_current = j;
+    return APP_OK;
 }
 
 app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const char *ids_json, json_t **j_missing)
@@ -162,9 +158,15 @@ app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const ch
     PGresult *res = NULL;
     app_err e = db_exec(conn, &q_unknown_segments, params, &res);
     if (e) return e;
-    *j_missing = json_array();
-    for (int r = 0; r < PQntuples(res); r++) json_array_append_new(*j_missing, json_integer(atoi(PQgetvalue(res, r, 0))));
+    json_t *j = json_array();
+    for (int r = 0; j && r < PQntuples(res); r++)
+        if (json_array_append_new(j, json_integer(atoi(PQgetvalue(res, r, 0)))) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
     PQclear(res);
+    if (!j) return APP_ERR_INTERNAL;
+    *j_missing = j;
     return APP_OK;
 }
 

@@ -92,6 +92,17 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* *dst = a copy of s (NULL stays NULL); -1 with the message when out of memory. */
+static int copy_or_fail(char **dst, const char *s, char *errbuf, size_t errlen)
+{
+    *dst = NULL;
+    if (!s) return 0;
+    if ((*dst = strdup(s))) return 0;
+    snprintf(errbuf, errlen, "out of memory reading the configuration");
+    return -1;
+}
+
+/* The comma-separated list as a NULL-terminated array; NULL when out of memory. */
 static char **split_origins(const char *s)
 {
     size_t count = 1;
@@ -105,7 +116,11 @@ static char **split_origins(const char *s)
         size_t len = comma ? (size_t)(comma - start) : strlen(start);
         while (len && (*start == ' ')) { start++; len--; }
         while (len && start[len - 1] == ' ') len--;
-        if (len) list[i++] = strndup(start, len);
+        if (len && !(list[i++] = strndup(start, len))) {
+            for (size_t k = 0; k < i; k++) free(list[k]);
+            free(list);
+            return NULL;
+        }
         if (!comma) break;
         start = comma + 1;
     }
@@ -121,7 +136,7 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
     if (need & CONFIG_NEED_DB) {
         s = env_or("CAMPAIGND_DATABASE_URL", NULL);
         if (!s) { snprintf(errbuf, errlen, "CAMPAIGND_DATABASE_URL: required (a libpq URI)"); goto fail; }
-        out->database_url = strdup(s);
+        if (copy_or_fail(&out->database_url, s, errbuf, errlen)) goto fail;
         if (parse_uint("CAMPAIGND_DB_POOL_SIZE", "4", 1, 256, &v, errbuf, errlen)) goto fail;
         out->db_pool_size = (unsigned)v;
         if (parse_uint("CAMPAIGND_STATEMENT_TIMEOUT_MS", "5000", 1, 3600000, &v, errbuf, errlen)) goto fail;
@@ -130,7 +145,7 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
     if (need & CONFIG_NEED_HTTP) {
         if (parse_uint("CAMPAIGND_PORT", "8080", 1, 65535, &v, errbuf, errlen)) goto fail;
         out->port = (unsigned)v;
-        out->bind = strdup(env_or("CAMPAIGND_BIND", "127.0.0.1"));
+        if (copy_or_fail(&out->bind, env_or("CAMPAIGND_BIND", "127.0.0.1"), errbuf, errlen)) goto fail;
         if (parse_uint("CAMPAIGND_THREADS", "4", 1, 256, &v, errbuf, errlen)) goto fail;
         out->threads = (unsigned)v;
         if (parse_uint("CAMPAIGND_MAX_CONNECTIONS", "1024", 1, 100000, &v, errbuf, errlen)) goto fail;
@@ -145,7 +160,10 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->lifecycle_interval = (unsigned)v;
         s = env_or("CAMPAIGND_CORS_ORIGINS", NULL);
         if (s && strcmp(s, "*") == 0) out->cors_any = 1;
-        else if (s) out->cors_origins = split_origins(s);
+        else if (s && !(out->cors_origins = split_origins(s))) {
+            snprintf(errbuf, errlen, "out of memory reading the configuration");
+            goto fail;
+        }
     }
     s = env_or("CAMPAIGND_LOG_LEVEL", "info");
     if (strcmp(s, "error") == 0) out->log_level = Y_LOG_LEVEL_ERROR;
@@ -168,7 +186,9 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
                 snprintf(errbuf, errlen, "CAMPAIGND_JWT_SECRET: must be at least 32 bytes (got %zu)", strlen(s));
                 goto fail;
             }
-            a->key = (unsigned char *)strdup(s);
+            char *key = NULL;
+            if (copy_or_fail(&key, s, errbuf, errlen)) goto fail;
+            a->key = (unsigned char *)key;
             a->key_len = strlen(s);
         } else {
             s = env_or("CAMPAIGND_JWT_PUBLIC_KEY_FILE", NULL);
@@ -180,9 +200,9 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
             }
         }
         s = env_or("CAMPAIGND_JWT_ISSUER", NULL);
-        a->issuer = s ? strdup(s) : NULL;
+        if (copy_or_fail(&a->issuer, s, errbuf, errlen)) goto fail;
         s = env_or("CAMPAIGND_JWT_AUDIENCE", NULL);
-        a->audience = s ? strdup(s) : NULL;
+        if (copy_or_fail(&a->audience, s, errbuf, errlen)) goto fail;
         a->leeway = 30;
         a->max_token_len = 8192;
     }

@@ -78,9 +78,16 @@ int cursor_decode(const char *cursor, const char *sort, char **key, char **id)
     const char *i = json_string_value(json_object_get(j, "i"));
     if (json_is_object(j) && json_object_size(j) == 3 && s && k && i && strcmp(s, sort) == 0 && valid_uuid(i) &&
         strlen(k) <= 512) {
-        *key = strdup(k);
-        *id = strdup(i);
-        rc = 0;
+        char *kc = strdup(k), *ic = strdup(i);
+        if (kc && ic) {
+            *key = kc;
+            *id = ic;
+            rc = 0;
+        } else {
+            free(kc);
+            free(ic);
+            rc = -2;
+        }
     }
     json_decref(j);
     return rc;

@@ -39,7 +39,6 @@ static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
 app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters, int sort, int desc,
                        const char *cursor_key, const char *cursor_id, int limit, list_result *out)
 {
-    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&build_lock);
     if (!lq->built) {
         build(lq);
@@ -66,14 +65,18 @@ app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters
     if (e) return e;
     int rows = PQntuples(res);
     int take = rows > limit ? limit : rows;
-    out->items = calloc((size_t)take + 1, sizeof *out->items);
-    for (int r = 0; out->items && r < take; r++) out->items[out->n++] = strdup(PQgetvalue(res, r, 0));
-    if (rows > limit && take > 0) {
-        out->next_key = strdup(PQgetvalue(res, take - 1, 1));
-        out->next_id = strdup(PQgetvalue(res, take - 1, 2));
-    }
+    list_result r = {0};
+    int ok = (r.items = calloc((size_t)take + 1, sizeof *r.items)) != NULL;
+    for (int i = 0; ok && i < take; i++) ok = (r.items[r.n++] = strdup(PQgetvalue(res, i, 0))) != NULL;
+    if (ok && rows > limit && take > 0)
+        ok = (r.next_key = strdup(PQgetvalue(res, take - 1, 1))) && (r.next_id = strdup(PQgetvalue(res, take - 1, 2)));
     PQclear(res);
-    return out->items ? APP_OK : APP_ERR_INTERNAL;
+    if (!ok) {
+        list_result_free(&r);
+        return APP_ERR_INTERNAL;
+    }
+    *out = r;
+    return APP_OK;
 }
 
 void list_result_free(list_result *r)

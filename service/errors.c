@@ -203,7 +203,8 @@ app_err app_refusal_from_db(app_refusal *r, const char *sqlstate, const char *co
         r->err = from_sqlstate(sqlstate, deleting);
     }
     /* The booking rules list the rows in the way as a JSON array in their DETAIL. */
-    if (r->err == APP_ERR_BOOKING_CONFLICT && detail && detail[0] == '[') r->items = strdup(detail);
+    if (r->err == APP_ERR_BOOKING_CONFLICT && detail && detail[0] == '[' && !(r->items = strdup(detail)))
+        r->err = APP_ERR_INTERNAL; /* a conflict without its items would mislead */
     return r->err;
 }
 

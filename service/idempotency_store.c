@@ -47,17 +47,23 @@ app_err idem_store_find(db_conn *conn, const char *org, const char *key, const c
 {
     const char *params[] = {org, key, fingerprint};
     PGresult *res = NULL;
-    memset(out, 0, sizeof *out);
     app_err e = db_exec(conn, &q_find, params, &res);
     if (e) return e;
+    idem_record rec = {0};
     if (PQntuples(res) == 1) {
-        out->found = 1;
-        out->same = PQgetvalue(res, 0, 0)[0] == 't';
-        out->status = atoi(PQgetvalue(res, 0, 1));
-        out->location = PQgetisnull(res, 0, 2) ? NULL : strdup(PQgetvalue(res, 0, 2));
-        out->body = strdup(PQgetvalue(res, 0, 3));
+        rec.found = 1;
+        rec.same = PQgetvalue(res, 0, 0)[0] == 't';
+        rec.status = atoi(PQgetvalue(res, 0, 1));
+        rec.body = strdup(PQgetvalue(res, 0, 3));
+        if (!PQgetisnull(res, 0, 2) && !(rec.location = strdup(PQgetvalue(res, 0, 2)))) e = APP_ERR_INTERNAL;
+        if (!rec.body) e = APP_ERR_INTERNAL;
     }
     PQclear(res);
+    if (e) {
+        idem_record_free(&rec);
+        return e;
+    }
+    *out = rec;
     return APP_OK;
 }
 

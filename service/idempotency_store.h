@@ -21,7 +21,9 @@ app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const 
  * another transaction holds it, i.e. the first request is still running. */
 app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken);
 
-/* Looks the key up; fingerprint identifies the request (method, path, body). */
+/* Looks the key up; fingerprint identifies the request (method, path, body).
+ * On APP_OK *out is the record (found = 0 when there is none; free it with
+ * idem_record_free); otherwise *out is untouched (APP_ERR_INTERNAL: no memory). */
 app_err idem_store_find(db_conn *conn, const char *org, const char *key, const char *fingerprint, idem_record *out);
 void idem_record_free(idem_record *r);
 

@@ -116,9 +116,11 @@ app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json
     char *text = NULL;
     app_err e = db_one_row(conn, &q_lock, params, &text, NULL, 0);
     if (e) return e;
-    *j_current = json_loads(text, 0, NULL);
+    json_t *j = json_loads(text, 0, NULL);
     free(text);
-    return *j_current ? APP_OK : APP_ERR_INTERNAL;
+    if (!j) return APP_ERR_INTERNAL;
+    *j_current = j;
+    return APP_OK;
 }
 
 app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],

@@ -53,15 +53,9 @@ static list_query segment_list = {
 app_err segment_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
 {
     const char *params[] = {org, id};
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_get, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else {
-        *json = strdup(PQgetvalue(res, 0, 0));
-        *version = atoi(PQgetvalue(res, 0, 1));
-    }
-    PQclear(res);
+    char v[16] = "";
+    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
+    if (!e) *version = atoi(v);
     return e;
 }
 
@@ -81,26 +75,14 @@ app_err segment_store_insert(db_conn *conn, const char *org, const char *body_js
                              app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    PGresult *res = NULL;
-    app_err e = db_write(conn, &q_insert, params, &res, why);
-    if (e) return e;
-    *json = strdup(PQgetvalue(res, 0, 0));
-    snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return APP_OK;
+    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
 }
 
 app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    PGresult *res = NULL;
-    app_err e = db_write(conn, &q_update, params, &res, why);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else *json = strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return e;
+    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
 }
 
 app_err segment_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-void verrs_init(verrs *v) { v->j_list = json_array(); }
+void verrs_init(verrs *v)
+{
+    v->j_list = json_array();
+    v->lost = 0;
+}
 
 void verrs_add(verrs *v, const char *field, const char *fmt, ...)
 {
@@ -16,10 +20,11 @@ void verrs_add(verrs *v, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_array_append_new(v->j_list, json_pack("{s:s, s:s}", "field", field, "message", msg));
+    /* An error that cannot be recorded still counts, so bad input is never taken for good. */
+    if (json_array_append_new(v->j_list, json_pack("{s:s, s:s}", "field", field, "message", msg)) != 0) v->lost++;
 }
 
-size_t verrs_count(const verrs *v) { return json_array_size(v->j_list); }
+size_t verrs_count(const verrs *v) { return json_array_size(v->j_list) + v->lost; }
 
 json_t *verrs_take(verrs *v)
 {

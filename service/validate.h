@@ -13,6 +13,7 @@
 /* Collected field errors: a JSON array of {"field", "message"}. */
 typedef struct verrs {
     json_t *j_list;
+    size_t lost; /* errors that could not be recorded (out of memory): they still count */
 } verrs;
 
 void verrs_init(verrs *v);

@@ -228,6 +228,59 @@ START_TEST(idempotency_records)
 }
 END_TEST
 
+/* Allocation failures on demand: this program is linked with --wrap=strdup, so
+ * every strdup of the stores comes here first. */
+static int strdup_fail_in = -1; /* fail the call this many calls ahead (0: the next one); -1: never */
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+char *__wrap_strdup(const char *s)
+{
+    if (strdup_fail_in >= 0 && strdup_fail_in-- == 0) return NULL;
+    return __real_strdup(s);
+}
+
+START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
+{
+    db_conn *c = take();
+    char id[37], *json = NULL;
+    begin(c);
+    free(new_campaign(c, "Scarce", id));
+    ck_assert_int_eq(idem_store_save(c, org, "key-oom", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}"), APP_OK);
+    ck_assert_int_eq(db_commit(c), APP_OK);
+
+    int version = -1;
+    strdup_fail_in = 0;
+    ck_assert_int_eq(campaign_store_get(c, org, id, &json, &version), APP_ERR_INTERNAL);
+    ck_assert_ptr_null(json); /* out-params untouched */
+    ck_assert_int_eq(version, -1);
+
+    /* a page whose second item, or whose cursor, cannot be copied is an error, not a shorter page */
+    campaign_filter f = {0};
+    for (int fail = 0; fail < 3; fail++) { /* the item, the cursor key, the cursor id */
+        list_result r = {.n = 99};
+        strdup_fail_in = fail;
+        ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 1, &r), APP_ERR_INTERNAL);
+        ck_assert_uint_eq(r.n, 99);
+        ck_assert_ptr_null(r.items);
+    }
+    strdup_fail_in = -1;
+    list_result r;
+    ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 1, &r), APP_OK);
+    ck_assert_ptr_nonnull(r.next_key); /* the store test org has more than one campaign */
+    list_result_free(&r);
+
+    /* a replay whose body cannot be copied is an error (the write path would read the body) */
+    for (int fail = 0; fail < 2; fail++) {
+        idem_record rec = {.status = -1};
+        strdup_fail_in = fail;
+        ck_assert_int_eq(idem_store_find(c, org, "key-oom", "POST /v1/x\n{}", &rec), APP_ERR_INTERNAL);
+        ck_assert_int_eq(rec.status, -1);
+    }
+    strdup_fail_in = -1;
+    db_release(pool, c);
+}
+END_TEST
+
 static const db_stmt q_backend_pid = {"t_backend_pid", "SELECT pg_backend_pid()::text", 0};
 static const db_stmt q_terminate = {
     "t_terminate",
@@ -356,6 +409,7 @@ int main(void)
     tcase_add_test(tc, idempotency_records);
     tcase_add_test(tc, hundreds_of_statements_on_one_connection);
     tcase_add_test(tc, a_pooled_connection_lost_while_idle_is_replaced);
+    tcase_add_test(tc, an_allocation_failure_is_an_error_never_a_wrong_answer);
     suite_add_tcase(s, tc);
     int rc = unit_run(s);
     db_pool_free(pool);
