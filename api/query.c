@@ -134,10 +134,14 @@ const char *query_unknown(const query *q, const char *const *allowed, int *repea
     for (size_t i = 0; i < q->n; i++) {
         size_t klen = strlen(q->keys[i]);
         const char *const *a = allowed;
-        while (*a && !(strncmp(*a, q->keys[i], klen) == 0 && ((*a)[klen] == '\0' || strcmp(*a + klen, "[]") == 0)))
-            a++;
+        int list = 0;
+        for (; *a; a++) {
+            size_t alen = strlen(*a);
+            list = alen >= 2 && strcmp(*a + alen - 2, "[]") == 0;
+            if (alen - (list ? 2 : 0) == klen && strncmp(*a, q->keys[i], klen) == 0) break;
+        }
         if (!*a) return q->keys[i];
-        if (q->counts[i] > 1 && (*a)[klen] == '\0') {
+        if (q->counts[i] > 1 && !list) {
             *repeated = 1;
             return q->keys[i];
         }

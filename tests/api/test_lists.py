@@ -93,6 +93,13 @@ class ListParamsTest(unittest.TestCase):
             st, _, b = self.req("GET", "/v1/campaigns?" + q)
             self.assertEqual((st, b["code"], b["errors"][0]["field"]), (400, "invalid_parameter", "status"), q)
 
+    def test_the_bracket_form_is_not_a_list(self):
+        """status[]=a (another convention) is an unknown parameter, not a silently ignored one."""
+        for q in ("status[]=draft", "status%5B%5D=draft&status%5B%5D=live", "status[=draft", "status]=draft"):
+            st, _, b = self.req("GET", "/v1/campaigns?" + q)
+            self.assertEqual((st, b["code"]), (400, "invalid_parameter"), q)
+            self.assertIn("unknown query parameter", b["detail"], q)
+
     def test_other_parameters_may_not_repeat(self):
         for path, q in [("/v1/campaigns", "limit=1&limit=2"), ("/v1/campaigns", "owner=a&owner=b"),
                         ("/v1/campaigns", "sort=name&sort=-name"), ("/v1/bookings", "from=2026-01-01&from=2026-02-01"),
