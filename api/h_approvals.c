@@ -11,6 +11,7 @@
 #include "approval.h"
 #include "approval_store.h"
 #include "campaign_store.h"
+#include "crud.h"
 #include "handlers.h"
 #include "respond.h"
 #include "tx.h"
@@ -19,11 +20,26 @@
 
 static const char *const no_params[] = {NULL};
 
-/* The ETag of a stored document (its "version"). */
-static void etag_of(json_t *j_doc, char etag[24])
-{
-    etag_format((int)json_integer_value(json_object_get(j_doc, "version")), etag);
-}
+static const crud_desc workflow_crud = {
+    .name = "workflow",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_WORKFLOW_READ,
+    .write = PERM_WORKFLOW_WRITE,
+    .write_own = PERM__COUNT,
+    .get = workflow_store_get,
+    .lock = workflow_store_lock,
+};
+
+/* Decisions are taken by step (approval_may_decide), not by a write permission: h_approval_decide locks. */
+static const crud_desc approval_crud = {
+    .name = "approval request",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_APPROVAL_READ,
+    .write = PERM__COUNT,
+    .write_own = PERM__COUNT,
+    .get = approval_store_get,
+    .lock = approval_store_lock,
+};
 
 /* --- workflow templates ------------------------------------------------ */
 
@@ -58,7 +74,8 @@ out:
 void h_workflow_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
-    char *json = NULL, *text = NULL, id[37], location[64];
+    db_doc doc = {0};
+    char *text = NULL, id[37], location[64];
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -68,66 +85,26 @@ void h_workflow_create(req_ctx *ctx)
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     app_refusal why = {0};
-    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
+    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/workflows/%s", id);
-    tx_commit_reply(ctx, &tx, 201, location, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
     verrs_free(&v);
 }
 
-void h_workflow_get(req_ctx *ctx)
-{
-    char id[37], etag[24], *json = NULL;
-    db_conn *conn = NULL;
-    int version = 0;
-    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_READ) || !query_known_or_reply(ctx, no_params) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = workflow_store_get(conn, ctx->claims.org, id, &json, &version);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no workflow with this id" : NULL); return; }
-    etag_format(version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, json);
-    free(json);
-}
-
-/* Opens the transaction, locks the workflow and checks If-Match; 0 after replying. */
-static int open_workflow_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id)
-{
-    char *text = NULL, etag[24];
-    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
-    app_err e = workflow_store_lock(tx->conn, ctx->claims.org, id, &text);
-    json_t *j_current = e ? NULL : json_loads(text, 0, NULL);
-    free(text);
-    if (!e && !j_current) e = APP_ERR_INTERNAL;
-    if (e) {
-        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no workflow with this id" : NULL, NULL);
-        return 0;
-    }
-    etag_of(j_current, etag);
-    json_decref(j_current);
-    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
-    if (if_match && !etag_matches(if_match, etag)) {
-        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the workflow has changed since you read it; GET it again",
-                      NULL);
-        return 0;
-    }
-    return 1;
-}
+void h_workflow_get(req_ctx *ctx) { crud_get(ctx, &workflow_crud); }
 
 /* Requests already submitted keep the steps they copied: a change here applies to later submissions. */
 void h_workflow_patch(req_ctx *ctx)
 {
-    char id[37], etag[24], *json = NULL, *text = NULL;
-    json_t *j_body = NULL, *j_after = NULL;
+    char id[37], *text = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -137,44 +114,45 @@ void h_workflow_patch(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     if (workflow_validate(j_body, VALIDATE_PATCH, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!open_workflow_or_reply(ctx, &tx, j_body, id)) goto out;
+    if (!crud_open_or_reply(ctx, &workflow_crud, &tx, j_body, id, &lk)) goto out;
     app_refusal why = {0};
-    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
-    if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
+    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    etag_of(j_after, etag);
-    tx_commit_reply(ctx, &tx, 200, NULL, json);
-    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
-    json_decref(j_after);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }
 
 /* A workflow that requests used is archived (200 with it), not deleted (204). */
 void h_workflow_delete(req_ctx *ctx)
 {
-    char id[37], *json = NULL;
+    char id[37];
+    crud_lock lk;
+    db_doc doc = {0};
     write_tx tx;
     if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params) ||
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
-    if (!open_workflow_or_reply(ctx, &tx, NULL, id)) return;
+    if (!crud_open_or_reply(ctx, &workflow_crud, &tx, NULL, id, &lk)) return;
     app_refusal why = {0};
-    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &json, &why);
+    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &doc, &why);
     if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
-    else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
-    free(json);
+    else tx_commit_doc(ctx, &tx, doc.json ? 200 : 204, NULL, &doc);
+    db_doc_free(&doc);
+    crud_lock_free(&lk);
 }
 
 /* --- submitting a campaign --------------------------------------------- */
 
 void h_approval_submit(req_ctx *ctx)
 {
-    char id[37], approval_id[37], location[64], *json = NULL;
+    char id[37], approval_id[37], location[64];
     json_t *j_body = NULL, *j_campaign = NULL;
+    db_doc campaign = {0}, doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -185,7 +163,9 @@ void h_approval_submit(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (approval_validate_submit(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_err e = campaign_store_lock(tx.conn, ctx->claims.org, id, &j_campaign);
+    /* Not crud_open_or_reply: submitting answers the approval request, and If-Match is not the campaign's here. */
+    app_err e = campaign_store_lock(tx.conn, ctx->claims.org, id, &campaign);
+    if (!e && !(j_campaign = json_loads(campaign.json, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) { tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL, NULL); goto out; }
     const char *owner = json_string_value(json_object_get(j_campaign, "owner"));
     const char *status = json_string_value(json_object_get(j_campaign, "status"));
@@ -203,7 +183,7 @@ void h_approval_submit(req_ctx *ctx)
     }
     const char *workflow_id = json_string_value(json_object_get(j_body, "workflow_id"));
     app_refusal why = {0};
-    e = approval_store_submit(tx.conn, ctx->claims.org, id, workflow_id, ctx->claims.sub, owner, &json, approval_id,
+    e = approval_store_submit(tx.conn, ctx->claims.org, id, workflow_id, ctx->claims.sub, owner, &doc, approval_id,
                               &why);
     if (e == APP_ERR_NOT_FOUND) {
         /* No row: the template is archived or another organisation's (not a constraint: the insert selects it). */
@@ -212,16 +192,15 @@ void h_approval_submit(req_ctx *ctx)
         reply_validation(ctx, &v);
         goto out;
     }
-    char *campaign_json = NULL;
+    db_doc_free(&campaign);
     if (!e) e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "in_review", "submitted for approval",
-                                          &campaign_json, &why);
-    free(campaign_json);
+                                          &campaign, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/approvals/%s", approval_id);
-    tx_commit_reply(ctx, &tx, 201, location, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
+    db_doc_free(&campaign);
     json_decref(j_body);
     json_decref(j_campaign);
     verrs_free(&v);
@@ -262,24 +241,7 @@ out:
     list_params_free(&lp);
 }
 
-void h_approval_get(req_ctx *ctx)
-{
-    char id[37], etag[24], *json = NULL;
-    db_conn *conn = NULL;
-    int version = 0;
-    if (!require_perm_or_reply(ctx, PERM_APPROVAL_READ) || !query_known_or_reply(ctx, no_params) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = approval_store_get(conn, ctx->claims.org, id, &json, &version);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL); return; }
-    etag_format(version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, json);
-    free(json);
-}
+void h_approval_get(req_ctx *ctx) { crud_get(ctx, &approval_crud); }
 
 /* Whether sub decided any step of the request j_request. */
 static int decided_before(json_t *j_request, const char *sub)
@@ -341,8 +303,9 @@ static int may_decide_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_request, js
  * for changes (with the comment as the reason). */
 void h_approval_decide(req_ctx *ctx)
 {
-    char id[37], etag[24], *text = NULL, *json = NULL, *campaign_json = NULL;
-    json_t *j_body = NULL, *j_request = NULL, *j_after = NULL, *j_campaign = NULL;
+    char id[37], etag[24];
+    json_t *j_body = NULL, *j_request = NULL;
+    db_doc seen = {0}, campaign = {0}, request = {0}, doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -357,28 +320,24 @@ void h_approval_decide(req_ctx *ctx)
      * caller decided on what they saw, not on the step now current (unless they named the step).
      * Locks are taken campaign first, then request — the order of every other writer of both (submit,
      * transitions, PATCH) — so a decision never deadlocks with a withdrawal or a material change. */
-    char *seen = NULL;
-    int seen_version = 0;
-    app_err e = approval_store_get(tx.conn, ctx->claims.org, id, &seen, &seen_version);
-    json_t *j_seen = e ? NULL : json_loads(seen, 0, NULL);
-    free(seen);
+    app_err e = approval_store_get(tx.conn, ctx->claims.org, id, &seen);
+    json_t *j_seen = e ? NULL : json_loads(seen.json, 0, NULL);
     if (!e && !j_seen) e = APP_ERR_INTERNAL;
     if (!e) e = campaign_store_lock(tx.conn, ctx->claims.org, json_string_value(json_object_get(j_seen, "campaign_id")),
-                                    &j_campaign);
+                                    &campaign);
     json_decref(j_seen);
-    if (!e) e = approval_store_lock(tx.conn, ctx->claims.org, id, &text);
-    if (!e && !(j_request = json_loads(text, 0, NULL))) e = APP_ERR_INTERNAL;
+    if (!e) e = approval_store_lock(tx.conn, ctx->claims.org, id, &request);
+    if (!e && !(j_request = json_loads(request.json, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) {
         tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL, NULL);
         goto out;
     }
-    if (!json_object_get(j_body, "step") &&
-        json_integer_value(json_object_get(j_request, "version")) != seen_version) {
+    if (!json_object_get(j_body, "step") && request.version != seen.version) {
         tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE,
                       "another decision on this request landed just now; GET it and decide again", NULL);
         goto out;
     }
-    etag_of(j_request, etag);
+    etag_format(request.version, etag);
     const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
     if (if_match && !etag_matches(if_match, etag)) {
         tx_fail_reply(ctx, &tx, APP_ERR_PRECONDITION_FAILED, "the request has moved on since you read it; GET it again",
@@ -401,28 +360,24 @@ void h_approval_decide(req_ctx *ctx)
                          : step == last                             ? "approved"
                                                                     : "pending";
     e = approval_store_advance(tx.conn, ctx->claims.org, id, status, strcmp(status, "pending") == 0 ? step + 1 : step,
-                               strcmp(decision, "approve") == 0 ? NULL : comment, &json, &why);
+                               strcmp(decision, "approve") == 0 ? NULL : comment, &doc, &why);
     if (!e && strcmp(status, "pending") != 0) {
         char reason[4096];
         if (strcmp(status, "approved") == 0) snprintf(reason, sizeof reason, "approved");
         else snprintf(reason, sizeof reason, "%s: %s", strcmp(status, "rejected") == 0 ? "rejected" : "changes requested",
                       comment);
+        db_doc_free(&campaign);
         e = campaign_store_set_status(tx.conn, ctx->claims.org, campaign_id,
-                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign_json,
-                                      &why);
+                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign, &why);
     }
-    if (!e && !(j_after = json_loads(json, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    etag_of(j_after, etag);
-    tx_commit_reply(ctx, &tx, 201, NULL, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", etag);
+    tx_commit_doc(ctx, &tx, 201, NULL, &doc);
 out:
-    free(text);
-    free(json);
-    free(campaign_json);
+    db_doc_free(&seen);
+    db_doc_free(&campaign);
+    db_doc_free(&request);
+    db_doc_free(&doc);
     json_decref(j_body);
     json_decref(j_request);
-    json_decref(j_after);
-    json_decref(j_campaign);
     verrs_free(&v);
 }

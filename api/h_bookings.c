@@ -9,11 +9,25 @@
 
 #include "booking.h"
 #include "booking_store.h"
+#include "crud.h"
 #include "handlers.h"
 #include "respond.h"
 #include "tx.h"
 
 #define ID_SEGMENT 2 /* /v1/bookings/<id> */
+
+/* The lock takes the booking's resource first (the order of every booking writer) and names the campaign's
+ * owner, whose bookings a planner may change, and the resource's kind, which some refusals are told in. */
+static const crud_desc booking_crud = {
+    .name = "booking",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_BOOKING_READ,
+    .write = PERM_BOOKING_WRITE_ANY,
+    .write_own = PERM_BOOKING_WRITE_OWN,
+    .not_owner = "a planner changes only the bookings of campaigns they own",
+    .get = booking_store_get,
+    .lock = booking_store_lock,
+};
 
 void reply_booking_conflict(req_ctx *ctx, write_tx *tx, app_refusal *why, const char *resource_id, const char *start,
                             const char *end, const char *except_id, const char *resource_kind, const char *detail)
@@ -102,7 +116,8 @@ static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char res
 void h_booking_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
-    char *json = NULL, *text = NULL, id[37], location[64], kind[16];
+    db_doc doc = {0};
+    char *text = NULL, id[37], location[64], kind[16];
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -114,7 +129,7 @@ void h_booking_create(req_ctx *ctx)
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
     app_refusal why = {0};
-    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
+    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),
                                json_string_value(json_object_get(j_body, "start")),
@@ -123,33 +138,15 @@ void h_booking_create(req_ctx *ctx)
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     snprintf(location, sizeof location, "/v1/bookings/%s", id);
-    tx_commit_reply(ctx, &tx, 201, location, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
     verrs_free(&v);
 }
 
-void h_booking_get(req_ctx *ctx)
-{
-    char id[37], etag[24], *json = NULL;
-    db_conn *conn = NULL;
-    int version = 0;
-    if (!require_perm_or_reply(ctx, PERM_BOOKING_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = booking_store_get(conn, ctx->claims.org, id, &json, &version);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no booking with this id" : NULL); return; }
-    etag_format(version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, json);
-    free(json);
-}
+void h_booking_get(req_ctx *ctx) { crud_get(ctx, &booking_crud); }
 
 void h_booking_list(req_ctx *ctx)
 {
@@ -183,54 +180,18 @@ out:
     list_params_free(&lp);
 }
 
-/* Opens the transaction, locks the booking (after its resource) and checks
- * ownership and If-Match. Returns 1 with *j_current set, 0 after replying. */
-static int open_booking_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current,
-                                 char kind[16])
-{
-    char owner[256];
-    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
-    app_err e = booking_store_lock(tx->conn, ctx->claims.org, id, j_current, owner, kind);
-    if (e) {
-        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no booking with this id" : NULL, NULL);
-        return 0;
-    }
-    if (!may_book(ctx, owner)) {
-        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "a planner changes only the bookings of campaigns they own", NULL);
-        return 0;
-    }
-    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
-    char etag[24];
-    etag_format((int)json_integer_value(json_object_get(*j_current, "version")), etag);
-    if (if_match && !etag_matches(if_match, etag)) {
-        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the booking has changed since you read it; GET it again",
-                      NULL);
-        return 0;
-    }
-    return 1;
-}
-
 static int is_cancelled(json_t *j_booking)
 {
     const char *s = json_string_value(json_object_get(j_booking, "status"));
     return s && strcmp(s, "cancelled") == 0;
 }
 
-/* Replies with the booking after a write, with its new ETag. */
-static void commit_booking(req_ctx *ctx, write_tx *tx, const char *json)
-{
-    json_t *j_after = json_loads(json, 0, NULL);
-    char etag[24];
-    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
-    json_decref(j_after);
-    tx_commit_reply(ctx, tx, 200, NULL, json);
-    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
-}
-
 void h_booking_patch(req_ctx *ctx)
 {
-    char id[37], kind[16], *json = NULL, *text = NULL;
-    json_t *j_body = NULL, *j_current = NULL;
+    char id[37], *text = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -240,7 +201,8 @@ void h_booking_patch(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     if (booking_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!open_booking_or_reply(ctx, &tx, j_body, id, &j_current, kind)) goto out;
+    if (!crud_open_or_reply(ctx, &booking_crud, &tx, j_body, id, &lk)) goto out;
+    json_t *j_current = lk.j_current;
     if (booking_validate_patch(j_body, j_current, &v)) {
         tx_abort(ctx, &tx);
         reply_validation(ctx, &v);
@@ -251,21 +213,22 @@ void h_booking_patch(req_ctx *ctx)
         goto out;
     }
     app_refusal why = {0};
-    app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         json_t *j_s = json_object_get(j_body, "start"), *j_e = json_object_get(j_body, "end");
         reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_current, "resource_id")),
                                json_string_value(j_s ? j_s : json_object_get(j_current, "start")),
-                               json_string_value(j_e ? j_e : json_object_get(j_current, "end")), id, kind, NULL);
+                               json_string_value(j_e ? j_e : json_object_get(j_current, "end")), id, lk.doc.kind,
+                               NULL);
         goto out;
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    commit_booking(ctx, &tx, json);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
-    json_decref(j_current);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }
 
@@ -277,8 +240,10 @@ static const field_spec cancel_fields[] = {
 /* Cancelling frees the period at once; cancelling again is a no-op answered 200. */
 void h_booking_cancel(req_ctx *ctx)
 {
-    char id[37], kind[16], *json = NULL;
-    json_t *j_body = NULL, *j_current = NULL;
+    char id[37];
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -289,17 +254,17 @@ void h_booking_cancel(req_ctx *ctx)
         if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
         if (validate_object(j_body, cancel_fields, VALIDATE_CREATE, "", &v)) { reply_validation(ctx, &v); goto out; }
     }
-    if (!open_booking_or_reply(ctx, &tx, j_body, id, &j_current, kind)) goto out;
-    app_err e;
+    if (!crud_open_or_reply(ctx, &booking_crud, &tx, j_body, id, &lk)) goto out;
+    app_err e = APP_OK;
     app_refusal why = {0};
-    if (is_cancelled(j_current)) e = booking_store_get(tx.conn, ctx->claims.org, id, &json, &(int){0});
+    if (is_cancelled(lk.j_current)) doc = lk.doc, lk.doc = (db_doc){0}; /* already cancelled: answer it as stored */
     else e = booking_store_cancel(tx.conn, ctx->claims.org, id, json_string_value(json_object_get(j_body, "reason")),
-                                  &json, &why);
+                                  &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    commit_booking(ctx, &tx, json);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     json_decref(j_body);
-    json_decref(j_current);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }

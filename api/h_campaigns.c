@@ -7,34 +7,23 @@
 #include "approval.h"
 #include "campaign.h"
 #include "campaign_store.h"
+#include "crud.h"
 #include "handlers.h"
 #include "respond.h"
 #include "tx.h"
 
 #define ID_SEGMENT 2 /* /v1/campaigns/<id> */
 
-/* Planner rule: a planner writes only the campaigns they own. */
-static int may_write_or_reply(req_ctx *ctx, json_t *j_current)
-{
-    if (auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY)) return 1;
-    const char *owner = json_string_value(json_object_get(j_current, "owner"));
-    if (auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_OWN) && owner && strcmp(owner, ctx->claims.sub) == 0)
-        return 1;
-    reply_problem(ctx, APP_ERR_FORBIDDEN, "only the campaign's owner, a manager or an admin may change it");
-    return 0;
-}
-
-/* If-Match against the locked row's version. */
-static int precondition_or_reply(req_ctx *ctx, json_t *j_current)
-{
-    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
-    if (!if_match) return 1;
-    char etag[24];
-    etag_format((int)json_integer_value(json_object_get(j_current, "version")), etag);
-    if (etag_matches(if_match, etag)) return 1;
-    reply_problem(ctx, APP_ERR_PRECONDITION_FAILED, "the campaign has changed since you read it; GET it again");
-    return 0;
-}
+static const crud_desc campaign_crud = {
+    .name = "campaign",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_CAMPAIGN_READ,
+    .write = PERM_CAMPAIGN_WRITE_ANY,
+    .write_own = PERM_CAMPAIGN_WRITE_OWN, /* a planner writes only the campaigns they own */
+    .not_owner = "only the campaign's owner, a manager or an admin may change it",
+    .get = campaign_store_get,
+    .lock = campaign_store_lock,
+};
 
 /* Field errors for segment ids that are not the organisation's; 0 when all exist. */
 static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
@@ -68,7 +57,8 @@ static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/c
 void h_campaign_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
-    char *json = NULL, *text = NULL;
+    db_doc doc = {0};
+    char *text = NULL;
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -82,38 +72,18 @@ void h_campaign_create(req_ctx *ctx)
     if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
     char id[37], location[64];
     app_refusal why = {0};
-    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &json, id, &why);
+    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     location_of(id, location);
-    tx_commit_reply(ctx, &tx, 201, location, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
     verrs_free(&v);
 }
 
-void h_campaign_get(req_ctx *ctx)
-{
-    char id[37], etag[24];
-    char *json = NULL;
-    db_conn *conn = NULL;
-    int version = 0;
-
-    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = campaign_store_get(conn, ctx->claims.org, id, &json, &version);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL); return; }
-    etag_format(version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, json);
-    free(json);
-}
+void h_campaign_get(req_ctx *ctx) { crud_get(ctx, &campaign_crud); }
 
 static const char *const list_query_params[] = {"limit", "cursor", "sort", "status[]", "owner", "objective",
                                                 "from",  "to",     "q",    NULL};
@@ -164,39 +134,19 @@ out:
     free(statuses);
 }
 
-/* Opens the write transaction and locks the campaign named in the path, checking
- * role, ownership and If-Match. Returns 1 with *j_current set, 0 after replying. */
-static int open_campaign_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char id[37], json_t **j_current)
-{
-    *j_current = NULL;
-    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
-    app_err e = campaign_store_lock(tx->conn, ctx->claims.org, id, j_current);
-    if (e) {
-        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL, NULL);
-        return 0;
-    }
-    if (!may_write_or_reply(ctx, *j_current) || !precondition_or_reply(ctx, *j_current)) {
-        tx_abort(ctx, tx);
-        json_decref(*j_current);
-        *j_current = NULL;
-        return 0;
-    }
-    return 1;
-}
-
 static int write_request_or_reply(req_ctx *ctx, char id[37])
 {
-    if (!auth_role_can(ctx->claims.role, PERM_CAMPAIGN_WRITE_ANY) &&
-        !require_perm_or_reply(ctx, PERM_CAMPAIGN_WRITE_OWN))
-        return 0;
-    return query_known_or_reply(ctx, (const char *[]){NULL}) && path_uuid_or_reply(ctx, ID_SEGMENT, id);
+    return crud_may_write_or_reply(ctx, &campaign_crud) && query_known_or_reply(ctx, (const char *[]){NULL}) &&
+           path_uuid_or_reply(ctx, ID_SEGMENT, id);
 }
 
 void h_campaign_patch(req_ctx *ctx)
 {
-    char id[37], etag[24];
-    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
-    char *text = NULL, *json = NULL;
+    char id[37];
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
+    char *text = NULL;
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -205,7 +155,8 @@ void h_campaign_patch(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     /* Field shapes first: no connection is taken for a malformed patch. */
     if (campaign_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!open_campaign_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    if (!crud_open_or_reply(ctx, &campaign_crud, &tx, j_body, id, &lk)) goto out;
+    json_t *j_current = lk.j_current;
     if (campaign_validate_patch(j_body, j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
     if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL); goto out; }
@@ -217,37 +168,33 @@ void h_campaign_patch(req_ctx *ctx)
     app_err e = APP_OK;
     app_refusal why = {0};
     if (superseded) {
-        char *draft = NULL;
+        db_doc draft = {0};
         e = campaign_store_set_status(tx.conn, ctx->claims.org, id, "draft",
                                       "a material change (dates, budget, segments, channels or offer) needs a new approval",
                                       &draft, &why);
-        free(draft);
+        db_doc_free(&draft);
     }
-    if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    j_after = json_loads(json, 0, NULL);
-    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
-    tx_commit_reply(ctx, &tx, 200, NULL, json);
-    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
     if (ctx->status == 200 && had_approval) reply_header(ctx, "Approval-Effect", superseded ? "superseded" : "kept");
 out:
     free(text);
-    free(json);
+    db_doc_free(&doc);
     json_decref(j_body);
-    json_decref(j_current);
-    json_decref(j_after);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }
 
 void h_campaign_delete(req_ctx *ctx)
 {
     char id[37];
-    json_t *j_current = NULL;
+    crud_lock lk;
     write_tx tx;
 
     if (!write_request_or_reply(ctx, id)) return;
-    if (!open_campaign_or_reply(ctx, &tx, NULL, id, &j_current)) return;
-    const char *status = json_string_value(json_object_get(j_current, "status"));
+    if (!crud_open_or_reply(ctx, &campaign_crud, &tx, NULL, id, &lk)) return;
+    const char *status = json_string_value(json_object_get(lk.j_current, "status"));
     if (!status || !campaign_deletable(status)) {
         char detail[160];
         snprintf(detail, sizeof detail, "a campaign in status %s cannot be deleted; cancel it instead",
@@ -259,14 +206,15 @@ void h_campaign_delete(req_ctx *ctx)
         if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
         else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
     }
-    json_decref(j_current);
+    crud_lock_free(&lk);
 }
 
 void h_campaign_transition(req_ctx *ctx)
 {
-    char id[37], etag[24];
-    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
-    char *json = NULL;
+    char id[37];
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -274,9 +222,9 @@ void h_campaign_transition(req_ctx *ctx)
     if (!write_request_or_reply(ctx, id)) goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (campaign_validate_transition(j_body, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!open_campaign_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    if (!crud_open_or_reply(ctx, &campaign_crud, &tx, j_body, id, &lk)) goto out;
 
-    const char *from = json_string_value(json_object_get(j_current, "status"));
+    const char *from = json_string_value(json_object_get(lk.j_current, "status"));
     const char *to = json_string_value(json_object_get(j_body, "to"));
     transition_verdict verdict = campaign_transition_check(from, to);
     if (verdict != TRANSITION_OK) {
@@ -294,16 +242,12 @@ void h_campaign_transition(req_ctx *ctx)
     }
     app_refusal why = {0};
     app_err e = campaign_store_set_status(tx.conn, ctx->claims.org, id, to,
-                                          json_string_value(json_object_get(j_body, "reason")), &json, &why);
+                                          json_string_value(json_object_get(j_body, "reason")), &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    j_after = json_loads(json, 0, NULL);
-    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
-    tx_commit_reply(ctx, &tx, 200, NULL, json);
-    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     json_decref(j_body);
-    json_decref(j_current);
-    json_decref(j_after);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crud.h"
 #include "handlers.h"
 #include "resource.h"
 #include "resource_store.h"
@@ -13,6 +14,17 @@
 
 #define ID_SEGMENT 2       /* /v1/resources/<id> */
 #define AVAIL_ID_SEGMENT 4 /* /v1/resources/<id>/availability/<availability_id> */
+
+/* Resources and their availability periods (locked through the resource). */
+static const crud_desc resource_crud = {
+    .name = "resource",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_RESOURCE_READ,
+    .write = PERM_RESOURCE_WRITE,
+    .write_own = PERM__COUNT,
+    .get = resource_store_get,
+    .lock = resource_store_lock,
+};
 
 static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/resources/%s", id); }
 
@@ -29,7 +41,8 @@ static void write_failed(req_ctx *ctx, write_tx *tx, app_err e, app_refusal *why
 void h_resource_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
-    char *json = NULL, *text = NULL, id[37], location[64];
+    db_doc doc = {0};
+    char *text = NULL, id[37], location[64];
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -41,36 +54,18 @@ void h_resource_create(req_ctx *ctx)
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     app_refusal why = {0};
-    app_err e = resource_store_insert(tx.conn, ctx->claims.org, text, &json, id, &why);
+    app_err e = resource_store_insert(tx.conn, ctx->claims.org, text, &doc, id, &why);
     if (e) { write_failed(ctx, &tx, e, &why, NULL); goto out; }
     location_of(id, location);
-    tx_commit_reply(ctx, &tx, 201, location, json);
-    if (ctx->status == 201) reply_header(ctx, "ETag", "\"1\"");
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
     verrs_free(&v);
 }
 
-void h_resource_get(req_ctx *ctx)
-{
-    char id[37], etag[24], *json = NULL;
-    db_conn *conn = NULL;
-    int version = 0;
-    if (!require_perm_or_reply(ctx, PERM_RESOURCE_READ) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = resource_store_get(conn, ctx->claims.org, id, &json, &version);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL); return; }
-    etag_format(version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, json);
-    free(json);
-}
+void h_resource_get(req_ctx *ctx) { crud_get(ctx, &resource_crud); }
 
 void h_resource_list(req_ctx *ctx)
 {
@@ -107,33 +102,12 @@ out:
     list_params_free(&lp);
 }
 
-/* Opens the transaction, locks the resource and checks If-Match; 0 after replying.
- * *j_current (the stored resource) is set only on success. */
-static int open_resource_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, const char *id, json_t **j_current)
-{
-    if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
-    app_err e = resource_store_lock(tx->conn, ctx->claims.org, id, j_current);
-    if (e) {
-        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL, NULL);
-        return 0;
-    }
-    const char *if_match = u_map_get_case(ctx->req->map_header, "If-Match");
-    char etag[24];
-    etag_format((int)json_integer_value(json_object_get(*j_current, "version")), etag);
-    if (if_match && !etag_matches(if_match, etag)) {
-        tx_fail_reply(ctx, tx, APP_ERR_PRECONDITION_FAILED, "the resource has changed since you read it; GET it again",
-                      NULL);
-        json_decref(*j_current);
-        *j_current = NULL;
-        return 0;
-    }
-    return 1;
-}
-
 void h_resource_patch(req_ctx *ctx)
 {
-    char id[37], *json = NULL, *text = NULL;
-    json_t *j_body = NULL, *j_current = NULL, *j_after = NULL;
+    char id[37], *text = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -143,26 +117,21 @@ void h_resource_patch(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     if (resource_validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!open_resource_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
-    if (resource_validate(j_body, VALIDATE_PATCH, j_current, &v)) {
+    if (!crud_open_or_reply(ctx, &resource_crud, &tx, j_body, id, &lk)) goto out;
+    if (resource_validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) {
         tx_abort(ctx, &tx);
         reply_validation(ctx, &v);
         goto out;
     }
     app_refusal why = {0};
-    app_err e = resource_store_update(tx.conn, ctx->claims.org, id, text, &json, &why);
+    app_err e = resource_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e) { write_failed(ctx, &tx, e, &why, id); goto out; }
-    j_after = json_loads(json, 0, NULL);
-    char etag[24];
-    etag_format((int)json_integer_value(json_object_get(j_after, "version")), etag);
-    tx_commit_reply(ctx, &tx, 200, NULL, json);
-    if (ctx->status == 200) reply_header(ctx, "ETag", etag);
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
-    free(json);
+    db_doc_free(&doc);
     free(text);
     json_decref(j_body);
-    json_decref(j_current);
-    json_decref(j_after);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }
 
@@ -170,26 +139,27 @@ out:
  * with the resource), not deleted (204). */
 void h_resource_delete(req_ctx *ctx)
 {
-    char id[37], *json = NULL;
-    json_t *j_current = NULL;
+    char id[37];
+    crud_lock lk;
+    db_doc doc = {0};
     write_tx tx;
     if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
         !path_uuid_or_reply(ctx, ID_SEGMENT, id))
         return;
-    if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
+    if (!crud_open_or_reply(ctx, &resource_crud, &tx, NULL, id, &lk)) return;
     app_refusal why = {0};
-    app_err e = resource_store_remove(tx.conn, ctx->claims.org, id, &json, &why);
+    app_err e = resource_store_remove(tx.conn, ctx->claims.org, id, &doc, &why);
     if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
-    else tx_commit_reply(ctx, &tx, json ? 200 : 204, NULL, json);
-    free(json);
-    json_decref(j_current);
+    else tx_commit_doc(ctx, &tx, doc.json ? 200 : 204, NULL, &doc);
+    db_doc_free(&doc);
+    crud_lock_free(&lk);
 }
 
 void h_availability_list(req_ctx *ctx)
 {
     static const char *const allowed[] = {"limit", "cursor", "sort", "from", "to", NULL};
-    char id[37], *json = NULL;
-    int version;
+    char id[37];
+    db_doc doc = {0};
     list_params lp;
     list_result res = {0};
     db_conn *conn = NULL;
@@ -200,21 +170,22 @@ void h_availability_list(req_ctx *ctx)
     const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to");
     if (!window_params_or_reply(ctx, from, to)) goto out;
     app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = resource_store_get(conn, ctx->claims.org, id, &json, &version);
+    if (!e) e = resource_store_get(conn, ctx->claims.org, id, &doc);
     if (!e) e = availability_store_list(conn, ctx->claims.org, id, from, to, lp.sort, lp.desc, lp.cursor_key,
                                         lp.cursor_id, lp.limit, &res);
     db_release(ctx->app->pool, conn);
     if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no resource with this id" : NULL); goto out; }
     reply_list(ctx, res.items, res.n, availability_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
 out:
-    free(json);
+    db_doc_free(&doc);
     list_result_free(&res);
     list_params_free(&lp);
 }
 
 void h_availability_create(req_ctx *ctx)
 {
-    json_t *j_body = NULL, *j_current = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
     char *json = NULL, *text = NULL, id[37], avail_id[37], location[128];
     verrs v;
     verrs_init(&v);
@@ -226,13 +197,13 @@ void h_availability_create(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (availability_validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!open_resource_or_reply(ctx, &tx, j_body, id, &j_current)) goto out;
+    if (!crud_open_or_reply(ctx, &resource_crud, &tx, j_body, id, &lk)) goto out;
     app_refusal why = {0};
     app_err e = availability_store_insert(tx.conn, ctx->claims.org, id, ctx->claims.sub, text, &json, avail_id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         reply_booking_conflict(ctx, &tx, &why, id, json_string_value(json_object_get(j_body, "start")),
                                json_string_value(json_object_get(j_body, "end")), NULL,
-                               json_string_value(json_object_get(j_current, "kind")), NULL);
+                               lk.doc.kind, NULL);
         goto out;
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
@@ -242,23 +213,23 @@ out:
     free(json);
     free(text);
     json_decref(j_body);
-    json_decref(j_current);
+    crud_lock_free(&lk);
     verrs_free(&v);
 }
 
 void h_availability_delete(req_ctx *ctx)
 {
     char id[37], avail_id[37];
-    json_t *j_current = NULL;
+    crud_lock lk;
     write_tx tx;
     if (!require_perm_or_reply(ctx, PERM_RESOURCE_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
         !path_uuid_or_reply(ctx, ID_SEGMENT, id) || !path_uuid_or_reply(ctx, AVAIL_ID_SEGMENT, avail_id))
         return;
-    if (!open_resource_or_reply(ctx, &tx, NULL, id, &j_current)) return;
+    if (!crud_open_or_reply(ctx, &resource_crud, &tx, NULL, id, &lk)) return;
     app_refusal why = {0};
     app_err e = availability_store_delete(tx.conn, ctx->claims.org, id, avail_id, &why);
     if (e) tx_refused_reply(ctx, &tx, e, &why,
                             e == APP_ERR_NOT_FOUND ? "no such availability period on this resource" : NULL);
     else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
-    json_decref(j_current);
+    crud_lock_free(&lk);
 }

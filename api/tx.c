@@ -79,6 +79,11 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
     if (rec.found) {
         release(ctx, tx);
         if (rec.location) reply_header(ctx, "Location", rec.location);
+        if (rec.etag_version > 0) {
+            char etag[24];
+            etag_format(rec.etag_version, etag);
+            reply_header(ctx, "ETag", etag);
+        }
         reply_header(ctx, "Idempotent-Replayed", "true");
         if (rec.body[0]) reply_json_text(ctx, rec.status, rec.body);
         else reply_empty(ctx, rec.status);
@@ -91,12 +96,14 @@ fail:
     return 0;
 }
 
-void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body)
+/* Saves, commits and replies; etag_version 0: no ETag. */
+static void commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body,
+                         int etag_version)
 {
     app_err e = APP_OK;
     if (tx->idem_key)
         e = idem_store_save(tx->conn, ctx->claims.org, tx->idem_key, tx->fingerprint, status, location,
-                            json_body ? json_body : "");
+                            json_body ? json_body : "", etag_version);
     if (!e) e = db_commit(tx->conn);
     if (e) {
         tx_fail_reply(ctx, tx, e, NULL, NULL);
@@ -104,8 +111,23 @@ void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *locatio
     }
     release(ctx, tx);
     if (location) reply_header(ctx, "Location", location);
+    if (etag_version > 0) {
+        char etag[24];
+        etag_format(etag_version, etag);
+        reply_header(ctx, "ETag", etag);
+    }
     if (json_body) reply_json_text(ctx, status, json_body);
     else reply_empty(ctx, status);
+}
+
+void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body)
+{
+    commit_reply(ctx, tx, status, location, json_body, 0);
+}
+
+void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location, const db_doc *doc)
+{
+    commit_reply(ctx, tx, status, location, doc->json, doc->json ? doc->version : 0);
 }
 
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra)

@@ -24,6 +24,11 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body);
  * text body (NULL for an empty body) and Location (may be NULL). */
 void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body);
 
+/* The same for a response that is one versioned document: the body is
+ * doc->json and the ETag its version, saved with the response so that a
+ * replay of the request answers the same ETag. */
+void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location, const db_doc *doc);
+
 /* Rolls back and replies the problem (j_extra stolen, may be NULL). */
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);
 

@@ -32,12 +32,12 @@
 static const db_stmt q_wf_get = {
     "workflow_get", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_wf_lock = {
-    "workflow_lock", "SELECT " WORKFLOW_DOC " FROM workflows t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "workflow_lock", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
 static const db_stmt q_wf_insert = {
     "workflow_insert",
     "INSERT INTO workflows AS t (org_id, name, description, steps, created_by)"
     " SELECT $1, d->>'name', d->>'description', " STEPS_OF("d->'steps'") ", $2"
-    " FROM (SELECT $3::jsonb AS d) p RETURNING " WORKFLOW_DOC ", t.id::text",
+    " FROM (SELECT $3::jsonb AS d) p RETURNING " WORKFLOW_DOC ", t.version, t.id::text",
     3};
 static const db_stmt q_wf_update = {
     "workflow_update",
@@ -45,7 +45,7 @@ static const db_stmt q_wf_update = {
     " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
     " steps = CASE WHEN d ? 'steps' THEN " STEPS_OF("d->'steps'") " ELSE t.steps END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC ", t.version",
     3};
 static const db_stmt q_wf_delete_unused = {
     "workflow_delete_unused",
@@ -53,7 +53,7 @@ static const db_stmt q_wf_delete_unused = {
     " AND NOT EXISTS (SELECT 1 FROM approval_requests r WHERE r.workflow_id = t.id)",
     2};
 static const db_stmt q_wf_archive = {
-    "workflow_archive", "UPDATE workflows t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC,
+    "workflow_archive", "UPDATE workflows t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC ", t.version",
     2};
 
 static const sort_spec workflow_sorts[] = {
@@ -78,12 +78,12 @@ static const db_stmt q_submit = {
     "INSERT INTO approval_requests AS t (org_id, campaign_id, workflow_id, workflow_name, steps, submitted_by,"
     " campaign_owner)"
     " SELECT w.org_id, $2, w.id, w.name, w.steps, $4, $5 FROM workflows w"
-    " WHERE w.org_id = $1 AND w.id = $3 AND w.active RETURNING " APPROVAL_DOC ", t.id::text",
+    " WHERE w.org_id = $1 AND w.id = $3 AND w.active RETURNING " APPROVAL_DOC ", t.version, t.id::text",
     5};
 static const db_stmt q_get = {
     "approval_get", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_lock = {
-    "approval_lock", "SELECT " APPROVAL_DOC " FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+    "approval_lock", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
     2};
 static const db_stmt q_decide = {
     "approval_decide",
@@ -93,7 +93,7 @@ static const db_stmt q_decide = {
 static const db_stmt q_advance = {
     "approval_advance",
     "UPDATE approval_requests t SET status = $3, current_step = $4::integer, comment = coalesce($5, t.comment)"
-    " WHERE t.org_id = $1 AND t.id = $2 RETURNING " APPROVAL_DOC,
+    " WHERE t.org_id = $1 AND t.id = $2 RETURNING " APPROVAL_DOC ", t.version",
     5};
 
 static const sort_spec approval_sorts[] = {
@@ -121,36 +121,33 @@ static list_query approval_list = {
     .nsorts = sizeof approval_sorts / sizeof approval_sorts[0],
 };
 
-app_err workflow_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err workflow_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_wf_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_wf_get, params, doc, NULL, NULL);
 }
 
-app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, char **json)
+app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_one_row(conn, &q_wf_lock, params, json, NULL, 0);
+    return db_lock_row(conn, &q_wf_lock, params, doc);
 }
 
-app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                               char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
-    return db_write_row(conn, &q_wf_insert, params, json, id_out, 37, why);
+    return db_doc_row(conn, &q_wf_insert, params, doc, id_out, why);
 }
 
-app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_write_row(conn, &q_wf_update, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_wf_update, params, doc, NULL, why);
 }
 
-app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why)
+app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why)
 {
     const char *params[] = {org, id};
     PGresult *res = NULL;
@@ -158,8 +155,11 @@ app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, ch
     if (e) return e;
     int deleted = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
-    if (deleted) return APP_OK;
-    return db_write_row(conn, &q_wf_archive, params, json, NULL, 0, why);
+    if (deleted) {
+        memset(doc, 0, sizeof *doc);
+        return APP_OK;
+    }
+    return db_doc_row(conn, &q_wf_archive, params, doc, NULL, why);
 }
 
 app_err workflow_store_list(db_conn *conn, const char *org, const char *active, const char *q, int sort, int desc,
@@ -170,26 +170,23 @@ app_err workflow_store_list(db_conn *conn, const char *org, const char *active, 
 }
 
 app_err approval_store_submit(db_conn *conn, const char *org, const char *campaign_id, const char *workflow_id,
-                              const char *submitted_by, const char *campaign_owner, char **json, char id_out[37],
+                              const char *submitted_by, const char *campaign_owner, db_doc *doc, char id_out[37],
                               app_refusal *why)
 {
     const char *params[] = {org, campaign_id, workflow_id, submitted_by, campaign_owner};
-    return db_write_row(conn, &q_submit, params, json, id_out, 37, why);
+    return db_doc_row(conn, &q_submit, params, doc, id_out, why);
 }
 
-app_err approval_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err approval_store_lock(db_conn *conn, const char *org, const char *id, char **json)
+app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_one_row(conn, &q_lock, params, json, NULL, 0);
+    return db_lock_row(conn, &q_lock, params, doc);
 }
 
 app_err approval_store_decide(db_conn *conn, const char *org, const char *id, int step, const char *decision,
@@ -202,12 +199,12 @@ app_err approval_store_decide(db_conn *conn, const char *org, const char *id, in
 }
 
 app_err approval_store_advance(db_conn *conn, const char *org, const char *id, const char *status, int step,
-                               const char *comment, char **json, app_refusal *why)
+                               const char *comment, db_doc *doc, app_refusal *why)
 {
     char step_s[16];
     snprintf(step_s, sizeof step_s, "%d", step);
     const char *params[] = {org, id, status, step_s, comment};
-    return db_write_row(conn, &q_advance, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_advance, params, doc, NULL, why);
 }
 
 app_err approval_store_list(db_conn *conn, const char *org, const approval_filter *f, int sort, int desc,

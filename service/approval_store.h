@@ -8,16 +8,16 @@
 extern const char *const workflow_sort_names[];
 extern const char *const approval_sort_names[];
 
-app_err workflow_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err workflow_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the workflow for a change; *json is the stored workflow. */
-app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, char **json);
-app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                               char id_out[37], app_refusal *why);
-app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
 /* Deletes a workflow no request ever used (*json stays NULL); a used one is
  * archived (active false) instead and *json is the workflow after. */
-app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why);
+app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
 /* active: "true", "false" or NULL (both). */
 app_err workflow_store_list(db_conn *conn, const char *org, const char *active, const char *q, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out);
@@ -25,17 +25,17 @@ app_err workflow_store_list(db_conn *conn, const char *org, const char *active, 
 /* Opens a request for the campaign with a copy of the active workflow's steps.
  * APP_ERR_NOT_FOUND when the workflow is unknown or archived. */
 app_err approval_store_submit(db_conn *conn, const char *org, const char *campaign_id, const char *workflow_id,
-                              const char *submitted_by, const char *campaign_owner, char **json, char id_out[37],
+                              const char *submitted_by, const char *campaign_owner, db_doc *doc, char id_out[37],
                               app_refusal *why);
-app_err approval_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the request (every decision on it queues here); *json is the request with its decisions. */
-app_err approval_store_lock(db_conn *conn, const char *org, const char *id, char **json);
+app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Records a decision on step `step` (the database refuses any other than the current one). */
 app_err approval_store_decide(db_conn *conn, const char *org, const char *id, int step, const char *decision,
                               const char *comment, const char *actor, const char *role, int as_admin, app_refusal *why);
 /* Moves the request on: to step `step` while pending, or closed with status and comment. */
 app_err approval_store_advance(db_conn *conn, const char *org, const char *id, const char *status, int step,
-                               const char *comment, char **json, app_refusal *why);
+                               const char *comment, db_doc *doc, app_refusal *why);
 
 typedef struct approval_filter {
     const char *statuses;    /* PostgreSQL array literal or NULL */

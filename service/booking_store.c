@@ -30,7 +30,7 @@ static const db_stmt q_insert = {
     " SELECT $1, (d->>'campaign_id')::uuid, (d->>'resource_id')::uuid, (d->>'segment_id')::uuid,"
     " tstzrange((d->>'start')::timestamptz, (d->>'end')::timestamptz, '[)'), coalesce((d->>'quantity')::integer, 1),"
     " coalesce(d->>'status', 'tentative'), d->>'notes', $2"
-    " FROM (SELECT $3::jsonb AS d) p RETURNING " BOOKING_DOC ", t.id::text",
+    " FROM (SELECT $3::jsonb AS d) p RETURNING " BOOKING_DOC ", t.version, t.id::text",
     3};
 static const db_stmt q_get = {
     "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE t.org_id = $1 AND t.id = $2", 2};
@@ -41,7 +41,7 @@ static const db_stmt q_lock_resource = {
     2};
 static const db_stmt q_lock = {
     "booking_lock",
-    "SELECT " BOOKING_DOC ", c.owner, r.kind FROM bookings t JOIN campaigns c ON c.id = t.campaign_id"
+    "SELECT " BOOKING_DOC ", t.version, c.owner, r.kind FROM bookings t JOIN campaigns c ON c.id = t.campaign_id"
     " JOIN resources r ON r.id = t.resource_id WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE OF t",
     2};
 static const db_stmt q_update = {
@@ -52,12 +52,12 @@ static const db_stmt q_update = {
     " quantity = CASE WHEN d ? 'quantity' THEN (d->>'quantity')::integer ELSE t.quantity END,"
     " status = CASE WHEN d ? 'status' THEN d->>'status' ELSE t.status END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " BOOKING_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " BOOKING_DOC ", t.version",
     3};
 static const db_stmt q_cancel = {
     "booking_cancel",
     "UPDATE bookings t SET status = 'cancelled', status_reason = $3 WHERE t.org_id = $1 AND t.id = $2"
-    " RETURNING " BOOKING_DOC,
+    " RETURNING " BOOKING_DOC ", t.version",
     3};
 static const db_stmt q_in_the_way = {
     "booking_in_the_way",
@@ -103,62 +103,38 @@ app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_
     return APP_OK;
 }
 
-app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
-    PGresult *res = NULL;
-    app_err e = db_write(conn, &q_insert, params, &res, why);
-    if (e) return e;
-    if (!(*json = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    else snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return e;
+    return db_doc_row(conn, &q_insert, params, doc, id_out, why);
 }
 
-app_err booking_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_get, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else if (!(*json = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    else *version = atoi(PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current, char owner[256],
-                           char resource_kind[16])
+app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    PGresult *res = NULL;
     app_err e = db_exec(conn, &q_lock_resource, params, NULL);
-    if (!e) e = db_exec(conn, &q_lock, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else if (!(*j_current = json_loads(PQgetvalue(res, 0, 0), 0, NULL))) e = APP_ERR_INTERNAL;
-    else {
-        snprintf(owner, 256, "%s", PQgetvalue(res, 0, 1));
-        snprintf(resource_kind, 16, "%s", PQgetvalue(res, 0, 2));
-    }
-    PQclear(res);
-    return e;
+    return e ? e : db_lock_row(conn, &q_lock, params, doc);
 }
 
-app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
-app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json,
+app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, db_doc *doc,
                              app_refusal *why)
 {
     const char *params[] = {org, id, reason};
-    return db_write_row(conn, &q_cancel, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_cancel, params, doc, NULL, why);
 }
 
 app_err booking_store_in_the_way(db_conn *conn, const char *org, const char *resource_id, const char *start,

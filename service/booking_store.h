@@ -24,17 +24,16 @@ typedef struct booking_refs {
 
 app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
                            const char *segment_id, booking_refs *out);
-app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, char **json,
+app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why);
-app_err booking_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the booking's resource, then the booking (the order every writer
  * uses). *j_current is the booking (new reference); owner and resource kind
  * are copied out. */
-app_err booking_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current, char owner[256],
-                           char resource_kind[16]);
-app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why);
-app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, char **json,
+app_err booking_store_cancel(db_conn *conn, const char *org, const char *id, const char *reason, db_doc *doc,
                              app_refusal *why);
 
 /* The organisation's live bookings of a resource overlapping [start, end), except one

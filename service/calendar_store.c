@@ -22,12 +22,12 @@
 static const db_stmt q_get = {
     "key_event_get", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_lock = {
-    "key_event_lock", "SELECT " KEY_EVENT_DOC " FROM key_events t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "key_event_lock", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
 static const db_stmt q_insert = {
     "key_event_insert",
     "INSERT INTO key_events AS t (org_id, name, kind, start_date, end_date, description)"
     " SELECT $1, d->>'name', d->>'kind', (d->>'start_date')::date, (d->>'end_date')::date, d->>'description'"
-    " FROM (SELECT $2::jsonb AS d) p RETURNING " KEY_EVENT_DOC ", t.id::text",
+    " FROM (SELECT $2::jsonb AS d) p RETURNING " KEY_EVENT_DOC ", t.version, t.id::text",
     2};
 static const db_stmt q_update = {
     "key_event_update",
@@ -37,7 +37,7 @@ static const db_stmt q_update = {
     " start_date = CASE WHEN d ? 'start_date' THEN (d->>'start_date')::date ELSE t.start_date END,"
     " end_date = CASE WHEN d ? 'end_date' THEN (d->>'end_date')::date ELSE t.end_date END,"
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " KEY_EVENT_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " KEY_EVENT_DOC ", t.version",
     3};
 static const db_stmt q_delete = {"key_event_delete", "DELETE FROM key_events WHERE org_id = $1 AND id = $2", 2};
 
@@ -176,33 +176,30 @@ static list_query feed_token_list = {
     .nsorts = sizeof feed_token_sorts / sizeof feed_token_sorts[0],
 };
 
-app_err key_event_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err key_event_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, char **json)
+app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_one_row(conn, &q_lock, params, json, NULL, 0);
+    return db_lock_row(conn, &q_lock, params, doc);
 }
 
-app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                                app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
+    return db_doc_row(conn, &q_insert, params, doc, id_out, why);
 }
 
-app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                                app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
 /* Runs a write and reports APP_ERR_NOT_FOUND when it touched no row. */

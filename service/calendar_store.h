@@ -8,12 +8,12 @@
 extern const char *const key_event_sort_names[];
 extern const char *const feed_token_sort_names[];
 
-app_err key_event_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err key_event_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the event for an update; *json is the stored event. */
-app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, char **json);
-app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                                app_refusal *why);
-app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err key_event_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                                app_refusal *why);
 app_err key_event_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why);
 /* kinds is a PostgreSQL array literal or NULL; from/to overlap the event's days (org time zone). */

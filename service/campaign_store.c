@@ -30,7 +30,7 @@ static const db_stmt q_get = {
     "campaign_get", "SELECT " CAMPAIGN_DOC ", t.version FROM campaigns t WHERE t.org_id = $1 AND t.id = $2", 2};
 
 static const db_stmt q_lock = {
-    "campaign_lock", "SELECT " CAMPAIGN_DOC " FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "campaign_lock", "SELECT " CAMPAIGN_DOC ", t.version, t.owner FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
 
 static const db_stmt q_unknown_segments = {
     "campaign_unknown_segments",
@@ -93,13 +93,13 @@ static const db_stmt q_update = {
     "  ELSE t.score_experience END,"
     " score_alignment = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'strategic_alignment')::numeric"
     "  ELSE t.score_alignment END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " CAMPAIGN_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " CAMPAIGN_DOC ", t.version",
     3};
 
 static const db_stmt q_set_status = {
     "campaign_set_status",
     "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE t.org_id = $1 AND t.id = $2"
-    " RETURNING " CAMPAIGN_DOC,
+    " RETURNING " CAMPAIGN_DOC ", t.version",
     4};
 
 static const db_stmt q_delete = {"campaign_delete", "DELETE FROM campaigns WHERE org_id = $1 AND id = $2", 2};
@@ -130,26 +130,16 @@ static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *p
     return db_write_row(conn, stmt, params, out, NULL, 0, why);
 }
 
-app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err campaign_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current)
+app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char *text = NULL;
-    app_err e = one_text(conn, &q_lock, params, &text, NULL);
-    if (e) return e;
-    json_t *j = json_loads(text, 0, NULL);
-    free(text);
-    if (!j) return APP_ERR_INTERNAL;
-    *j_current = j;
-    return APP_OK;
+    return db_lock_row(conn, &q_lock, params, doc);
 }
 
 app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const char *ids_json, json_t **j_missing)
@@ -170,8 +160,8 @@ app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const ch
     return APP_OK;
 }
 
-app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                              char **json, char id_out[37], app_refusal *why)
+app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
+                              char id_out[37], app_refusal *why)
 {
     const char *params[] = {org, actor, body_json};
     char *id = NULL;
@@ -181,24 +171,23 @@ app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor,
     free(id);
     const char *sp[] = {org, id_out, body_json};
     if ((e = db_write(conn, &q_set_segments, sp, NULL, why))) return e;
-    int version;
-    return campaign_store_get(conn, org, id_out, json, &version);
+    return campaign_store_get(conn, org, id_out, doc);
 }
 
-app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
     app_err e = db_write(conn, &q_set_segments, params, NULL, why);
     if (e) return e;
-    return one_text(conn, &q_update, params, json, why);
+    return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
-                                  const char *reason, char **json, app_refusal *why)
+                                  const char *reason, db_doc *doc, app_refusal *why)
 {
     const char *params[] = {org, id, status, reason};
-    return one_text(conn, &q_set_status, params, json, why);
+    return db_doc_row(conn, &q_set_status, params, doc, NULL, why);
 }
 
 app_err campaign_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)

@@ -18,24 +18,24 @@ typedef struct campaign_filter {
 } campaign_filter;
 
 /* *json: the campaign's JSON text (malloc'd); *version its ETag version. */
-app_err campaign_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err campaign_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 
 /* Locks the row for the rest of the transaction and returns it parsed (new reference). */
-app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current);
+app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 
 /* Indexes of ids (a JSON array text of UUIDs) not found in the organisation's segments (new reference). */
 app_err campaign_store_unknown_segments(db_conn *conn, const char *org, const char *ids_json, json_t **j_missing);
 
 /* Inserts from a validated create body; owner and created_by are actor. */
-app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                              char **json, char id_out[37], app_refusal *why);
+app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
+                              char id_out[37], app_refusal *why);
 
 /* Applies a validated patch (segment_ids included) and returns the new JSON. */
-app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
 
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
-                                  const char *reason, char **json, app_refusal *why);
+                                  const char *reason, db_doc *doc, app_refusal *why);
 
 /* Moves campaigns along their dates, in one transaction of its own: scheduled → live on the start date,
  * live → completed after the end date (organisation time zone). *moved is how many changed. */

@@ -261,6 +261,52 @@ app_err db_write_row(db_conn *conn, const db_stmt *stmt, const char *const *para
     return e;
 }
 
+void db_doc_free(db_doc *d)
+{
+    if (!d) return;
+    free(d->json);
+    memset(d, 0, sizeof *d);
+}
+
+app_err db_doc_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc, char id_out[37],
+                   app_refusal *why)
+{
+    PGresult *res = NULL;
+    app_err e = db_write(conn, stmt, params, &res, why);
+    if (e) return e;
+    char *copy = NULL;
+    if (PQntuples(res) != 1 || PQnfields(res) < (id_out ? 3 : 2)) e = APP_ERR_NOT_FOUND;
+    else if (!(copy = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else {
+        memset(doc, 0, sizeof *doc);
+        doc->json = copy;
+        doc->version = atoi(PQgetvalue(res, 0, 1));
+        if (id_out) snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 2));
+    }
+    PQclear(res);
+    if (e && why) app_refusal_set(why, e);
+    return e;
+}
+
+app_err db_lock_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (e) return e;
+    char *copy = NULL;
+    if (PQntuples(res) != 1 || PQnfields(res) < 2) e = APP_ERR_NOT_FOUND;
+    else if (!(copy = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
+    else {
+        memset(doc, 0, sizeof *doc);
+        doc->json = copy;
+        doc->version = atoi(PQgetvalue(res, 0, 1));
+        if (PQnfields(res) > 2) snprintf(doc->owner, sizeof doc->owner, "%s", PQgetvalue(res, 0, 2));
+        if (PQnfields(res) > 3) snprintf(doc->kind, sizeof doc->kind, "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return e;
+}
+
 app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
                    size_t second_size)
 {

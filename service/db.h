@@ -62,6 +62,29 @@ app_err db_one_row(db_conn *conn, const db_stmt *stmt, const char *const *params
 app_err db_write_row(db_conn *conn, const db_stmt *stmt, const char *const *params, char **first, char *second,
                      size_t second_size, app_refusal *why);
 
+/* A document as the API shows it and its version (its ETag), read together so
+ * nothing re-parses the JSON to find the version. Locks also say whose it is
+ * and of what kind, for the write-own permission and the refusal messages. */
+typedef struct db_doc {
+    char *json;      /* malloc'd; NULL when the write returned no document (a delete) */
+    int version;
+    char owner[256]; /* locks: the owner the write-own permission checks ("" when none) */
+    char kind[16];   /* locks: the resource kind a booking's refusals are told in ("" when none) */
+} db_doc;
+
+/* Frees d->json and resets *d. NULL is a no-op. */
+void db_doc_free(db_doc *d);
+
+/* Runs stmt, which returns one row (document, version[, id]) and fills *doc
+ * (and id_out, when not NULL, from the third column). APP_ERR_NOT_FOUND when
+ * no row came back; *why as in db_write. *doc is set only on success. */
+app_err db_doc_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc, char id_out[37],
+                   app_refusal *why);
+
+/* Runs a lock statement, which returns one row (document, version[, owner[,
+ * kind]]) and fills *doc. APP_ERR_NOT_FOUND when no row came back. */
+app_err db_lock_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc);
+
 /* Runs parameterless SQL text that is a program constant (BEGIN, migrations). */
 app_err db_exec_script(db_conn *conn, const char *sql);
 

@@ -13,18 +13,20 @@ static const db_stmt q_lock = {
 
 static const db_stmt q_find = {
     "idem_find",
-    "SELECT request_hash = encode(sha256(convert_to($3, 'UTF8')), 'hex'), status_code, location, body"
+    "SELECT request_hash = encode(sha256(convert_to($3, 'UTF8')), 'hex'), status_code, location, body,"
+    " coalesce(etag_version, 0)"
     " FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'",
     3};
 
 static const db_stmt q_save = {
     "idem_save",
-    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, location, body)"
-    " VALUES ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4, $5, $6)"
+    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, location, body, etag_version)"
+    " VALUES ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4, $5, $6, nullif($7::integer, 0))"
     " ON CONFLICT (org_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
     " status_code = EXCLUDED.status_code, location = EXCLUDED.location, body = EXCLUDED.body,"
+    " etag_version = EXCLUDED.etag_version,"
     " created_at = now() WHERE idempotency_keys.created_at <= now() - interval '24 hours'",
-    6};
+    7};
 
 app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id)
 {
@@ -57,6 +59,7 @@ app_err idem_store_find(db_conn *conn, const char *org, const char *key, const c
         rec.body = strdup(PQgetvalue(res, 0, 3));
         if (!PQgetisnull(res, 0, 2) && !(rec.location = strdup(PQgetvalue(res, 0, 2)))) e = APP_ERR_INTERNAL;
         if (!rec.body) e = APP_ERR_INTERNAL;
+        rec.etag_version = atoi(PQgetvalue(res, 0, 4));
     }
     PQclear(res);
     if (e) {
@@ -75,10 +78,11 @@ void idem_record_free(idem_record *r)
 }
 
 app_err idem_store_save(db_conn *conn, const char *org, const char *key, const char *fingerprint, int status,
-                        const char *location, const char *body)
+                        const char *location, const char *body, int etag_version)
 {
-    char st[12];
+    char st[12], ev[12];
     snprintf(st, sizeof st, "%d", status);
-    const char *params[] = {org, key, fingerprint, st, location, body};
+    snprintf(ev, sizeof ev, "%d", etag_version);
+    const char *params[] = {org, key, fingerprint, st, location, body, ev};
     return db_exec(conn, &q_save, params, NULL);
 }

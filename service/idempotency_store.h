@@ -11,6 +11,7 @@ typedef struct idem_record {
     int status;
     char *location;  /* malloc'd or NULL */
     char *body;      /* malloc'd */
+    int etag_version; /* the ETag's version of the document in body; 0: the response had no ETag */
 } idem_record;
 
 /* Sets up the request context of a write transaction (organisation, actor,
@@ -27,8 +28,9 @@ app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *ta
 app_err idem_store_find(db_conn *conn, const char *org, const char *key, const char *fingerprint, idem_record *out);
 void idem_record_free(idem_record *r);
 
-/* Saves the response for the key (replacing an expired record). */
+/* Saves the response for the key (replacing an expired record), with the version
+ * its ETag named (0: none) so a replay answers the same ETag. */
 app_err idem_store_save(db_conn *conn, const char *org, const char *key, const char *fingerprint, int status,
-                        const char *location, const char *body);
+                        const char *location, const char *body, int etag_version);
 
 #endif

@@ -21,7 +21,8 @@
 static const db_stmt q_get = {
     "resource_get", "SELECT " RESOURCE_DOC ", t.version FROM resources t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_lock = {
-    "resource_lock", "SELECT " RESOURCE_DOC " FROM resources t WHERE t.org_id = $1 AND t.id = $2 FOR NO KEY UPDATE",
+    "resource_lock", "SELECT " RESOURCE_DOC ", t.version, '', t.kind FROM resources t WHERE t.org_id = $1 AND t.id = $2"
+    " FOR NO KEY UPDATE",
     2};
 static const db_stmt q_insert = {
     "resource_insert",
@@ -31,7 +32,7 @@ static const db_stmt q_insert = {
     " coalesce(d->>'capacity_unit', 'concurrent'), (d->'cost_per_unit'->>'amount')::numeric,"
     " d->'cost_per_unit'->>'currency', ARRAY(SELECT jsonb_array_elements_text(coalesce(d->'skills', '[]'))),"
     " d->>'notes', coalesce((d->>'active')::boolean, true)"
-    " FROM (SELECT $2::jsonb AS d) p RETURNING " RESOURCE_DOC ", t.id::text",
+    " FROM (SELECT $2::jsonb AS d) p RETURNING " RESOURCE_DOC ", t.version, t.id::text",
     2};
 static const db_stmt q_update = {
     "resource_update",
@@ -45,7 +46,7 @@ static const db_stmt q_update = {
     " skills = CASE WHEN d ? 'skills' THEN ARRAY(SELECT jsonb_array_elements_text(d->'skills')) ELSE t.skills END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END,"
     " active = CASE WHEN d ? 'active' THEN (d->>'active')::boolean ELSE t.active END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC ", t.version",
     3};
 static const db_stmt q_delete_unbooked = {
     "resource_delete_unbooked",
@@ -54,7 +55,7 @@ static const db_stmt q_delete_unbooked = {
     2};
 static const db_stmt q_deactivate = {
     "resource_deactivate",
-    "UPDATE resources t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC, 2};
+    "UPDATE resources t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC ", t.version", 2};
 
 static const sort_spec resource_sorts[] = {
     {"name", "t.name", "text"},
@@ -101,43 +102,33 @@ static list_query availability_list = {
     .nsorts = sizeof availability_sorts / sizeof availability_sorts[0],
 };
 
-app_err resource_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err resource_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current)
+app_err resource_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char *text = NULL;
-    app_err e = db_one_row(conn, &q_lock, params, &text, NULL, 0);
-    if (e) return e;
-    json_t *j = json_loads(text, 0, NULL);
-    free(text);
-    if (!j) return APP_ERR_INTERNAL;
-    *j_current = j;
-    return APP_OK;
+    return db_lock_row(conn, &q_lock, params, doc);
 }
 
-app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                               app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
+    return db_doc_row(conn, &q_insert, params, doc, id_out, why);
 }
 
-app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
-app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why)
+app_err resource_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why)
 {
     const char *params[] = {org, id};
     PGresult *res = NULL;
@@ -145,8 +136,11 @@ app_err resource_store_remove(db_conn *conn, const char *org, const char *id, ch
     if (e) return e;
     int deleted = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
-    if (deleted) return APP_OK;
-    return db_write_row(conn, &q_deactivate, params, json, NULL, 0, why);
+    if (deleted) {
+        memset(doc, 0, sizeof *doc);
+        return APP_OK;
+    }
+    return db_doc_row(conn, &q_deactivate, params, doc, NULL, why);
 }
 
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,

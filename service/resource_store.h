@@ -14,17 +14,17 @@ typedef struct resource_filter {
     const char *kind, *active, *q, *skill; /* NULL: not filtered; active is "true"/"false" */
 } resource_filter;
 
-app_err resource_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err resource_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the resource row (the same lock every booking writer of it takes);
  * *j_current is the stored resource (new reference). */
-app_err resource_store_lock(db_conn *conn, const char *org, const char *id, json_t **j_current);
-app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err resource_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                               app_refusal *why);
-app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
 /* Deletes a resource that never had a booking (*json stays NULL); one with
  * bookings is deactivated instead and *json is the resource after. */
-app_err resource_store_remove(db_conn *conn, const char *org, const char *id, char **json, app_refusal *why);
+app_err resource_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out);
 

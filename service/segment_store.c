@@ -15,12 +15,13 @@
 static const db_stmt q_get = {
     "segment_get", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2", 2};
 static const db_stmt q_lock = {
-    "segment_lock", "SELECT t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "segment_lock", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+    2};
 static const db_stmt q_insert = {
     "segment_insert",
     "INSERT INTO segments AS t (org_id, name, description, estimated_size, parent_id)"
     " SELECT $1, d->>'name', d->>'description', (d->>'estimated_size')::bigint, (d->>'parent_id')::uuid"
-    " FROM (SELECT $2::jsonb AS d) p RETURNING " SEGMENT_DOC ", t.id::text",
+    " FROM (SELECT $2::jsonb AS d) p RETURNING " SEGMENT_DOC ", t.version, t.id::text",
     2};
 static const db_stmt q_update = {
     "segment_update",
@@ -29,7 +30,7 @@ static const db_stmt q_update = {
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
     " estimated_size = CASE WHEN d ? 'estimated_size' THEN (d->>'estimated_size')::bigint ELSE t.estimated_size END,"
     " parent_id = CASE WHEN d ? 'parent_id' THEN (d->>'parent_id')::uuid ELSE t.parent_id END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " SEGMENT_DOC,
+    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " SEGMENT_DOC ", t.version",
     3};
 static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE org_id = $1 AND id = $2", 2};
 
@@ -50,39 +51,30 @@ static list_query segment_list = {
     .nsorts = sizeof segment_sorts / sizeof segment_sorts[0],
 };
 
-app_err segment_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version)
+app_err segment_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    char v[16] = "";
-    app_err e = db_one_row(conn, &q_get, params, json, v, sizeof v);
-    if (!e) *version = atoi(v);
-    return e;
+    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
 }
 
-app_err segment_store_lock(db_conn *conn, const char *org, const char *id, int *version)
+app_err segment_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_lock, params, &res);
-    if (e) return e;
-    if (PQntuples(res) != 1) e = APP_ERR_NOT_FOUND;
-    else *version = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return e;
+    return db_lock_row(conn, &q_lock, params, doc);
 }
 
-app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                              app_refusal *why)
 {
     const char *params[] = {org, body_json};
-    return db_write_row(conn, &q_insert, params, json, id_out, 37, why);
+    return db_doc_row(conn, &q_insert, params, doc, id_out, why);
 }
 
-app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why)
 {
     const char *params[] = {org, id, patch_json};
-    return db_write_row(conn, &q_update, params, json, NULL, 0, why);
+    return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
 app_err segment_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why)

@@ -7,12 +7,12 @@
 
 extern const char *const segment_sort_names[];
 
-app_err segment_store_get(db_conn *conn, const char *org, const char *id, char **json, int *version);
+app_err segment_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the row; *version its current version. */
-app_err segment_store_lock(db_conn *conn, const char *org, const char *id, int *version);
-app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, char **json, char id_out[37],
+app_err segment_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                              app_refusal *why);
-app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, char **json,
+app_err segment_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why);
 app_err segment_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why);
 app_err segment_store_list(db_conn *conn, const char *org, const char *parent_id, const char *q, int sort, int desc,

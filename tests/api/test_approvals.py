@@ -337,8 +337,8 @@ class ApprovalTest(unittest.TestCase):
                          412)
         self.assertEqual(len(self.req("GET", "/v1/approvals/" + appr["id"])[2]["steps"]), 3)
         # A used template is archived, not deleted, and takes no new submissions; an unused one is deleted.
-        st, _, b = self.req("DELETE", "/v1/workflows/" + wf["id"])
-        self.assertEqual((st, b["active"]), (200, False))
+        st, h, b = self.req("DELETE", "/v1/workflows/" + wf["id"])
+        self.assertEqual((st, b["active"], h["etag"]), (200, False, f'"{b["version"]}"'))
         self.assertEqual(self.submit(self.campaign(), wf)[0], 422)
         self.assertEqual([w["id"] for w in self.req("GET", "/v1/workflows?active=false")[2]["items"]], [wf["id"]])
         unused = self.workflow()

@@ -110,8 +110,8 @@ class BookingTest(unittest.TestCase):
         booked = self.resource()
         camp = self.campaign()
         self.assertEqual(self.book(camp, booked, "2026-03-01T09:00:00Z", "2026-03-01T10:00:00Z")[0], 201)
-        st, _, b = self.req("DELETE", "/v1/resources/" + booked["id"])
-        self.assertEqual((st, b["active"]), (200, False))
+        st, h, b = self.req("DELETE", "/v1/resources/" + booked["id"])
+        self.assertEqual((st, b["active"], h["etag"]), (200, False, f'"{b["version"]}"'))
         st, _, b = self.book(camp, booked, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z")
         self.assertEqual((st, b["code"]), (409, "resource_inactive"))
         self.assertEqual(self.req("GET", "/v1/bookings?resource_id=" + booked["id"])[2]["items"][0]["status"],
@@ -334,11 +334,16 @@ class BookingTest(unittest.TestCase):
         body = {"campaign_id": camp["id"], "resource_id": res["id"], "start": "2026-03-01T09:00:00Z",
                 "end": "2026-03-01T10:00:00Z"}
         key = {"Idempotency-Key": "book-" + uuid.uuid4().hex}
-        st1, _, b1 = self.req("POST", "/v1/bookings", body, headers=key)
+        st1, h1, b1 = self.req("POST", "/v1/bookings", body, headers=key)
         st2, h2, b2 = self.req("POST", "/v1/bookings", body, headers=key)
         self.assertEqual((st1, st2, b1, h2.get("idempotent-replayed")), (201, 201, b2, "true"))
+        self.assertEqual((h1["etag"], h2["etag"]), ('"1"', '"1"'))
         self.assertEqual(self.req("POST", "/v1/bookings", dict(body, quantity=1), headers=key)[0], 422)
-        self.req("POST", f"/v1/bookings/{b1['id']}/cancel", {"reason": "r"})
+        ckey = {"Idempotency-Key": "cancel-" + uuid.uuid4().hex}
+        st, h, b = self.req("POST", f"/v1/bookings/{b1['id']}/cancel", {"reason": "r"}, headers=ckey)
+        self.assertEqual((st, h["etag"], b["version"]), (200, '"2"', 2))
+        st, h, b = self.req("POST", f"/v1/bookings/{b1['id']}/cancel", {"reason": "r"}, headers=ckey)
+        self.assertEqual((st, h["etag"], h.get("idempotent-replayed")), (200, '"2"', "true"))
         actions = psql(f"SELECT string_agg(action || ':' || actor, ',' ORDER BY id) FROM audit_log "
                        f"WHERE entity = 'booking' AND entity_id = '{b1['id']}'")
         self.assertEqual(actions, "create:mia,status_change:mia")

@@ -147,7 +147,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((st, b["code"]), (409, "invalid_transition"))
         self.assertIn("/approval", b["detail"])
         self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "bogus"}, self.planner)[0], 422)
-        self.assertEqual(self.srv.request("POST", path + "/transitions", {"to": "cancelled"}, self.planner)[0], 200)
+        st, h, b = self.srv.request("POST", path + "/transitions", {"to": "cancelled"}, self.planner)
+        self.assertEqual((st, h["etag"]), (200, f'"{b["version"]}"'))
+        self.assertEqual(b["version"], 2)
         self.assertEqual(self.srv.request("DELETE", path, token=self.planner)[0], 204)
         self.assertEqual(self.srv.request("GET", path, token=self.planner)[0], 404)
 
@@ -158,8 +160,16 @@ class ApiTest(unittest.TestCase):
         st2, h2, b2 = self.srv.request("POST", "/v1/campaigns", body, self.planner, headers=key)
         self.assertEqual((st1, st2, b1["id"]), (201, 201, b2["id"]))
         self.assertEqual(h2.get("idempotent-replayed"), "true")
+        # the replay answers the first response's ETag, even after the campaign moved on
+        self.assertEqual((h1["etag"], h2["etag"]), ('"1"', '"1"'))
         st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(name="Other"), self.planner, headers=key)
         self.assertEqual((st, b["code"]), (422, "idempotency_key_reused"))
+        path = f"/v1/campaigns/{b1['id']}/transitions"
+        tkey = {"Idempotency-Key": "idem-" + uuid.uuid4().hex}
+        st1, h1, b1 = self.srv.request("POST", path, {"to": "cancelled"}, self.planner, headers=tkey)
+        st2, h2, b2 = self.srv.request("POST", path, {"to": "cancelled"}, self.planner, headers=tkey)
+        self.assertEqual((st1, st2, h1["etag"], h2["etag"], h2.get("idempotent-replayed")),
+                         (200, 200, f'"{b1["version"]}"', f'"{b1["version"]}"', "true"))
 
     def test_pagination_stable_and_complete(self):
         org = "page-" + uuid.uuid4().hex[:8]

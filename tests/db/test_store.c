@@ -35,13 +35,15 @@ static void begin(db_conn *c)
 
 static char *new_campaign(db_conn *c, const char *name, char id[37])
 {
-    char body[256], *json = NULL;
+    char body[256];
+    db_doc doc = {0};
     snprintf(body, sizeof body,
              "{\"name\":\"%s\",\"objective\":\"launch\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\","
              "\"budget\":{\"amount\":\"1250.5\",\"currency\":\"EUR\"},\"channels\":[\"email\"]}",
              name);
-    ck_assert_int_eq(campaign_store_insert(c, org, "tester", body, &json, id, NULL), APP_OK);
-    return json;
+    ck_assert_int_eq(campaign_store_insert(c, org, "tester", body, &doc, id, NULL), APP_OK);
+    ck_assert_int_eq(doc.version, 1);
+    return doc.json;
 }
 
 static void *migrate_thread(void *url)
@@ -104,11 +106,14 @@ START_TEST(campaign_round_trip_with_audit)
     ck_assert_ptr_nonnull(strstr(json, "\"amount\" : \"1250.50\""));
     ck_assert_ptr_nonnull(strstr(json, "\"version\" : 1"));
     free(json);
-    ck_assert_int_eq(campaign_store_update(c, org, id, "{\"name\":\"Renamed\",\"budget\":null}", &json, NULL), APP_OK);
-    ck_assert_ptr_nonnull(strstr(json, "\"Renamed\""));
-    ck_assert_ptr_nonnull(strstr(json, "\"budget\" : null"));
-    ck_assert_ptr_nonnull(strstr(json, "\"version\" : 2"));
-    free(json);
+    db_doc doc = {0};
+    ck_assert_int_eq(campaign_store_update(c, org, id, "{\"name\":\"Renamed\",\"budget\":null}", &doc, NULL), APP_OK);
+    ck_assert_ptr_nonnull(strstr(doc.json, "\"Renamed\""));
+    ck_assert_ptr_nonnull(strstr(doc.json, "\"budget\" : null"));
+    ck_assert_ptr_nonnull(strstr(doc.json, "\"version\" : 2"));
+    /* the version comes back beside the document: the ETag needs no parsing */
+    ck_assert_int_eq(doc.version, 2);
+    db_doc_free(&doc);
     ck_assert_int_eq(db_commit(c), APP_OK);
 
     const char *params[] = {org, "tester"};
@@ -118,8 +123,10 @@ START_TEST(campaign_round_trip_with_audit)
     PQclear(res);
 
     /* another organisation does not see it */
-    int version;
-    ck_assert_int_eq(campaign_store_get(c, "someone-else", id, &json, &version), APP_ERR_NOT_FOUND);
+    ck_assert_int_eq(campaign_store_get(c, "someone-else", id, &doc), APP_ERR_NOT_FOUND);
+    ck_assert_int_eq(campaign_store_get(c, org, id, &doc), APP_OK);
+    ck_assert_int_eq(doc.version, 2);
+    db_doc_free(&doc);
     db_release(pool, c);
 }
 END_TEST
@@ -127,7 +134,8 @@ END_TEST
 START_TEST(database_refuses_a_lifecycle_jump)
 {
     db_conn *c = take();
-    char id[37], *json;
+    char id[37];
+    db_doc json = {0};
     begin(c);
     free(new_campaign(c, "Jumper", id));
     app_refusal why = {0};
@@ -145,8 +153,8 @@ START_TEST(database_refuses_a_lifecycle_jump)
     begin(c);
     free(new_campaign(c, "Walker", id));
     ck_assert_int_eq(campaign_store_set_status(c, org, id, "cancelled", "not this year", &json, NULL), APP_OK);
-    ck_assert_ptr_nonnull(strstr(json, "\"cancelled\""));
-    free(json);
+    ck_assert_ptr_nonnull(strstr(json.json, "\"cancelled\""));
+    db_doc_free(&json);
     db_rollback(c);
     db_release(pool, c);
 }
@@ -155,7 +163,8 @@ END_TEST
 START_TEST(database_refuses_reversed_dates)
 {
     db_conn *c = take();
-    char *json = NULL, id[37];
+    db_doc json = {0};
+    char id[37];
     app_refusal why = {0};
     begin(c);
     ck_assert_int_eq(campaign_store_insert(c, org, "tester",
@@ -213,13 +222,14 @@ START_TEST(idempotency_records)
 {
     db_conn *c = take();
     begin(c);
-    ck_assert_int_eq(idem_store_save(c, org, "key-1", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}"), APP_OK);
+    ck_assert_int_eq(idem_store_save(c, org, "key-1", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}", 3), APP_OK);
     ck_assert_int_eq(db_commit(c), APP_OK);
     idem_record rec;
     ck_assert_int_eq(idem_store_find(c, org, "key-1", "POST /v1/x\n{}", &rec), APP_OK);
     ck_assert(rec.found && rec.same);
     ck_assert_int_eq(rec.status, 201);
     ck_assert_str_eq(rec.location, "/v1/x/1");
+    ck_assert_int_eq(rec.etag_version, 3); /* a replay answers the first response's ETag */
     idem_record_free(&rec);
     ck_assert_int_eq(idem_store_find(c, org, "key-1", "POST /v1/x\n{\"b\":2}", &rec), APP_OK);
     ck_assert(rec.found && !rec.same);
@@ -242,17 +252,17 @@ char *__wrap_strdup(const char *s)
 START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
 {
     db_conn *c = take();
-    char id[37], *json = NULL;
+    char id[37];
     begin(c);
     free(new_campaign(c, "Scarce", id));
-    ck_assert_int_eq(idem_store_save(c, org, "key-oom", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}"), APP_OK);
+    ck_assert_int_eq(idem_store_save(c, org, "key-oom", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}", 1), APP_OK);
     ck_assert_int_eq(db_commit(c), APP_OK);
 
-    int version = -1;
+    db_doc doc = {.version = -1};
     strdup_fail_in = 0;
-    ck_assert_int_eq(campaign_store_get(c, org, id, &json, &version), APP_ERR_INTERNAL);
-    ck_assert_ptr_null(json); /* out-params untouched */
-    ck_assert_int_eq(version, -1);
+    ck_assert_int_eq(campaign_store_get(c, org, id, &doc), APP_ERR_INTERNAL);
+    ck_assert_ptr_null(doc.json); /* out-params untouched */
+    ck_assert_int_eq(doc.version, -1);
 
     /* a page whose second item, or whose cursor, cannot be copied is an error, not a shorter page */
     campaign_filter f = {0};
