@@ -35,7 +35,7 @@ void reply_bad_param(req_ctx *ctx, const char *name, const char *message);
 /* Requires the caller's role to allow perm; replies 403 otherwise. */
 int require_perm_or_reply(req_ctx *ctx, auth_perm perm);
 
-/* Parses the JSON object body: Content-Type, size, syntax, duplicates, top-level
+/* Parses the JSON object body: Content-Type (JSON in UTF-8), syntax, duplicates, top-level
  * object. Returns a new reference, or NULL after replying. */
 json_t *body_object_or_reply(req_ctx *ctx, int allow_merge_patch);
 

@@ -9,13 +9,15 @@
 extern const route routes[];
 extern const size_t routes_count;
 
-typedef struct server server;
+/* The server is the wire (wire.h) with dispatch as its handler. */
+typedef struct wire server;
 
 /* Starts serving on cfg's bind address and port with a bounded libmicrohttpd
- * thread pool (epoll), a connection limit and timeout. NULL on failure. */
+ * thread pool (epoll) and the limits of wire_start. NULL on failure. */
 server *server_start(app *a);
 
-/* Stops accepting, waits up to grace seconds for in-flight requests, stops. */
+/* Stops accepting, lets accepted requests finish for up to grace seconds
+ * (wire_stop), stops. */
 void server_stop(server *s, unsigned grace);
 
 #endif

@@ -1,26 +1,20 @@
-/* server.c — ulfius over a libmicrohttpd thread pool, and the one dispatch
- * function every route goes through: request id, CORS, auth, handler, then
- * one log line and the metrics. Keeping these steps in one function (rather
- * than ulfius priority tiers) gives one place that sees every request end. */
+/* server.c — the one dispatch function every request goes through (wire.c
+ * hands it each request over the libmicrohttpd thread pool): request id,
+ * CORS, auth, handler, then one log line and the metrics. Keeping these steps
+ * in one function (rather than ulfius priority tiers) gives one place that
+ * sees every request end. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "respond.h"
 #include "routes.h"
-
-struct server {
-    struct _u_instance instance;
-    struct sockaddr_storage addr;
-};
+#include "wire.h"
 
 static app *the_app;
 
@@ -97,6 +91,7 @@ static void h_unmatched(req_ctx *ctx)
         if (!path_matches(routes[i].path, ctx->req->url_path) || strstr(allow, routes[i].method)) continue;
         if (*allow) strcat(allow, ", ");
         strcat(allow, routes[i].method);
+        if (strcmp(routes[i].method, "GET") == 0) strcat(allow, ", HEAD");
     }
     if (strcmp(ctx->req->http_verb, "OPTIONS") == 0 && *allow) {
         reply_header(ctx, "Allow", allow);
@@ -118,21 +113,22 @@ static void h_unmatched(req_ctx *ctx)
 static const route unmatched_route = {"*", "unmatched", h_unmatched, 0};
 
 /* The route for method and path, or unmatched_route. Our own table is the
- * only router: ulfius sends every request to dispatch (its endpoint matching
- * cost more than a scan of this table). */
+ * only router (ulfius's endpoint matching cost more than a scan of it). */
 static const route *route_find(const char *method, const char *path)
 {
+    if (strcmp(method, "HEAD") == 0) method = "GET"; /* libmicrohttpd sends the headers without the body */
     for (size_t i = 0; i < routes_count; i++)
         if (strcmp(routes[i].method, method) == 0 && path_matches(routes[i].path, path)) return &routes[i];
     return &unmatched_route;
 }
 
-static int dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+/* Every request ends here, refused by the wire or not: one response, one log
+ * line, one metrics sample. */
+static void dispatch(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     metrics_in_flight(1);
-    (void)user_data;
     const route *rt = route_find(req->http_verb, req->url_path);
     req_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -146,9 +142,9 @@ static int dispatch(const struct _u_request *req, struct _u_response *resp, void
     log_set_request_id(ctx.request_id);
 
     mw_cors(&ctx);
-    if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
-    else if (req->binary_body_length > the_app->cfg->max_body_bytes)
-        reply_problem(&ctx, APP_ERR_PAYLOAD_TOO_LARGE, "the request body is too large");
+    if (refused && refused->field) reply_bad_param(&ctx, refused->field, refused->detail);
+    else if (refused) reply_problem(&ctx, refused->err, refused->detail);
+    else if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
     else if (!rt->needs_auth || mw_auth(&ctx)) rt->handler(&ctx);
     if (!ctx.status) reply_problem(&ctx, APP_ERR_INTERNAL, "the handler produced no response");
     reply_header(&ctx, "X-Request-Id", ctx.request_id);
@@ -161,7 +157,6 @@ static int dispatch(const struct _u_request *req, struct _u_response *resp, void
     log_info("%s %s %d %.2fms", req->http_verb, req->url_path, ctx.status, secs * 1000);
     log_set_request_id(NULL);
     metrics_in_flight(-1);
-    return U_CALLBACK_COMPLETE;
 }
 
 server *server_start(app *a)
@@ -171,60 +166,14 @@ server *server_start(app *a)
     if (metrics_init(routes_count + 1) != 0) return NULL;
     for (size_t i = 0; i < routes_count; i++) metrics_set_label(i, routes[i].path, routes[i].method);
     metrics_set_label(routes_count, "unmatched", "*");
-
-    server *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    const config *cfg = a->cfg;
-    socklen_t alen;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&s->addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&s->addr;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)cfg->port);
-        alen = sizeof *v4;
-    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)cfg->port);
-        alen = sizeof *v6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        log_error("CAMPAIGND_BIND: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
-        free(s);
-        return NULL;
-    }
-    (void)alen;
-    if (ulfius_init_instance(&s->instance, cfg->port, NULL, NULL) != U_OK) { free(s); return NULL; }
-    /* One byte over the limit so an oversized body is seen and refused with 413, not silently cut. */
-    s->instance.max_post_body_size = cfg->max_body_bytes + 1;
-    ulfius_set_default_endpoint(&s->instance, dispatch, NULL);
-
-    struct MHD_OptionItem ops[] = {
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, &s->addr},
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    if (ulfius_start_framework_with_mhd_options(&s->instance, flags, ops) != U_OK) {
-        log_error("cannot listen on %s:%u", cfg->bind, cfg->port);
-        ulfius_clean_instance(&s->instance);
-        free(s);
-        return NULL;
-    }
+    server *s = wire_start(a->cfg, dispatch);
+    if (!s) metrics_free();
     return s;
 }
 
 void server_stop(server *s, unsigned grace)
 {
     if (!s) return;
-    /* Stop accepting; connections already open finish their requests. */
-    MHD_quiesce_daemon(s->instance.mhd_daemon);
-    for (unsigned waited = 0; metrics_in_flight_now() > 0 && waited < grace * 10; waited++) usleep(100000);
-    ulfius_stop_framework(&s->instance);
-    ulfius_clean_instance(&s->instance);
-    free(s);
+    wire_stop(s, grace);
     metrics_free();
 }

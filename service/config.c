@@ -22,7 +22,9 @@ static const struct {
     {"CAMPAIGND_DB_POOL_SIZE", "4", "database connections shared by the HTTP threads (1-256)"},
     {"CAMPAIGND_THREADS", "4", "HTTP worker threads (1-256)"},
     {"CAMPAIGND_MAX_CONNECTIONS", "1024", "maximum simultaneous client connections"},
-    {"CAMPAIGND_CONNECTION_TIMEOUT", "30", "seconds an idle client connection is kept"},
+    {"CAMPAIGND_MAX_CLIENT_CONNECTIONS", "64", "simultaneous connections from one client address (at most MAX_CONNECTIONS)"},
+    {"CAMPAIGND_HEADER_TIMEOUT", "10", "seconds a connection has to send a complete request head, from its start or its previous response"},
+    {"CAMPAIGND_CONNECTION_TIMEOUT", "30", "seconds without any traffic (a stalled body or a client that stops reading) before a connection is closed"},
     {"CAMPAIGND_MAX_BODY_BYTES", "1048576", "largest accepted request body; 413 beyond"},
     {"CAMPAIGND_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout for every query"},
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
@@ -150,8 +152,16 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->threads = (unsigned)v;
         if (parse_uint("CAMPAIGND_MAX_CONNECTIONS", "1024", 1, 100000, &v, errbuf, errlen)) goto fail;
         out->max_connections = (unsigned)v;
+        /* The defaults of the next two shrink with the limits they must stay within. */
+        char def[24];
+        snprintf(def, sizeof def, "%u", out->max_connections < 64 ? out->max_connections : 64);
+        if (parse_uint("CAMPAIGND_MAX_CLIENT_CONNECTIONS", def, 1, out->max_connections, &v, errbuf, errlen)) goto fail;
+        out->max_client_connections = (unsigned)v;
         if (parse_uint("CAMPAIGND_CONNECTION_TIMEOUT", "30", 1, 3600, &v, errbuf, errlen)) goto fail;
         out->connection_timeout = (unsigned)v;
+        snprintf(def, sizeof def, "%u", out->connection_timeout < 10 ? out->connection_timeout : 10);
+        if (parse_uint("CAMPAIGND_HEADER_TIMEOUT", def, 1, out->connection_timeout, &v, errbuf, errlen)) goto fail;
+        out->header_timeout = (unsigned)v;
         if (parse_uint("CAMPAIGND_MAX_BODY_BYTES", "1048576", 1024, 1073741824UL, &v, errbuf, errlen)) goto fail;
         out->max_body_bytes = v;
         if (parse_uint("CAMPAIGND_SHUTDOWN_GRACE", "10", 0, 600, &v, errbuf, errlen)) goto fail;

@@ -14,7 +14,9 @@ typedef struct config {
     unsigned db_pool_size;
     unsigned threads;            /* HTTP worker threads */
     unsigned max_connections;
-    unsigned connection_timeout; /* seconds */
+    unsigned max_client_connections; /* per client address */
+    unsigned connection_timeout; /* seconds of inactivity */
+    unsigned header_timeout;     /* seconds to send a complete request head */
     size_t max_body_bytes;
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
