@@ -62,8 +62,10 @@ static list_query key_event_list = {
 };
 
 /* UTC instants in iCalendar's basic form. */
-#define ICS_UTC(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS\"Z\"')"
-#define ICS_DATE(x) "to_char(" x ", 'YYYYMMDD')"
+/* iCalendar has 4-digit years: the schema keeps dates and periods within them (0009); the clamps keep rows
+ * written before that rule out of a 5-digit year. */
+#define ICS_UTC(x) "to_char(LEAST((" x ") AT TIME ZONE 'UTC', '9999-12-31 23:59:59'), 'YYYYMMDD\"T\"HH24MISS\"Z\"')"
+#define ICS_DATE(x) "to_char(LEAST(" x ", '9999-12-31'::date), 'YYYYMMDD')"
 #define JSON_TEXT(x) "(to_json(" x ") #>> '{}')"
 
 /* One statement for the whole calendar: $1 org, $2/$3 the window, $4 resource,

@@ -57,6 +57,8 @@ static const app_constraint constraints[] = {
     NAMED("segments_no_cycle", APP_ERR_VALIDATION, NULL, "parent_id", "would make the segment its own ancestor"),
     /* campaigns */
     NAMED("campaigns_dates", APP_ERR_VALIDATION, NULL, "end_date", "must not be before start_date"),
+    NAMED("campaigns_dates_representable", APP_ERR_VALIDATION, NULL, "end_date",
+          "dates must be from 1900-01-01 to 9999-12-30"),
     NAMED("campaigns_budget_pair", APP_ERR_VALIDATION, NULL, "budget", "needs both amount and currency"),
     NAMED("campaigns_scoring_all_or_none", APP_ERR_VALIDATION, NULL, "scoring", "needs all four scores or none"),
     NAMED("campaign_status_transition", APP_ERR_INVALID_TRANSITION, NULL, NULL, "this status change is not allowed"),
@@ -77,6 +79,8 @@ static const app_constraint constraints[] = {
     /* the key bookings reference to copy exclusive; written only by the schema itself */
     NAMED("resources_exclusive_key", APP_ERR_INTERNAL, NULL, NULL, "the resource's booking key is inconsistent"),
     NAMED("availability_period", APP_ERR_VALIDATION, NULL, "end", "must be after start"),
+    NAMED("availability_period_representable", APP_ERR_VALIDATION, NULL, "end",
+          "the period must fall from 1900-01-01T00:00:00Z to 9999-12-31T23:59:59Z in UTC"),
     FOREIGN_KEY("availability_resource", APP_ERR_NOT_FOUND, NULL, "no resource with this id",
                 "the resource has availability periods"),
     /* bookings: the rules of bookings_guard (raised with the items in the way) and the exclusion constraint */
@@ -89,6 +93,8 @@ static const app_constraint constraints[] = {
     NAMED("availability_booked", APP_ERR_BOOKING_CONFLICT, "resource_booked", NULL,
           "bookings already hold the resource in this period"),
     NAMED("bookings_period", APP_ERR_VALIDATION, NULL, "end", "must be after start"),
+    NAMED("bookings_period_representable", APP_ERR_VALIDATION, NULL, "end",
+          "the period must fall from 1900-01-01T00:00:00Z to 9999-12-31T23:59:59Z in UTC"),
     NAMED("bookings_fixed_refs", APP_ERR_VALIDATION, NULL, "resource_id", "a booking keeps its campaign and resource"),
     NAMED("bookings_cancelled_final", APP_ERR_INVALID_STATE, NULL, NULL,
           "the booking is cancelled; make a new booking instead"),
@@ -102,6 +108,8 @@ static const app_constraint constraints[] = {
                 "the segment is used by a booking"),
     /* key events and feed tokens */
     NAMED("key_events_dates", APP_ERR_VALIDATION, NULL, "end_date", "must not be before start_date"),
+    NAMED("key_events_dates_representable", APP_ERR_VALIDATION, NULL, "end_date",
+          "dates must be from 1900-01-01 to 9999-12-30"),
     NAMED("calendar_feed_tokens_revoked_final", APP_ERR_INVALID_STATE, NULL, NULL, "the feed token is revoked"),
     NAMED("calendar_feed_tokens_fixed", APP_ERR_INVALID_STATE, NULL, NULL,
           "a feed token's organisation and creator are fixed"),

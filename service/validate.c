@@ -88,6 +88,17 @@ static long long days_from_civil(int y, int m, int d)
 
 static int two(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
 
+int date_storable(const char *s)
+{
+    return valid_date(s) && strcmp(s, DATE_STORABLE_MIN) >= 0 && strcmp(s, DATE_STORABLE_MAX) <= 0;
+}
+
+int timestamp_storable(long long epoch_us)
+{
+    return epoch_us >= days_from_civil(1900, 1, 1) * 86400LL * 1000000LL &&
+           epoch_us < days_from_civil(10000, 1, 1) * 86400LL * 1000000LL;
+}
+
 int valid_timestamp(const char *s, long long *epoch_us)
 {
     char date[11];
@@ -267,14 +278,21 @@ static void check_value(const field_spec *f, const char *path, json_t *j, verrs 
         break;
     case FK_DATE:
         if (!(s = json_string_value(j)) || !valid_date(s)) verrs_add(v, path, "must be a calendar date YYYY-MM-DD");
+        else if (!date_storable(s))
+            verrs_add(v, path, "must be from " DATE_STORABLE_MIN " to " DATE_STORABLE_MAX
+                               " (the day after must still have a 4-digit year)");
         break;
     case FK_UUID:
         if (!(s = json_string_value(j)) || !valid_uuid(s)) verrs_add(v, path, "must be a UUID");
         break;
-    case FK_TIMESTAMP:
-        if (!(s = json_string_value(j)) || !valid_timestamp(s, NULL))
+    case FK_TIMESTAMP: {
+        long long us = 0;
+        if (!(s = json_string_value(j)) || !valid_timestamp(s, &us))
             verrs_add(v, path, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-01T09:00:00Z");
+        else if (!timestamp_storable(us))
+            verrs_add(v, path, "must be from 1900-01-01T00:00:00Z to 9999-12-31T23:59:59Z once converted to UTC");
         break;
+    }
     case FK_BOOLEAN:
         if (!json_is_boolean(j)) verrs_add(v, path, "must be true or false");
         break;

@@ -68,6 +68,15 @@ int valid_date(const char *s);
  * (fractions up to microseconds). With it, *epoch_us (may be NULL) gets the
  * instant in microseconds since 1970-01-01T00:00:00Z. */
 int valid_timestamp(const char *s, long long *epoch_us);
+/* Whether a valid date or instant can be stored: every output can write it
+ * with a 4-digit year (sql/migrations/0009_representable_dates.sql holds the
+ * same bounds). Dates run from 1900-01-01 to 9999-12-30 (an all-day event in
+ * the iCalendar feed ends the day after its end date); instants from
+ * 1900-01-01T00:00:00Z to before 10000-01-01T00:00:00Z, in UTC. */
+#define DATE_STORABLE_MIN "1900-01-01"
+#define DATE_STORABLE_MAX "9999-12-30"
+int date_storable(const char *s);
+int timestamp_storable(long long epoch_us);
 int valid_decimal_amount(const char *s);
 int valid_currency(const char *s);
 /* Characters (UTF-8 code points) in s; s must be valid UTF-8. */

@@ -18,6 +18,8 @@ import time
 import unittest
 import uuid
 
+import icalendar
+
 from harness import BIN, SPEC, Server, campaign, check_contract, main
 
 SANITIZED = "libasan" in subprocess.run(["ldd", BIN], capture_output=True, text=True).stdout
@@ -275,6 +277,65 @@ class EdgeTest(unittest.TestCase):
         st, h, _ = self.srv.request("DELETE", "/healthz")
         self.assertEqual(st, 405)
         self.assertEqual(h["allow"], "GET, HEAD")
+
+
+class DatesTest(unittest.TestCase):
+    """4. Year 10000: no date or instant that some output cannot write is stored, by the API or by anyone."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.admin = cls.srv.token("ada", "dates-" + uuid.uuid4().hex[:8], "admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def post(self, path, body, want):
+        st, _, b = self.srv.request("POST", path, body, self.admin)
+        self.assertEqual(st, want, (path, body, b))
+        return b
+
+    def refused(self, path, body, *fields):
+        b = self.post(path, body, 422)
+        self.assertEqual(sorted(e["field"] for e in b["errors"]), sorted(fields), b)
+        return b
+
+    def test_year_10000_is_refused_everywhere_and_the_feed_keeps_4_digit_years(self):
+        b = self.refused("/v1/campaigns", campaign(start_date="9999-12-01", end_date="9999-12-31"), "end_date")
+        self.assertIn("9999-12-30", b["errors"][0]["message"])
+        camp = self.post("/v1/campaigns", campaign(name="Far", start_date="9999-12-01", end_date="9999-12-30"), 201)
+        self.refused("/v1/key-events", {"name": "Y10K", "kind": "holiday", "start_date": "9999-12-31",
+                                        "end_date": "9999-12-31"}, "start_date", "end_date")
+        self.post("/v1/key-events", {"name": "Last", "kind": "holiday", "start_date": "9999-12-30",
+                                     "end_date": "9999-12-30"}, 201)
+        res = self.post("/v1/resources", {"kind": "slot", "name": "Far slot"}, 201)
+        booking = {"campaign_id": camp["id"], "resource_id": res["id"]}
+        b = self.refused("/v1/bookings", dict(booking, start="9999-12-31T20:00:00-14:00", end="9999-12-31T21:00:00-14:00"),
+                         "start", "end")
+        self.assertIn("UTC", b["errors"][0]["message"])
+        self.refused("/v1/bookings", dict(booking, start="1900-01-01T00:30:00+01:00", end="1900-01-01T02:00:00+01:00"),
+                     "start")
+        self.refused(f"/v1/resources/{res['id']}/availability",
+                     {"kind": "leave", "start": "9999-12-31T23:00:00Z", "end": "9999-12-31T23:30:00-01:00"}, "end")
+        bk = self.post("/v1/bookings", dict(booking, start="9999-12-31T22:00:00Z", end="9999-12-31T23:59:59Z"), 201)
+        self.assertTrue(bk["end"].startswith("9999-12-31T23:59:59"), bk)
+        st, _, ics = self.srv.request("GET", "/v1/calendar.ics?from=9999-11-01&to=9999-12-31T23:59:59Z", token=self.admin)
+        self.assertEqual(st, 200)
+        self.assertIn("DTEND;VALUE=DATE:99991231", ics)
+        self.assertIsNone(re.search(r"^(DTSTART|DTEND)[^:]*:[0-9]{9}", ics, re.M), ics)
+        cal = icalendar.Calendar.from_ical(ics)
+        self.assertGreaterEqual(len([e for e in cal.walk("VEVENT") if e.decoded("DTEND").year == 9999]), 3)
+        # The schema holds the same bounds for any writer, not only for the API.
+        for sql, constraint in [
+                (f"UPDATE campaigns SET end_date = '9999-12-31' WHERE id = '{camp['id']}'", "campaigns_dates_representable"),
+                (f"UPDATE bookings SET period = tstzrange('9999-12-31 20:00-14', '9999-12-31 21:00-14') "
+                 f"WHERE id = '{bk['id']}'", "bookings_period_representable"),
+                ("UPDATE key_events SET start_date = '1899-12-31' WHERE name = 'Last'", "key_events_dates_representable")]:
+            p = subprocess.run(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c", sql],
+                               capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0, sql)
+            self.assertIn(constraint, p.stderr)
 
 
 def psql(sql):

@@ -42,6 +42,28 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/* Year 10000 must never reach an output: an offset can push a valid local time past 9999 in UTC, and an
+ * all-day event ending on 9999-12-31 would end on 10000-01-01 in the iCalendar feed. */
+START_TEST(storable_dates_and_instants)
+{
+    long long us = 0;
+    ck_assert(date_storable("1900-01-01"));
+    ck_assert(date_storable("9999-12-30"));
+    ck_assert(!date_storable("9999-12-31"));
+    ck_assert(!date_storable("1899-12-31"));
+    ck_assert(valid_timestamp("9999-12-31T20:00:00-14:00", &us));
+    ck_assert(!timestamp_storable(us)); /* 10000-01-01T10:00:00Z */
+    ck_assert(valid_timestamp("9999-12-31T23:59:59.999999Z", &us));
+    ck_assert(timestamp_storable(us));
+    ck_assert(valid_timestamp("9999-12-31T23:59:59.999999-00:01", &us));
+    ck_assert(!timestamp_storable(us));
+    ck_assert(valid_timestamp("1900-01-01T00:00:00Z", &us));
+    ck_assert(timestamp_storable(us));
+    ck_assert(valid_timestamp("1900-01-01T00:30:00+01:00", &us));
+    ck_assert(!timestamp_storable(us)); /* 1899-12-31T23:30:00Z */
+}
+END_TEST
+
 START_TEST(money_and_currency)
 {
     ck_assert(valid_decimal_amount("0"));
@@ -127,6 +149,7 @@ int main(void)
     TCase *tc = tcase_create("validate");
     tcase_add_test(tc, dates);
     tcase_add_test(tc, timestamps);
+    tcase_add_test(tc, storable_dates_and_instants);
     tcase_add_test(tc, money_and_currency);
     tcase_add_test(tc, uuids);
     tcase_add_test(tc, field_table);
