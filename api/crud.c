@@ -79,3 +79,116 @@ refused:
     crud_lock_free(lk);
     return 0;
 }
+
+/* The refusal of a write: the descriptor's own reply, or the error table's. */
+static void refused(req_ctx *ctx, const crud_desc *d, write_tx *tx, app_err e, app_refusal *why, const char *id)
+{
+    if (d->refused) d->refused(ctx, tx, e, why, id);
+    else tx_refused_reply(ctx, tx, e, why, NULL);
+}
+
+void crud_create(req_ctx *ctx, const crud_desc *d)
+{
+    json_t *j_body = NULL;
+    char *text = NULL, id[37], location[128];
+    db_doc doc = {0};
+    app_refusal why = {0};
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!require_perm_or_reply(ctx, d->write) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (d->validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (d->refs_or_reply && !d->refs_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = d->insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
+    if (e) { refused(ctx, d, &tx, e, &why, NULL); goto out; }
+    snprintf(location, sizeof location, "%s/%s", d->collection, id);
+    tx_commit_doc(ctx, &tx, 201, location, &doc);
+out:
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+/* The checks every write to one row starts with: role, no query, the id. */
+static int row_write_or_reply(req_ctx *ctx, const crud_desc *d, char id[37])
+{
+    return crud_may_write_or_reply(ctx, d) && query_known_or_reply(ctx, no_params) &&
+           path_uuid_or_reply(ctx, d->id_segment, id);
+}
+
+void crud_patch(req_ctx *ctx, const crud_desc *d)
+{
+    char id[37], *text = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
+    app_refusal why = {0};
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!row_write_or_reply(ctx, d, id)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    /* Field shapes first: no connection is taken for a malformed patch. */
+    if (d->validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!crud_open_or_reply(ctx, d, &tx, j_body, id, &lk)) goto out;
+    if (d->validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
+    if (d->refs_or_reply && !d->refs_or_reply(ctx, &tx, j_body)) goto out;
+    app_err e = d->update(tx.conn, ctx->claims.org, id, text, &doc, &why);
+    if (e) { refused(ctx, d, &tx, e, &why, id); goto out; }
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
+out:
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    crud_lock_free(&lk);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void crud_delete(req_ctx *ctx, const crud_desc *d)
+{
+    char id[37];
+    crud_lock lk = {0};
+    db_doc doc = {0};
+    app_refusal why = {0};
+    write_tx tx;
+
+    if (!row_write_or_reply(ctx, d, id) || !crud_open_or_reply(ctx, d, &tx, NULL, id, &lk)) return;
+    app_err e = d->remove(tx.conn, ctx->claims.org, id, &doc, &why);
+    if (e) refused(ctx, d, &tx, e, &why, id);
+    else tx_commit_doc(ctx, &tx, doc.json ? 200 : 204, NULL, &doc);
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    crud_lock_free(&lk);
+}
+
+void crud_list(req_ctx *ctx, const crud_desc *d)
+{
+    const char *allowed[CRUD_MAX_FILTERS + 4] = {"limit", "cursor", "sort"};
+    for (int i = 0; d->query_params[i] && i < CRUD_MAX_FILTERS; i++) allowed[3 + i] = d->query_params[i];
+    list_params lp;
+    list_result res = {0};
+    crud_filter f = {0};
+    db_conn *conn = NULL;
+
+    if (!require_perm_or_reply(ctx, d->read) || !query_known_or_reply(ctx, allowed)) return;
+    if (!list_params_or_reply(ctx, d->sorts, &lp)) return;
+    if (!d->filters_or_reply(ctx, &f)) goto out;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = d->list(conn, ctx->claims.org, &f, &lp, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, d->sorts[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    for (size_t i = 0; i < sizeof f.owned / sizeof f.owned[0]; i++) free(f.owned[i]);
+    list_result_free(&res);
+    list_params_free(&lp);
+}
