@@ -1,6 +1,6 @@
-/* h_approvals.c — approval workflow templates (/v1/workflows), submitting a
- * campaign for approval (POST /v1/campaigns/{id}/approval), the approval
- * requests and their decisions (/v1/approvals). The lifecycle gates and the
+/* h_approvals.c — submitting a campaign for approval (POST
+ * /v1/campaigns/{id}/approval), the approval requests and their decisions
+ * (/v1/approvals); the templates are h_workflows.c. The lifecycle gates and the
  * one-decision-per-step rule live in the schema; this file checks who may act
  * and says precisely why not. */
 #define _GNU_SOURCE
@@ -16,21 +16,38 @@
 #include "respond.h"
 #include "tx.h"
 
-#define ID_SEGMENT 2 /* /v1/workflows/<id>, /v1/approvals/<id>, /v1/campaigns/<id>/approval */
+#define ID_SEGMENT 2 /* /v1/approvals/<id>, /v1/campaigns/<id>/approval */
 
 static const char *const no_params[] = {NULL};
 
-static const crud_desc workflow_crud = {
-    .name = "workflow",
-    .id_segment = ID_SEGMENT,
-    .read = PERM_WORKFLOW_READ,
-    .write = PERM_WORKFLOW_WRITE,
-    .write_own = PERM__COUNT,
-    .get = workflow_store_get,
-    .lock = workflow_store_lock,
-};
+/* ?mine=true: only the requests whose current step the caller may decide. */
+static int filters_or_reply(req_ctx *ctx, crud_filter *f)
+{
+    const char *campaign_id = query_get(&ctx->q, "campaign_id"), *mine = query_get(&ctx->q, "mine");
+    if (!enum_list_or_reply(ctx, "status", approval_statuses, &f->owned[0])) return 0;
+    if (campaign_id && !valid_uuid(campaign_id)) {
+        reply_bad_param(ctx, "campaign_id", "must be a UUID");
+        return 0;
+    }
+    if (mine && strcmp(mine, "true") != 0 && strcmp(mine, "false") != 0) {
+        reply_bad_param(ctx, "mine", "must be true or false");
+        return 0;
+    }
+    f->v[0] = f->owned[0];
+    f->v[1] = campaign_id;
+    f->v[2] = mine && strcmp(mine, "true") == 0 ? ctx->claims.sub : NULL;
+    f->v[3] = auth_role_name(ctx->claims.role);
+    return 1;
+}
 
-/* Decisions are taken by step (approval_may_decide), not by a write permission: h_approval_decide locks. */
+static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
+{
+    approval_filter af = {f->v[0], f->v[1], f->v[2], f->v[3]};
+    return approval_store_list(conn, org, &af, lp->sort, lp->desc, lp->cursor_key, lp->cursor_id, lp->limit, out);
+}
+
+/* Requests are written only by submissions and decisions (below), never through crud_create/patch/delete: a
+ * decision is taken by step (approval_may_decide), not by a write permission. */
 static const crud_desc approval_crud = {
     .name = "approval request",
     .id_segment = ID_SEGMENT,
@@ -39,112 +56,11 @@ static const crud_desc approval_crud = {
     .write_own = PERM__COUNT,
     .get = approval_store_get,
     .lock = approval_store_lock,
+    .query_params = (const char *const[]){"status[]", "campaign_id", "mine", NULL},
+    .sorts = approval_sort_names,
+    .filters_or_reply = filters_or_reply,
+    .list = list,
 };
-
-/* --- workflow templates ------------------------------------------------ */
-
-void h_workflow_list(req_ctx *ctx)
-{
-    static const char *const allowed[] = {"limit", "cursor", "sort", "active", "q", NULL};
-    list_params lp;
-    list_result res = {0};
-    db_conn *conn = NULL;
-    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_READ) || !query_known_or_reply(ctx, allowed)) return;
-    if (!list_params_or_reply(ctx, workflow_sort_names, &lp)) return;
-    const char *active = query_get(&ctx->q, "active"), *q = query_get(&ctx->q, "q");
-    if (active && strcmp(active, "true") != 0 && strcmp(active, "false") != 0) {
-        reply_bad_param(ctx, "active", "must be true or false");
-        goto out;
-    }
-    if (q && (utf8_length(q) > 200 || !valid_text_chars(q, 0))) {
-        reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
-        goto out;
-    }
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = workflow_store_list(conn, ctx->claims.org, active, q, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
-                                    lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, workflow_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    list_result_free(&res);
-    list_params_free(&lp);
-}
-
-void h_workflow_create(req_ctx *ctx)
-{
-    json_t *j_body = NULL;
-    db_doc doc = {0};
-    char *text = NULL, id[37], location[64];
-    verrs v;
-    verrs_init(&v);
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params)) goto out;
-    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
-    if (workflow_validate(j_body, VALIDATE_CREATE, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_refusal why = {0};
-    app_err e = workflow_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    snprintf(location, sizeof location, "/v1/workflows/%s", id);
-    tx_commit_doc(ctx, &tx, 201, location, &doc);
-out:
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
-    verrs_free(&v);
-}
-
-void h_workflow_get(req_ctx *ctx) { crud_get(ctx, &workflow_crud); }
-
-/* Requests already submitted keep the steps they copied: a change here applies to later submissions. */
-void h_workflow_patch(req_ctx *ctx)
-{
-    char id[37], *text = NULL;
-    json_t *j_body = NULL;
-    crud_lock lk = {0};
-    db_doc doc = {0};
-    verrs v;
-    verrs_init(&v);
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        goto out;
-    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
-    if (workflow_validate(j_body, VALIDATE_PATCH, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!crud_open_or_reply(ctx, &workflow_crud, &tx, j_body, id, &lk)) goto out;
-    app_refusal why = {0};
-    app_err e = workflow_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
-out:
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
-    crud_lock_free(&lk);
-    verrs_free(&v);
-}
-
-/* A workflow that requests used is archived (200 with it), not deleted (204). */
-void h_workflow_delete(req_ctx *ctx)
-{
-    char id[37];
-    crud_lock lk;
-    db_doc doc = {0};
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_WORKFLOW_WRITE) || !query_known_or_reply(ctx, no_params) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    if (!crud_open_or_reply(ctx, &workflow_crud, &tx, NULL, id, &lk)) return;
-    app_refusal why = {0};
-    app_err e = workflow_store_remove(tx.conn, ctx->claims.org, id, &doc, &why);
-    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
-    else tx_commit_doc(ctx, &tx, doc.json ? 200 : 204, NULL, &doc);
-    db_doc_free(&doc);
-    crud_lock_free(&lk);
-}
 
 /* --- submitting a campaign --------------------------------------------- */
 
@@ -208,38 +124,7 @@ out:
 
 /* --- approval requests ------------------------------------------------- */
 
-void h_approval_list(req_ctx *ctx)
-{
-    static const char *const allowed[] = {"limit", "cursor", "sort", "status[]", "campaign_id", "mine", NULL};
-    list_params lp;
-    list_result res = {0};
-    db_conn *conn = NULL;
-    char *statuses = NULL;
-    if (!require_perm_or_reply(ctx, PERM_APPROVAL_READ) || !query_known_or_reply(ctx, allowed)) return;
-    if (!list_params_or_reply(ctx, approval_sort_names, &lp)) return;
-    const char *campaign_id = query_get(&ctx->q, "campaign_id"), *mine = query_get(&ctx->q, "mine");
-    if (!enum_list_or_reply(ctx, "status", approval_statuses, &statuses)) goto out;
-    if (campaign_id && !valid_uuid(campaign_id)) {
-        reply_bad_param(ctx, "campaign_id", "must be a UUID");
-        goto out;
-    }
-    if (mine && strcmp(mine, "true") != 0 && strcmp(mine, "false") != 0) {
-        reply_bad_param(ctx, "mine", "must be true or false");
-        goto out;
-    }
-    int only_mine = mine && strcmp(mine, "true") == 0;
-    approval_filter f = {statuses, campaign_id, only_mine ? ctx->claims.sub : NULL, auth_role_name(ctx->claims.role)};
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = approval_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
-                                    lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, approval_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    free(statuses);
-    list_result_free(&res);
-    list_params_free(&lp);
-}
+void h_approval_list(req_ctx *ctx) { crud_list(ctx, &approval_crud); }
 
 void h_approval_get(req_ctx *ctx) { crud_get(ctx, &approval_crud); }
 

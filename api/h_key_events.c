@@ -1,7 +1,6 @@
 /* h_key_events.c — /v1/key-events: the industry events, holidays, sales
- * periods and blackouts that give the shared calendar its context. */
-#define _GNU_SOURCE
-#include <stdio.h>
+ * periods and blackouts that give the shared calendar its context; all
+ * through the shared pipeline (crud.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,121 +8,63 @@
 #include "calendar_store.h"
 #include "crud.h"
 #include "handlers.h"
-#include "respond.h"
-#include "tx.h"
 
-#define ID_SEGMENT 2 /* /v1/key-events/<id> */
+static app_err insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
+                      char id_out[37], app_refusal *why)
+{
+    (void)actor;
+    return key_event_store_insert(conn, org, body_json, doc, id_out, why);
+}
+
+static app_err remove_row(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why)
+{
+    memset(doc, 0, sizeof *doc);
+    return key_event_store_delete(conn, org, id, why);
+}
+
+static int filters_or_reply(req_ctx *ctx, crud_filter *f)
+{
+    const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to"), *q = query_get(&ctx->q, "q");
+    if (!enum_list_or_reply(ctx, "kind", key_event_kinds, &f->owned[0]) || !window_params_or_reply(ctx, from, to))
+        return 0;
+    if (q && (utf8_length(q) > 200 || !valid_text_chars(q, 0))) {
+        reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
+        return 0;
+    }
+    f->v[0] = f->owned[0];
+    f->v[1] = from;
+    f->v[2] = to;
+    f->v[3] = q;
+    return 1;
+}
+
+static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
+{
+    return key_event_store_list(conn, org, f->v[0], f->v[1], f->v[2], f->v[3], lp->sort, lp->desc, lp->cursor_key,
+                                lp->cursor_id, lp->limit, out);
+}
 
 static const crud_desc key_event_crud = {
     .name = "key event",
-    .id_segment = ID_SEGMENT,
+    .id_segment = 2, /* /v1/key-events/<id> */
     .read = PERM_CALENDAR_READ,
     .write = PERM_KEY_EVENT_WRITE,
     .write_own = PERM__COUNT,
+    .collection = "/v1/key-events",
     .get = key_event_store_get,
     .lock = key_event_store_lock,
+    .validate = key_event_validate,
+    .insert = insert,
+    .update = key_event_store_update,
+    .remove = remove_row,
+    .query_params = (const char *const[]){"kind[]", "from", "to", "q", NULL},
+    .sorts = key_event_sort_names,
+    .filters_or_reply = filters_or_reply,
+    .list = list,
 };
 
-void h_key_event_list(req_ctx *ctx)
-{
-    static const char *const allowed[] = {"limit", "cursor", "sort", "kind[]", "from", "to", "q", NULL};
-    list_params lp;
-    list_result res = {0};
-    db_conn *conn = NULL;
-    char *kinds = NULL;
-    if (!require_perm_or_reply(ctx, PERM_CALENDAR_READ) || !query_known_or_reply(ctx, allowed)) return;
-    if (!list_params_or_reply(ctx, key_event_sort_names, &lp)) return;
-    const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to"), *q = query_get(&ctx->q, "q");
-    if (!enum_list_or_reply(ctx, "kind", key_event_kinds, &kinds) || !window_params_or_reply(ctx, from, to)) goto out;
-    if (q && (utf8_length(q) > 200 || !valid_text_chars(q, 0))) {
-        reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
-        goto out;
-    }
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = key_event_store_list(conn, ctx->claims.org, kinds, from, to, q, lp.sort, lp.desc, lp.cursor_key,
-                                     lp.cursor_id, lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, key_event_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    free(kinds);
-    list_result_free(&res);
-    list_params_free(&lp);
-}
-
-void h_key_event_create(req_ctx *ctx)
-{
-    json_t *j_body = NULL;
-    db_doc doc = {0};
-    char *text = NULL, id[37], location[64];
-    verrs v;
-    verrs_init(&v);
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_KEY_EVENT_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}))
-        goto out;
-    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
-    if (key_event_validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    app_refusal why = {0};
-    app_err e = key_event_store_insert(tx.conn, ctx->claims.org, text, &doc, id, &why);
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    snprintf(location, sizeof location, "/v1/key-events/%s", id);
-    tx_commit_doc(ctx, &tx, 201, location, &doc);
-out:
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
-    verrs_free(&v);
-}
-
+void h_key_event_list(req_ctx *ctx) { crud_list(ctx, &key_event_crud); }
+void h_key_event_create(req_ctx *ctx) { crud_create(ctx, &key_event_crud); }
 void h_key_event_get(req_ctx *ctx) { crud_get(ctx, &key_event_crud); }
-
-void h_key_event_patch(req_ctx *ctx)
-{
-    char id[37], *text = NULL;
-    json_t *j_body = NULL;
-    crud_lock lk = {0};
-    db_doc doc = {0};
-    verrs v;
-    verrs_init(&v);
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_KEY_EVENT_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        goto out;
-    if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
-    if (key_event_validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!crud_open_or_reply(ctx, &key_event_crud, &tx, j_body, id, &lk)) goto out;
-    if (key_event_validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) {
-        tx_abort(ctx, &tx);
-        reply_validation(ctx, &v);
-        goto out;
-    }
-    app_refusal why = {0};
-    app_err e = key_event_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
-out:
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
-    crud_lock_free(&lk);
-    verrs_free(&v);
-}
-
-void h_key_event_delete(req_ctx *ctx)
-{
-    char id[37];
-    crud_lock lk;
-    write_tx tx;
-    if (!require_perm_or_reply(ctx, PERM_KEY_EVENT_WRITE) || !query_known_or_reply(ctx, (const char *[]){NULL}) ||
-        !path_uuid_or_reply(ctx, ID_SEGMENT, id))
-        return;
-    if (!crud_open_or_reply(ctx, &key_event_crud, &tx, NULL, id, &lk)) return;
-    app_refusal why = {0};
-    app_err e = key_event_store_delete(tx.conn, ctx->claims.org, id, &why);
-    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
-    else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
-    crud_lock_free(&lk);
-}
+void h_key_event_patch(req_ctx *ctx) { crud_patch(ctx, &key_event_crud); }
+void h_key_event_delete(req_ctx *ctx) { crud_delete(ctx, &key_event_crud); }
