@@ -139,7 +139,11 @@ void crud_patch(req_ctx *ctx, const crud_desc *d)
     if (d->validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!crud_open_or_reply(ctx, d, &tx, j_body, id, &lk)) goto out;
-    if (d->validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
+    if (d->validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) {
+        tx_abort(ctx, &tx);
+        reply_validation(ctx, &v);
+        goto out;
+    }
     if (d->refs_or_reply && !d->refs_or_reply(ctx, &tx, j_body)) goto out;
     app_err e = d->update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e) { refused(ctx, d, &tx, e, &why, id); goto out; }
@@ -185,7 +189,7 @@ void crud_list(req_ctx *ctx, const crud_desc *d)
     app_err e = db_acquire(ctx->app->pool, &conn);
     if (!e) e = d->list(conn, ctx->claims.org, &f, &lp, &res);
     db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    if (e) { reply_missing(ctx, d, e); goto out; } /* a sub-collection's parent may be missing */
     reply_list(ctx, res.items, res.n, d->sorts[lp.sort], lp.desc, res.next_key, res.next_id);
 out:
     for (size_t i = 0; i < sizeof f.owned / sizeof f.owned[0]; i++) free(f.owned[i]);
