@@ -47,14 +47,23 @@ void reply_problem_extra(req_ctx *ctx, app_err err, const char *detail, json_t *
     json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", type, "title", info->title, "status",
                           info->status, "detail", detail ? detail : info->title, "code", info->code, "request_id",
                           ctx->request_id);
-    if (j_extra) {
-        json_object_update_missing(j, j_extra);
-        json_decref(j_extra);
-    }
-    char *text = json_dumps(j, JSON_COMPACT);
+    int ok = j && (!j_extra || json_object_update_missing(j, j_extra) == 0);
+    json_decref(j_extra);
+    char *text = ok ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
+    char fallback[384];
+    if (!text) {
+        /* Out of memory: not a problem missing its errors[] or conflicts, but a 500 that keeps the
+         * problem's shape (the request id has only JSON-safe characters, see server.c). */
+        info = app_err_lookup(APP_ERR_INTERNAL);
+        snprintf(fallback, sizeof fallback,
+                 "{\"type\":\"urn:campaignd:problem:%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"out of memory\","
+                 "\"code\":\"%s\",\"request_id\":\"%s\"}",
+                 info->code, info->title, info->status, info->code, ctx->request_id);
+        detail = "out of memory";
+    }
     ctx->status = info->status;
-    ulfius_set_string_body_response(ctx->resp, (unsigned)info->status, text ? text : "{}");
+    ulfius_set_string_body_response(ctx->resp, (unsigned)info->status, text ? text : fallback);
     free(text);
     reply_header(ctx, "Content-Type", "application/problem+json; charset=utf-8");
     if (info->status == 401) {
