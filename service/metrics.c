@@ -107,6 +107,11 @@ char *metrics_render(unsigned pool_size, unsigned pool_in_use)
                "campaignd_db_pool_size %u\n", pool_size);
     fprintf(f, "# HELP campaignd_db_pool_in_use Database connections in use.\n# TYPE campaignd_db_pool_in_use gauge\n"
                "campaignd_db_pool_in_use %u\n", pool_in_use);
-    fclose(f);
+    /* A write that failed (no memory) would leave series out: no text rather than a partial one. */
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        free(buf);
+        return NULL;
+    }
     return buf;
 }

@@ -19,7 +19,7 @@ void metrics_record(size_t route, int status, double seconds);
 void metrics_in_flight(int delta);
 int metrics_in_flight_now(void);
 
-/* Renders the text exposition format; returns malloc'd text. pool_* describe the db pool. */
+/* Renders the text exposition format; returns malloc'd text (NULL when out of memory). pool_* describe the db pool. */
 char *metrics_render(unsigned pool_size, unsigned pool_in_use);
 
 #endif
