@@ -46,11 +46,14 @@ app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters
     }
     pthread_mutex_unlock(&build_lock);
 
-    size_t idx = (size_t)sort * 2 + (desc ? 1 : 0);
-    if (sort < 0 || (size_t)sort >= lq->nsorts || !lq->stmts[idx].name || !lq->stmts[idx].sql)
+    /* A description past the fixed bounds is a programming error: refused, never read out of bounds. */
+    if (sort < 0 || (size_t)sort >= lq->nsorts || sort >= LIST_MAX_SORTS || lq->nfilters < 0 ||
+        lq->nfilters > LIST_MAX_FILTERS)
         return APP_ERR_INTERNAL;
+    size_t idx = (size_t)sort * 2 + (desc ? 1 : 0);
+    if (!lq->stmts[idx].name || !lq->stmts[idx].sql) return APP_ERR_INTERNAL;
 
-    const char *params[40];
+    const char *params[LIST_MAX_FILTERS + 3];
     int n = 0;
     for (int i = 0; i < lq->nfilters; i++) params[n++] = filters[i];
     char lim[16];

@@ -15,7 +15,8 @@ typedef struct sort_spec {
     const char *type;   /* SQL type the cursor key casts back to */
 } sort_spec;
 
-#define LIST_MAX_SORTS 8
+#define LIST_MAX_SORTS 8   /* sorts of one list_query (more are refused with APP_ERR_INTERNAL) */
+#define LIST_MAX_FILTERS 37 /* filter parameters of one list_query (idem) */
 
 typedef struct list_query {
     const char *name;        /* statement name prefix, unique */

@@ -291,6 +291,26 @@ START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
 }
 END_TEST
 
+START_TEST(a_list_described_past_its_bounds_is_refused)
+{
+#define BY_ID {"id", "t.id", "uuid"}
+    static const sort_spec sorts[LIST_MAX_SORTS + 1] = {BY_ID, BY_ID, BY_ID, BY_ID, BY_ID, BY_ID, BY_ID, BY_ID, BY_ID};
+#undef BY_ID
+    static list_query wide = {.name = "t_wide", .projection = "t.id::text", .from = "campaigns t",
+                              .where = "t.org_id = $1", .nfilters = 1, .sorts = sorts, .nsorts = LIST_MAX_SORTS + 1};
+    static list_query many = {.name = "t_many_filters", .projection = "t.id::text", .from = "campaigns t",
+                              .where = "t.org_id = $1", .nfilters = LIST_MAX_FILTERS + 1, .sorts = sorts, .nsorts = 1};
+    const char *filters[LIST_MAX_FILTERS + 1] = {org};
+    db_conn *c = take();
+    list_result r = {0};
+    ck_assert_int_eq(list_query_run(c, &wide, filters, LIST_MAX_SORTS - 1, 1, NULL, NULL, 5, &r), APP_OK);
+    list_result_free(&r);
+    ck_assert_int_eq(list_query_run(c, &wide, filters, LIST_MAX_SORTS, 1, NULL, NULL, 5, &r), APP_ERR_INTERNAL);
+    ck_assert_int_eq(list_query_run(c, &many, filters, 0, 0, NULL, NULL, 5, &r), APP_ERR_INTERNAL);
+    db_release(pool, c);
+}
+END_TEST
+
 static const db_stmt q_backend_pid = {"t_backend_pid", "SELECT pg_backend_pid()::text", 0};
 static const db_stmt q_terminate = {
     "t_terminate",
@@ -420,6 +440,7 @@ int main(void)
     tcase_add_test(tc, hundreds_of_statements_on_one_connection);
     tcase_add_test(tc, a_pooled_connection_lost_while_idle_is_replaced);
     tcase_add_test(tc, an_allocation_failure_is_an_error_never_a_wrong_answer);
+    tcase_add_test(tc, a_list_described_past_its_bounds_is_refused);
     suite_add_tcase(s, tc);
     int rc = unit_run(s);
     db_pool_free(pool);
