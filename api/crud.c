@@ -38,7 +38,7 @@ void crud_get(req_ctx *ctx, const crud_desc *d)
 
 int crud_may_write_or_reply(req_ctx *ctx, const crud_desc *d)
 {
-    if (d->write_own != PERM__COUNT && auth_role_can(ctx->claims.role, d->write_own)) return 1;
+    if (auth_role_can(ctx->claims.role, d->write_own)) return 1;
     return require_perm_or_reply(ctx, d->write);
 }
 
@@ -97,7 +97,7 @@ void crud_create(req_ctx *ctx, const crud_desc *d)
     verrs_init(&v);
     write_tx tx;
 
-    if (!require_perm_or_reply(ctx, d->write) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!require_perm_or_reply(ctx, d->create) || !query_known_or_reply(ctx, no_params)) goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (d->validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }

@@ -36,8 +36,9 @@ struct crud_desc {
     const char *name;     /* in messages: "no <name> with this id" */
     int id_segment;       /* path segment holding the id (/v1/<things>/<id>: 2) */
     auth_perm read;       /* reads */
+    auth_perm create;     /* creates (PERM_NONE, the default, grants nobody) */
     auth_perm write;      /* writes to any row of the organisation */
-    auth_perm write_own;  /* writes to rows whose lock names the caller as owner; PERM__COUNT: none */
+    auth_perm write_own;  /* writes to rows whose lock names the caller as owner (PERM_NONE: none) */
     const char *not_owner; /* the 403 detail for a caller who has only write_own and is not the owner */
     const char *collection; /* the collection's path: a created row's Location is <collection>/<id> */
     app_err (*get)(db_conn *conn, const char *org, const char *id, db_doc *doc);

@@ -1,4 +1,5 @@
-/* h_campaigns.c — /v1/campaigns: list, create, get, patch, delete, transitions. */
+/* h_campaigns.c — /v1/campaigns: list, create and get through the shared
+ * pipeline (crud.c); patch, delete and transitions follow the lifecycle. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,17 +14,6 @@
 #include "tx.h"
 
 #define ID_SEGMENT 2 /* /v1/campaigns/<id> */
-
-static const crud_desc campaign_crud = {
-    .name = "campaign",
-    .id_segment = ID_SEGMENT,
-    .read = PERM_CAMPAIGN_READ,
-    .write = PERM_CAMPAIGN_WRITE_ANY,
-    .write_own = PERM_CAMPAIGN_WRITE_OWN, /* a planner writes only the campaigns they own */
-    .not_owner = "only the campaign's owner, a manager or an admin may change it",
-    .get = campaign_store_get,
-    .lock = campaign_store_lock,
-};
 
 /* Field errors for segment ids that are not the organisation's; 0 when all exist. */
 static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
@@ -52,87 +42,67 @@ static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
     return 0;
 }
 
-static void location_of(const char *id, char out[64]) { snprintf(out, 64, "/v1/campaigns/%s", id); }
-
-void h_campaign_create(req_ctx *ctx)
+static size_t validate(json_t *j_body, validate_mode mode, json_t *j_current, verrs *v)
 {
-    json_t *j_body = NULL;
-    db_doc doc = {0};
-    char *text = NULL;
-    verrs v;
-    verrs_init(&v);
-    write_tx tx;
-
-    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_CREATE) || !query_known_or_reply(ctx, (const char *[]){NULL}))
-        goto out;
-    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
-    if (campaign_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
-    char id[37], location[64];
-    app_refusal why = {0};
-    app_err e = campaign_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    location_of(id, location);
-    tx_commit_doc(ctx, &tx, 201, location, &doc);
-out:
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
-    verrs_free(&v);
+    return mode == VALIDATE_CREATE ? campaign_validate_create(j_body, v) : campaign_validate_patch(j_body, j_current, v);
 }
 
-void h_campaign_get(req_ctx *ctx) { crud_get(ctx, &campaign_crud); }
-
-static const char *const list_query_params[] = {"limit", "cursor", "sort", "status[]", "owner", "objective",
-                                                "from",  "to",     "q",    NULL};
-
-void h_campaign_list(req_ctx *ctx)
+static int filters_or_reply(req_ctx *ctx, crud_filter *f)
 {
-    list_params lp;
-    list_result res = {0};
-    campaign_filter f = {0};
-    char *statuses = NULL;
-    db_conn *conn = NULL;
-
-    if (!require_perm_or_reply(ctx, PERM_CAMPAIGN_READ) || !query_known_or_reply(ctx, list_query_params)) return;
-    if (!list_params_or_reply(ctx, campaign_sort_names, &lp)) return;
     const query *q = &ctx->q;
-    f.owner = query_get(q, "owner");
-    f.objective = query_get(q, "objective");
-    f.from = query_get(q, "from");
-    f.to = query_get(q, "to");
-    f.q = query_get(q, "q");
-    if (f.objective && enum_index(campaign_objectives, f.objective) < 0) {
+    const char *owner = query_get(q, "owner"), *objective = query_get(q, "objective");
+    const char *from = query_get(q, "from"), *to = query_get(q, "to"), *text = query_get(q, "q");
+    if (objective && enum_index(campaign_objectives, objective) < 0) {
         reply_bad_param(ctx, "objective", "must be one of awareness, acquisition, conversion, retention, launch, other");
-        goto out;
+        return 0;
     }
-    if (f.from && !valid_date(f.from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); goto out; }
-    if (f.to && !valid_date(f.to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); goto out; }
-    if (f.from && f.to && strcmp(f.from, f.to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); goto out; }
-    if (f.q && (utf8_length(f.q) > 200 || !valid_text_chars(f.q, 0))) {
+    if (from && !valid_date(from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); return 0; }
+    if (to && !valid_date(to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); return 0; }
+    if (from && to && strcmp(from, to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); return 0; }
+    if (text && (utf8_length(text) > 200 || !valid_text_chars(text, 0))) {
         reply_bad_param(ctx, "q", "must be at most 200 characters without control characters");
-        goto out;
+        return 0;
     }
-    if (f.owner && (strlen(f.owner) > 255 || !valid_text_chars(f.owner, 0))) {
+    if (owner && (strlen(owner) > 255 || !valid_text_chars(owner, 0))) {
         reply_bad_param(ctx, "owner", "must be at most 255 characters without control characters");
-        goto out;
+        return 0;
     }
-    if (!enum_list_or_reply(ctx, "status", campaign_statuses, &statuses)) goto out;
-    f.statuses = statuses;
-
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = campaign_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
-                                    lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, campaign_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    list_result_free(&res);
-    list_params_free(&lp);
-    free(statuses);
+    if (!enum_list_or_reply(ctx, "status", campaign_statuses, &f->owned[0])) return 0;
+    const char *v[] = {f->owned[0], owner, objective, from, to, text};
+    memcpy(f->v, v, sizeof v);
+    return 1;
 }
+
+static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
+{
+    campaign_filter cf = {.statuses = f->v[0], .owner = f->v[1], .objective = f->v[2], .from = f->v[3],
+                          .to = f->v[4], .q = f->v[5]};
+    return campaign_store_list(conn, org, &cf, lp->sort, lp->desc, lp->cursor_key, lp->cursor_id, lp->limit, out);
+}
+
+static const crud_desc campaign_crud = {
+    .name = "campaign",
+    .id_segment = ID_SEGMENT,
+    .read = PERM_CAMPAIGN_READ,
+    .create = PERM_CAMPAIGN_CREATE,
+    .write = PERM_CAMPAIGN_WRITE_ANY,
+    .write_own = PERM_CAMPAIGN_WRITE_OWN, /* a planner writes only the campaigns they own */
+    .not_owner = "only the campaign's owner, a manager or an admin may change it",
+    .collection = "/v1/campaigns",
+    .get = campaign_store_get,
+    .lock = campaign_store_lock,
+    .validate = validate,
+    .refs_or_reply = segments_exist_or_reply,
+    .insert = campaign_store_insert,
+    .query_params = (const char *const[]){"status[]", "owner", "objective", "from", "to", "q", NULL},
+    .sorts = campaign_sort_names,
+    .filters_or_reply = filters_or_reply,
+    .list = list,
+};
+
+void h_campaign_list(req_ctx *ctx) { crud_list(ctx, &campaign_crud); }
+void h_campaign_create(req_ctx *ctx) { crud_create(ctx, &campaign_crud); }
+void h_campaign_get(req_ctx *ctx) { crud_get(ctx, &campaign_crud); }
 
 static int write_request_or_reply(req_ctx *ctx, char id[37])
 {
@@ -140,6 +110,8 @@ static int write_request_or_reply(req_ctx *ctx, char id[37])
            path_uuid_or_reply(ctx, ID_SEGMENT, id);
 }
 
+/* Not crud_patch: a material change to an approved or scheduled campaign first takes it back to draft (its
+ * approval superseded), and the answer says so in Approval-Effect. */
 void h_campaign_patch(req_ctx *ctx)
 {
     char id[37];
@@ -186,6 +158,7 @@ out:
     verrs_free(&v);
 }
 
+/* Not crud_delete: only a draft or cancelled campaign is deleted; the others are cancelled instead. */
 void h_campaign_delete(req_ctx *ctx)
 {
     char id[37];
@@ -209,6 +182,7 @@ void h_campaign_delete(req_ctx *ctx)
     crud_lock_free(&lk);
 }
 
+/* A command on one campaign: the lifecycle rules answer which moves a caller may ask for. */
 void h_campaign_transition(req_ctx *ctx)
 {
     char id[37];

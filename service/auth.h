@@ -32,6 +32,7 @@ typedef enum auth_role {
 
 /* Things a role may do; the table in auth.c says which role may do which. */
 typedef enum auth_perm {
+    PERM_NONE, /* no role has it: what a permission left unset in a descriptor grants */
     PERM_CAMPAIGN_READ,
     PERM_CAMPAIGN_CREATE,
     PERM_CAMPAIGN_WRITE_ANY, /* edit, delete, transition any campaign of the organisation */
