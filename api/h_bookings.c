@@ -16,8 +16,33 @@
 
 #define ID_SEGMENT 2 /* /v1/bookings/<id> */
 
+static int filters_or_reply(req_ctx *ctx, crud_filter *f)
+{
+    static const char *const uuid_params[] = {"campaign_id", "resource_id", "segment_id", NULL};
+    for (int i = 0; uuid_params[i]; i++) {
+        const char *val = query_get(&ctx->q, uuid_params[i]);
+        if (val && !valid_uuid(val)) { reply_bad_param(ctx, uuid_params[i], "must be a UUID"); return 0; }
+        f->v[i] = val;
+    }
+    const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to");
+    if (!window_params_or_reply(ctx, from, to)) return 0;
+    if (!enum_list_or_reply(ctx, "status", booking_statuses, &f->owned[0])) return 0;
+    f->v[3] = f->owned[0];
+    f->v[4] = from;
+    f->v[5] = to;
+    return 1;
+}
+
+static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
+{
+    booking_filter bf = {f->v[0], f->v[1], f->v[2], f->v[3], f->v[4], f->v[5]};
+    return booking_store_list(conn, org, &bf, lp->sort, lp->desc, lp->cursor_key, lp->cursor_id, lp->limit, out);
+}
+
 /* The lock takes the booking's resource first (the order of every booking writer) and names the campaign's
- * owner, whose bookings a planner may change, and the resource's kind, which some refusals are told in. */
+ * owner, whose bookings a planner may change, and the resource's kind, which some refusals are told in.
+ * Writes keep their handlers: what a booking refers to is checked in its transaction, and a refusal names
+ * the rule it broke and what is in the way. */
 static const crud_desc booking_crud = {
     .name = "booking",
     .id_segment = ID_SEGMENT,
@@ -27,6 +52,10 @@ static const crud_desc booking_crud = {
     .not_owner = "a planner changes only the bookings of campaigns they own",
     .get = booking_store_get,
     .lock = booking_store_lock,
+    .query_params = (const char *const[]){"campaign_id", "resource_id", "segment_id", "status[]", "from", "to", NULL},
+    .sorts = booking_sort_names,
+    .filters_or_reply = filters_or_reply,
+    .list = list,
 };
 
 void reply_booking_conflict(req_ctx *ctx, write_tx *tx, app_refusal *why, const char *resource_id, const char *start,
@@ -148,37 +177,7 @@ out:
 
 void h_booking_get(req_ctx *ctx) { crud_get(ctx, &booking_crud); }
 
-void h_booking_list(req_ctx *ctx)
-{
-    static const char *const allowed[] = {"limit", "cursor", "sort", "campaign_id", "resource_id", "segment_id",
-                                          "status[]", "from", "to", NULL};
-    static const char *const uuid_params[] = {"campaign_id", "resource_id", "segment_id", NULL};
-    list_params lp;
-    list_result res = {0};
-    char *statuses = NULL;
-    db_conn *conn = NULL;
-    if (!require_perm_or_reply(ctx, PERM_BOOKING_READ) || !query_known_or_reply(ctx, allowed)) return;
-    if (!list_params_or_reply(ctx, booking_sort_names, &lp)) return;
-    for (int i = 0; uuid_params[i]; i++) {
-        const char *val = query_get(&ctx->q, uuid_params[i]);
-        if (val && !valid_uuid(val)) { reply_bad_param(ctx, uuid_params[i], "must be a UUID"); goto out; }
-    }
-    booking_filter f = {query_get(&ctx->q, "campaign_id"), query_get(&ctx->q, "resource_id"),
-                        query_get(&ctx->q, "segment_id"), NULL, query_get(&ctx->q, "from"), query_get(&ctx->q, "to")};
-    if (!window_params_or_reply(ctx, f.from, f.to)) goto out;
-    if (!enum_list_or_reply(ctx, "status", booking_statuses, &statuses)) goto out;
-    f.statuses = statuses;
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = booking_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id, lp.limit,
-                                   &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, booking_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    free(statuses);
-    list_result_free(&res);
-    list_params_free(&lp);
-}
+void h_booking_list(req_ctx *ctx) { crud_list(ctx, &booking_crud); }
 
 static int is_cancelled(json_t *j_booking)
 {

@@ -9,6 +9,7 @@
 
 #include "calendar.h"
 #include "calendar_store.h"
+#include "crud.h"
 #include "handlers.h"
 #include "ical.h"
 #include "respond.h"
@@ -328,29 +329,37 @@ static const char *token_owner_scope(const req_ctx *ctx)
     return auth_role_can(ctx->claims.role, PERM_FEED_TOKEN_ANY) ? NULL : ctx->claims.sub;
 }
 
-void h_feed_token_list(req_ctx *ctx)
+static int token_filters_or_reply(req_ctx *ctx, crud_filter *f)
 {
-    static const char *const allowed[] = {"limit", "cursor", "sort", "include_revoked", NULL};
-    list_params lp;
-    list_result res = {0};
-    db_conn *conn = NULL;
-    if (!require_perm_or_reply(ctx, PERM_CALENDAR_READ) || !query_known_or_reply(ctx, allowed)) return;
-    if (!list_params_or_reply(ctx, feed_token_sort_names, &lp)) return;
     const char *revoked = query_get(&ctx->q, "include_revoked");
     if (revoked && strcmp(revoked, "true") != 0 && strcmp(revoked, "false") != 0) {
         reply_bad_param(ctx, "include_revoked", "must be true or false");
-        goto out;
+        return 0;
     }
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = feed_token_store_list(conn, ctx->claims.org, token_owner_scope(ctx), revoked && revoked[0] == 't',
-                                      lp.sort, lp.desc, lp.cursor_key, lp.cursor_id, lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, feed_token_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    list_result_free(&res);
-    list_params_free(&lp);
+    f->v[0] = token_owner_scope(ctx);
+    f->v[1] = revoked;
+    return 1;
 }
+
+static app_err token_list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp,
+                          list_result *out)
+{
+    return feed_token_store_list(conn, org, f->v[0], f->v[1] && f->v[1][0] == 't', lp->sort, lp->desc,
+                                 lp->cursor_key, lp->cursor_id, lp->limit, out);
+}
+
+/* Feed tokens are listed like any collection; creating one mints its secret and revoking one keeps it (below),
+ * and a token has no version, so neither goes through crud_create or crud_delete. */
+static const crud_desc feed_token_crud = {
+    .name = "feed token",
+    .read = PERM_CALENDAR_READ,
+    .query_params = (const char *const[]){"include_revoked", NULL},
+    .sorts = feed_token_sort_names,
+    .filters_or_reply = token_filters_or_reply,
+    .list = token_list,
+};
+
+void h_feed_token_list(req_ctx *ctx) { crud_list(ctx, &feed_token_crud); }
 
 void h_feed_token_delete(req_ctx *ctx)
 {

@@ -44,7 +44,8 @@ static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
 
 static size_t validate(json_t *j_body, validate_mode mode, json_t *j_current, verrs *v)
 {
-    return mode == VALIDATE_CREATE ? campaign_validate_create(j_body, v) : campaign_validate_patch(j_body, j_current, v);
+    if (mode == VALIDATE_CREATE) return campaign_validate_create(j_body, v);
+    return campaign_validate_patch(j_body, j_current, v);
 }
 
 static int filters_or_reply(req_ctx *ctx, crud_filter *f)

@@ -165,6 +165,7 @@ out:
     verrs_free(&v);
 }
 
+/* Under the resource's lock, like every availability write. */
 void h_availability_delete(req_ctx *ctx)
 {
     char id[37], avail_id[37];
