@@ -30,9 +30,9 @@
     " 'closed_at', t.closed_at)::text"
 
 static const db_stmt q_wf_get = {
-    "workflow_get", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "workflow_get", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_wf_lock = {
-    "workflow_lock", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "workflow_lock", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
 static const db_stmt q_wf_insert = {
     "workflow_insert",
     "INSERT INTO workflows AS t (org_id, name, description, steps, created_by)"
@@ -45,15 +45,15 @@ static const db_stmt q_wf_update = {
     " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
     " steps = CASE WHEN d ? 'steps' THEN " STEPS_OF("d->'steps'") " ELSE t.steps END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " WORKFLOW_DOC ", t.version",
     3};
 static const db_stmt q_wf_delete_unused = {
     "workflow_delete_unused",
-    "DELETE FROM workflows t WHERE t.org_id = $1 AND t.id = $2"
+    "DELETE FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1")
     " AND NOT EXISTS (SELECT 1 FROM approval_requests r WHERE r.workflow_id = t.id)",
     2};
 static const db_stmt q_wf_archive = {
-    "workflow_archive", "UPDATE workflows t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " WORKFLOW_DOC ", t.version",
+    "workflow_archive", "UPDATE workflows t SET active = false WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " WORKFLOW_DOC ", t.version",
     2};
 
 static const sort_spec workflow_sorts[] = {
@@ -78,12 +78,12 @@ static const db_stmt q_submit = {
     "INSERT INTO approval_requests AS t (org_id, campaign_id, workflow_id, workflow_name, steps, submitted_by,"
     " campaign_owner)"
     " SELECT w.org_id, $2, w.id, w.name, w.steps, $4, $5 FROM workflows w"
-    " WHERE w.org_id = $1 AND w.id = $3 AND w.active RETURNING " APPROVAL_DOC ", t.version, t.id::text",
+    " WHERE " DB_BY_KEY("w", "$3", "$1") " AND w.active RETURNING " APPROVAL_DOC ", t.version, t.id::text",
     5};
 static const db_stmt q_get = {
-    "approval_get", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "approval_get", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
-    "approval_lock", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+    "approval_lock", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE",
     2};
 static const db_stmt q_decide = {
     "approval_decide",
@@ -93,7 +93,7 @@ static const db_stmt q_decide = {
 static const db_stmt q_advance = {
     "approval_advance",
     "UPDATE approval_requests t SET status = $3, current_step = $4::integer, comment = coalesce($5, t.comment)"
-    " WHERE t.org_id = $1 AND t.id = $2 RETURNING " APPROVAL_DOC ", t.version",
+    " WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " APPROVAL_DOC ", t.version",
     5};
 
 static const sort_spec approval_sorts[] = {
@@ -104,7 +104,9 @@ const char *const approval_sort_names[] = {"created_at", "updated_at", NULL};
 
 /* mine: pending, not the caller's own campaign, and the current step is the
  * caller's (by name, else by role; any step for an admin) and the caller has
- * not decided another step of it (admins excepted) — approval_may_decide(). */
+ * not decided another step of it (admins excepted) — approval_may_decide().
+ * The count is a correlated subquery on purpose: a NOT EXISTS under OR becomes
+ * a hashed subplan reading every organisation's decisions. */
 static list_query approval_list = {
     .name = "approval_list",
     .projection = APPROVAL_DOC,
@@ -115,7 +117,7 @@ static list_query approval_list = {
              "  CASE WHEN t.steps -> t.current_step ->> 'approver_sub' IS NOT NULL"
              "   THEN t.steps -> t.current_step ->> 'approver_sub' = $4"
              "   ELSE t.steps -> t.current_step ->> 'role' = $5::text END"
-             "  AND NOT EXISTS (SELECT 1 FROM approval_decisions d WHERE d.request_id = t.id AND d.decided_by = $4)))))",
+             "  AND (SELECT count(*) FROM approval_decisions d WHERE d.request_id = t.id AND d.decided_by = $4) = 0))))",
     .nfilters = 5,
     .sorts = approval_sorts,
     .nsorts = sizeof approval_sorts / sizeof approval_sorts[0],

@@ -19,9 +19,9 @@
 static const db_stmt q_refs = {
     "booking_refs",
     "SELECT c.owner, c.status, r.kind, r.active, s.id IS NOT NULL FROM (SELECT 1) one"
-    " LEFT JOIN campaigns c ON c.org_id = $1 AND c.id = $2::uuid"
-    " LEFT JOIN resources r ON r.org_id = $1 AND r.id = $3::uuid"
-    " LEFT JOIN segments s ON s.org_id = $1 AND s.id = $4::uuid",
+    " LEFT JOIN campaigns c ON " DB_BY_KEY("c", "$2::uuid", "$1")
+    " LEFT JOIN resources r ON " DB_BY_KEY("r", "$3::uuid", "$1")
+    " LEFT JOIN segments s ON " DB_BY_KEY("s", "$4::uuid", "$1"),
     4};
 static const db_stmt q_insert = {
     "booking_insert",
@@ -33,16 +33,16 @@ static const db_stmt q_insert = {
     " FROM (SELECT $3::jsonb AS d) p RETURNING " BOOKING_DOC ", t.version, t.id::text",
     3};
 static const db_stmt q_get = {
-    "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock_resource = {
     "booking_lock_resource",
-    "SELECT 1 FROM resources r WHERE r.id = (SELECT b.resource_id FROM bookings b WHERE b.org_id = $1 AND b.id = $2)"
+    "SELECT 1 FROM resources r WHERE r.id = (SELECT b.resource_id FROM bookings b WHERE " DB_BY_KEY("b", "$2", "$1") ")"
     " FOR NO KEY UPDATE",
     2};
 static const db_stmt q_lock = {
     "booking_lock",
     "SELECT " BOOKING_DOC ", t.version, c.owner, r.kind FROM bookings t JOIN campaigns c ON c.id = t.campaign_id"
-    " JOIN resources r ON r.id = t.resource_id WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE OF t",
+    " JOIN resources r ON r.id = t.resource_id WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE OF t",
     2};
 static const db_stmt q_update = {
     "booking_update",
@@ -52,11 +52,11 @@ static const db_stmt q_update = {
     " quantity = CASE WHEN d ? 'quantity' THEN (d->>'quantity')::integer ELSE t.quantity END,"
     " status = CASE WHEN d ? 'status' THEN d->>'status' ELSE t.status END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " BOOKING_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " BOOKING_DOC ", t.version",
     3};
 static const db_stmt q_cancel = {
     "booking_cancel",
-    "UPDATE bookings t SET status = 'cancelled', status_reason = $3 WHERE t.org_id = $1 AND t.id = $2"
+    "UPDATE bookings t SET status = 'cancelled', status_reason = $3 WHERE " DB_BY_KEY("t", "$2", "$1")
     " RETURNING " BOOKING_DOC ", t.version",
     3};
 static const db_stmt q_in_the_way = {

@@ -20,9 +20,9 @@
 #define DAYS_END(alias, tz) "((" alias ".end_date + 1)::timestamp AT TIME ZONE " tz ")"
 
 static const db_stmt q_get = {
-    "key_event_get", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "key_event_get", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
-    "key_event_lock", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "key_event_lock", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
 static const db_stmt q_insert = {
     "key_event_insert",
     "INSERT INTO key_events AS t (org_id, name, kind, start_date, end_date, description)"
@@ -37,9 +37,9 @@ static const db_stmt q_update = {
     " start_date = CASE WHEN d ? 'start_date' THEN (d->>'start_date')::date ELSE t.start_date END,"
     " end_date = CASE WHEN d ? 'end_date' THEN (d->>'end_date')::date ELSE t.end_date END,"
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " KEY_EVENT_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " KEY_EVENT_DOC ", t.version",
     3};
-static const db_stmt q_delete = {"key_event_delete", "DELETE FROM key_events WHERE org_id = $1 AND id = $2", 2};
+static const db_stmt q_delete = {"key_event_delete", "DELETE FROM key_events WHERE " DB_BY_KEY("key_events", "$2", "$1"), 2};
 
 static const sort_spec key_event_sorts[] = {
     {"start_date", "t.start_date", "date"},
@@ -150,7 +150,7 @@ static const db_stmt q_token_lookup = {
  * count says whether the caller may see the token at all. */
 static const db_stmt q_token_revoke = {
     "feed_token_revoke",
-    "WITH mine AS (SELECT id FROM calendar_feed_tokens WHERE org_id = $1 AND id = $2"
+    "WITH mine AS (SELECT id FROM calendar_feed_tokens WHERE " DB_BY_KEY("calendar_feed_tokens", "$2", "$1")
     "   AND ($3::text IS NULL OR created_by = $3)),"
     " revoked AS (UPDATE calendar_feed_tokens SET revoked_at = now()"
     "   WHERE id IN (SELECT id FROM mine) AND revoked_at IS NULL RETURNING id)"
@@ -158,8 +158,8 @@ static const db_stmt q_token_revoke = {
     3};
 static const db_stmt q_token_refs = {
     "feed_token_refs",
-    "SELECT $2::uuid IS NULL OR EXISTS (SELECT 1 FROM resources WHERE org_id = $1 AND id = $2::uuid),"
-    " $3::uuid IS NULL OR EXISTS (SELECT 1 FROM segments WHERE org_id = $1 AND id = $3::uuid)",
+    "SELECT $2::uuid IS NULL OR EXISTS (SELECT 1 FROM resources WHERE " DB_BY_KEY("resources", "$2::uuid", "$1") "),"
+    " $3::uuid IS NULL OR EXISTS (SELECT 1 FROM segments WHERE " DB_BY_KEY("segments", "$3::uuid", "$1") ")",
     3};
 
 static const sort_spec feed_token_sorts[] = {

@@ -27,15 +27,15 @@
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
 static const db_stmt q_get = {
-    "campaign_get", "SELECT " CAMPAIGN_DOC ", t.version FROM campaigns t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "campaign_get", "SELECT " CAMPAIGN_DOC ", t.version FROM campaigns t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 
 static const db_stmt q_lock = {
-    "campaign_lock", "SELECT " CAMPAIGN_DOC ", t.version, t.owner FROM campaigns t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE", 2};
+    "campaign_lock", "SELECT " CAMPAIGN_DOC ", t.version, t.owner FROM campaigns t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
 
 static const db_stmt q_unknown_segments = {
     "campaign_unknown_segments",
     "SELECT (s.ord - 1)::text FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY s(v, ord)"
-    " WHERE NOT EXISTS (SELECT 1 FROM segments g WHERE g.org_id = $1 AND g.id = s.v::uuid) ORDER BY s.ord",
+    " WHERE NOT EXISTS (SELECT 1 FROM segments g WHERE " DB_BY_KEY("g", "s.v::uuid", "$1") ") ORDER BY s.ord",
     2};
 
 static const db_stmt q_insert = {
@@ -93,16 +93,16 @@ static const db_stmt q_update = {
     "  ELSE t.score_experience END,"
     " score_alignment = CASE WHEN d ? 'scoring' THEN (d->'scoring'->>'strategic_alignment')::numeric"
     "  ELSE t.score_alignment END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " CAMPAIGN_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " CAMPAIGN_DOC ", t.version",
     3};
 
 static const db_stmt q_set_status = {
     "campaign_set_status",
-    "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE t.org_id = $1 AND t.id = $2"
+    "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE " DB_BY_KEY("t", "$2", "$1")
     " RETURNING " CAMPAIGN_DOC ", t.version",
     4};
 
-static const db_stmt q_delete = {"campaign_delete", "DELETE FROM campaigns WHERE org_id = $1 AND id = $2", 2};
+static const db_stmt q_delete = {"campaign_delete", "DELETE FROM campaigns WHERE " DB_BY_KEY("campaigns", "$2", "$1"), 2};
 
 static const sort_spec campaign_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"}, {"name", "t.name", "text"},

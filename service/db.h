@@ -23,6 +23,16 @@ typedef struct db_stmt {
     int nparams;
 } db_stmt;
 
+/* SQL text: the row of table alias `a` whose primary key is `id`, if it belongs
+ * to organisation `org` (id and org are SQL expressions, usually parameters).
+ * The organisation is compared in a form no index can serve, so the only way
+ * to the row is the primary key and the organisation is checked on that one
+ * row. Written "a.org_id = org AND a.id = id", a generic plan on a table without
+ * statistics may take any index led by org_id (the planner then believes an
+ * organisation holds one row) and filter the organisation's rows for the id.
+ * tests/db/test_plans.c reads the generic plans. */
+#define DB_BY_KEY(a, id, org) a ".id = " id " AND (" a ".org_id = " org ") IS TRUE"
+
 /* Creates a pool of size connections to url (connected lazily, re-connected
  * after failures). Every session gets statement_timeout and UTC. NULL on OOM. */
 db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeout_ms);

@@ -7,29 +7,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Builds the 2 x nsorts statements of lq from its program constants. */
+/* Builds the 4 x nsorts statements of lq from its program constants: for each
+ * sort and direction, the first page and the page after a cursor. They are
+ * separate statements so that the cursor is a row comparison the sort's index
+ * serves ((org_id, key, id) > ($k, $k+1)); written as "$k IS NULL OR ..." it
+ * would be a filter in the generic plan, and every page would scan the
+ * organisation's rows from the first one. */
 static void build(list_query *lq)
 {
     int k = lq->nfilters + 1; /* first parameter after the filters */
     for (size_t s = 0; s < lq->nsorts && s < LIST_MAX_SORTS; s++) {
-        for (int desc = 0; desc < 2; desc++) {
-            size_t i = s * 2 + (size_t)desc;
+        for (int v = 0; v < 4; v++) {
+            int desc = v & 1, after = v >> 1;
+            size_t i = s * 4 + (size_t)v;
             const sort_spec *sp = &lq->sorts[s];
             const char *dir = desc ? "DESC" : "ASC";
-            if (asprintf(&lq->sql[i],
-                         "SELECT %s, (%s)::text, t.id::text FROM %s WHERE %s"
-                         " AND ($%d::text IS NULL OR (%s, t.id) %s ($%d::%s, $%d::uuid))"
-                         " ORDER BY %s %s, t.id %s LIMIT $%d",
-                         lq->projection, sp->column, lq->from, lq->where, k, sp->column, desc ? "<" : ">", k,
-                         sp->type, k + 1, sp->column, dir, dir, k + 2) < 0) {
-                lq->sql[i] = NULL;
+            char *cursor = NULL;
+            if (after ? asprintf(&cursor, " AND (%s, t.id) %s ($%d::%s, $%d::uuid)", sp->column, desc ? "<" : ">", k,
+                                 sp->type, k + 1) < 0
+                      : !(cursor = strdup("")))
                 continue;
-            }
+            if (asprintf(&lq->sql[i], "SELECT %s, (%s)::text, t.id::text FROM %s WHERE %s%s ORDER BY %s %s, t.id %s LIMIT $%d",
+                         lq->projection, sp->column, lq->from, lq->where, cursor, sp->column, dir, dir,
+                         after ? k + 2 : k) < 0)
+                lq->sql[i] = NULL;
+            free(cursor);
             char *name = NULL;
-            if (asprintf(&name, "%s_%s_%s", lq->name, sp->name, desc ? "desc" : "asc") < 0) name = NULL;
+            if (!lq->sql[i] ||
+                asprintf(&name, "%s_%s_%s%s", lq->name, sp->name, desc ? "desc" : "asc", after ? "_after" : "") < 0)
+                name = NULL;
             lq->stmts[i].name = name;
             lq->stmts[i].sql = lq->sql[i];
-            lq->stmts[i].nparams = k + 2;
+            lq->stmts[i].nparams = after ? k + 2 : k;
         }
     }
 }
@@ -50,7 +59,7 @@ app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters
     if (sort < 0 || (size_t)sort >= lq->nsorts || sort >= LIST_MAX_SORTS || lq->nfilters < 0 ||
         lq->nfilters > LIST_MAX_FILTERS)
         return APP_ERR_INTERNAL;
-    size_t idx = (size_t)sort * 2 + (desc ? 1 : 0);
+    size_t idx = (size_t)sort * 4 + (desc ? 1 : 0) + (cursor_key ? 2 : 0);
     if (!lq->stmts[idx].name || !lq->stmts[idx].sql) return APP_ERR_INTERNAL;
 
     const char *params[LIST_MAX_FILTERS + 3];
@@ -58,8 +67,10 @@ app_err list_query_run(db_conn *conn, list_query *lq, const char *const *filters
     for (int i = 0; i < lq->nfilters; i++) params[n++] = filters[i];
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
-    params[n++] = cursor_key;
-    params[n++] = cursor_id;
+    if (cursor_key) {
+        params[n++] = cursor_key;
+        params[n++] = cursor_id;
+    }
     params[n++] = lim;
 
     PGresult *res = NULL;

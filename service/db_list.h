@@ -1,7 +1,8 @@
 /* db_list.h — keyset-paginated list queries, shared by every collection.
  * A store describes its collection once (JSON projection, table, filter
  * clause, sortable columns); the statements for each sort and direction are
- * built once from those program constants and prepared like any other. */
+ * built once from those program constants and prepared like any other
+ * (the first page and the pages after a cursor are separate statements). */
 #ifndef CAMPAIGND_DB_LIST_H
 #define CAMPAIGND_DB_LIST_H
 
@@ -28,8 +29,8 @@ typedef struct list_query {
     size_t nsorts;
     /* built on first use: */
     int built;
-    db_stmt stmts[2 * LIST_MAX_SORTS];
-    char *sql[2 * LIST_MAX_SORTS];
+    db_stmt stmts[4 * LIST_MAX_SORTS]; /* [sort * 4 + desc + 2 * after_cursor] */
+    char *sql[4 * LIST_MAX_SORTS];
 } list_query;
 
 typedef struct list_result {

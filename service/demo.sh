@@ -2,8 +2,8 @@
 # service/demo.sh — build campaignd and run it against a private PostgreSQL with demo data.
 #   bash service/demo.sh            (CAMPAIGND_PORT=9090 bash service/demo.sh for another port)
 # Steps: install missing Debian packages (tests/deps.sh), Release build into build/, start or reuse the cluster in
-# .demo/pg (tests/pg/cluster.sh), make .demo/jwt_secret once, migrate, load sql/demo/demo.sql, print the `export`
-# lines README's walk-through needs (the secret `build/campaignd token` mints with, the base URL) and a 24 h admin
+# .demo/pg (tests/pg/cluster.sh), make .demo/jwt_secret once, migrate, load sql/demo/demo.sql and ANALYZE, print
+# the `export` lines README's walk-through needs (the secret `build/campaignd token` mints with, the base URL) and a 24 h admin
 # token for organisation `demo`, then run campaignd in the foreground (Ctrl-C stops it; the cluster keeps running:
 # `bash tests/pg/cluster.sh stop .demo/pg` stops it, `bash tests/pg/cluster.sh destroy .demo/pg` deletes it).
 # The database and the secret are the demo's own: CAMPAIGND_DATABASE_URL and CAMPAIGND_JWT_* are not taken from
@@ -46,6 +46,9 @@ build/campaignd migrate
 }
 say "loading sql/demo/demo.sql"
 psql "$url" -X -q -v ON_ERROR_STOP=1 -1 -f sql/demo/demo.sql >/dev/null
+# Statistics right after the bulk load, rather than whenever autovacuum gets to it (quietly: the shared
+# catalogs are the superuser's to analyze).
+psql "$url" -X -q -c "SET client_min_messages = error; ANALYZE"
 
 token=$(build/campaignd token --sub demo-admin --org demo --role admin --ttl 86400)
 

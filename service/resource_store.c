@@ -19,9 +19,9 @@
     " 'end', upper(t.period), 'note', t.note, 'created_by', t.created_by, 'created_at', t.created_at)::text"
 
 static const db_stmt q_get = {
-    "resource_get", "SELECT " RESOURCE_DOC ", t.version FROM resources t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "resource_get", "SELECT " RESOURCE_DOC ", t.version FROM resources t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
-    "resource_lock", "SELECT " RESOURCE_DOC ", t.version, '', t.kind FROM resources t WHERE t.org_id = $1 AND t.id = $2"
+    "resource_lock", "SELECT " RESOURCE_DOC ", t.version, '', t.kind FROM resources t WHERE " DB_BY_KEY("t", "$2", "$1")
     " FOR NO KEY UPDATE",
     2};
 static const db_stmt q_insert = {
@@ -46,16 +46,16 @@ static const db_stmt q_update = {
     " skills = CASE WHEN d ? 'skills' THEN ARRAY(SELECT jsonb_array_elements_text(d->'skills')) ELSE t.skills END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END,"
     " active = CASE WHEN d ? 'active' THEN (d->>'active')::boolean ELSE t.active END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " RESOURCE_DOC ", t.version",
     3};
 static const db_stmt q_delete_unbooked = {
     "resource_delete_unbooked",
-    "DELETE FROM resources t WHERE t.org_id = $1 AND t.id = $2"
+    "DELETE FROM resources t WHERE " DB_BY_KEY("t", "$2", "$1")
     " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = t.id)",
     2};
 static const db_stmt q_deactivate = {
     "resource_deactivate",
-    "UPDATE resources t SET active = false WHERE t.org_id = $1 AND t.id = $2 RETURNING " RESOURCE_DOC ", t.version", 2};
+    "UPDATE resources t SET active = false WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " RESOURCE_DOC ", t.version", 2};
 
 static const sort_spec resource_sorts[] = {
     {"name", "t.name", "text"},
@@ -82,7 +82,7 @@ static const db_stmt q_avail_insert = {
     " d->>'note', $3 FROM (SELECT $4::jsonb AS d) p RETURNING " AVAILABILITY_DOC ", t.id::text",
     4};
 static const db_stmt q_avail_delete = {
-    "availability_delete", "DELETE FROM availability WHERE org_id = $1 AND resource_id = $2 AND id = $3", 3};
+    "availability_delete", "DELETE FROM availability WHERE " DB_BY_KEY("availability", "$3", "$1") " AND resource_id = $2", 3};
 
 static const sort_spec availability_sorts[] = {
     {"start", "lower(t.period)", "timestamptz"},

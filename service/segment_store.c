@@ -13,9 +13,9 @@
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
 static const db_stmt q_get = {
-    "segment_get", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "segment_get", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
-    "segment_lock", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+    "segment_lock", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE",
     2};
 static const db_stmt q_insert = {
     "segment_insert",
@@ -30,9 +30,9 @@ static const db_stmt q_update = {
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
     " estimated_size = CASE WHEN d ? 'estimated_size' THEN (d->>'estimated_size')::bigint ELSE t.estimated_size END,"
     " parent_id = CASE WHEN d ? 'parent_id' THEN (d->>'parent_id')::uuid ELSE t.parent_id END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " SEGMENT_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " SEGMENT_DOC ", t.version",
     3};
-static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE org_id = $1 AND id = $2", 2};
+static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE " DB_BY_KEY("segments", "$2", "$1"), 2};
 
 static const sort_spec segment_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"},

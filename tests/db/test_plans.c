@@ -1,0 +1,450 @@
+/* test_plans.c — the generic plan of every hot statement, read from PostgreSQL.
+ *
+ * A fresh database of the test cluster is migrated and loaded with several
+ * organisations, and left without statistics (autovacuum off, no ANALYZE):
+ * the state right after a bulk load, where the planner believes an
+ * organisation holds about one row and any index led by org_id looks as good
+ * as the right one. The hot paths (get one and list of every resource, the
+ * booking write path, the approval decision path) run once through the stores
+ * on one connection, which prepares their statements there; then, with
+ * plan_cache_mode = force_generic_plan, EXPLAIN (FORMAT JSON) EXECUTE of every
+ * statement prepared on that connection must read each table through the index
+ * the table below expects for it: no sequential scan, no scan of the
+ * organisation's rows filtered for one id, no sort of a list. A statement
+ * prepared here without an expectation fails too, so a new hot statement comes
+ * with its expected plan. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "approval_store.h"
+#include "booking_store.h"
+#include "calendar_store.h"
+#include "campaign_store.h"
+#include "db.h"
+#include "idempotency_store.h"
+#include "migrate.h"
+#include "resource_store.h"
+#include "segment_store.h"
+#include "unit.h"
+
+static char *plans_url;   /* the fresh database */
+static db_pool *pool;     /* one connection: the statements are prepared on it */
+static const char *org = "plans-b"; /* an organisation between others in every index */
+
+/* Four organisations; plans-b holds most rows, as a big customer would. */
+static const char seed_sql[] =
+    "SELECT campaignd_begin(o, 'seed', 'admin', 'seed') FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o;"
+    "INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)"
+    " SELECT o, 'Campaign ' || g, 'awareness', DATE '2027-01-01' + g % 300, DATE '2027-01-01' + g % 300 + 30,"
+    "  'owner' || g % 7, 'seed'"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o,"
+    "  generate_series(1, CASE o WHEN 'plans-b' THEN 1200 ELSE 300 END) g;"
+    "INSERT INTO segments (org_id, name, created_at)"
+    " SELECT o, 'Segment ' || g, now() - g * interval '1 minute'"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 200) g;"
+    "INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position)"
+    " SELECT c.org_id, c.id, s.id, 1 FROM campaigns c"
+    " JOIN segments s ON s.org_id = c.org_id AND s.name = 'Segment ' || (1 + abs(hashtext(c.name)) % 200);"
+    "INSERT INTO resources (org_id, kind, name, created_at)"
+    " SELECT o, 'slot', 'slot ' || g, now() - g * interval '1 minute'"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 200) g;"
+    "INSERT INTO availability (org_id, resource_id, kind, period, created_by)"
+    " SELECT r.org_id, r.id, 'leave', tstzrange(timestamptz '2026-06-01' + g * interval '1 day',"
+    "  timestamptz '2026-06-01' + (g + 1) * interval '1 day'), 'seed' FROM resources r, generate_series(0, 4) g;"
+    "INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)"
+    " SELECT r.org_id, (SELECT c.id FROM campaigns c WHERE c.org_id = r.org_id AND c.name = 'Campaign ' || (1 + g % 50)),"
+    "  r.id, tstzrange(timestamptz '2027-01-01' + g * interval '1 day',"
+    "  timestamptz '2027-01-01' + (g + 1) * interval '1 day'), 'seed'"
+    " FROM resources r, generate_series(0, 9) g;"
+    "INSERT INTO key_events (org_id, name, kind, start_date, end_date)"
+    " SELECT o, 'Event ' || g, 'holiday', DATE '2027-01-01' + g, DATE '2027-01-01' + g"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 300) g;"
+    "INSERT INTO calendar_feed_tokens (org_id, name, token_hash, created_by)"
+    " SELECT o, 'feed ' || g, encode(sha256(convert_to(o || g, 'UTF8')), 'hex'), 'seed'"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 100) g;"
+    "INSERT INTO workflows (org_id, name, steps, created_by)"
+    " SELECT o, 'Workflow ' || g,"
+    "  '[{\"name\":\"brief\",\"role\":\"manager\",\"approver_sub\":null},"
+    "    {\"name\":\"final\",\"role\":\"admin\",\"approver_sub\":null}]', 'seed'"
+    " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 100) g;"
+    "INSERT INTO approval_requests (org_id, campaign_id, workflow_id, workflow_name, steps, submitted_by,"
+    " campaign_owner)"
+    " SELECT c.org_id, c.id, w.id, w.name, w.steps, 'seed', c.owner FROM campaigns c"
+    " JOIN workflows w ON w.org_id = c.org_id AND w.name = 'Workflow 1' WHERE c.name NOT LIKE 'Campaign 1_';";
+
+/* plan expectations: a statement (by name prefix: the longest matching prefix
+ * wins) that reads a table reads it through this index. */
+typedef struct expect {
+    const char *stmt, *table, *index;
+} expect;
+
+static const expect expected[] = {
+    /* get one, and the lock before a change */
+    {"campaign_get", "campaigns", "campaigns_pkey"},
+    {"campaign_", "campaign_segments", "campaign_segments_pkey"},
+    {"campaign_lock", "campaigns", "campaigns_pkey"},
+    {"segment_get", "segments", "segments_pkey"},
+    {"resource_get", "resources", "resources_pkey"},
+    {"booking_get", "bookings", "bookings_pkey"},
+    {"key_event_get", "key_events", "key_events_pkey"},
+    {"workflow_get", "workflows", "workflows_pkey"},
+    {"approval_get", "approval_requests", "approval_requests_pkey"},
+    {"approval_", "approval_decisions", "approval_decisions_one_per_step"},
+    /* lists: the index that gives the order, after a cursor as well */
+    {"campaign_list_created_at_", "campaigns", "campaigns_created"},
+    {"campaign_list_updated_at_", "campaigns", "campaigns_updated"},
+    {"campaign_list_name_", "campaigns", "campaigns_name"},
+    {"campaign_list_start_date_", "campaigns", "campaigns_start"},
+    {"campaign_list_end_date_", "campaigns", "campaigns_end"},
+    {"segment_list_created_at_", "segments", "segments_created"},
+    {"segment_list_name_", "segments", "segments_name"},
+    {"resource_list_created_at_", "resources", "resources_created"},
+    {"resource_list_name_", "resources", "resources_name"},
+    {"availability_list_start_", "availability", "availability_resource_start"},
+    {"availability_list_created_at_", "availability", "availability_resource_created"},
+    {"booking_list_start_", "bookings", "bookings_start"},
+    {"booking_list_created_at_", "bookings", "bookings_created"},
+    {"key_event_list_start_date_", "key_events", "key_events_start"},
+    {"key_event_list_name_", "key_events", "key_events_name"},
+    {"key_event_list_", "organisations", "organisations_pkey"}, /* the organisation's time zone */
+    {"key_event_list_created_at_", "key_events", "key_events_created"},
+    {"feed_token_list_created_at_", "calendar_feed_tokens", "calendar_feed_tokens_created"},
+    {"feed_token_list_name_", "calendar_feed_tokens", "calendar_feed_tokens_name"},
+    {"workflow_list_created_at_", "workflows", "workflows_created"},
+    {"workflow_list_name_", "workflows", "workflows_name"},
+    {"approval_list_created_at_", "approval_requests", "approval_requests_created"},
+    {"approval_list_updated_at_", "approval_requests", "approval_requests_updated"},
+    /* the booking write path */
+    {"idem_find", "idempotency_keys", "idempotency_keys_pkey"},
+    {"booking_refs", "campaigns", "campaigns_pkey"},
+    {"booking_refs", "resources", "resources_pkey"},
+    {"booking_refs", "segments", "segments_pkey"},
+    /* the approval decision path */
+    {"approval_lock", "approval_requests", "approval_requests_pkey"},
+    {"approval_advance", "approval_requests", "approval_requests_pkey"},
+    {"campaign_set_status", "campaigns", "campaigns_pkey"},
+    /* not hot, but prepared on this connection by the migration runner */
+    {"migrate_", "schema_migrations", "schema_migrations_pkey"},
+    {NULL, NULL, NULL},
+};
+
+static const expect *expectation(const char *stmt, const char *table)
+{
+    const expect *best = NULL;
+    for (const expect *e = expected; e->stmt; e++)
+        if (strncmp(stmt, e->stmt, strlen(e->stmt)) == 0 && strcmp(table, e->table) == 0 &&
+            (!best || strlen(e->stmt) > strlen(best->stmt)))
+            best = e;
+    return best;
+}
+
+/* Checks one plan node and its children; table is the relation of the
+ * nearest scan above (a bitmap index scan names no relation). Appends what is
+ * wrong to *errs. */
+static void check_node(const char *stmt, json_t *j_node, const char *table, char **errs)
+{
+    const char *type = json_string_value(json_object_get(j_node, "Node Type"));
+    const char *rel = json_string_value(json_object_get(j_node, "Relation Name"));
+    const char *index = json_string_value(json_object_get(j_node, "Index Name"));
+    char *add = NULL;
+    if (rel && strcmp(type, "ModifyTable") != 0) table = rel;
+    if (strcmp(type, "Seq Scan") == 0) {
+        if (asprintf(&add, "%s: sequential scan of %s\n", stmt, rel) < 0) add = NULL;
+    } else if (strcmp(type, "Sort") == 0 || strcmp(type, "Incremental Sort") == 0) {
+        if (asprintf(&add, "%s: sorts (%s) instead of reading an index in order\n", stmt, type) < 0) add = NULL;
+    } else if (index) {
+        const expect *e = expectation(stmt, table);
+        if (!e) {
+            if (asprintf(&add, "%s: reads %s through %s, and no expectation names that table for it\n", stmt, table,
+                         index) < 0)
+                add = NULL;
+        } else if (strcmp(e->index, index) != 0) {
+            if (asprintf(&add, "%s: reads %s through %s, expected %s\n", stmt, table, index, e->index) < 0) add = NULL;
+        }
+    }
+    if (add) {
+        char *joined = NULL;
+        if (asprintf(&joined, "%s%s", *errs ? *errs : "", add) >= 0) {
+            free(*errs);
+            *errs = joined;
+        }
+        free(add);
+    }
+    size_t i;
+    json_t *j_child;
+    json_array_foreach(json_object_get(j_node, "Plans"), i, j_child) check_node(stmt, j_child, table, errs);
+}
+
+static db_conn *take(void)
+{
+    db_conn *c = NULL;
+    ck_assert_int_eq(db_acquire(pool, &c), APP_OK);
+    return c;
+}
+
+/* The text of the first column of the first row of sql (a program constant), malloc'd. */
+static char *one_value(db_conn *c, const char *sql)
+{
+    PGresult *res = PQexec(db_conn_pg(c), sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "%s: %s", sql,
+                  PQerrorMessage(db_conn_pg(c)));
+    char *v = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
+/* Runs one write of a hot path in a transaction that is rolled back, so the
+ * loaded data stays as it is (whatever the write's outcome: its statements
+ * are prepared either way). */
+#define IN_ROLLED_BACK_TX(c, call)                                                                              \
+    do {                                                                                                     \
+        ck_assert_int_eq(db_begin(c), APP_OK);                                                               \
+        ck_assert_int_eq(tx_store_begin(c, org, "planner", "admin", "plans"), APP_OK);                       \
+        (void)(call);                                                                                        \
+        db_rollback(c);                                                                                      \
+    } while (0)
+
+/* A cursor key of the sort's type. */
+static const char *cursor_for(const char *sort)
+{
+    if (strcmp(sort, "name") == 0) return "Campaign 5";
+    if (strstr(sort, "date")) return "2027-02-01";
+    return "2027-02-01T00:00:00Z";
+}
+
+typedef app_err (*list_fn)(db_conn *c, int sort, int desc, const char *key, const char *id, list_result *out);
+
+static char *resource_id, *campaign_id, *approval_id;
+
+static app_err l_campaigns(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    campaign_filter f = {0};
+    return campaign_store_list(c, org, &f, s, d, k, i, 50, o);
+}
+static app_err l_segments(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    return segment_store_list(c, org, NULL, NULL, s, d, k, i, 50, o);
+}
+static app_err l_resources(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    resource_filter f = {0};
+    return resource_store_list(c, org, &f, s, d, k, i, 50, o);
+}
+static app_err l_availability(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    return availability_store_list(c, org, resource_id, NULL, NULL, s, d, k, i, 50, o);
+}
+static app_err l_bookings(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    booking_filter f = {0};
+    return booking_store_list(c, org, &f, s, d, k, i, 50, o);
+}
+static app_err l_key_events(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    return key_event_store_list(c, org, NULL, NULL, NULL, NULL, s, d, k, i, 50, o);
+}
+static app_err l_feed_tokens(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    return feed_token_store_list(c, org, NULL, 0, s, d, k, i, 50, o);
+}
+static app_err l_workflows(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    return workflow_store_list(c, org, NULL, NULL, s, d, k, i, 50, o);
+}
+static app_err l_approvals(db_conn *c, int s, int d, const char *k, const char *i, list_result *o)
+{
+    approval_filter f = {0};
+    return approval_store_list(c, org, &f, s, d, k, i, 50, o);
+}
+
+static const struct {
+    const char *what;
+    list_fn run;
+    const char *const *sorts;
+} lists[] = {
+    {"campaigns", l_campaigns, campaign_sort_names},   {"segments", l_segments, segment_sort_names},
+    {"resources", l_resources, resource_sort_names},   {"availability", l_availability, availability_sort_names},
+    {"bookings", l_bookings, booking_sort_names},      {"key events", l_key_events, key_event_sort_names},
+    {"feed tokens", l_feed_tokens, feed_token_sort_names}, {"workflows", l_workflows, workflow_sort_names},
+    {"approvals", l_approvals, approval_sort_names},
+};
+
+/* Runs every hot path once on c. */
+static void run_hot_paths(db_conn *c)
+{
+    db_doc doc = {0}, lock = {0}, campaign = {0}, moved = {0};
+    char *segment = one_value(c, "SELECT id FROM segments WHERE org_id = 'plans-b' ORDER BY name LIMIT 1");
+    char *booking = one_value(c, "SELECT id FROM bookings WHERE org_id = 'plans-b' ORDER BY id LIMIT 1");
+    char *key_event = one_value(c, "SELECT id FROM key_events WHERE org_id = 'plans-b' ORDER BY id LIMIT 1");
+    char *workflow = one_value(c, "SELECT id FROM workflows WHERE org_id = 'plans-b' ORDER BY id LIMIT 1");
+
+    /* get one */
+    ck_assert_int_eq(campaign_store_get(c, org, campaign_id, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(segment_store_get(c, org, segment, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(resource_store_get(c, org, resource_id, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(booking_store_get(c, org, booking, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(key_event_store_get(c, org, key_event, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(workflow_store_get(c, org, workflow, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(approval_store_get(c, org, approval_id, &doc), APP_OK);
+    db_doc_free(&doc);
+
+    /* lists: every sort, both directions, first page and after a cursor */
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (int s = 0; lists[l].sorts[s]; s++)
+            for (int v = 0; v < 4; v++) {
+                list_result out = {0};
+                app_err e = lists[l].run(c, s, v & 1, v & 2 ? cursor_for(lists[l].sorts[s]) : NULL,
+                                         v & 2 ? "00000000-0000-0000-0000-000000000000" : NULL, &out);
+                ck_assert_msg(e == APP_OK, "list of %s by %s: error %d", lists[l].what, lists[l].sorts[s], e);
+                list_result_free(&out);
+            }
+
+    /* the booking write path, with an Idempotency-Key */
+    char body[512], id[37];
+    snprintf(body, sizeof body,
+             "{\"campaign_id\":\"%s\",\"resource_id\":\"%s\",\"segment_id\":\"%s\","
+             "\"start\":\"2031-01-01T00:00:00Z\",\"end\":\"2031-01-02T00:00:00Z\"}",
+             campaign_id, resource_id, segment);
+    booking_refs refs;
+    int taken = 0;
+    idem_record rec = {0};
+    IN_ROLLED_BACK_TX(c, idem_store_lock(c, org, "plans-key", &taken) ||
+                             idem_store_find(c, org, "plans-key", "POST /v1/bookings", &rec) ||
+                             booking_store_refs(c, org, campaign_id, resource_id, segment, &refs) ||
+                             booking_store_insert(c, org, "planner", body, &doc, id, NULL) ||
+                             idem_store_save(c, org, "plans-key", "POST /v1/bookings", 201, "/v1/bookings/x",
+                                             doc.json, doc.version));
+    idem_record_free(&rec);
+    db_doc_free(&doc);
+
+    /* the approval decision path */
+    IN_ROLLED_BACK_TX(c, campaign_store_lock(c, org, campaign_id, &campaign) ||
+                             approval_store_lock(c, org, approval_id, &lock) ||
+                             approval_store_decide(c, org, approval_id, 0, "request_changes", "more", "planner",
+                                                   "admin", 1, NULL) ||
+                             approval_store_advance(c, org, approval_id, "changes_requested", 0, "more", &doc, NULL) ||
+                             campaign_store_set_status(c, org, campaign_id, "draft", "changes requested: more",
+                                                       &moved, NULL));
+    db_doc_free(&doc);
+    db_doc_free(&lock);
+    db_doc_free(&campaign);
+    db_doc_free(&moved);
+    free(segment);
+    free(booking);
+    free(key_event);
+    free(workflow);
+}
+
+START_TEST(hot_statements_use_their_index_without_statistics)
+{
+    db_conn *c = take();
+    PGconn *pg = db_conn_pg(c);
+    char *analyzed = one_value(c, "SELECT count(*) FILTER (WHERE reltuples >= 0)::text FROM pg_class c"
+                                  " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                  " WHERE n.nspname = 'public' AND c.relkind = 'r'");
+    ck_assert_msg(strcmp(analyzed, "0") == 0, "%s tables have statistics", analyzed);
+    free(analyzed);
+    resource_id = one_value(c, "SELECT id FROM resources WHERE org_id = 'plans-b' ORDER BY name LIMIT 1");
+    campaign_id = one_value(c, "SELECT campaign_id FROM approval_requests WHERE org_id = 'plans-b' LIMIT 1");
+    approval_id = one_value(c, "SELECT id FROM approval_requests WHERE org_id = 'plans-b' LIMIT 1");
+    run_hot_paths(c);
+
+    PGresult *res = PQexec(pg, "SET plan_cache_mode = force_generic_plan");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    res = PQexec(pg, "SELECT name, cardinality(parameter_types) FROM pg_prepared_statements ORDER BY name");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    ck_assert_int_ge(PQntuples(res), 100);
+    char *errs = NULL;
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *name = PQgetvalue(res, r, 0);
+        int nparams = atoi(PQgetvalue(res, r, 1));
+        /* A generic plan does not depend on the values: NULLs will do. */
+        char sql[512];
+        int n = snprintf(sql, sizeof sql, "EXPLAIN (FORMAT JSON) EXECUTE %s", name);
+        for (int p = 0; p < nparams; p++) n += snprintf(sql + n, sizeof sql - (size_t)n, p ? ", NULL" : "(NULL");
+        snprintf(sql + n, sizeof sql - (size_t)n, nparams ? ")" : "");
+        PGresult *plan = PQexec(pg, sql);
+        ck_assert_msg(PQresultStatus(plan) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(pg));
+        json_t *j_plan = json_loads(PQgetvalue(plan, 0, 0), 0, NULL);
+        ck_assert_ptr_nonnull(j_plan);
+        check_node(name, json_object_get(json_array_get(j_plan, 0), "Plan"), "", &errs);
+        json_decref(j_plan);
+        PQclear(plan);
+    }
+    PQclear(res);
+    /* every expectation was met by a statement prepared here */
+    for (const expect *e = expected; e->stmt; e++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*)::text FROM pg_prepared_statements WHERE starts_with(name, '%s')",
+                 e->stmt);
+        char *count = one_value(c, sql);
+        ck_assert_msg(strcmp(count, "0") != 0, "no statement named %s* ran", e->stmt);
+        free(count);
+    }
+    if (errs) fputs(errs, stderr); /* in full: check truncates long messages */
+    ck_assert_msg(!errs, "generic plans without statistics read the wrong index (listed above)");
+    db_release(pool, c);
+    free(resource_id);
+    free(campaign_id);
+    free(approval_id);
+}
+END_TEST
+
+int main(void)
+{
+    const char *base_url = getenv("CAMPAIGND_TEST_DATABASE_URL");
+    if (!base_url) {
+        fprintf(stderr, "CAMPAIGND_TEST_DATABASE_URL is not set: skipping\n");
+        return 77;
+    }
+    /* A database of its own: fresh, loaded here, never analyzed. */
+    char dbname[48], sql[128];
+    snprintf(dbname, sizeof dbname, "campaignd_plans_%d", (int)getpid());
+    const char *slash = strrchr(base_url, '/');
+    if (!slash || asprintf(&plans_url, "%.*s/%s", (int)(slash - base_url), base_url, dbname) < 0) return 1;
+    db_pool *base = db_pool_create(base_url, 1, 60000);
+    db_conn *c = NULL;
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
+    if (!base || db_acquire(base, &c) || db_exec_script(c, sql)) {
+        fprintf(stderr, "cannot create %s\n", dbname);
+        return 1;
+    }
+    pool = db_pool_create(plans_url, 1, 60000);
+    db_conn *pc = NULL;
+    int applied = 0;
+    int ok = pool && !db_acquire(pool, &pc) && !migrate_run(pc, &applied) &&
+             !db_exec_script(pc, "DO $$DECLARE t text; BEGIN FOR t IN SELECT tablename FROM pg_tables"
+                                 " WHERE schemaname = 'public' LOOP"
+                                 " EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = off)', t);"
+                                 " END LOOP; END $$") &&
+             !db_exec_script(pc, "BEGIN") && !db_exec_script(pc, seed_sql) && !db_exec_script(pc, "COMMIT");
+    db_release(pool, pc);
+    int failed = 1;
+    if (!ok) fprintf(stderr, "cannot migrate and load %s\n", dbname);
+    else {
+        Suite *s = suite_create("plans");
+        TCase *tc = tcase_create("plans");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, hot_statements_use_their_index_without_statistics);
+        suite_add_tcase(s, tc);
+        failed = unit_run(s);
+    }
+    db_pool_free(pool);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", dbname);
+    if (db_exec_script(c, sql)) fprintf(stderr, "could not drop %s\n", dbname);
+    db_release(base, c);
+    db_pool_free(base);
+    free(plans_url);
+    return failed;
+}
