@@ -149,7 +149,8 @@ static int conn_open(db_pool *pool, db_conn *c)
     c->pg = PQconnectdbParams(keys, vals, 1);
     stmt_set_clear(&c->prepared);
     if (PQstatus(c->pg) != CONNECTION_OK) {
-        log_error("database connection failed: %s", PQerrorMessage(c->pg));
+        /* not logged here: the layer that answers (503) or gives up logs it once, with this cause */
+        log_note_cause("database connection failed: %s", PQerrorMessage(c->pg));
         conn_close(c);
         return -1;
     }
@@ -173,13 +174,14 @@ app_err db_acquire(db_pool *pool, db_conn **out)
         if (c) break;
         if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&pool->lock);
-            log_warning("database pool exhausted after %d ms", DB_ACQUIRE_WAIT_MS);
+            log_note_cause("database pool exhausted after %d ms", DB_ACQUIRE_WAIT_MS);
             return APP_ERR_UNAVAILABLE;
         }
     }
     if (!c->pg && now_ms() - pool->last_connect_failure_ms < DB_RECONNECT_BACKOFF_MS &&
         pool->last_connect_failure_ms) {
         pthread_mutex_unlock(&pool->lock);
+        log_note_cause("the database could not be reached less than %d ms ago", DB_RECONNECT_BACKOFF_MS);
         return APP_ERR_UNAVAILABLE;
     }
     c->in_use = 1;

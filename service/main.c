@@ -62,7 +62,7 @@ static int migrate_now(db_pool *pool)
     if (!e) e = migrate_run(conn, &applied);
     db_release(pool, conn);
     if (e) {
-        log_error("migrations failed: %s", app_err_lookup(e)->code);
+        log_error("migrations failed: %s: %s", app_err_lookup(e)->code, log_cause());
         return -1;
     }
     log_info("schema at version %d (%d applied now)", migrate_latest_version(), applied);

@@ -95,7 +95,8 @@ def check_contract(method, path, status, ctype, body, headers=None):
 
 
 class Server:
-    def __init__(self, extra_env=None):
+    def __init__(self, extra_env=None, log=None):
+        """log: a file the server's log (its stderr) is written to, for tests that read it."""
         self.port = free_port()
         env = dict(os.environ)
         env.update({
@@ -110,7 +111,7 @@ class Server:
         })
         env.update(extra_env or {})
         self.env = env
-        self.proc = subprocess.Popen([BIN], env=env)
+        self.proc = subprocess.Popen([BIN], env=env, stderr=log)
         for _ in range(100):
             try:
                 if self.request("GET", "/healthz")[0] == 200:

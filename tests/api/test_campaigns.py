@@ -4,6 +4,7 @@ Usage: test_campaigns.py BINARY"""
 import concurrent.futures
 import os
 import subprocess
+import tempfile
 import time
 import unittest
 import uuid
@@ -343,7 +344,8 @@ class OpsTest(unittest.TestCase):
                            capture_output=True)
 
         psql(f"CREATE DATABASE {db} OWNER campaignd")
-        srv = Server({"CAMPAIGND_DATABASE_URL": url})
+        log = tempfile.TemporaryFile(mode="w+")
+        srv = Server({"CAMPAIGND_DATABASE_URL": url}, log=log)
         try:
             tok = srv.token("ada", self.org, "admin")
             self.assertEqual(srv.request("GET", "/v1/campaigns", token=tok)[0], 200)
@@ -352,7 +354,16 @@ class OpsTest(unittest.TestCase):
             for _ in range(3):
                 st, h, b = srv.request("GET", "/v1/campaigns", token=tok)
                 self.assertEqual((st, b["code"], h["retry-after"]), (503, "service_unavailable", "1"))
-            self.assertEqual(srv.request("POST", "/v1/campaigns", campaign(), tok)[0], 503)
+            rid = "gone-" + uuid.uuid4().hex
+            time.sleep(1.1)  # past the connect back-off: this request tries to connect and fails
+            self.assertEqual(srv.request("POST", "/v1/campaigns", campaign(), tok, headers={"X-Request-Id": rid})[0],
+                             503)
+            # a 5xx is logged once, by the layer that answered, with the request id and the cause
+            log.seek(0)
+            lines = [line for line in log if rid in line]
+            self.assertEqual(len(lines), 1, lines)
+            self.assertIn("-> 503 service_unavailable", lines[0])
+            self.assertIn("cause: ", lines[0])
             psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS true")
             statuses = []
             for _ in range(30):  # within the one-second connect back-off and a little more
@@ -365,6 +376,7 @@ class OpsTest(unittest.TestCase):
             self.assertEqual(srv.request("POST", "/v1/campaigns", campaign(), tok)[0], 201)
         finally:
             self.assertEqual(srv.stop(), 0)
+            log.close()
             psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS true")
             psql(f"DROP DATABASE {db} WITH (FORCE)")
 
