@@ -188,7 +188,7 @@ void h_approval_decide(req_ctx *ctx)
 {
     char id[37], etag[24];
     json_t *j_body = NULL, *j_request = NULL;
-    db_doc seen = {0}, campaign = {0}, request = {0}, doc = {0};
+    db_doc request = {0}, doc = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -203,19 +203,14 @@ void h_approval_decide(req_ctx *ctx)
      * caller decided on what they saw, not on the step now current (unless they named the step).
      * Locks are taken campaign first, then request — the order of every other writer of both (submit,
      * transitions, PATCH) — so a decision never deadlocks with a withdrawal or a material change. */
-    app_err e = approval_store_get(tx.conn, ctx->claims.org, id, &seen);
-    json_t *j_seen = e ? NULL : json_loads(seen.json, 0, NULL);
-    if (!e && !j_seen) e = APP_ERR_INTERNAL;
-    if (!e) e = campaign_store_lock(tx.conn, ctx->claims.org, json_string_value(json_object_get(j_seen, "campaign_id")),
-                                    &campaign);
-    json_decref(j_seen);
-    if (!e) e = approval_store_lock(tx.conn, ctx->claims.org, id, &request);
+    int seen_version = 0;
+    app_err e = approval_store_lock_for_decision(tx.conn, ctx->claims.org, id, &seen_version, &request);
     if (!e && !(j_request = json_loads(request.json, 0, NULL))) e = APP_ERR_INTERNAL;
     if (e) {
         tx_fail_reply(ctx, &tx, e, e == APP_ERR_NOT_FOUND ? "no approval request with this id" : NULL, NULL);
         goto out;
     }
-    if (!json_object_get(j_body, "step") && request.version != seen.version) {
+    if (!json_object_get(j_body, "step") && request.version != seen_version) {
         tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE,
                       "another decision on this request landed just now; GET it and decide again", NULL);
         goto out;
@@ -242,6 +237,7 @@ void h_approval_decide(req_ctx *ctx)
                          : strcmp(decision, "request_changes") == 0 ? "changes_requested"
                          : step == last                             ? "approved"
                                                                     : "pending";
+    if (strcmp(status, "pending") == 0) tx_last_write(&tx); /* nothing follows: COMMIT goes with it */
     e = approval_store_advance(tx.conn, ctx->claims.org, id, status, strcmp(status, "pending") == 0 ? step + 1 : step,
                                strcmp(decision, "approve") == 0 ? NULL : comment, &doc, &why);
     if (!e && strcmp(status, "pending") != 0) {
@@ -249,15 +245,13 @@ void h_approval_decide(req_ctx *ctx)
         if (strcmp(status, "approved") == 0) snprintf(reason, sizeof reason, "approved");
         else snprintf(reason, sizeof reason, "%s: %s", strcmp(status, "rejected") == 0 ? "rejected" : "changes requested",
                       comment);
-        db_doc_free(&campaign);
-        e = campaign_store_set_status(tx.conn, ctx->claims.org, campaign_id,
-                                      strcmp(status, "approved") == 0 ? "approved" : "draft", reason, &campaign, &why);
+        /* sent with the COMMIT: three round trips in all */
+        e = campaign_store_move(tx.conn, ctx->claims.org, campaign_id,
+                                strcmp(status, "approved") == 0 ? "approved" : "draft", reason);
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
     tx_commit_doc(ctx, &tx, 201, NULL, &doc);
 out:
-    db_doc_free(&seen);
-    db_doc_free(&campaign);
     db_doc_free(&request);
     db_doc_free(&doc);
     json_decref(j_body);

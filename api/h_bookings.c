@@ -158,6 +158,7 @@ void h_booking_create(req_ctx *ctx)
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
     app_refusal why = {0};
+    tx_last_write(&tx); /* two round trips: BEGIN with the references, the insert with COMMIT */
     app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),

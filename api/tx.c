@@ -62,14 +62,14 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
     if (!tx->idem_key) return 1;
 
     int taken = 0;
-    if ((e = idem_store_lock(tx->conn, org, tx->idem_key, &taken))) goto fail;
+    idem_record rec;
+    if ((e = idem_store_claim(tx->conn, org, tx->idem_key, tx->fingerprint, &taken, &rec))) goto fail;
     if (!taken) {
+        idem_record_free(&rec);
         tx_fail_reply(ctx, tx, APP_ERR_IDEMPOTENCY_IN_PROGRESS,
                       "a request with this Idempotency-Key is still being processed; retry later", NULL);
         return 0;
     }
-    idem_record rec;
-    if ((e = idem_store_find(tx->conn, org, tx->idem_key, tx->fingerprint, &rec))) goto fail;
     if (rec.found && !rec.same) {
         idem_record_free(&rec);
         tx_fail_reply(ctx, tx, APP_ERR_IDEMPOTENCY_KEY_REUSED,
@@ -128,6 +128,11 @@ void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *locatio
 void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location, const db_doc *doc)
 {
     commit_reply(ctx, tx, status, location, doc->json, doc->json ? doc->version : 0);
+}
+
+void tx_last_write(write_tx *tx)
+{
+    if (!tx->idem_key) db_commit_with_next(tx->conn);
 }
 
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra)

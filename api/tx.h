@@ -29,6 +29,13 @@ void tx_commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *locatio
  * replay of the request answers the same ETag. */
 void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location, const db_doc *doc);
 
+/* Says that the next statement is the transaction's last write: without an
+ * Idempotency-Key (whose record is saved after it) the COMMIT goes in that
+ * statement's round trip, and when it succeeds the transaction is committed
+ * before the reply is built: call it only when nothing after that statement
+ * can refuse the request (tx_commit_reply then only replies). */
+void tx_last_write(write_tx *tx);
+
 /* Rolls back and replies the problem (j_extra stolen, may be NULL). */
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);
 

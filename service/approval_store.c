@@ -90,6 +90,14 @@ static const db_stmt q_decide = {
     "INSERT INTO approval_decisions (org_id, request_id, step, step_name, decision, comment, decided_by,"
     " decided_role, as_admin) VALUES ($1, $2, $3::integer, '', $4, $5, $6, $7, $8::boolean)",
     8};
+/* A decision's reads, in one round trip (approval_store_lock_for_decision). */
+static const db_stmt q_seen_version = {
+    "approval_seen_version", "SELECT t.version FROM approval_requests t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
+static const db_stmt q_campaign_lock = {
+    "approval_campaign_lock",
+    "SELECT 1 FROM campaigns c WHERE c.id = (SELECT r.campaign_id FROM approval_requests r WHERE "
+    DB_BY_KEY("r", "$2", "$1") ") AND (c.org_id = $1) IS TRUE FOR UPDATE",
+    2};
 static const db_stmt q_advance = {
     "approval_advance",
     "UPDATE approval_requests t SET status = $3, current_step = $4::integer, comment = coalesce($5, t.comment)"
@@ -197,7 +205,23 @@ app_err approval_store_decide(db_conn *conn, const char *org, const char *id, in
     char step_s[16];
     snprintf(step_s, sizeof step_s, "%d", step);
     const char *params[] = {org, id, step_s, decision, comment, actor, role, as_admin ? "true" : "false"};
-    return db_write(conn, &q_decide, params, NULL, why);
+    if (why) app_refusal_clear(why);
+    return db_defer(conn, &q_decide, params, NULL);
+}
+
+app_err approval_store_lock_for_decision(db_conn *conn, const char *org, const char *id, int *seen_version,
+                                         db_doc *request)
+{
+    const char *params[] = {org, id};
+    PGresult *seen = NULL;
+    app_err e = db_defer(conn, &q_seen_version, params, &seen);
+    if (!e) e = db_defer(conn, &q_campaign_lock, params, NULL);
+    if (!e) e = approval_store_lock(conn, org, id, request);
+    if (!e && (!seen || PQntuples(seen) != 1)) e = APP_ERR_NOT_FOUND;
+    if (!e) *seen_version = atoi(PQgetvalue(seen, 0, 0));
+    PQclear(seen);
+    if (e) db_doc_free(request);
+    return e;
 }
 
 app_err approval_store_advance(db_conn *conn, const char *org, const char *id, const char *status, int step,

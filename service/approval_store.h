@@ -30,7 +30,16 @@ app_err approval_store_submit(db_conn *conn, const char *org, const char *campai
 app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the request (every decision on it queues here); *json is the request with its decisions. */
 app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Records a decision on step `step` (the database refuses any other than the current one). */
+/* What a decision reads, in one round trip: the request's version as it was
+ * before waiting for any lock (*seen_version), then the lock of its campaign,
+ * then the lock of the request itself (*request) — campaign first, then
+ * request, the order of every writer of both. APP_ERR_NOT_FOUND when there is
+ * no such request in the organisation. */
+app_err approval_store_lock_for_decision(db_conn *conn, const char *org, const char *id, int *seen_version,
+                                         db_doc *request);
+/* Records a decision on step `step` (the database refuses any other than the
+ * current one). It is sent with the next statement (db_defer), which fails
+ * with its refusal when the database refuses it. */
 app_err approval_store_decide(db_conn *conn, const char *org, const char *id, int step, const char *decision,
                               const char *comment, const char *actor, const char *role, int as_admin, app_refusal *why);
 /* Moves the request on: to step `step` while pending, or closed with status and comment. */

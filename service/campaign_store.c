@@ -183,6 +183,15 @@ app_err campaign_store_update(db_conn *conn, const char *org, const char *id, co
     return db_doc_row(conn, &q_update, params, doc, NULL, why);
 }
 
+static const db_stmt q_move = {
+    "campaign_move", "UPDATE campaigns t SET status = $3, status_reason = $4 WHERE " DB_BY_KEY("t", "$2", "$1"), 4};
+
+app_err campaign_store_move(db_conn *conn, const char *org, const char *id, const char *status, const char *reason)
+{
+    const char *params[] = {org, id, status, reason};
+    return db_defer(conn, &q_move, params, NULL);
+}
+
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
                                   const char *reason, db_doc *doc, app_refusal *why)
 {

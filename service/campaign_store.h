@@ -34,6 +34,10 @@ app_err campaign_store_insert(db_conn *conn, const char *org, const char *actor,
 app_err campaign_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
 
+/* Moves the campaign to status without reading it back: sent with the next
+ * statement or the COMMIT (db_defer), which fails with its refusal. */
+app_err campaign_store_move(db_conn *conn, const char *org, const char *id, const char *status, const char *reason);
+
 app_err campaign_store_set_status(db_conn *conn, const char *org, const char *id, const char *status,
                                   const char *reason, db_doc *doc, app_refusal *why);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,30 @@ typedef struct stmt_set {
     size_t cap, n;         /* cap is 0 or a power of two */
 } stmt_set;
 
+/* A statement waiting to be sent with the next one whose answer is awaited. */
+typedef struct deferred {
+    const db_stmt *stmt; /* NULL: the parameterless command `sql` */
+    const char *sql;     /* BEGIN or COMMIT (a program constant) */
+    char **params;       /* stmt->nparams copies (NULL = SQL NULL), malloc'd */
+    PGresult **keep;     /* where its result goes (NULL: checked, then cleared) */
+} deferred;
+
+#define DB_MAX_DEFERRED 8
+
 struct db_conn {
     db_pool *pool;
     PGconn *pg;
     int in_use;
     int fresh; /* nothing sent on this checkout yet: a lost connection may be replaced and the statement retried */
     stmt_set prepared;
+    deferred queue[DB_MAX_DEFERRED];
+    int nqueued;
+    int commit_next; /* db_commit_with_next: COMMIT follows the next statement in its round trip */
 };
+
+static atomic_ullong round_trips; /* every wait for the server, all connections */
+
+unsigned long long db_round_trips(void) { return atomic_load(&round_trips); }
 
 struct db_pool {
     pthread_mutex_t lock;
@@ -65,12 +83,13 @@ static void stmt_set_put(stmt_set *set, const db_stmt *stmt)
     set->slots[i] = stmt;
 }
 
-/* Makes room for one more entry, so that the put after a successful PREPARE
- * cannot fail. -1 on OOM (the set is unchanged). */
-static int stmt_set_reserve(stmt_set *set)
+/* Makes room for n more entries (the statements a pipeline prepares), so that
+ * the puts after successful PREPAREs cannot fail. -1 on OOM (the set is unchanged). */
+static int stmt_set_reserve_n(stmt_set *set, size_t n)
 {
-    if ((set->n + 1) * 2 <= set->cap) return 0;
-    size_t cap = set->cap ? set->cap * 2 : 64;
+    size_t cap = set->cap ? set->cap : 64;
+    while ((set->n + n) * 2 > cap) cap *= 2;
+    if (cap == set->cap) return 0;
     stmt_set grown = {calloc(cap, sizeof *grown.slots), cap, 0};
     if (!grown.slots) return -1;
     for (size_t i = 0; i < set->cap; i++)
@@ -202,9 +221,12 @@ app_err db_acquire(db_pool *pool, db_conn **out)
     return APP_OK;
 }
 
+static void queue_clear(db_conn *c);
+
 void db_release(db_pool *pool, db_conn *c)
 {
     if (!c) return;
+    queue_clear(c);
     if (c->pg && PQstatus(c->pg) != CONNECTION_OK) conn_close(c);
     if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
@@ -368,58 +390,197 @@ static int retry_on_new_connection(db_conn *c)
     return 1;
 }
 
-/* PREPAREs stmt on c on its first use there (room in the set is reserved),
- * then runs it: the result of the failed PREPARE, or of the execution. */
-static PGresult *run_prepared(db_conn *c, const db_stmt *stmt, const char *const *params, int *preparing)
+static void queue_clear(db_conn *c)
 {
-    *preparing = 0;
-    if (!stmt_set_has(&c->prepared, stmt)) {
-        PGresult *res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            *preparing = 1;
-            return res;
-        }
-        PQclear(res);
-        stmt_set_put(&c->prepared, stmt);
+    for (int i = 0; i < c->nqueued; i++) {
+        deferred *d = &c->queue[i];
+        for (int p = 0; d->params && p < d->stmt->nparams; p++) free(d->params[p]);
+        free(d->params);
+        if (d->keep) *d->keep = NULL;
     }
-    return PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+    memset(c->queue, 0, sizeof c->queue);
+    c->nqueued = 0;
+    c->commit_next = 0;
+}
+
+/* One command of a round trip: a queued one, the awaited statement, or COMMIT. */
+typedef struct command {
+    const db_stmt *stmt;
+    const char *sql;
+    const char *const *params;
+    int prepare;          /* PREPARE it first (its first use on this connection) */
+    PGresult *prepared;   /* the PREPARE's result */
+    PGresult *result;     /* the execution's result */
+} command;
+
+/* Sends cmds[0..n) in one pipeline and reads every result into them. 0, or -1
+ * when the connection broke (what was read is kept). */
+static int send_pipeline(db_conn *c, command *cmds, int n)
+{
+    PGconn *pg = c->pg;
+    atomic_fetch_add(&round_trips, 1);
+    if (!PQenterPipelineMode(pg)) return -1;
+    int ok = 1;
+    for (int i = 0; ok && i < n; i++) {
+        command *m = &cmds[i];
+        if (!m->stmt) ok = PQsendQueryParams(pg, m->sql, 0, NULL, NULL, NULL, NULL, 0);
+        else {
+            if (m->prepare) ok = PQsendPrepare(pg, m->stmt->name, m->stmt->sql, m->stmt->nparams, NULL);
+            if (ok) ok = PQsendQueryPrepared(pg, m->stmt->name, m->stmt->nparams, m->params, NULL, NULL, 0);
+        }
+    }
+    if (ok) ok = PQpipelineSync(pg);
+    for (int i = 0; ok && i < n; i++) {
+        command *m = &cmds[i];
+        PGresult **slots[2] = {m->prepare ? &m->prepared : NULL, &m->result};
+        for (int k = 0; ok && k < 2; k++) {
+            if (!slots[k]) continue;
+            PGresult *r = PQgetResult(pg);
+            if (!r) { ok = 0; break; }
+            *slots[k] = r;
+            PGresult *end = PQgetResult(pg); /* each command's results end with NULL */
+            if (end) { PQclear(end); ok = 0; }
+        }
+    }
+    if (ok) {
+        PGresult *sync = PQgetResult(pg);
+        ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    if (ok) ok = PQexitPipelineMode(pg);
+    return ok && PQstatus(pg) == CONNECTION_OK ? 0 : -1;
+}
+
+static void commands_clear(command *cmds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        PQclear(cmds[i].prepared);
+        PQclear(cmds[i].result);
+        cmds[i].prepared = cmds[i].result = NULL;
+    }
+}
+
+/* One round trip: the queued statements, then stmt (may be NULL), then COMMIT
+ * when asked; *out (if not NULL) gets stmt's result. The first failure is the
+ * error (later commands are skipped by the server); the queue is emptied and
+ * queued results kept where asked, either way. */
+static app_err run_batch(db_conn *c, const db_stmt *stmt, const char *const *params, int commit, PGresult **out,
+                         app_refusal *why)
+{
+    command cmds[DB_MAX_DEFERRED + 2];
+    int n = 0, fresh = c->fresh, awaited = -1;
+    app_err e = APP_OK;
+    for (int i = 0; i < c->nqueued; i++)
+        cmds[n++] = (command){c->queue[i].stmt, c->queue[i].sql, (const char *const *)c->queue[i].params, 0, NULL,
+                              NULL};
+    if (stmt) {
+        awaited = n;
+        cmds[n++] = (command){stmt, NULL, params, 0, NULL, NULL};
+    }
+    if (commit) cmds[n++] = (command){NULL, "COMMIT", NULL, 0, NULL, NULL};
+    c->commit_next = 0;
+    if (!c->pg) { e = APP_ERR_UNAVAILABLE; goto out; }
+    for (int attempt = 0;; attempt++) {
+        size_t unprepared = 0;
+        for (int i = 0; i < n; i++) {
+            cmds[i].prepare = cmds[i].stmt && !stmt_set_has(&c->prepared, cmds[i].stmt);
+            for (int j = 0; cmds[i].prepare && j < i; j++)
+                if (cmds[j].stmt == cmds[i].stmt) cmds[i].prepare = 0; /* prepared earlier in this pipeline */
+            unprepared += (size_t)cmds[i].prepare;
+        }
+        if (stmt_set_reserve_n(&c->prepared, unprepared) != 0) {
+            log_note_cause("%s: out of memory", stmt ? stmt->name : "pipeline");
+            e = APP_ERR_INTERNAL;
+            goto out;
+        }
+        int broken = send_pipeline(c, cmds, n) != 0;
+        c->fresh = 0;
+        for (int i = 0; i < n; i++)
+            if (cmds[i].prepare && cmds[i].prepared && PQresultStatus(cmds[i].prepared) == PGRES_COMMAND_OK)
+                stmt_set_put(&c->prepared, cmds[i].stmt);
+        /* A pooled connection found lost by the first round trip of a checkout: nothing of the caller's
+         * reached the database, so the whole pipeline is sent again once on a new connection. */
+        if (broken && fresh && attempt == 0 && PQstatus(c->pg) != CONNECTION_OK) {
+            commands_clear(cmds, n);
+            if (conn_reopen(c) != 0) { e = APP_ERR_UNAVAILABLE; goto out; }
+            continue;
+        }
+        for (int i = 0; i < n && !e; i++) {
+            command *m = &cmds[i];
+            PGresult *bad = m->prepared && PQresultStatus(m->prepared) != PGRES_COMMAND_OK ? m->prepared
+                            : !m->result || !result_ok(m->result)                       ? m->result
+                                                                                          : NULL;
+            if (!bad && (m->result || !broken)) continue;
+            if (bad && PQresultStatus(bad) == PGRES_PIPELINE_ABORTED) continue;
+            const char *name = m->stmt ? m->stmt->name : m->sql;
+            e = result_error(c, bad, name, m->stmt && bad == m->result && is_delete(m->stmt), why);
+        }
+        if (!e && broken) e = result_error(c, NULL, stmt ? stmt->name : "pipeline", 0, why);
+        /* A pipeline that broke off with the connection still up may leave results unread: never reuse it. */
+        if (broken && c->pg) {
+            log_note_cause("%s: the pipeline broke off: %s", stmt ? stmt->name : "pipeline", PQerrorMessage(c->pg));
+            conn_close(c);
+            if (!e) e = APP_ERR_UNAVAILABLE;
+        }
+        break;
+    }
+    if (!e) {
+        for (int i = 0; i < c->nqueued; i++)
+            if (c->queue[i].keep) {
+                *c->queue[i].keep = cmds[i].result;
+                cmds[i].result = NULL;
+                c->queue[i].keep = NULL;
+            }
+        if (out && awaited >= 0) {
+            *out = cmds[awaited].result;
+            cmds[awaited].result = NULL;
+        }
+    }
+out:
+    commands_clear(cmds, n);
+    queue_clear(c);
+    if (e && why && !why->err) app_refusal_set(why, e);
+    return e;
 }
 
 app_err db_write(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why)
 {
-    if (!c->pg) {
-        if (why) app_refusal_set(why, APP_ERR_UNAVAILABLE);
-        return APP_ERR_UNAVAILABLE;
+    return run_batch(c, stmt, params, c->commit_next, out, why);
+}
+
+app_err db_defer(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **keep)
+{
+    if (keep) *keep = NULL;
+    if (c->nqueued == DB_MAX_DEFERRED) {
+        app_err e = run_batch(c, NULL, NULL, 0, NULL, NULL);
+        if (e) return e;
     }
-    if (!stmt_set_has(&c->prepared, stmt) && stmt_set_reserve(&c->prepared) != 0) {
-        log_note_cause("%s: out of memory", stmt->name);
-        if (why) app_refusal_set(why, APP_ERR_INTERNAL);
-        return APP_ERR_INTERNAL;
+    deferred *d = &c->queue[c->nqueued];
+    if (stmt && stmt->nparams > 0) {
+        if (!(d->params = calloc((size_t)stmt->nparams, sizeof *d->params))) return APP_ERR_INTERNAL;
+        d->stmt = stmt; /* queue_clear frees what was copied so far */
+        c->nqueued++;
+        for (int p = 0; p < stmt->nparams; p++)
+            if (params[p] && !(d->params[p] = strdup(params[p]))) return APP_ERR_INTERNAL;
+    } else {
+        d->stmt = stmt;
+        c->nqueued++;
     }
-    int preparing;
-    PGresult *res = run_prepared(c, stmt, params, &preparing);
-    if (!result_ok(res) && retry_on_new_connection(c)) {
-        PQclear(res);
-        if (conn_reopen(c) != 0) {
-            if (why) app_refusal_set(why, APP_ERR_UNAVAILABLE);
-            return APP_ERR_UNAVAILABLE;
-        }
-        res = run_prepared(c, stmt, params, &preparing);
-    }
-    c->fresh = 0;
-    if (!result_ok(res)) {
-        app_err e = result_error(c, res, stmt->name, !preparing && is_delete(stmt), why);
-        PQclear(res);
-        return e;
-    }
-    if (out) *out = res;
-    else PQclear(res);
+    d->sql = stmt ? NULL : "BEGIN";
+    d->keep = keep;
     return APP_OK;
 }
+
+void db_commit_with_next(db_conn *c) { c->commit_next = 1; }
 
 app_err db_exec_script(db_conn *c, const char *sql)
 {
     if (!c->pg) return APP_ERR_UNAVAILABLE;
+    if (c->nqueued) {
+        app_err e = run_batch(c, NULL, NULL, 0, NULL, NULL);
+        if (e) return e;
+    }
+    atomic_fetch_add(&round_trips, 1);
     PGresult *res = PQexec(c->pg, sql);
     if (!result_ok(res) && retry_on_new_connection(c)) {
         PQclear(res);
@@ -432,12 +593,21 @@ app_err db_exec_script(db_conn *c, const char *sql)
     return e;
 }
 
-app_err db_begin(db_conn *c) { return db_exec_script(c, "BEGIN"); }
-app_err db_commit(db_conn *c) { return db_exec_script(c, "COMMIT"); }
+app_err db_begin(db_conn *c) { return db_defer(c, NULL, NULL, NULL); }
+
+app_err db_commit(db_conn *c)
+{
+    /* Committed already with the statement before it (db_commit_with_next). */
+    if (!c->nqueued && c->pg && PQtransactionStatus(c->pg) == PQTRANS_IDLE) return APP_OK;
+    return run_batch(c, NULL, NULL, 1, NULL, NULL);
+}
 
 void db_rollback(db_conn *c)
 {
-    if (c && c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+    if (!c) return;
+    queue_clear(c); /* never sent: nothing to undo */
+    if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        atomic_fetch_add(&round_trips, 1);
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);
     }

@@ -95,9 +95,29 @@ app_err db_doc_row(db_conn *conn, const db_stmt *stmt, const char *const *params
  * kind]]) and fills *doc. APP_ERR_NOT_FOUND when no row came back. */
 app_err db_lock_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc);
 
-/* Runs parameterless SQL text that is a program constant (BEGIN, migrations). */
+/* Queues stmt to be sent in the round trip of the next statement whose answer
+ * is awaited (db_exec and the like, db_commit): for a statement the caller
+ * needs no answer from now — a write whose failure is the failure of the
+ * whole transaction, a lock, a read whose result can wait. Its failure is the
+ * error of that next call (and the statements after it are skipped). keep
+ * (may be NULL) gets its result there, to PQclear; NULL when it failed.
+ * params are copied. */
+app_err db_defer(db_conn *conn, const db_stmt *stmt, const char *const *params, PGresult **keep);
+
+/* COMMIT is sent right after the next statement, in its round trip: when that
+ * statement succeeds the transaction is committed (db_commit then has nothing
+ * left to do); when it fails, so does the COMMIT, and the transaction is rolled
+ * back as usual. For the last write of a transaction that needs nothing after it. */
+void db_commit_with_next(db_conn *conn);
+
+/* Round trips to the database so far, all connections together (each wait for
+ * the server's answers: one per pipeline of statements); /metrics shows it. */
+unsigned long long db_round_trips(void);
+
+/* Runs parameterless SQL text that is a program constant (migrations). */
 app_err db_exec_script(db_conn *conn, const char *sql);
 
+/* BEGIN is queued (db_defer): it goes with the transaction's first statement. */
 app_err db_begin(db_conn *conn);
 app_err db_commit(db_conn *conn);
 void db_rollback(db_conn *conn);

@@ -31,7 +31,7 @@ static const db_stmt q_save = {
 app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id)
 {
     const char *params[] = {org, actor, role, request_id};
-    return db_exec(conn, &q_begin, params, NULL);
+    return db_defer(conn, &q_begin, params, NULL);
 }
 
 app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken)
@@ -70,6 +70,19 @@ app_err idem_store_find(db_conn *conn, const char *org, const char *key, const c
     return APP_OK;
 }
 
+app_err idem_store_claim(db_conn *conn, const char *org, const char *key, const char *fingerprint, int *taken,
+                         idem_record *out)
+{
+    const char *params[] = {org, key};
+    PGresult *lock = NULL;
+    app_err e = db_defer(conn, &q_lock, params, &lock);
+    if (!e) e = idem_store_find(conn, org, key, fingerprint, out);
+    if (e) return e;
+    *taken = lock && PQgetvalue(lock, 0, 0)[0] == 't';
+    PQclear(lock);
+    return APP_OK;
+}
+
 void idem_record_free(idem_record *r)
 {
     free(r->location);
@@ -84,5 +97,5 @@ app_err idem_store_save(db_conn *conn, const char *org, const char *key, const c
     snprintf(st, sizeof st, "%d", status);
     snprintf(ev, sizeof ev, "%d", etag_version);
     const char *params[] = {org, key, fingerprint, st, location, body, ev};
-    return db_exec(conn, &q_save, params, NULL);
+    return db_defer(conn, &q_save, params, NULL);
 }

@@ -15,7 +15,8 @@ typedef struct idem_record {
 } idem_record;
 
 /* Sets up the request context of a write transaction (organisation, actor,
- * role and request id, read by the audit trigger). Call right after BEGIN. */
+ * role and request id, read by the audit trigger). Call right after BEGIN;
+ * it is sent with the transaction's first statement (db_defer). */
 app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id);
 
 /* Tries to take the transaction-scoped lock of (org, key): *taken is 0 when
@@ -28,8 +29,15 @@ app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *ta
 app_err idem_store_find(db_conn *conn, const char *org, const char *key, const char *fingerprint, idem_record *out);
 void idem_record_free(idem_record *r);
 
+/* idem_store_lock and idem_store_find in one round trip: *out is the record
+ * (free it) and *taken says whether the lock was taken (when not, *out is
+ * only what another transaction had committed; ignore it). */
+app_err idem_store_claim(db_conn *conn, const char *org, const char *key, const char *fingerprint, int *taken,
+                         idem_record *out);
+
 /* Saves the response for the key (replacing an expired record), with the version
- * its ETag named (0: none) so a replay answers the same ETag. */
+ * its ETag named (0: none) so a replay answers the same ETag. Sent with the
+ * COMMIT that follows (db_defer): its failure is the commit's. */
 app_err idem_store_save(db_conn *conn, const char *org, const char *key, const char *fingerprint, int status,
                         const char *location, const char *body, int etag_version);
 

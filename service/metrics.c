@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 500, 503};
@@ -107,6 +109,9 @@ char *metrics_render(unsigned pool_size, unsigned pool_in_use)
                "campaignd_db_pool_size %u\n", pool_size);
     fprintf(f, "# HELP campaignd_db_pool_in_use Database connections in use.\n# TYPE campaignd_db_pool_in_use gauge\n"
                "campaignd_db_pool_in_use %u\n", pool_in_use);
+    fprintf(f, "# HELP campaignd_db_round_trips_total Waits for the database's answers (one per pipeline of"
+               " statements).\n# TYPE campaignd_db_round_trips_total counter\ncampaignd_db_round_trips_total %llu\n",
+            db_round_trips());
     /* A write that failed (no memory) would leave series out: no text rather than a partial one. */
     int failed = ferror(f);
     if (fclose(f) != 0 || failed) {

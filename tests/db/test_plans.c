@@ -125,7 +125,11 @@ static const expect expected[] = {
     {"booking_refs", "segments", "segments_pkey"},
     /* the approval decision path */
     {"approval_lock", "approval_requests", "approval_requests_pkey"},
+    {"approval_seen_version", "approval_requests", "approval_requests_pkey"},
+    {"approval_campaign_lock", "approval_requests", "approval_requests_pkey"},
+    {"approval_campaign_lock", "campaigns", "campaigns_pkey"},
     {"approval_advance", "approval_requests", "approval_requests_pkey"},
+    {"campaign_move", "campaigns", "campaigns_pkey"},
     {"campaign_set_status", "campaigns", "campaigns_pkey"},
     /* not hot, but prepared on this connection by the migration runner */
     {"migrate_", "schema_migrations", "schema_migrations_pkey"},
@@ -328,13 +332,15 @@ static void run_hot_paths(db_conn *c)
     db_doc_free(&doc);
 
     /* the approval decision path */
+    int seen = 0;
     IN_ROLLED_BACK_TX(c, campaign_store_lock(c, org, campaign_id, &campaign) ||
-                             approval_store_lock(c, org, approval_id, &lock) ||
+                             approval_store_lock_for_decision(c, org, approval_id, &seen, &lock) ||
                              approval_store_decide(c, org, approval_id, 0, "request_changes", "more", "planner",
                                                    "admin", 1, NULL) ||
                              approval_store_advance(c, org, approval_id, "changes_requested", 0, "more", &doc, NULL) ||
-                             campaign_store_set_status(c, org, campaign_id, "draft", "changes requested: more",
-                                                       &moved, NULL));
+                             campaign_store_move(c, org, campaign_id, "draft", "changes requested: more") ||
+                             db_commit(c));
+    IN_ROLLED_BACK_TX(c, campaign_store_set_status(c, org, campaign_id, "in_review", "submitted", &moved, NULL));
     db_doc_free(&doc);
     db_doc_free(&lock);
     db_doc_free(&campaign);

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""API tests of the database round trips a write costs, read from the
+service's own counter (campaignd_db_round_trips_total on /metrics, every wait
+for the database's answers): a booking is two (BEGIN, the request context and
+the references in one; the insert and COMMIT in the other), a decision on an
+approval step at most three, the one that closes the request included. The
+server runs alone here (no date-driven worker), so the counter moves only with
+the request between two reads. Usage: test_round_trips.py BINARY"""
+import re
+import unittest
+import uuid
+
+from harness import Server, campaign, main
+
+
+class RoundTripTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def setUp(self):
+        self.org = "rt-" + uuid.uuid4().hex[:10]
+        self.admin = self.srv.token("ada", self.org, "admin")
+        self.manager = self.srv.token("mia", self.org, "manager")
+        self.planner = self.srv.token("pat", self.org, "planner")
+
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.srv.request(method, path, body, token or self.admin, **kw)
+
+    def trips(self):
+        st, _, text = self.req("GET", "/metrics", token=None)
+        self.assertEqual(st, 200)
+        return int(re.search(r"^campaignd_db_round_trips_total (\d+)$", text, re.M).group(1))
+
+    def counted(self, method, path, body, token, **kw):
+        """The response and the round trips it cost (measured twice: the first
+        use of a statement on a pooled connection costs nothing more either)."""
+        before = self.trips()
+        st, h, b = self.req(method, path, body, token, **kw)
+        return st, b, self.trips() - before
+
+    def new(self, path, body, token=None):
+        st, _, b = self.req("POST", path, body, token)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def test_a_booking_costs_two_round_trips(self):
+        camp = self.new("/v1/campaigns", campaign(), self.planner)
+        res = self.new("/v1/resources", {"kind": "slot", "name": "Banner"})
+        for day in (1, 2, 3):
+            body = {"campaign_id": camp["id"], "resource_id": res["id"],
+                    "start": f"2027-03-0{day}T08:00:00Z", "end": f"2027-03-0{day}T09:00:00Z"}
+            st, b, n = self.counted("POST", "/v1/bookings", body, self.planner)
+            self.assertEqual(st, 201, b)
+            self.assertLessEqual(n, 2, f"booking {day}: {n} round trips")
+        # The refusal still answers, in whatever round trips it needs, and nothing was written.
+        st, b, _ = self.counted("POST", "/v1/bookings", body, self.planner)
+        self.assertEqual((st, b["code"]), (409, "booking_conflict"), b)
+        # With an Idempotency-Key the claim joins the first round trip and the record the COMMIT.
+        body = dict(body, start="2027-03-05T08:00:00Z", end="2027-03-05T09:00:00Z")
+        st, b, n = self.counted("POST", "/v1/bookings", body, self.planner,
+                                headers={"Idempotency-Key": "rt-" + uuid.uuid4().hex})
+        self.assertEqual(st, 201, b)
+        self.assertLessEqual(n, 4, f"booking with a key: {n} round trips")
+
+    def test_a_decision_costs_at_most_three_round_trips(self):
+        wf = self.new("/v1/workflows", {"name": "Two steps", "steps": [{"name": "Brief", "role": "manager"},
+                                                                       {"name": "Final", "role": "admin"}]})
+        for last in ("approve", "reject"):
+            camp = self.new("/v1/campaigns", campaign(), self.planner)
+            appr = self.new(f"/v1/campaigns/{camp['id']}/approval", {"workflow_id": wf["id"]}, self.planner)
+            path = f"/v1/approvals/{appr['id']}/decisions"
+            st, b, n = self.counted("POST", path, {"decision": "approve"}, self.manager)
+            self.assertEqual((st, b["status"]), (201, "pending"), b)
+            self.assertLessEqual(n, 3, f"first step: {n} round trips")
+            body = {"decision": last} if last == "approve" else {"decision": last, "comment": "off brief"}
+            st, b, n = self.counted("POST", path, body, self.admin)
+            self.assertEqual((st, b["status"]), (201, "approved" if last == "approve" else "rejected"), b)
+            self.assertLessEqual(n, 3, f"closing {last}: {n} round trips")
+            st, _, c = self.req("GET", "/v1/campaigns/" + camp["id"])
+            self.assertEqual(c["status"], "approved" if last == "approve" else "draft")
+            self.assertEqual(c["status_reason"], "approved" if last == "approve" else "rejected: off brief")
+
+
+if __name__ == "__main__":
+    main()
