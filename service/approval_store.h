@@ -1,4 +1,7 @@
-/* approval_store.h — workflow templates, approval requests and decisions: SQL, scoped by organisation. */
+/* approval_store.h — workflow templates, approval requests and decisions: SQL, scoped by organisation.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_APPROVAL_STORE_H
 #define CAMPAIGND_APPROVAL_STORE_H
 
@@ -9,14 +12,14 @@ extern const char *const workflow_sort_names[];
 extern const char *const approval_sort_names[];
 
 app_err workflow_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the workflow for a change; *json is the stored workflow. */
+/* Locks the workflow for a change; *doc is the stored workflow and its version. */
 app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                               char id_out[37], app_refusal *why);
 app_err workflow_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
-/* Deletes a workflow no request ever used (*json stays NULL); a used one is
- * archived (active false) instead and *json is the workflow after. */
+/* Deletes a workflow no request ever used (doc->json NULL); a used one is
+ * archived (active false) instead and *doc is the workflow after. */
 app_err workflow_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
 /* active: "true", "false" or NULL (both). */
 app_err workflow_store_list(db_conn *conn, const char *org, const char *active, const char *q, int sort, int desc,
@@ -28,7 +31,7 @@ app_err approval_store_submit(db_conn *conn, const char *org, const char *campai
                               const char *submitted_by, const char *campaign_owner, db_doc *doc, char id_out[37],
                               app_refusal *why);
 app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the request (every decision on it queues here); *json is the request with its decisions. */
+/* Locks the request (every decision on it queues here); *doc is the request with its decisions. */
 app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* What a decision reads, in one round trip: the request's version as it was
  * before waiting for any lock (*seen_version), then the lock of its campaign,

@@ -1,7 +1,10 @@
 /* booking_store.h — booking SQL, scoped by organisation. The rules that make
  * double booking impossible are in the schema (bookings_guard and the
  * exclusion constraint); a refusal comes back as APP_ERR_BOOKING_CONFLICT with
- * the refusal (*why) naming the rule and carrying the items in the way. */
+ * the refusal (*why) naming the rule and carrying the items in the way.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_BOOKING_STORE_H
 #define CAMPAIGND_BOOKING_STORE_H
 
@@ -28,8 +31,7 @@ app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, 
                              char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the booking's resource, then the booking (the order every writer
- * uses). *j_current is the booking (new reference); owner and resource kind
- * are copied out. */
+ * uses). *doc is the booking, with its campaign's owner and its resource's kind. */
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why);

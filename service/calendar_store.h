@@ -1,4 +1,7 @@
-/* calendar_store.h — key events, the calendar query and feed tokens: SQL, scoped by organisation. */
+/* calendar_store.h — key events, the calendar query and feed tokens: SQL, scoped by organisation.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_CALENDAR_STORE_H
 #define CAMPAIGND_CALENDAR_STORE_H
 
@@ -9,7 +12,7 @@ extern const char *const key_event_sort_names[];
 extern const char *const feed_token_sort_names[];
 
 app_err key_event_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the event for an update; *json is the stored event. */
+/* Locks the event for an update; *doc is the stored event and its version. */
 app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                                app_refusal *why);

@@ -1,6 +1,9 @@
 /* campaign_store.h — campaign SQL. Every function runs on the caller's
  * connection (inside its transaction for writes) and scopes by organisation:
- * another organisation's campaign is simply not found. */
+ * another organisation's campaign is simply not found.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_CAMPAIGN_STORE_H
 #define CAMPAIGND_CAMPAIGN_STORE_H
 
@@ -17,10 +20,10 @@ typedef struct campaign_filter {
     const char *owner, *objective, *from, *to, *q;
 } campaign_filter;
 
-/* *json: the campaign's JSON text (malloc'd); *version its ETag version. */
+/* *doc: the campaign as the API shows it and its version (the ETag). */
 app_err campaign_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 
-/* Locks the row for the rest of the transaction and returns it parsed (new reference). */
+/* Locks the row for the rest of the transaction; *doc is the campaign, with its owner. */
 app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 
 /* Indexes of ids (a JSON array text of UUIDs) not found in the organisation's segments (new reference). */

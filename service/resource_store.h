@@ -1,4 +1,7 @@
-/* resource_store.h — resource and availability SQL, scoped by organisation. */
+/* resource_store.h — resource and availability SQL, scoped by organisation.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_RESOURCE_STORE_H
 #define CAMPAIGND_RESOURCE_STORE_H
 
@@ -16,14 +19,14 @@ typedef struct resource_filter {
 
 app_err resource_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Locks the resource row (the same lock every booking writer of it takes);
- * *j_current is the stored resource (new reference). */
+ * *doc is the stored resource, with its kind. */
 app_err resource_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err resource_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                               app_refusal *why);
 app_err resource_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                               app_refusal *why);
-/* Deletes a resource that never had a booking (*json stays NULL); one with
- * bookings is deactivated instead and *json is the resource after. */
+/* Deletes a resource that never had a booking (doc->json NULL); one with
+ * bookings is deactivated instead and *doc is the resource after. */
 app_err resource_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
 app_err resource_store_list(db_conn *conn, const char *org, const resource_filter *f, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out);

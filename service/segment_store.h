@@ -1,4 +1,7 @@
-/* segment_store.h — segment SQL, scoped by organisation. */
+/* segment_store.h — segment SQL, scoped by organisation.
+ * Documents come back with their version (db_doc: the ETag needs no parsing);
+ * a write the database refuses fills *why (may be NULL) as the error table
+ * describes it, for the handler to reply (tx_refused_reply). */
 #ifndef CAMPAIGND_SEGMENT_STORE_H
 #define CAMPAIGND_SEGMENT_STORE_H
 
@@ -8,7 +11,7 @@
 extern const char *const segment_sort_names[];
 
 app_err segment_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the row; *version its current version. */
+/* Locks the row; *doc is the segment and its current version. */
 app_err segment_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],
                              app_refusal *why);
