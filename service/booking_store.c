@@ -34,11 +34,8 @@ static const db_stmt q_insert = {
     3};
 static const db_stmt q_get = {
     "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
-static const db_stmt q_lock_resource = {
-    "booking_lock_resource",
-    "SELECT 1 FROM resources r WHERE r.id = (SELECT b.resource_id FROM bookings b WHERE " DB_BY_KEY("b", "$2", "$1") ")"
-    " FOR NO KEY UPDATE",
-    2};
+/* The campaign (shared), then the resource: the lock order of every booking writer (0010_campaign_holds.sql). */
+static const db_stmt q_lock_parents = {"booking_lock_parents", "SELECT booking_lock_parents($1, $2::uuid)", 2};
 static const db_stmt q_lock = {
     "booking_lock",
     "SELECT " BOOKING_DOC ", t.version, c.owner, r.kind FROM bookings t JOIN campaigns c ON c.id = t.campaign_id"
@@ -119,7 +116,7 @@ app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    app_err e = db_exec(conn, &q_lock_resource, params, NULL);
+    app_err e = db_exec(conn, &q_lock_parents, params, NULL);
     return e ? e : db_lock_row(conn, &q_lock, params, doc);
 }
 

@@ -30,8 +30,8 @@ app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the booking's resource, then the booking (the order every writer
- * uses). *doc is the booking, with its campaign's owner and its resource's kind. */
+/* Locks the booking's campaign (shared), its resource, then the booking (the
+ * order every writer uses). *doc is the booking, with its campaign's owner and its resource's kind. */
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err booking_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
                              app_refusal *why);

@@ -100,6 +100,13 @@ static const app_constraint constraints[] = {
           "the booking is cancelled; make a new booking instead"),
     NAMED("bookings_resource_active", APP_ERR_RESOURCE_INACTIVE, NULL, NULL,
           "the resource is inactive; activate it or book another"),
+    /* bookings against their campaign's status (bookings_campaign_gate, under the campaign's lock) */
+    NAMED("bookings_campaign_closed", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the campaign is cancelled or completed: it takes no new bookings and no changes to its bookings "
+          "other than cancelling them"),
+    NAMED("bookings_campaign_scheduled", APP_ERR_INVALID_STATE, NULL, NULL,
+          "the campaign is scheduled, so its bookings are confirmed: book with status confirmed, or move the "
+          "campaign back to approved first"),
     FOREIGN_KEY("bookings_campaign", APP_ERR_VALIDATION, "campaign_id", "no such campaign in your organisation",
                 "the campaign has bookings"),
     FOREIGN_KEY("bookings_resource", APP_ERR_VALIDATION, "resource_id", "no such resource in your organisation",
