@@ -157,15 +157,17 @@ static int may_decide_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_request, js
         return 0;
     }
     const char *owner = json_string_value(json_object_get(j_request, "campaign_owner"));
+    int distinct = json_is_true(json_object_get(j_request, "distinct_deciders"));
     switch (approval_may_decide(j_current, ctx->claims.role, ctx->claims.sub, owner,
-                                decided_before(j_request, ctx->claims.sub))) {
+                                distinct && decided_before(j_request, ctx->claims.sub))) {
     case APPROVAL_MAY_DECIDE: *as_admin = 0; return 1;
     case APPROVAL_MAY_DECIDE_ADMIN: *as_admin = 1; return 1;
     case APPROVAL_OWNER:
         tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "the campaign's owner never decides its own approval", NULL);
         return 0;
     case APPROVAL_ALREADY_DECIDED:
-        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "you already decided a step of this request; another person decides this one",
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN,
+                      "you already decided a step of this request; its workflow wants another person for each step",
                       NULL);
         return 0;
     case APPROVAL_NOT_THEIRS:

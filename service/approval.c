@@ -19,6 +19,7 @@ static const field_spec step_fields[] = {
 static const field_spec workflow_fields[] = {
     {"name", FK_TEXT, FS_REQUIRED, 1, 200, NULL, NULL},
     {"description", FK_LONG_TEXT, FS_NULLABLE, 0, 2000, NULL, NULL},
+    {"distinct_deciders", FK_BOOLEAN, 0, 0, 0, NULL, NULL},
     {"id", FK_UUID, FS_READONLY, 0, 0, NULL, NULL},
     {"active", FK_BOOLEAN, FS_READONLY, 0, 0, NULL, NULL},
     {"version", FK_INTEGER, FS_READONLY, 0, 0, NULL, NULL},

@@ -16,7 +16,7 @@ extern const char *const approval_step_roles[]; /* admin, manager, approver */
 
 #define WORKFLOW_MAX_STEPS 20
 
-/* Checks a workflow body {name, description, steps: [{name, role, approver_sub}]}
+/* Checks a workflow body {name, description, distinct_deciders, steps: [{name, role, approver_sub}]}
  * (create or PATCH). Returns the number of errors added. */
 size_t workflow_validate(json_t *j_body, validate_mode mode, verrs *v);
 
@@ -31,13 +31,14 @@ typedef enum approval_verdict {
     APPROVAL_MAY_DECIDE,      /* the step's role, or its named approver */
     APPROVAL_MAY_DECIDE_ADMIN,/* an admin deciding a step that is not theirs: recorded as such */
     APPROVAL_OWNER,           /* the campaign's owner never decides its approval */
-    APPROVAL_ALREADY_DECIDED, /* one person decides one step of a request (admins excepted) */
+    APPROVAL_ALREADY_DECIDED, /* the request wants distinct deciders, and this one decided a step (admins excepted) */
     APPROVAL_NOT_THEIRS       /* another role's step, or another person's named step */
 } approval_verdict;
 
 /* Who may decide j_step ({name, role, approver_sub}) of a request on a campaign
- * owned by owner: the caller (role, sub), who has or has not already decided a
- * step of the same request. A named approver decides alone (with admins). */
+ * owned by owner: the caller (role, sub). already_decided: the request wants
+ * distinct deciders (its template's distinct_deciders) and the caller decided
+ * another step of it. A named approver decides alone (with admins). */
 approval_verdict approval_may_decide(json_t *j_step, auth_role role, const char *sub, const char *owner,
                                      int already_decided);
 

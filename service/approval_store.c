@@ -8,7 +8,7 @@
 
 #define WORKFLOW_DOC                                                                                           \
     "json_build_object('id', t.id, 'name', t.name, 'description', t.description, 'steps', t.steps,"            \
-    " 'active', t.active, 'version', t.version, 'created_by', t.created_by, 'created_at', t.created_at,"       \
+    " 'distinct_deciders', t.distinct_deciders, 'active', t.active, 'version', t.version, 'created_by', t.created_by, 'created_at', t.created_at,"       \
     " 'updated_at', t.updated_at)::text"
 
 /* Steps as stored: every step has its three keys. */
@@ -19,6 +19,7 @@
 #define APPROVAL_DOC                                                                                           \
     "json_build_object('id', t.id, 'campaign_id', t.campaign_id, 'workflow_id', t.workflow_id,"                \
     " 'workflow_name', t.workflow_name, 'status', t.status, 'steps', t.steps,"                                 \
+    " 'distinct_deciders', t.distinct_deciders,"                                                               \
     " 'current_step', CASE WHEN t.status = 'pending' THEN"                                                     \
     "  jsonb_build_object('index', t.current_step) || (t.steps -> t.current_step) END,"                        \
     " 'submitted_by', t.submitted_by, 'campaign_owner', t.campaign_owner, 'comment', t.comment,"               \
@@ -35,8 +36,9 @@ static const db_stmt q_wf_lock = {
     "workflow_lock", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
 static const db_stmt q_wf_insert = {
     "workflow_insert",
-    "INSERT INTO workflows AS t (org_id, name, description, steps, created_by)"
-    " SELECT $1, d->>'name', d->>'description', " STEPS_OF("d->'steps'") ", $2"
+    "INSERT INTO workflows AS t (org_id, name, description, steps, distinct_deciders, created_by)"
+    " SELECT $1, d->>'name', d->>'description', " STEPS_OF("d->'steps'") ","
+    " coalesce((d->>'distinct_deciders')::boolean, true), $2"
     " FROM (SELECT $3::jsonb AS d) p RETURNING " WORKFLOW_DOC ", t.version, t.id::text",
     3};
 static const db_stmt q_wf_update = {
@@ -44,7 +46,9 @@ static const db_stmt q_wf_update = {
     "UPDATE workflows t SET"
     " name = CASE WHEN d ? 'name' THEN d->>'name' ELSE t.name END,"
     " description = CASE WHEN d ? 'description' THEN d->>'description' ELSE t.description END,"
-    " steps = CASE WHEN d ? 'steps' THEN " STEPS_OF("d->'steps'") " ELSE t.steps END"
+    " steps = CASE WHEN d ? 'steps' THEN " STEPS_OF("d->'steps'") " ELSE t.steps END,"
+    " distinct_deciders = CASE WHEN d ? 'distinct_deciders' THEN (d->>'distinct_deciders')::boolean"
+    "  ELSE t.distinct_deciders END"
     " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " WORKFLOW_DOC ", t.version",
     3};
 static const db_stmt q_wf_delete_unused = {
@@ -75,9 +79,9 @@ static list_query workflow_list = {
 
 static const db_stmt q_submit = {
     "approval_submit",
-    "INSERT INTO approval_requests AS t (org_id, campaign_id, workflow_id, workflow_name, steps, submitted_by,"
-    " campaign_owner)"
-    " SELECT w.org_id, $2, w.id, w.name, w.steps, $4, $5 FROM workflows w"
+    "INSERT INTO approval_requests AS t (org_id, campaign_id, workflow_id, workflow_name, steps,"
+    " distinct_deciders, submitted_by, campaign_owner)"
+    " SELECT w.org_id, $2, w.id, w.name, w.steps, w.distinct_deciders, $4, $5 FROM workflows w"
     " WHERE " DB_BY_KEY("w", "$3", "$1") " AND w.active RETURNING " APPROVAL_DOC ", t.version, t.id::text",
     5};
 static const db_stmt q_get = {
@@ -111,8 +115,9 @@ static const sort_spec approval_sorts[] = {
 const char *const approval_sort_names[] = {"created_at", "updated_at", NULL};
 
 /* mine: pending, not the caller's own campaign, and the current step is the
- * caller's (by name, else by role; any step for an admin) and the caller has
- * not decided another step of it (admins excepted) — approval_may_decide().
+ * caller's (by name, else by role; any step for an admin) and, when the request
+ * wants distinct deciders, the caller has not decided another step of it
+ * (admins excepted) — approval_may_decide().
  * The count is a correlated subquery on purpose: a NOT EXISTS under OR becomes
  * a hashed subplan reading every organisation's decisions. */
 static list_query approval_list = {
@@ -125,7 +130,8 @@ static list_query approval_list = {
              "  CASE WHEN t.steps -> t.current_step ->> 'approver_sub' IS NOT NULL"
              "   THEN t.steps -> t.current_step ->> 'approver_sub' = $4"
              "   ELSE t.steps -> t.current_step ->> 'role' = $5::text END"
-             "  AND (SELECT count(*) FROM approval_decisions d WHERE d.request_id = t.id AND d.decided_by = $4) = 0))))",
+             "  AND (NOT t.distinct_deciders"
+             "   OR (SELECT count(*) FROM approval_decisions d WHERE d.request_id = t.id AND d.decided_by = $4) = 0)))))",
     .nfilters = 5,
     .sorts = approval_sorts,
     .nsorts = sizeof approval_sorts / sizeof approval_sorts[0],

@@ -1,5 +1,5 @@
 -- 0010_campaign_holds.sql — a campaign's status and its bookings hold each other under the campaign's row
--- lock, for every writer and replica.
+-- lock, for every writer and replica; and the approval templates' distinct_deciders option.
 --
 -- Bookings against the campaign's status:
 --   * every booking write that changes what the campaign holds (a new booking; a booking moved, resized, or
@@ -105,4 +105,52 @@ BEGIN
         PERFORM 1 FROM campaigns WHERE id = v_campaign FOR SHARE;
         PERFORM 1 FROM resources WHERE id = v_resource FOR NO KEY UPDATE;
     END IF;
+END $$;
+
+-- Approvals: "one person decides at most one step of a request" (admins excepted) becomes the template's
+-- option distinct_deciders (default true, the separation of duties), copied into each request at submission
+-- like its steps and fixed there; the database refuses a second decision by the same person when it is set.
+ALTER TABLE workflows ADD COLUMN distinct_deciders boolean NOT NULL DEFAULT true;
+ALTER TABLE approval_requests ADD COLUMN distinct_deciders boolean NOT NULL DEFAULT true;
+
+CREATE OR REPLACE FUNCTION approval_requests_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.steps <> OLD.steps OR NEW.campaign_id <> OLD.campaign_id OR NEW.workflow_id <> OLD.workflow_id
+       OR NEW.org_id <> OLD.org_id OR NEW.campaign_owner <> OLD.campaign_owner
+       OR NEW.distinct_deciders <> OLD.distinct_deciders THEN
+        RAISE EXCEPTION 'an approval request''s steps, rules, campaign and workflow are fixed'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'approval_requests_fixed';
+    END IF;
+    -- A closed request stays closed; only an approved one may later be superseded.
+    IF OLD.status <> 'pending' AND NEW.status <> OLD.status
+       AND NOT (OLD.status = 'approved' AND NEW.status = 'superseded') THEN
+        RAISE EXCEPTION 'approval request % is % and stays so', OLD.id, OLD.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'approval_requests_closed_final';
+    END IF;
+    IF NEW.status <> 'pending' AND OLD.status = 'pending' THEN
+        NEW.closed_at := now();
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION approval_decisions_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_req approval_requests;
+BEGIN
+    SELECT * INTO v_req FROM approval_requests WHERE id = NEW.request_id AND org_id = NEW.org_id FOR UPDATE;
+    IF v_req.status IS DISTINCT FROM 'pending' OR v_req.current_step <> NEW.step THEN
+        RAISE EXCEPTION 'approval request % is not waiting for step %', NEW.request_id, NEW.step
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'approval_decisions_current_step';
+    END IF;
+    IF NEW.decided_by = v_req.campaign_owner THEN
+        RAISE EXCEPTION 'the campaign''s owner does not decide its approval'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'approval_decisions_not_owner';
+    END IF;
+    IF v_req.distinct_deciders AND NEW.decided_role <> 'admin' AND EXISTS (
+        SELECT 1 FROM approval_decisions d WHERE d.request_id = NEW.request_id AND d.decided_by = NEW.decided_by) THEN
+        RAISE EXCEPTION '% already decided a step of approval request %', NEW.decided_by, NEW.request_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'approval_decisions_distinct_deciders';
+    END IF;
+    NEW.step_name := v_req.steps->NEW.step->>'name';
+    RETURN NEW;
 END $$;

@@ -310,6 +310,61 @@ class ApprovalTest(unittest.TestCase):
         self.assertEqual(self.decide(rc, "approve", self.approver)[0], 403)
         self.assertEqual(self.decide(rc, "approve", lea)[0], 201)
 
+    def test_distinct_deciders_option(self):
+        two_manager_steps = [{"name": "Lead", "role": "manager"}, {"name": "Director", "role": "manager"}]
+        strict = self.workflow(two_manager_steps)
+        self.assertIs(strict["distinct_deciders"], True)  # the default: separation of duties
+        camp = self.campaign()
+        st, _, appr = self.submit(camp, strict)
+        self.assertIs(appr["distinct_deciders"], True)
+        self.assertEqual(self.decide(appr, "approve", self.manager)[0], 201)
+        mine = lambda tok: [a["id"] for a in self.req("GET", "/v1/approvals?mine=true", token=tok)[2]["items"]]
+        self.assertNotIn(appr["id"], mine(self.manager))
+        self.assertIn(appr["id"], mine(self.manager2))
+        st, _, b = self.decide(appr, "approve", self.manager)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        self.assertIn("another person", b["detail"])
+        # The database holds it too, whoever writes the decision.
+        with self.assertRaises(subprocess.CalledProcessError) as refused:
+            psql("INSERT INTO approval_decisions (org_id, request_id, step, step_name, decision, decided_by, "
+                 f"decided_role) VALUES ('{self.org}', '{appr['id']}', 1, '', 'approve', 'mia', 'manager')")
+        self.assertIn("already decided a step", refused.exception.stderr)
+        self.assertEqual(self.decide(appr, "approve", self.manager2)[0], 201)
+        self.assertEqual(self.status_of(camp), "approved")
+
+        # A small team's workflow: the same director may decide both steps.
+        st, h, lax = self.req("POST", "/v1/workflows", {"name": "Small team", "steps": two_manager_steps,
+                                                        "distinct_deciders": False})
+        self.assertEqual((st, lax["distinct_deciders"]), (201, False), lax)
+        camp = self.campaign()
+        st, _, appr = self.submit(camp, lax)
+        self.assertIs(appr["distinct_deciders"], False)
+        self.assertEqual(self.decide(appr, "approve", self.manager)[0], 201)
+        self.assertIn(appr["id"], mine(self.manager))
+        st, _, b = self.decide(appr, "approve", self.manager)
+        self.assertEqual((st, b["status"], [d["decided_by"] for d in b["decisions"]]),
+                         (201, "approved", ["mia", "mia"]), b)
+        # The owner still never decides.
+        own = self.campaign(self.manager)
+        st, _, own_appr = self.submit(own, lax, self.manager)
+        self.assertEqual(self.decide(own_appr, "approve", self.manager)[0], 403)
+
+        # Patchable; a request keeps the setting it was submitted with.
+        camp = self.campaign()
+        st, _, pending = self.submit(camp, strict)
+        st, h, b = self.req("PATCH", "/v1/workflows/" + strict["id"], {"distinct_deciders": False},
+                            headers={"If-Match": '"1"'})
+        self.assertEqual((st, b["distinct_deciders"], h["etag"]), (200, False, '"2"'))
+        self.assertIs(self.req("GET", "/v1/workflows/" + strict["id"])[2]["distinct_deciders"], False)
+        self.assertEqual(self.decide(pending, "approve", self.manager)[0], 201)
+        st, _, b = self.decide(pending, "approve", self.manager)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        with self.assertRaises(subprocess.CalledProcessError):
+            psql(f"UPDATE approval_requests SET distinct_deciders = false WHERE id = '{pending['id']}'")
+        for body in ({"distinct_deciders": "no"}, {"distinct_deciders": None}, {"distinct_deciders": 0}):
+            st, _, b = self.req("PATCH", "/v1/workflows/" + strict["id"], body)
+            self.assertEqual((st, b["errors"][0]["field"]), (422, "distinct_deciders"), body)
+
     # -- templates ---------------------------------------------------------
 
     def test_workflow_templates(self):
