@@ -49,8 +49,9 @@ void crud_lock_free(crud_lock *lk)
     lk->j_current = NULL;
 }
 
-int crud_open_or_reply(req_ctx *ctx, const crud_desc *d, write_tx *tx, json_t *j_body, const char *id,
-                           crud_lock *lk)
+/* crud_open_or_reply; an annotating caller (see crud_desc.annotate) is not checked for ownership. */
+static int open_locked_or_reply(req_ctx *ctx, const crud_desc *d, write_tx *tx, json_t *j_body, const char *id,
+                                crud_lock *lk, int annotating)
 {
     memset(lk, 0, sizeof *lk);
     if (!tx_begin_or_reply(ctx, tx, j_body)) return 0;
@@ -62,7 +63,7 @@ int crud_open_or_reply(req_ctx *ctx, const crud_desc *d, write_tx *tx, json_t *j
         tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? detail : NULL, NULL);
         goto refused;
     }
-    if (!auth_role_can(ctx->claims.role, d->write) && strcmp(lk->doc.owner, ctx->claims.sub) != 0) {
+    if (!annotating && !auth_role_can(ctx->claims.role, d->write) && strcmp(lk->doc.owner, ctx->claims.sub) != 0) {
         tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, d->not_owner, NULL);
         goto refused;
     }
@@ -80,6 +81,30 @@ refused:
     return 0;
 }
 
+int crud_open_or_reply(req_ctx *ctx, const crud_desc *d, write_tx *tx, json_t *j_body, const char *id,
+                           crud_lock *lk)
+{
+    return open_locked_or_reply(ctx, d, tx, j_body, id, lk, 0);
+}
+
+/* Locks the parent of a row being created (the transaction open) and checks
+ * the caller may write under it; 0 after replying, the transaction closed. */
+static int parent_locked_or_reply(req_ctx *ctx, const crud_desc *d, write_tx *tx, const char *parent_id)
+{
+    db_doc parent = {0};
+    app_err e = d->parent_lock(tx->conn, ctx->claims.org, parent_id, &parent);
+    char detail[96];
+    if (e) {
+        snprintf(detail, sizeof detail, "no %s with this id", d->parent_name);
+        tx_fail_reply(ctx, tx, e, e == APP_ERR_NOT_FOUND ? detail : NULL, NULL);
+    } else if (!auth_role_can(ctx->claims.role, d->write) && strcmp(parent.owner, ctx->claims.sub) != 0) {
+        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, d->not_owner, NULL);
+        e = APP_ERR_FORBIDDEN;
+    }
+    db_doc_free(&parent);
+    return e == APP_OK;
+}
+
 /* The refusal of a write: the descriptor's own reply, or the error table's. */
 static void refused(req_ctx *ctx, const crud_desc *d, write_tx *tx, app_err e, app_refusal *why, const char *id)
 {
@@ -90,7 +115,7 @@ static void refused(req_ctx *ctx, const crud_desc *d, write_tx *tx, app_err e, a
 void crud_create(req_ctx *ctx, const crud_desc *d)
 {
     json_t *j_body = NULL;
-    char *text = NULL, id[37], location[128];
+    char *text = NULL, id[37], parent_id[37], location[128];
     db_doc doc = {0};
     app_refusal why = {0};
     verrs v;
@@ -98,10 +123,17 @@ void crud_create(req_ctx *ctx, const crud_desc *d)
     write_tx tx;
 
     if (!require_perm_or_reply(ctx, d->create) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (d->parent_lock && !path_uuid_or_reply(ctx, d->parent_id_segment, parent_id)) goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (d->validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    /* The parent's id comes from the path (the validator refuses it in a body). */
+    if ((d->parent_lock && json_object_set_new(j_body, d->parent_field, json_string(parent_id)) != 0) ||
+        !(text = json_dumps(j_body, JSON_COMPACT))) {
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+        goto out;
+    }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (d->parent_lock && !parent_locked_or_reply(ctx, d, &tx, parent_id)) goto out;
     if (d->refs_or_reply && !d->refs_or_reply(ctx, &tx, j_body)) goto out;
     app_err e = d->insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e) { refused(ctx, d, &tx, e, &why, NULL); goto out; }
@@ -122,6 +154,33 @@ static int row_write_or_reply(req_ctx *ctx, const crud_desc *d, char id[37])
            path_uuid_or_reply(ctx, d->id_segment, id);
 }
 
+/* Whether the caller may PATCH rows of d only as an annotator (*annotating
+ * set); 0 after replying 403 when the role may not PATCH at all. */
+static int patch_role_or_reply(req_ctx *ctx, const crud_desc *d, int *annotating)
+{
+    auth_role role = ctx->claims.role;
+    *annotating = !auth_role_can(role, d->write) && !auth_role_can(role, d->write_own) &&
+                  auth_role_can(role, d->annotate);
+    return *annotating || crud_may_write_or_reply(ctx, d);
+}
+
+/* An annotator's body names only annotate_fields; 0 after replying 403. */
+static int annotation_only_or_reply(req_ctx *ctx, const crud_desc *d, json_t *j_body)
+{
+    const char *key;
+    json_t *j_value;
+    json_object_foreach(j_body, key, j_value) {
+        if (enum_index(d->annotate_fields, key) >= 0) continue;
+        char detail[160];
+        snprintf(detail, sizeof detail, "the %s role may change only %s%s of a %s",
+                 auth_role_name(ctx->claims.role), d->annotate_fields[0], d->annotate_fields[1] ? " and the like" : "",
+                 d->name);
+        reply_problem(ctx, APP_ERR_FORBIDDEN, detail);
+        return 0;
+    }
+    return 1;
+}
+
 void crud_patch(req_ctx *ctx, const crud_desc *d)
 {
     char id[37], *text = NULL;
@@ -133,12 +192,16 @@ void crud_patch(req_ctx *ctx, const crud_desc *d)
     verrs_init(&v);
     write_tx tx;
 
-    if (!row_write_or_reply(ctx, d, id)) goto out;
+    int annotating;
+    if (!patch_role_or_reply(ctx, d, &annotating) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, d->id_segment, id))
+        goto out;
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
+    if (annotating && !annotation_only_or_reply(ctx, d, j_body)) goto out;
     /* Field shapes first: no connection is taken for a malformed patch. */
     if (d->validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!crud_open_or_reply(ctx, d, &tx, j_body, id, &lk)) goto out;
+    if (!open_locked_or_reply(ctx, d, &tx, j_body, id, &lk, annotating)) goto out;
     if (d->validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) {
         tx_abort(ctx, &tx);
         reply_validation(ctx, &v);

@@ -23,7 +23,7 @@
  * order (NULL: not filtered); owned[] are freed after the page. */
 typedef struct crud_filter {
     const char *v[CRUD_MAX_FILTERS];
-    char *owned[2];
+    char *owned[4];
 } crud_filter;
 
 typedef struct crud_desc crud_desc;
@@ -55,6 +55,18 @@ struct crud_desc {
     app_err (*remove)(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
     /* Replies a refused write (may be NULL: tx_refused_reply); id is NULL on create. */
     void (*refused)(req_ctx *ctx, write_tx *tx, app_err e, app_refusal *why, const char *id);
+    /* A collection under a parent row (POST /v1/<parents>/<parent id>/<things>): create takes the parent's
+     * id from path segment parent_id_segment, locks the parent with parent_lock (404 "no <parent_name> with
+     * this id"), checks write_own against the parent's owner, and writes the parent's id into the body as
+     * parent_field before insert. NULL parent_lock: a top-level collection. */
+    app_err (*parent_lock)(db_conn *conn, const char *org, const char *id, db_doc *doc);
+    const char *parent_name;
+    int parent_id_segment;
+    const char *parent_field;
+    /* A role with annotate but neither write nor write_own may PATCH any row of the organisation, and only
+     * the fields named in annotate_fields (NULL-terminated): an approver's notes. PERM_NONE: nobody. */
+    auth_perm annotate;
+    const char *const *annotate_fields;
     /* Lists: the query parameters besides limit, cursor and sort (NULL-terminated), the sort names, the
      * filters read from the query (0 after replying 400) and one page of the store. */
     const char *const *query_params;
@@ -67,12 +79,14 @@ struct crud_desc {
  * document with its ETag from the store; 304 when If-None-Match matches. */
 void crud_get(req_ctx *ctx, const crud_desc *d);
 
-/* POST <collection>: write permission, body, validation, refs, insert; 201
- * with Location and ETag (an Idempotency-Key replays it). */
+/* POST <collection> (or <parent>/<id>/<things>): create permission, body,
+ * validation, the parent locked and its owner checked, refs, insert; 201 with
+ * Location and ETag (an Idempotency-Key replays it). */
 void crud_create(req_ctx *ctx, const crud_desc *d);
 
 /* PATCH <collection>/<id> (JSON merge patch): shapes checked before the
- * lock, the whole against the stored row after it; 200 with the new ETag. */
+ * lock, the whole against the stored row after it; 200 with the new ETag.
+ * An annotating role may send only the annotate_fields (403 otherwise). */
 void crud_patch(req_ctx *ctx, const crud_desc *d);
 
 /* DELETE <collection>/<id>: 204, or 200 with the row the store kept. */
