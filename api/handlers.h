@@ -58,6 +58,13 @@ void h_approval_list(req_ctx *ctx);
 void h_approval_get(req_ctx *ctx);
 void h_approval_decide(req_ctx *ctx);
 
+void h_campaign_risk_list(req_ctx *ctx);
+void h_campaign_risk_create(req_ctx *ctx);
+void h_risk_list(req_ctx *ctx);
+void h_risk_get(req_ctx *ctx);
+void h_risk_patch(req_ctx *ctx);
+void h_risk_delete(req_ctx *ctx);
+
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another
  * credential (the calendar feed). Fills ctx->claims; replies 401 on failure. */

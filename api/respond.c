@@ -96,6 +96,14 @@ void reply_validation(req_ctx *ctx, verrs *v)
     reply_problem_extra(ctx, APP_ERR_VALIDATION, detail, j_extra);
 }
 
+/* The refusal's rows in the way as a JSON array (new reference; empty when it has none; NULL on OOM). */
+static json_t *refusal_items(const app_refusal *why)
+{
+    json_t *j_items = why->items ? json_loads(why->items, 0, NULL) : NULL;
+    if (!json_is_array(j_items)) { json_decref(j_items); j_items = json_array(); }
+    return j_items;
+}
+
 void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char *detail)
 {
     app_refusal plain = {.err = err};
@@ -112,10 +120,14 @@ void reply_refusal(req_ctx *ctx, app_err err, const app_refusal *why, const char
     }
     json_t *j_extra = NULL;
     if (err == APP_ERR_BOOKING_CONFLICT) {
-        json_t *j_items = why->items ? json_loads(why->items, 0, NULL) : NULL;
-        if (!json_is_array(j_items)) { json_decref(j_items); j_items = json_array(); }
+        json_t *j_items = refusal_items(why);
         const char *rule = why->rule ? why->rule : "resource_double_booked";
         if (!(j_extra = json_pack("{s:s, s:o}", "rule", rule, "conflicts", j_items))) {
+            reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+            return;
+        }
+    } else if (err == APP_ERR_UNMITIGATED_RISK) {
+        if (!(j_extra = json_pack("{s:o}", "risks", refusal_items(why)))) {
             reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
             return;
         }

@@ -52,5 +52,11 @@ const route routes[] = {
     {"GET", "/v1/approvals", h_approval_list, 1},
     {"GET", "/v1/approvals/:id", h_approval_get, 1},
     {"POST", "/v1/approvals/:id/decisions", h_approval_decide, 1},
+    {"GET", "/v1/campaigns/:id/risks", h_campaign_risk_list, 1},
+    {"POST", "/v1/campaigns/:id/risks", h_campaign_risk_create, 1},
+    {"GET", "/v1/risks", h_risk_list, 1},
+    {"GET", "/v1/risks/:id", h_risk_get, 1},
+    {"PATCH", "/v1/risks/:id", h_risk_patch, 1},
+    {"DELETE", "/v1/risks/:id", h_risk_delete, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

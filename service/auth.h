@@ -50,6 +50,8 @@ typedef enum auth_perm {
     PERM_WORKFLOW_READ,
     PERM_WORKFLOW_WRITE,     /* workflow templates: admin only */
     PERM_APPROVAL_READ,      /* approval requests; deciding is by step (see approval_may_decide) */
+    PERM_RISK_READ,          /* risks and their matrix; writing them follows PERM_CAMPAIGN_WRITE_* */
+    PERM_RISK_ANNOTATE,      /* write a risk's notes (approvers comment on any campaign's risks) */
     PERM__COUNT
 } auth_perm;
 

@@ -22,6 +22,8 @@ static const app_err_info err_table[APP_ERR__COUNT] = {
     [APP_ERR_CONFLICT] = {409, "conflict", "The request conflicts with the current state"},
     [APP_ERR_BOOKING_CONFLICT] = {409, "booking_conflict", "The resource cannot take this booking"},
     [APP_ERR_RESOURCE_INACTIVE] = {409, "resource_inactive", "The resource is inactive and takes no new bookings"},
+    [APP_ERR_UNMITIGATED_RISK] = {409, "unmitigated_critical_risk",
+                                  "An open critical risk without a mitigation blocks scheduling"},
     [APP_ERR_PRECONDITION_FAILED] = {412, "precondition_failed", "The resource has changed (If-Match failed)"},
     [APP_ERR_PAYLOAD_TOO_LARGE] = {413, "payload_too_large", "The request body is too large"},
     [APP_ERR_URI_TOO_LONG] = {414, "uri_too_long", "The request target is too long"},
@@ -152,6 +154,18 @@ static const app_constraint constraints[] = {
           "is required to reject or to request changes"),
     FOREIGN_KEY("approval_decisions_request", APP_ERR_NOT_FOUND, NULL, "no approval request with this id",
                 "the approval request has decisions"),
+    /* risks and the scheduling gate (raised with the risks in the way) */
+    NAMED("risks_due_date_representable", APP_ERR_VALIDATION, NULL, "due_date",
+          "must be from 1900-01-01 to 9999-12-30"),
+    NAMED("risks_mitigation_not_blank", APP_ERR_VALIDATION, NULL, "mitigation",
+          "must not be blank; send null for no mitigation"),
+    NAMED("risks_fixed_campaign", APP_ERR_INVALID_STATE, NULL, NULL, "a risk keeps its campaign"),
+    FOREIGN_KEY("risks_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id", "the campaign has risks"),
+    NAMED("risks_scheduled_unmitigated", APP_ERR_UNMITIGATED_RISK, NULL, NULL,
+          "the campaign is scheduled: an open critical risk needs a mitigation, or move the campaign back to "
+          "approved first"),
+    NAMED("campaign_unmitigated_risks", APP_ERR_UNMITIGATED_RISK, NULL, NULL,
+          "the campaign has open critical risks without a mitigation: mitigate, accept or close them first"),
 };
 
 const app_constraint *app_constraint_table(size_t *n)
@@ -221,8 +235,8 @@ app_err app_refusal_from_db(app_refusal *r, const char *sqlstate, const char *co
     } else {
         r->err = from_sqlstate(sqlstate, deleting);
     }
-    /* The booking rules list the rows in the way as a JSON array in their DETAIL. */
-    if (r->err == APP_ERR_BOOKING_CONFLICT && detail && detail[0] == '[' && !(r->items = strdup(detail)))
+    /* The booking rules and the risk gate list the rows in the way as a JSON array in their DETAIL. */
+    if ((r->err == APP_ERR_BOOKING_CONFLICT || r->err == APP_ERR_UNMITIGATED_RISK) && detail && detail[0] == '[' && !(r->items = strdup(detail)))
         r->err = APP_ERR_INTERNAL; /* a conflict without its items would mislead */
     return r->err;
 }

@@ -23,6 +23,7 @@ typedef enum app_err {
     APP_ERR_CONFLICT,
     APP_ERR_BOOKING_CONFLICT,
     APP_ERR_RESOURCE_INACTIVE,
+    APP_ERR_UNMITIGATED_RISK,
     APP_ERR_PRECONDITION_FAILED,
     APP_ERR_PAYLOAD_TOO_LARGE,
     APP_ERR_URI_TOO_LONG,
@@ -73,7 +74,8 @@ typedef struct app_refusal {
     const char *rule;     /* borrowed from the table, or NULL */
     const char *field;    /* borrowed from the table, or NULL */
     const char *sentence; /* borrowed from the table, or NULL (use the code's title) */
-    char *items;          /* malloc'd JSON array text of the rows in the way, or NULL */
+    char *items;          /* malloc'd JSON array text of the rows in the way (booking rules, the
+                           * risks that block scheduling), or NULL */
 } app_refusal;
 
 /* Fills *r for a statement the database refused and returns r->err.

@@ -1,5 +1,5 @@
 -- Demo data for `bash service/demo.sh`: organisation `demo`, a few segments and
--- campaigns. Idempotent: loading it twice changes nothing.
+-- campaigns and their risks. Idempotent: loading it twice changes nothing.
 INSERT INTO organisations (id, name) VALUES ('demo', 'Demo Marketing') ON CONFLICT (id) DO NOTHING;
 DO $$ BEGIN PERFORM set_config('campaignd.actor', 'demo-loader', false), set_config('campaignd.role', 'admin', false); END $$;
 
@@ -61,4 +61,19 @@ INSERT INTO workflows (id, org_id, name, description, steps, created_by) VALUES
    '[{"name": "Project lead", "role": "manager", "approver_sub": null},
      {"name": "Communication lead", "role": "approver", "approver_sub": null},
      {"name": "Marketing director", "role": "admin", "approver_sub": null}]', 'demo-admin')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO risks (id, org_id, campaign_id, title, category, probability, impact, mitigation, owner, status, due_date,
+                   created_by) VALUES
+  ('00000000-0000-4000-8000-000000000901', 'demo', '00000000-0000-4000-8000-000000000103',
+   'Checkout fails under launch traffic', 'technical', 3, 5, 'Load-test the checkout before the official launch',
+   'demo-manager', 'open', '2027-04-20', 'demo-manager'),
+  ('00000000-0000-4000-8000-000000000902', 'demo', '00000000-0000-4000-8000-000000000103',
+   'Negative reactions to the launch film', 'reputation', 2, 4,
+   'Watch social media and answer complaints quickly', 'demo-manager', 'open', NULL, 'demo-manager'),
+  ('00000000-0000-4000-8000-000000000903', 'demo', '00000000-0000-4000-8000-000000000101',
+   'New consent rules for email marketing', 'regulatory', 2, 3, NULL, 'demo-planner', 'open', '2027-02-15',
+   'demo-planner'),
+  ('00000000-0000-4000-8000-000000000904', 'demo', '00000000-0000-4000-8000-000000000101',
+   'Discount eats the margin', 'budget', 1, 3, NULL, 'demo-planner', 'accepted', NULL, 'demo-planner')
 ON CONFLICT (id) DO NOTHING;

@@ -43,12 +43,21 @@ ACCEPTED = {
     ("POST", "workflows", "name"): TEXT, ("POST", "workflows", "description"): OPTIONAL_TEXT,
     ("PATCH", "workflows", "description"): OPTIONAL_TEXT,
     ("POST", "decisions", "comment"): TEXT,  # a rejection says what must change
+    ("POST", "risks", "title"): TEXT, ("POST", "risks", "owner"): TEXT, ("POST", "risks", "mitigation"): [None] + TEXT,
+    ("POST", "risks", "due_date"): [None], ("POST", "risks", "notes"): OPTIONAL_TEXT + ["x" * 5000],
+    ("PATCH", "risks", "title"): TEXT, ("PATCH", "risks", "owner"): TEXT, ("PATCH", "risks", "mitigation"): [None] + TEXT,
+    ("PATCH", "risks", "due_date"): [None], ("PATCH", "risks", "notes"): OPTIONAL_TEXT + ["x" * 5000],
 }
 # A value of the right shape that a rule refuses, with the status and code.
 REFUSED_BY_RULE = {
     ("POST", "bookings", "quantity"): (42, 409, "booking_conflict"),  # a slot's capacity is 1
     ("PATCH", "bookings", "quantity"): (42, 409, "booking_conflict"),
 }
+
+
+def risk():
+    return {"title": "Launch bug", "category": "technical", "probability": 2, "impact": 2, "mitigation": "m",
+            "owner": "pat", "status": "open", "due_date": "2026-03-01", "notes": "n"}
 
 
 class HostileTest(unittest.TestCase):
@@ -134,13 +143,16 @@ class HostileTest(unittest.TestCase):
             ("workflows", "PATCH", lambda: ("/v1/workflows/" + self.make("/v1/workflows", {
                 "name": unique("W"), "steps": [{"name": "Director", "role": "manager"}]})["id"], {"description": "d2"})),
             ("decisions", "POST", decision),
+            ("risks", "POST", lambda: (f"/v1/campaigns/{self.fresh()['camp']}/risks", risk())),
+            ("risks", "PATCH", lambda: ("/v1/risks/" + self.make(f"/v1/campaigns/{self.fresh()['camp']}/risks",
+                                                                 risk())["id"], risk())),
         ]
 
     def fingerprint(self):
         """A digest of every row this test's organisation has, in every table a write route touches."""
         tables = ("campaigns", "segments", "resources", "availability", "bookings", "key_events",
                   "calendar_feed_tokens", "workflows", "approval_requests", "approval_decisions", "audit_log",
-                  "outbox_events")
+                  "outbox_events", "risks")
         sql = " UNION ALL ".join(
             f"SELECT '{t}', md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {t} t "
             "WHERE org_id = :'org'" for t in tables) + ";"

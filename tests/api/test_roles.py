@@ -57,6 +57,11 @@ class RoleMatrixTest(unittest.TestCase):
         camp = self.campaign()
         return self.make(f"/v1/campaigns/{camp['id']}/approval", {"workflow_id": self.workflow()["id"]}, self.owner)
 
+    def risk(self, camp=None):
+        camp = camp or self.campaign()
+        return self.make(f"/v1/campaigns/{camp['id']}/risks",
+                         {"title": "Launch bug", "category": "technical", "probability": 2, "impact": 3})
+
     def check(self, allowed, call, ok=200):
         """call(token) -> status: ok (the route's success status) for every role in allowed, 403 for every
         other. Each call acts on rows of its own, so an allowed role has no other reason to be refused."""
@@ -79,7 +84,9 @@ class RoleMatrixTest(unittest.TestCase):
                 (ALL, "/v1/calendar?from=2026-03-01&to=2026-04-01"), (ALL, "/v1/calendar.ics"),
                 (ALL, "/v1/calendar/feed-tokens"),
                 (NOT_INTEGRATION, "/v1/workflows"), (NOT_INTEGRATION, "/v1/workflows/" + self.workflow()["id"]),
-                (NOT_INTEGRATION, "/v1/approvals"), (NOT_INTEGRATION, "/v1/approvals/" + self.approval()["id"])):
+                (NOT_INTEGRATION, "/v1/approvals"), (NOT_INTEGRATION, "/v1/approvals/" + self.approval()["id"]),
+                (NOT_INTEGRATION, "/v1/risks"), (NOT_INTEGRATION, "/v1/risks/" + self.risk(c)["id"]),
+                (NOT_INTEGRATION, f"/v1/campaigns/{c['id']}/risks")):
             with self.subTest(path=path):
                 self.check(allowed, self.status("GET", path))
 
@@ -148,6 +155,24 @@ class RoleMatrixTest(unittest.TestCase):
         # Deciding a manager step: managers and admins (approvers decide approver steps).
         self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/approvals/{self.approval()['id']}/decisions",
                                                         {"decision": "approve"})(t), 201)
+
+    def test_risk_writes(self):
+        body = {"title": "Launch bug", "category": "technical", "probability": 2, "impact": 3}
+        # Someone else's campaign: as for the campaign itself, managers and admins only.
+        self.check(ADMIN_MANAGER, lambda t: self.status("POST", f"/v1/campaigns/{self.campaign()['id']}/risks",
+                                                        body)(t), 201)
+        self.check(ADMIN_MANAGER, lambda t: self.status("PATCH", "/v1/risks/" + self.risk()["id"], {"impact": 4})(t))
+        self.check(ADMIN_MANAGER, lambda t: self.status("DELETE", "/v1/risks/" + self.risk()["id"])(t), 204)
+        # Notes: approvers too, on any campaign's risks.
+        self.check(ADMIN_MANAGER | {"approver"},
+                   lambda t: self.status("PATCH", "/v1/risks/" + self.risk()["id"], {"notes": "x"})(t))
+        # Their own campaign's risks: a planner writes them.
+        planner = self.tokens["planner"]
+        mine = self.make("/v1/campaigns", campaign(), planner)
+        st, _, r = self.srv.request("POST", f"/v1/campaigns/{mine['id']}/risks", body, planner)
+        self.assertEqual(st, 201, r)
+        self.assertEqual(self.srv.request("PATCH", "/v1/risks/" + r["id"], {"impact": 5}, planner)[0], 200)
+        self.assertEqual(self.srv.request("DELETE", "/v1/risks/" + r["id"], None, planner)[0], 204)
 
     def test_feed_tokens_for_everyone(self):
         self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}), 201)

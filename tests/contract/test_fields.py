@@ -39,6 +39,7 @@ BODIES = {
     "approval:step_fields": ("WorkflowStep", None),
     "approval:submit_fields": ("ApprovalSubmit", None),
     "approval:decision_fields": ("DecisionCreate", None),
+    "risk:risk_fields": ("RiskCreate", "RiskPatch"),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
 OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"}}

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "idempotency_store.h"
 #include "migrate.h"
+#include "risk.h"
 #include "unit.h"
 
 static const char *base_url;
@@ -92,6 +93,25 @@ START_TEST(migrations_are_idempotent)
     ck_assert_int_eq(applied, 0);
     ck_assert_int_eq(migrate_current_version(c, &version), APP_OK);
     ck_assert_int_eq(version, migrate_latest_version());
+    db_release(pool, c);
+}
+END_TEST
+
+/* The schema's risk levels (the gate and the matrix read them) are the C module's, for every score. */
+START_TEST(risk_levels_agree_with_the_schema)
+{
+    static const db_stmt q_level = {"t_risk_level", "SELECT risk_level($1::integer)", 1};
+    db_conn *c = take();
+    for (int score = 1; score <= 25; score++) {
+        char text[8];
+        snprintf(text, sizeof text, "%d", score);
+        const char *params[] = {text};
+        char *level = NULL;
+        ck_assert_int_eq(db_one_row(c, &q_level, params, &level, NULL, 0), APP_OK);
+        ck_assert_msg(strcmp(level, risk_level(score)) == 0, "score %d: schema %s, C %s", score, level,
+                      risk_level(score));
+        free(level);
+    }
     db_release(pool, c);
 }
 END_TEST
@@ -441,6 +461,7 @@ int main(void)
     tcase_add_test(tc, a_pooled_connection_lost_while_idle_is_replaced);
     tcase_add_test(tc, an_allocation_failure_is_an_error_never_a_wrong_answer);
     tcase_add_test(tc, a_list_described_past_its_bounds_is_refused);
+    tcase_add_test(tc, risk_levels_agree_with_the_schema);
     suite_add_tcase(s, tc);
     int rc = unit_run(s);
     db_pool_free(pool);

@@ -1,0 +1,31 @@
+/* risk_store.h — risk SQL, scoped by organisation. The schema keeps the rules:
+ * score and level are generated columns, and a write of a risk takes its
+ * campaign's row lock for the scheduling gate (sql/migrations/0016_risks.sql). */
+#ifndef CAMPAIGND_RISK_STORE_H
+#define CAMPAIGND_RISK_STORE_H
+
+#include "db.h"
+#include "db_list.h"
+
+extern const char *const risk_sort_names[];
+
+/* A list's filters: NULL is not filtered; categories, statuses and levels are
+ * PostgreSQL array literals ("{a,b}"). */
+typedef struct risk_filter {
+    const char *campaign_id, *categories, *statuses, *levels, *owner;
+} risk_filter;
+
+app_err risk_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* Locks the risk row; doc->owner is its campaign's owner (who may write it). */
+app_err risk_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* body_json carries campaign_id; owner defaults to the actor, who is created_by. */
+app_err risk_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
+                          char id_out[37], app_refusal *why);
+app_err risk_store_update(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,
+                          app_refusal *why);
+/* Deletes the risk; doc->json stays NULL. */
+app_err risk_store_remove(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why);
+app_err risk_store_list(db_conn *conn, const char *org, const risk_filter *f, int sort, int desc,
+                        const char *cursor_key, const char *cursor_id, int limit, list_result *out);
+
+#endif

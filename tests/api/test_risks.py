@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""API tests of the risk register: the resource (derived score and level,
+ETags, audit and events, who may write), lists across campaigns, isolation,
+and the scheduling gate with its race against a concurrent risk or schedule.
+Usage: test_risks.py BINARY"""
+import os
+import subprocess
+import time
+import unittest
+import uuid
+
+from harness import Server, campaign, main
+
+DB = os.environ.get("CAMPAIGND_TEST_DATABASE_URL")
+
+
+def psql(sql):
+    cmd = ["psql", "-qAt", "-v", "ON_ERROR_STOP=1", DB, "-c", sql]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def risk(**over):
+    body = {"title": "Checkout fails at launch", "category": "technical", "probability": 3, "impact": 4}
+    body.update(over)
+    return body
+
+
+class RiskTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_DB_POOL_SIZE": "8", "CAMPAIGND_THREADS": "8"})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def setUp(self):
+        self.org = "rk-" + uuid.uuid4().hex[:10]
+        tok = lambda sub, role: self.srv.token(sub, self.org, role)
+        self.admin, self.manager = tok("ada", "admin"), tok("mia", "manager")
+        self.planner, self.planner2 = tok("pat", "planner"), tok("pia", "planner")
+        self.approver, self.viewer, self.integration = tok("abe", "approver"), tok("vic", "viewer"), tok("crm", "integration")
+
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.srv.request(method, path, body, token or self.admin, **kw)
+
+    def campaign(self, token=None, **over):
+        st, _, b = self.req("POST", "/v1/campaigns", campaign(**over), token or self.planner)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def risk(self, camp, token=None, **over):
+        st, h, b = self.req("POST", f"/v1/campaigns/{camp['id']}/risks", risk(**over), token or self.planner)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def approved_campaign(self):
+        st, _, wf = self.req("POST", "/v1/workflows", {"name": "W " + uuid.uuid4().hex[:6],
+                                                       "steps": [{"name": "Director", "role": "manager"}]})
+        self.assertEqual(st, 201, wf)
+        camp = self.campaign()
+        st, _, appr = self.req("POST", f"/v1/campaigns/{camp['id']}/approval", {"workflow_id": wf["id"]},
+                               self.planner)
+        self.assertEqual(st, 201, appr)
+        st, _, b = self.req("POST", f"/v1/approvals/{appr['id']}/decisions", {"decision": "approve"}, self.manager)
+        self.assertEqual((st, b["status"]), (201, "approved"), b)
+        return camp
+
+    def schedule(self, camp, token=None):
+        return self.req("POST", f"/v1/campaigns/{camp['id']}/transitions", {"to": "scheduled"}, token or self.planner)
+
+    # -- the resource --------------------------------------------------------
+
+    def test_create_derives_score_and_level(self):
+        camp = self.campaign()
+        st, h, b = self.req("POST", f"/v1/campaigns/{camp['id']}/risks",
+                            risk(probability=4, impact=4, due_date="2026-02-20"), self.planner)
+        self.assertEqual(st, 201, b)
+        self.assertEqual(h["location"], "/v1/risks/" + b["id"])
+        self.assertEqual(h["etag"], '"1"')
+        self.assertEqual((b["campaign_id"], b["score"], b["level"], b["status"], b["owner"], b["created_by"]),
+                         (camp["id"], 16, "critical", "open", "pat", "pat"))
+        # The level follows every change of probability or impact.
+        for p, i, level in ((1, 4, "low"), (3, 3, "medium"), (5, 3, "high"), (2, 5, "high"), (3, 3, "medium"), (4, 5, "critical")):
+            st, h, b = self.req("PATCH", "/v1/risks/" + b["id"], {"probability": p, "impact": i}, self.planner)
+            self.assertEqual((st, b["score"], b["level"]), (200, p * i, level), b)
+        st, h, got = self.req("GET", "/v1/risks/" + b["id"], token=self.viewer)
+        self.assertEqual((st, got, h["etag"]), (200, b, f'"{b["version"]}"'))
+
+    def test_if_match_audit_and_events(self):
+        camp = self.campaign()
+        r = self.risk(camp)
+        st, _, b = self.req("PATCH", "/v1/risks/" + r["id"], {"status": "accepted"}, self.planner,
+                            headers={"If-Match": '"7"'})
+        self.assertEqual((st, b["code"]), (412, "precondition_failed"))
+        st, h, b = self.req("PATCH", "/v1/risks/" + r["id"], {"status": "accepted"}, self.planner,
+                            headers={"If-Match": '"1"'})
+        self.assertEqual((st, b["status"], h["etag"]), (200, "accepted", '"2"'))
+        st, _, _ = self.req("DELETE", "/v1/risks/" + r["id"], token=self.planner, headers={"If-Match": '"1"'})
+        self.assertEqual(st, 412)
+        st, _, _ = self.req("DELETE", "/v1/risks/" + r["id"], token=self.planner, headers={"If-Match": '"2"'})
+        self.assertEqual(st, 204)
+        self.assertEqual(self.req("GET", "/v1/risks/" + r["id"])[0], 404)
+        self.assertEqual(psql(f"SELECT string_agg(action || ':' || actor, ',' ORDER BY id) FROM audit_log "
+                              f"WHERE entity = 'risk' AND entity_id = '{r['id']}'"),
+                         "create:pat,status_change:pat,delete:pat")
+        self.assertEqual(psql(f"SELECT string_agg(type || ':' || (payload->>'status'), ',' ORDER BY id) "
+                              f"FROM outbox_events WHERE entity = 'risk' AND entity_id = '{r['id']}'"),
+                         "risk.created:open,risk.updated:accepted")
+
+    def test_who_may_write(self):
+        mine, theirs = self.campaign(self.planner), self.campaign(self.planner2)
+        r = self.risk(theirs, self.planner2)
+        # A planner writes the risks of their own campaigns only.
+        st, _, b = self.req("POST", f"/v1/campaigns/{theirs['id']}/risks", risk(), self.planner)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        self.assertEqual(self.req("PATCH", "/v1/risks/" + r["id"], {"title": "x"}, self.planner)[0], 403)
+        self.assertEqual(self.req("DELETE", "/v1/risks/" + r["id"], token=self.planner)[0], 403)
+        self.risk(mine, self.planner)
+        # Managers and admins write any; an approver writes notes, and only notes, of any risk.
+        self.assertEqual(self.req("PATCH", "/v1/risks/" + r["id"], {"impact": 5}, self.manager)[0], 200)
+        st, _, b = self.req("PATCH", "/v1/risks/" + r["id"], {"notes": "Legal agrees"}, self.approver)
+        self.assertEqual((st, b["notes"]), (200, "Legal agrees"), b)
+        st, _, b = self.req("PATCH", "/v1/risks/" + r["id"], {"notes": "x", "status": "closed"}, self.approver)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        self.assertEqual(self.req("POST", f"/v1/campaigns/{mine['id']}/risks", risk(), self.approver)[0], 403)
+        self.assertEqual(self.req("DELETE", "/v1/risks/" + r["id"], token=self.approver)[0], 403)
+        self.assertEqual(self.req("PATCH", "/v1/risks/" + r["id"], {"notes": "x"}, self.viewer)[0], 403)
+        self.assertEqual(self.req("GET", "/v1/risks/" + r["id"], token=self.integration)[0], 403)
+        got = self.req("GET", "/v1/risks/" + r["id"])[2]
+        self.assertEqual((got["impact"], got["notes"], got["status"]), (5, "Legal agrees", "open"))
+
+    def test_lists_filters_and_sort_by_score(self):
+        a, b = self.campaign(), self.campaign()
+        r1 = self.risk(a, probability=1, impact=2, category="budget")
+        r2 = self.risk(a, probability=5, impact=5, category="regulatory", owner="lea")
+        r3 = self.risk(b, probability=3, impact=3, category="budget", status="mitigated")
+        ids = lambda path: [x["id"] for x in self.req("GET", path)[2]["items"]]
+        self.assertEqual(ids("/v1/risks?sort=-score"), [r2["id"], r3["id"], r1["id"]])
+        self.assertEqual(ids(f"/v1/campaigns/{a['id']}/risks?sort=score"), [r1["id"], r2["id"]])
+        self.assertEqual(ids(f"/v1/risks?campaign_id={b['id']}"), [r3["id"]])
+        self.assertEqual(ids("/v1/risks?category=budget&sort=score"), [r1["id"], r3["id"]])
+        self.assertEqual(ids("/v1/risks?status=open&status=accepted&sort=score"), [r1["id"], r2["id"]])
+        self.assertEqual(ids("/v1/risks?level=critical,medium&sort=-score"), [r2["id"], r3["id"]])
+        self.assertEqual(ids("/v1/risks?owner=lea"), [r2["id"]])
+        # Pages follow the sort, with a cursor.
+        st, _, p1 = self.req("GET", "/v1/risks?sort=-score&limit=2")
+        self.assertEqual([x["id"] for x in p1["items"]], [r2["id"], r3["id"]])
+        st, _, p2 = self.req("GET", "/v1/risks?sort=-score&limit=2&cursor=" + p1["next_cursor"])
+        self.assertEqual(([x["id"] for x in p2["items"]], p2["next_cursor"]), ([r1["id"]], None))
+        for bad in ("category=weather", "status=pending", "level=extreme", "campaign_id=nope", "sort=level"):
+            st, _, body = self.req("GET", "/v1/risks?" + bad)
+            self.assertEqual((st, body["code"]), (400, "invalid_parameter"), bad)
+        self.assertEqual(self.req("GET", f"/v1/campaigns/{uuid.uuid4()}/risks")[0], 404)
+
+    def test_other_organisations_see_nothing(self):
+        camp = self.campaign()
+        r = self.risk(camp)
+        other = self.srv.token("ada", "rk-other-" + uuid.uuid4().hex[:8], "admin")
+        self.assertEqual(self.req("GET", "/v1/risks/" + r["id"], token=other)[0], 404)
+        self.assertEqual(self.req("PATCH", "/v1/risks/" + r["id"], {"notes": "x"}, other)[0], 404)
+        self.assertEqual(self.req("DELETE", "/v1/risks/" + r["id"], token=other)[0], 404)
+        self.assertEqual(self.req("GET", f"/v1/campaigns/{camp['id']}/risks", token=other)[0], 404)
+        self.assertEqual(self.req("POST", f"/v1/campaigns/{camp['id']}/risks", risk(), other)[0], 404)
+        self.assertEqual(self.req("GET", "/v1/risks", token=other)[2]["items"], [])
+        self.assertEqual(self.req("GET", "/v1/risks/" + r["id"])[2]["version"], 1)
+
+    def test_validation(self):
+        camp = self.campaign()
+        for body, field in ((risk(probability=6), "probability"), (risk(impact=0), "impact"),
+                            (risk(category="weather"), "category"), (risk(title="  "), "title"),
+                            (risk(mitigation=" \n "), "mitigation"), (risk(due_date="2026-02-30"), "due_date"),
+                            (risk(campaign_id=camp["id"]), "campaign_id"), (risk(score=12), "score"),
+                            (risk(status="pending"), "status")):
+            st, _, b = self.req("POST", f"/v1/campaigns/{camp['id']}/risks", body, self.planner)
+            self.assertEqual((st, b["code"]), (422, "validation_failed"), body)
+            self.assertIn(field, [e["field"] for e in b["errors"]], b)
+        self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE campaign_id = '{camp['id']}'"), "0")
+
+    # -- the scheduling gate -------------------------------------------------
+
+    def test_gate_refuses_scheduling_with_an_unmitigated_critical_risk(self):
+        camp = self.approved_campaign()
+        fine = self.risk(camp, probability=5, impact=5, mitigation="Load-test first")
+        self.risk(camp, probability=3, impact=5)  # high, not critical
+        bad = self.risk(camp, probability=4, impact=4, title="Regulator bans the offer", category="regulatory")
+        st, _, b = self.schedule(camp)
+        self.assertEqual((st, b["code"]), (409, "unmitigated_critical_risk"), b)
+        self.assertEqual([(x["risk_id"], x["level"]) for x in b["risks"]], [(bad["id"], "critical")])
+        self.assertEqual(self.req("GET", "/v1/campaigns/" + camp["id"])[2]["status"], "approved")
+        # Accepting it (or mitigating, or closing) opens the gate.
+        self.assertEqual(self.req("PATCH", "/v1/risks/" + bad["id"], {"status": "accepted"}, self.planner)[0], 200)
+        st, _, b = self.schedule(camp)
+        self.assertEqual((st, b["status"]), (200, "scheduled"), b)
+        # A scheduled campaign takes no new unmitigated critical risk, nor loses a mitigation.
+        st, _, b = self.req("POST", f"/v1/campaigns/{camp['id']}/risks", risk(probability=5, impact=4), self.planner)
+        self.assertEqual((st, b["code"], b["risks"][0]["score"]), (409, "unmitigated_critical_risk", 20), b)
+        st, _, b = self.req("PATCH", "/v1/risks/" + fine["id"], {"mitigation": None}, self.planner)
+        self.assertEqual((st, b["code"], b["risks"][0]["risk_id"]), (409, "unmitigated_critical_risk", fine["id"]))
+        self.risk(camp, probability=5, impact=4, mitigation="Answer complaints within the hour")
+        self.risk(camp, probability=2, impact=2)
+
+    def race(self, sql, call):
+        """Runs sql in a psql transaction that holds its locks for a moment, starts call() meanwhile, and
+        returns call()'s answer and how long it waited."""
+        proc = subprocess.Popen(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", DB, "-c",
+                                 f"BEGIN; {sql}; SELECT pg_sleep(1.5); COMMIT;"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        answer = call()
+        waited = time.monotonic() - t0
+        self.assertEqual(proc.wait(timeout=20), 0, proc.stderr.read())
+        return answer, waited
+
+    def test_race_risk_added_while_scheduling(self):
+        # The risk's transaction holds the campaign (SHARE) until it commits: scheduling waits, then sees it.
+        camp = self.approved_campaign()
+        rid = str(uuid.uuid4())
+        (st, _, b), waited = self.race(
+            f"INSERT INTO risks (id, org_id, campaign_id, title, category, probability, impact, owner, created_by)"
+            f" VALUES ('{rid}', '{self.org}', '{camp['id']}', 'Late', 'technical', 5, 5, 'pat', 'pat')",
+            lambda: self.schedule(camp))
+        self.assertEqual((st, b["code"], [x["risk_id"] for x in b["risks"]]), (409, "unmitigated_critical_risk", [rid]))
+        self.assertGreater(waited, 0.5)
+
+    def test_race_scheduling_while_risk_added(self):
+        # Scheduling holds the campaign's row until it commits: the risk's write waits, then sees it scheduled.
+        camp = self.approved_campaign()
+        (st, _, b), waited = self.race(
+            f"UPDATE campaigns SET status = 'scheduled' WHERE id = '{camp['id']}'",
+            lambda: self.req("POST", f"/v1/campaigns/{camp['id']}/risks", risk(probability=5, impact=5), self.planner))
+        self.assertEqual((st, b["code"]), (409, "unmitigated_critical_risk"), b)
+        self.assertGreater(waited, 0.5)
+        self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE campaign_id = '{camp['id']}'"), "0")
+
+
+if __name__ == "__main__":
+    main()
