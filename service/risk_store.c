@@ -13,11 +13,11 @@
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
 static const db_stmt q_get = {
-    "risk_get", "SELECT " RISK_DOC ", t.version FROM risks t WHERE t.org_id = $1 AND t.id = $2", 2};
+    "risk_get", "SELECT " RISK_DOC ", t.version FROM risks t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
     "risk_lock",
     "SELECT " RISK_DOC ", t.version, c.owner FROM risks t JOIN campaigns c ON c.org_id = t.org_id"
-    " AND c.id = t.campaign_id WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE OF t",
+    " AND c.id = t.campaign_id WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE OF t",
     2};
 static const db_stmt q_insert = {
     "risk_insert",
@@ -40,9 +40,9 @@ static const db_stmt q_update = {
     " status = CASE WHEN d ? 'status' THEN d->>'status' ELSE t.status END,"
     " due_date = CASE WHEN d ? 'due_date' THEN (d->>'due_date')::date ELSE t.due_date END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END"
-    " FROM (SELECT $3::jsonb AS d) p WHERE t.org_id = $1 AND t.id = $2 RETURNING " RISK_DOC ", t.version",
+    " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " RISK_DOC ", t.version",
     3};
-static const db_stmt q_delete = {"risk_delete", "DELETE FROM risks WHERE org_id = $1 AND id = $2", 2};
+static const db_stmt q_delete = {"risk_delete", "DELETE FROM risks WHERE " DB_BY_KEY("risks", "$2", "$1"), 2};
 
 static const sort_spec risk_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"},
