@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "campaign_store.h"
+#include "respond.h"
 #include "crud.h"
 #include "handlers.h"
 #include "risk.h"
@@ -113,3 +114,35 @@ void h_risk_list(req_ctx *ctx) { crud_list(ctx, &risk_crud); }
 void h_risk_get(req_ctx *ctx) { crud_get(ctx, &risk_crud); }
 void h_risk_patch(req_ctx *ctx) { crud_patch(ctx, &risk_crud); }
 void h_risk_delete(req_ctx *ctx) { crud_delete(ctx, &risk_crud); }
+
+/* Not a descriptor's default: an aggregate read of the register, not a row or a page. The window is two
+ * calendar dates (inclusive), like the campaign list's: the campaigns whose dates overlap it. */
+void h_risk_matrix(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"from", "to", "campaign_id", "category[]", "status[]", "owner", NULL};
+    const char *from = query_get(&ctx->q, "from"), *to = query_get(&ctx->q, "to");
+    crud_filter f = {0};
+    char *json = NULL;
+    db_conn *conn = NULL;
+
+    if (!require_perm_or_reply(ctx, PERM_RISK_READ) || !query_known_or_reply(ctx, allowed)) return;
+    if (!from || !valid_date(from) || !date_storable(from)) {
+        reply_bad_param(ctx, "from", "is required: a calendar date YYYY-MM-DD from 1900-01-01 to 9999-12-30");
+        return;
+    }
+    if (!to || !valid_date(to) || !date_storable(to)) {
+        reply_bad_param(ctx, "to", "is required: a calendar date YYYY-MM-DD from 1900-01-01 to 9999-12-30");
+        return;
+    }
+    if (strcmp(to, from) < 0) { reply_bad_param(ctx, "to", "must not be before from"); return; }
+    if (!filters_or_reply(ctx, &f)) goto out;
+    risk_filter rf = {f.v[0], f.v[1], f.v[2], NULL, f.v[4]};
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = risk_store_matrix(conn, ctx->claims.org, from, to, &rf, &json);
+    db_release(ctx->app->pool, conn);
+    if (e) reply_problem(ctx, e, NULL);
+    else reply_json_text(ctx, 200, json);
+out:
+    free(json);
+    for (size_t i = 0; i < sizeof f.owned / sizeof f.owned[0]; i++) free(f.owned[i]);
+}

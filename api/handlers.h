@@ -64,6 +64,7 @@ void h_risk_list(req_ctx *ctx);
 void h_risk_get(req_ctx *ctx);
 void h_risk_patch(req_ctx *ctx);
 void h_risk_delete(req_ctx *ctx);
+void h_risk_matrix(req_ctx *ctx);
 
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another

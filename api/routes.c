@@ -55,6 +55,7 @@ const route routes[] = {
     {"GET", "/v1/campaigns/:id/risks", h_campaign_risk_list, 1},
     {"POST", "/v1/campaigns/:id/risks", h_campaign_risk_create, 1},
     {"GET", "/v1/risks", h_risk_list, 1},
+    {"GET", "/v1/risks/matrix", h_risk_matrix, 1}, /* before /v1/risks/:id: the first match wins */
     {"GET", "/v1/risks/:id", h_risk_get, 1},
     {"PATCH", "/v1/risks/:id", h_risk_patch, 1},
     {"DELETE", "/v1/risks/:id", h_risk_delete, 1},

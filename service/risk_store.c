@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "risk.h"
+
 /* The risk as the API shows it; inline in each statement (see campaign_store.c). */
 #define RISK_DOC                                                                                          \
     "json_build_object('id', t.id, 'campaign_id', t.campaign_id, 'title', t.title, 'category', t.category," \
@@ -43,6 +45,32 @@ static const db_stmt q_update = {
     " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " RISK_DOC ", t.version",
     3};
 static const db_stmt q_delete = {"risk_delete", "DELETE FROM risks WHERE " DB_BY_KEY("risks", "$2", "$1"), 2};
+
+/* The matrix: the risks of the campaigns overlapping [from, to] (dates, inclusive) that pass the filters, as
+ * 25 cells (probability 1–5 × impact 1–5, in that order) with their count and ids, and the totals by level and
+ * by category ($8 and $9: the levels and categories in the order the service names them). */
+static const db_stmt q_matrix = {
+    "risk_matrix",
+    "WITH r AS MATERIALIZED (SELECT t.id, t.probability, t.impact, t.level, t.category, t.created_at"
+    "  FROM risks t JOIN campaigns c ON c.org_id = t.org_id AND c.id = t.campaign_id"
+    "  WHERE t.org_id = $1 AND c.end_date >= $2::date AND c.start_date <= $3::date"
+    "  AND ($4::uuid IS NULL OR t.campaign_id = $4::uuid)"
+    "  AND ($5::text[] IS NULL OR t.category = ANY ($5::text[]))"
+    "  AND ($6::text[] IS NULL OR t.status = ANY ($6::text[]))"
+    "  AND ($7::text IS NULL OR t.owner = $7)),"
+    " cells AS (SELECT p, i, count(r.id) AS n,"
+    "  coalesce(json_agg(r.id ORDER BY r.created_at, r.id) FILTER (WHERE r.id IS NOT NULL), '[]'::json) AS ids"
+    "  FROM generate_series(1, 5) p CROSS JOIN generate_series(1, 5) i"
+    "  LEFT JOIN r ON r.probability = p AND r.impact = i GROUP BY p, i)"
+    " SELECT json_build_object('from', $2::date, 'to', $3::date,"
+    "  'cells', (SELECT json_agg(json_build_object('probability', p, 'impact', i, 'score', p * i,"
+    "    'level', risk_level(p * i), 'count', n, 'risk_ids', ids) ORDER BY p, i) FROM cells),"
+    "  'totals', json_build_object('risks', (SELECT count(*) FROM r),"
+    "   'by_level', (SELECT json_object_agg(l, (SELECT count(*) FROM r WHERE r.level = l) ORDER BY o)"
+    "    FROM unnest($8::text[]) WITH ORDINALITY AS x(l, o)),"
+    "   'by_category', (SELECT json_object_agg(k, (SELECT count(*) FROM r WHERE r.category = k) ORDER BY o)"
+    "    FROM unnest($9::text[]) WITH ORDINALITY AS y(k, o))))::text",
+    9};
 
 static const sort_spec risk_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"},
@@ -103,4 +131,31 @@ app_err risk_store_list(db_conn *conn, const char *org, const risk_filter *f, in
 {
     const char *filters[] = {org, f->campaign_id, f->categories, f->statuses, f->levels, f->owner};
     return list_query_run(conn, &risk_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
+
+/* "{a,b,…}" of plain words (no quoting needed) into buf; 0 when it does not fit. */
+static int words_array(const char *const *words, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[n++] = '{';
+    for (size_t i = 0; words[i]; i++) {
+        size_t len = strlen(words[i]);
+        if (n + len + 3 > size) return 0;
+        if (i) buf[n++] = ',';
+        memcpy(buf + n, words[i], len);
+        n += len;
+    }
+    buf[n++] = '}';
+    buf[n] = '\0';
+    return 1;
+}
+
+app_err risk_store_matrix(db_conn *conn, const char *org, const char *from, const char *to, const risk_filter *f,
+                          char **json)
+{
+    char levels[64], categories[128];
+    if (!words_array(risk_levels, levels, sizeof levels) || !words_array(risk_categories, categories, sizeof categories))
+        return APP_ERR_INTERNAL;
+    const char *params[] = {org, from, to, f->campaign_id, f->categories, f->statuses, f->owner, levels, categories};
+    return db_one_row(conn, &q_matrix, params, json, NULL, 0);
 }

@@ -28,4 +28,10 @@ app_err risk_store_remove(db_conn *conn, const char *org, const char *id, db_doc
 app_err risk_store_list(db_conn *conn, const char *org, const risk_filter *f, int sort, int desc,
                         const char *cursor_key, const char *cursor_id, int limit, list_result *out);
 
+/* The risk matrix of the campaigns overlapping the dates [from, to] (inclusive), filtered by f (levels
+ * ignored): *json (malloc'd) is {from, to, cells: 25 × {probability, impact, score, level, count, risk_ids},
+ * totals: {risks, by_level, by_category}}. */
+app_err risk_store_matrix(db_conn *conn, const char *org, const char *from, const char *to, const risk_filter *f,
+                          char **json);
+
 #endif

@@ -235,5 +235,53 @@ class RiskTest(unittest.TestCase):
         self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE campaign_id = '{camp['id']}'"), "0")
 
 
+    # -- the matrix ----------------------------------------------------------
+
+    def test_matrix_counts_against_hand_computed_ones(self):
+        march = self.campaign(start_date="2027-03-01", end_date="2027-03-31")
+        april = self.campaign(start_date="2027-04-10", end_date="2027-04-30")
+        june = self.campaign(start_date="2027-06-01", end_date="2027-06-30")
+        a = self.risk(march, probability=5, impact=4, category="technical")                    # 20 critical
+        b = self.risk(march, probability=5, impact=4, category="regulatory", owner="lea")      # 20 critical
+        c = self.risk(april, probability=1, impact=2, category="budget", status="closed")      # 2 low
+        d = self.risk(april, probability=3, impact=3, category="technical", mitigation="m")    # 9 medium
+        self.risk(june, probability=5, impact=5, category="other")                             # outside the window
+        other = self.srv.token("ada", "rk-other-" + uuid.uuid4().hex[:8], "admin")
+        st, _, oc = self.req("POST", "/v1/campaigns", campaign(start_date="2027-03-01", end_date="2027-03-31"), other)
+        self.req("POST", f"/v1/campaigns/{oc['id']}/risks", risk(probability=5, impact=4), other)
+
+        def matrix(query, token=None):
+            st, _, m = self.req("GET", "/v1/risks/matrix?" + query, token=token or self.viewer)
+            self.assertEqual(st, 200, m)
+            self.assertEqual([(x["probability"], x["impact"]) for x in m["cells"]],
+                             [(p, i) for p in range(1, 6) for i in range(1, 6)])
+            for x in m["cells"]:
+                self.assertEqual((x["score"], x["count"]), (x["probability"] * x["impact"], len(x["risk_ids"])))
+            return {(x["probability"], x["impact"]): x["risk_ids"] for x in m["cells"] if x["count"]}, m["totals"]
+
+        # the window 2027-03-31 .. 2027-04-10 touches march (last day) and april (first day), not june
+        cells, totals = matrix("from=2027-03-31&to=2027-04-10")
+        self.assertEqual(cells, {(5, 4): [a["id"], b["id"]], (1, 2): [c["id"]], (3, 3): [d["id"]]})
+        self.assertEqual(totals, {"risks": 4, "by_level": {"low": 1, "medium": 1, "high": 0, "critical": 2},
+                                  "by_category": {"technical": 2, "regulatory": 1, "reputation": 0, "budget": 1,
+                                                  "resource": 0, "schedule": 0, "other": 0}})
+        self.assertEqual(matrix("from=2027-04-01&to=2027-04-09"), ({}, {
+            "risks": 0, "by_level": {"low": 0, "medium": 0, "high": 0, "critical": 0},
+            "by_category": {k: 0 for k in ("technical", "regulatory", "reputation", "budget", "resource", "schedule",
+                                           "other")}}))
+        # filters
+        cells, totals = matrix("from=2027-01-01&to=2027-12-31&status=open&category=technical,regulatory")
+        self.assertEqual((cells, totals["risks"]), ({(5, 4): [a["id"], b["id"]], (3, 3): [d["id"]]}, 3))
+        cells, totals = matrix(f"from=2027-01-01&to=2027-12-31&campaign_id={april['id']}")
+        self.assertEqual((cells, totals["by_level"]["low"]), ({(1, 2): [c["id"]], (3, 3): [d["id"]]}, 1))
+        cells, _ = matrix("from=2027-01-01&to=2027-12-31&owner=lea")
+        self.assertEqual(cells, {(5, 4): [b["id"]]})
+        for bad in ("to=2027-04-10", "from=2027-03-31", "from=2027-04-10&to=2027-03-31", "from=2027-02-30&to=2027-03-01",
+                    "from=2027-03-01&to=2027-04-01&level=low", "from=2027-03-01&to=2027-04-01&status=pending"):
+            st, _, body = self.req("GET", "/v1/risks/matrix?" + bad)
+            self.assertEqual((st, body["code"]), (400, "invalid_parameter"), bad)
+        self.assertEqual(self.req("GET", "/v1/risks/matrix?from=2027-03-01&to=2027-04-01",
+                                  token=self.integration)[0], 403)
+
 if __name__ == "__main__":
     main()

@@ -86,7 +86,8 @@ class RoleMatrixTest(unittest.TestCase):
                 (NOT_INTEGRATION, "/v1/workflows"), (NOT_INTEGRATION, "/v1/workflows/" + self.workflow()["id"]),
                 (NOT_INTEGRATION, "/v1/approvals"), (NOT_INTEGRATION, "/v1/approvals/" + self.approval()["id"]),
                 (NOT_INTEGRATION, "/v1/risks"), (NOT_INTEGRATION, "/v1/risks/" + self.risk(c)["id"]),
-                (NOT_INTEGRATION, f"/v1/campaigns/{c['id']}/risks")):
+                (NOT_INTEGRATION, f"/v1/campaigns/{c['id']}/risks"),
+                (NOT_INTEGRATION, "/v1/risks/matrix?from=2026-03-01&to=2026-03-31")):
             with self.subTest(path=path):
                 self.check(allowed, self.status("GET", path))
 
