@@ -122,8 +122,9 @@ void h_calendar(req_ctx *ctx)
             json_decref(j_items);
             j_items = NULL;
         }
-    json_t *j_out = !j_items ? NULL : json_pack("{s:s, s:s, s:s, s:O, s:b}", "from", f.from, "to", f.to, "time_zone", rows.time_zone,
-                              "items", j_items, "truncated", rows.truncated);
+    json_t *j_out = !j_items ? NULL
+                             : json_pack("{s:s, s:s, s:s, s:O, s:b}", "from", f.from, "to", f.to, "time_zone",
+                                         rows.time_zone, "items", j_items, "truncated", rows.truncated);
     if (!j_out) reply_problem(ctx, APP_ERR_INTERNAL, NULL);
     else reply_json(ctx, 200, j_out);
     json_decref(j_out);

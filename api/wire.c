@@ -190,13 +190,18 @@ static enum MHD_Result put_header(void *cls, enum MHD_ValueKind kind, const char
 }
 
 /* The request as the handlers see it, and the refusals known from its head. */
-static wire_req *req_new(wire *w, struct MHD_Connection *c, const char *url, const char *method,
-                         const char *version)
+static wire_req *req_new(wire *w, struct MHD_Connection *c, const char *method, const char *version)
 {
     wire_req *r = calloc(1, sizeof *r);
     if (!r || ulfius_init_request(&r->req) != U_OK) { free(r); return NULL; }
     wire_conn *conn = conn_of(c);
-    const char *target = conn && conn->uri ? conn->uri : url;
+    /* Without the kept target (no memory) the query string is gone: never serve the request without it. */
+    if (!conn || !conn->uri) {
+        ulfius_clean_request(&r->req);
+        free(r);
+        return NULL;
+    }
+    const char *target = conn->uri;
     r->req.http_verb = strdup(method);
     r->req.http_protocol = strdup(version);
     r->req.http_url = strdup(target);
@@ -326,11 +331,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
+    (void)url; /* the target as sent is kept by on_uri, query string included */
     wire *w = cls;
     wire_req *r = *con_cls;
     if (!r) {
         conn_set_busy(w, conn_of(c), 1);
-        if (!(r = req_new(w, c, url, method, version))) return MHD_NO;
+        if (!(r = req_new(w, c, method, version))) return MHD_NO;
         *con_cls = r;
         return r->refused ? respond(w, c, r) : MHD_YES;
     }
