@@ -358,14 +358,25 @@ app_err db_exec(db_conn *c, const db_stmt *stmt, const char *const *params, PGre
 static int conn_reopen(db_conn *c)
 {
     db_pool *pool = c->pool;
-    const char *why = PQerrorMessage(c->pg);
-    log_warning("database connection lost; reconnecting: %.*s", (int)strcspn(why, "\n"), why);
+    char lost[256];
+    const char *msg = PQerrorMessage(c->pg);
+    snprintf(lost, sizeof lost, "%.*s", (int)strcspn(msg, "\n"), msg);
     conn_close(c);
     pthread_mutex_lock(&pool->lock);
-    int backing_off = pool->last_connect_failure_ms && now_ms() - pool->last_connect_failure_ms < DB_RECONNECT_BACKOFF_MS;
+    int backing_off =
+        pool->last_connect_failure_ms && now_ms() - pool->last_connect_failure_ms < DB_RECONNECT_BACKOFF_MS;
     pthread_mutex_unlock(&pool->lock);
-    if (!backing_off && conn_open(pool, c) == 0) return 0;
-    if (!backing_off) {
+    if (!backing_off && conn_open(pool, c) == 0) {
+        /* answered normally: a warning, not an error */
+        log_warning("database connection lost while pooled (%s); reconnected", lost);
+        return 0;
+    }
+    if (backing_off) {
+        /* the 503's one log line names this cause (conn_open noted its own otherwise) */
+        log_note_cause("database connection lost while pooled (%s); "
+                       "the database could not be reached less than %d ms ago",
+                       lost, DB_RECONNECT_BACKOFF_MS);
+    } else {
         pthread_mutex_lock(&pool->lock);
         pool->last_connect_failure_ms = now_ms();
         pthread_mutex_unlock(&pool->lock);
