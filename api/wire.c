@@ -32,6 +32,10 @@
 #define WIRE_MAX_URI 8192
 #define WIRE_MAX_HEAD 16384
 #define WIRE_POOL_BYTES (64 * 1024)
+/* With nine connections in ten taken, a connection waiting for a request head
+ * gets this many seconds instead of CAMPAIGND_HEADER_TIMEOUT: idle and
+ * trickling connections then make room for new clients within a second. */
+#define WIRE_CROWDED_DEADLINE 1.0
 
 typedef struct wire_conn {
     struct wire_conn *prev, *next;
@@ -54,6 +58,8 @@ struct wire {
     wire_handler handler;
     size_t max_body;
     unsigned header_timeout;
+    unsigned max_connections;
+    unsigned open;        /* connections in conns */
     pthread_mutex_t lock; /* guards conns and every wire_conn's busy/since/fd use by other threads */
     wire_conn conns;      /* list head */
     int draining;         /* responses ask clients to close */
@@ -100,6 +106,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         conn->prev = &w->conns;
         w->conns.next->prev = conn;
         w->conns.next = conn;
+        if (++w->open * 10 >= w->max_connections * 9) pthread_cond_signal(&w->wake); /* crowded: reap now */
         pthread_mutex_unlock(&w->lock);
         *socket_context = conn;
     } else if (*socket_context) {
@@ -107,6 +114,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         pthread_mutex_lock(&w->lock);
         conn->prev->next = conn->next;
         conn->next->prev = conn->prev;
+        w->open--;
         pthread_mutex_unlock(&w->lock);
         free(conn->uri);
         free(conn);
@@ -351,8 +359,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 /* Closes connections that have not sent a complete request head within the
  * deadline (counted from the connection's start or its previous response):
  * a client trickling a head byte by byte keeps libmicrohttpd's idle timer
- * fresh forever. A connection whose bytes wait unread in the kernel is
- * spared (its worker thread is busy elsewhere; the client did its part). */
+ * fresh forever. The deadline shrinks to WIRE_CROWDED_DEADLINE while the
+ * connections are nearly all taken. A connection whose bytes wait unread in
+ * the kernel is spared (its worker thread is busy elsewhere; the client did
+ * its part). */
 static void *reaper_main(void *arg)
 {
     wire *w = arg;
@@ -363,10 +373,11 @@ static void *reaper_main(void *arg)
         until.tv_nsec += 250 * 1000000L;
         if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
         pthread_cond_timedwait(&w->wake, &w->lock, &until);
-        double now = now_s();
+        double now = now_s(), deadline = w->header_timeout;
+        if (w->open * 10 >= w->max_connections * 9 && deadline > WIRE_CROWDED_DEADLINE) deadline = WIRE_CROWDED_DEADLINE;
         for (wire_conn *conn = w->conns.next; conn != &w->conns; conn = conn->next) {
             int unread = 0;
-            if (conn->busy || conn->fd == MHD_INVALID_SOCKET || now - conn->since < w->header_timeout) continue;
+            if (conn->busy || conn->fd == MHD_INVALID_SOCKET || now - conn->since < deadline) continue;
             if (ioctl(conn->fd, FIONREAD, &unread) == 0 && unread > 0) continue;
             /* libmicrohttpd sees the end of the stream and closes the connection in its own thread. */
             shutdown(conn->fd, SHUT_RDWR);
@@ -395,6 +406,7 @@ wire *wire_start(const config *cfg, wire_handler handler)
     w->handler = handler;
     w->max_body = cfg->max_body_bytes;
     w->header_timeout = cfg->header_timeout;
+    w->max_connections = cfg->max_connections;
     w->conns.next = w->conns.prev = &w->conns;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
