@@ -1,40 +1,18 @@
-/* test_store.c — migrations, the schema's invariants and the stores, against
- * the real throwaway PostgreSQL of the test run (CAMPAIGND_TEST_DATABASE_URL). */
+/* test_store.c — migrations, the schema's invariants for campaigns, keyset pages, idempotency records and
+ * the connection pool, against the real throwaway PostgreSQL of the test run. Each test has its own
+ * organisation and connection (store.h). */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+
+#include "store.h"
 
 #include "campaign_store.h"
-#include "db.h"
-#include "idempotency_store.h"
-#include "migrate.h"
 #include "risk.h"
-#include "unit.h"
-
-static const char *base_url;
-static db_pool *pool;
-static char org[32];
 
 static const db_stmt q_audit_count = {
     "t_audit_count", "SELECT count(*) FROM audit_log WHERE org_id = $1 AND entity = 'campaign' AND actor = $2", 2};
 
-static db_conn *take(void)
-{
-    db_conn *c = NULL;
-    ck_assert_int_eq(db_acquire(pool, &c), APP_OK);
-    return c;
-}
-
-static void begin(db_conn *c)
-{
-    ck_assert_int_eq(db_begin(c), APP_OK);
-    ck_assert_int_eq(tx_store_begin(c, org, "tester", "admin", "req-1"), APP_OK);
-}
-
-static char *new_campaign(db_conn *c, const char *name, char id[37])
+static char *new_campaign(const char *name, char id[37])
 {
     char body[256];
     db_doc doc = {0};
@@ -63,7 +41,6 @@ START_TEST(two_replicas_migrate_a_fresh_database_together)
 {
     char dbname[48], *url = NULL;
     snprintf(dbname, sizeof dbname, "campaignd_mig_%d", (int)getpid());
-    db_conn *c = take();
     char sql[96];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
     ck_assert_int_eq(db_exec_script(c, sql), APP_OK);
@@ -81,19 +58,16 @@ START_TEST(two_replicas_migrate_a_fresh_database_together)
     free(url);
     snprintf(sql, sizeof sql, "DROP DATABASE %s", dbname);
     ck_assert_int_eq(db_exec_script(c, sql), APP_OK);
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(migrations_are_idempotent)
 {
-    db_conn *c = take();
     int applied = -1, version = 0;
     ck_assert_int_eq(migrate_run(c, &applied), APP_OK);
     ck_assert_int_eq(applied, 0);
     ck_assert_int_eq(migrate_current_version(c, &version), APP_OK);
     ck_assert_int_eq(version, migrate_latest_version());
-    db_release(pool, c);
 }
 END_TEST
 
@@ -101,7 +75,6 @@ END_TEST
 START_TEST(risk_levels_agree_with_the_schema)
 {
     static const db_stmt q_level = {"t_risk_level", "SELECT risk_level($1::integer)", 1};
-    db_conn *c = take();
     for (int score = 1; score <= 25; score++) {
         char text[8];
         snprintf(text, sizeof text, "%d", score);
@@ -112,16 +85,14 @@ START_TEST(risk_levels_agree_with_the_schema)
                       risk_level(score));
         free(level);
     }
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(campaign_round_trip_with_audit)
 {
-    db_conn *c = take();
     char id[37];
-    begin(c);
-    char *json = new_campaign(c, "Round trip", id);
+    store_begin();
+    char *json = new_campaign("Round trip", id);
     ck_assert_ptr_nonnull(strstr(json, "\"status\" : \"draft\""));
     ck_assert_ptr_nonnull(strstr(json, "\"amount\" : \"1250.50\""));
     ck_assert_ptr_nonnull(strstr(json, "\"version\" : 1"));
@@ -143,50 +114,46 @@ START_TEST(campaign_round_trip_with_audit)
     PQclear(res);
 
     /* another organisation does not see it */
-    ck_assert_int_eq(campaign_store_get(c, "someone-else", id, &doc), APP_ERR_NOT_FOUND);
+    ck_assert_int_eq(campaign_store_get(c, other_org, id, &doc), APP_ERR_NOT_FOUND);
     ck_assert_int_eq(campaign_store_get(c, org, id, &doc), APP_OK);
     ck_assert_int_eq(doc.version, 2);
     db_doc_free(&doc);
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(database_refuses_a_lifecycle_jump)
 {
-    db_conn *c = take();
     char id[37];
     db_doc json = {0};
-    begin(c);
-    free(new_campaign(c, "Jumper", id));
+    store_begin();
+    free(new_campaign("Jumper", id));
     app_refusal why = {0};
     ck_assert_int_eq(campaign_store_set_status(c, org, id, "live", NULL, &json, &why), APP_ERR_INVALID_TRANSITION);
     ck_assert_int_eq(why.err, APP_ERR_INVALID_TRANSITION);
     ck_assert_str_eq(why.sentence, "this status change is not allowed");
     app_refusal_clear(&why);
     db_rollback(c);
-    begin(c);
+    store_begin();
     /* A lifecycle edge, but one only a submission for approval takes: no pending request, no review. */
-    free(new_campaign(c, "Sneaker", id));
+    free(new_campaign("Sneaker", id));
     ck_assert_int_eq(campaign_store_set_status(c, org, id, "in_review", "ready", &json, NULL),
                      APP_ERR_INVALID_TRANSITION);
     db_rollback(c);
-    begin(c);
-    free(new_campaign(c, "Walker", id));
+    store_begin();
+    free(new_campaign("Walker", id));
     ck_assert_int_eq(campaign_store_set_status(c, org, id, "cancelled", "not this year", &json, NULL), APP_OK);
     ck_assert_ptr_nonnull(strstr(json.json, "\"cancelled\""));
     db_doc_free(&json);
     db_rollback(c);
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(database_refuses_reversed_dates)
 {
-    db_conn *c = take();
     db_doc json = {0};
     char id[37];
     app_refusal why = {0};
-    begin(c);
+    store_begin();
     ck_assert_int_eq(campaign_store_insert(c, org, "tester",
                                            "{\"name\":\"x\",\"objective\":\"other\",\"start_date\":\"2026-03-02\","
                                            "\"end_date\":\"2026-03-01\"}",
@@ -196,20 +163,17 @@ START_TEST(database_refuses_reversed_dates)
     ck_assert_str_eq(why.field, "end_date");
     app_refusal_clear(&why);
     db_rollback(c);
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(keyset_pages_cover_every_row_once)
 {
-    db_conn *c = take();
     char id[37];
-    snprintf(org, sizeof org, "pages-%d", (int)getpid());
-    begin(c);
+    store_begin();
     for (int i = 0; i < 7; i++) {
         char name[16];
         snprintf(name, sizeof name, "c%d", i);
-        free(new_campaign(c, name, id));
+        free(new_campaign(name, id));
     }
     ck_assert_int_eq(db_commit(c), APP_OK);
     campaign_filter f = {0};
@@ -233,15 +197,12 @@ START_TEST(keyset_pages_cover_every_row_once)
     list_result r;
     ck_assert_int_eq(campaign_store_list(c, org, &f, 2, 0, "not-a-date", "123e4567-e89b-12d3-a456-426614174000", 3, &r),
                      APP_ERR_INVALID_CURSOR);
-    snprintf(org, sizeof org, "store-%d", (int)getpid());
-    db_release(pool, c);
 }
 END_TEST
 
 START_TEST(idempotency_records)
 {
-    db_conn *c = take();
-    begin(c);
+    store_begin();
     ck_assert_int_eq(idem_store_save(c, org, "key-1", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}", 3), APP_OK);
     ck_assert_int_eq(db_commit(c), APP_OK);
     idem_record rec;
@@ -254,7 +215,6 @@ START_TEST(idempotency_records)
     ck_assert_int_eq(idem_store_find(c, org, "key-1", "POST /v1/x\n{\"b\":2}", &rec), APP_OK);
     ck_assert(rec.found && !rec.same);
     idem_record_free(&rec);
-    db_release(pool, c);
 }
 END_TEST
 
@@ -269,12 +229,17 @@ char *__wrap_strdup(const char *s)
     return __real_strdup(s);
 }
 
+static void strdup_never_fails(void)
+{
+    strdup_fail_in = -1;
+}
+
 START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
 {
-    db_conn *c = take();
     char id[37];
-    begin(c);
-    free(new_campaign(c, "Scarce", id));
+    store_begin();
+    free(new_campaign("Plenty", id));
+    free(new_campaign("Scarce", id));
     ck_assert_int_eq(idem_store_save(c, org, "key-oom", "POST /v1/x\n{}", 201, "/v1/x/1", "{\"a\":1}", 1), APP_OK);
     ck_assert_int_eq(db_commit(c), APP_OK);
 
@@ -296,7 +261,7 @@ START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
     strdup_fail_in = -1;
     list_result r;
     ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 1, &r), APP_OK);
-    ck_assert_ptr_nonnull(r.next_key); /* the store test org has more than one campaign */
+    ck_assert_ptr_nonnull(r.next_key); /* the organisation has two campaigns */
     list_result_free(&r);
 
     /* a replay whose body cannot be copied is an error (the write path would read the body) */
@@ -307,7 +272,6 @@ START_TEST(an_allocation_failure_is_an_error_never_a_wrong_answer)
         ck_assert_int_eq(rec.status, -1);
     }
     strdup_fail_in = -1;
-    db_release(pool, c);
 }
 END_TEST
 
@@ -321,13 +285,11 @@ START_TEST(a_list_described_past_its_bounds_is_refused)
     static list_query many = {.name = "t_many_filters", .projection = "t.id::text", .from = "campaigns t",
                               .where = "t.org_id = $1", .nfilters = LIST_MAX_FILTERS + 1, .sorts = sorts, .nsorts = 1};
     const char *filters[LIST_MAX_FILTERS + 1] = {org};
-    db_conn *c = take();
     list_result r = {0};
     ck_assert_int_eq(list_query_run(c, &wide, filters, LIST_MAX_SORTS - 1, 1, NULL, NULL, 5, &r), APP_OK);
     list_result_free(&r);
     ck_assert_int_eq(list_query_run(c, &wide, filters, LIST_MAX_SORTS, 1, NULL, NULL, 5, &r), APP_ERR_INTERNAL);
     ck_assert_int_eq(list_query_run(c, &many, filters, 0, 0, NULL, NULL, 5, &r), APP_ERR_INTERNAL);
-    db_release(pool, c);
 }
 END_TEST
 
@@ -338,24 +300,22 @@ static const db_stmt q_terminate = {
 static const db_stmt q_count_prepared = {
     "t_count_prepared", "SELECT count(*)::text FROM pg_prepared_statements WHERE name LIKE $1", 1};
 
-static void backend_pid(db_conn *c, char pid[16])
+static void backend_pid(db_conn *conn, char pid[16])
 {
     char *text = NULL;
-    ck_assert_int_eq(db_one_row(c, &q_backend_pid, NULL, &text, NULL, 0), APP_OK);
+    ck_assert_int_eq(db_one_row(conn, &q_backend_pid, NULL, &text, NULL, 0), APP_OK);
     snprintf(pid, 16, "%s", text);
     free(text);
 }
 
-/* Ends the backend of pid from another connection, and waits until it is gone. */
+/* Ends the backend of pid from the test's own connection, and waits until it is gone. */
 static void terminate(const char *pid)
 {
-    db_conn *killer = take();
     char *ok = NULL;
     const char *params[] = {pid};
-    ck_assert_int_eq(db_one_row(killer, &q_terminate, params, &ok, NULL, 0), APP_OK);
+    ck_assert_int_eq(db_one_row(c, &q_terminate, params, &ok, NULL, 0), APP_OK);
     ck_assert_str_eq(ok, "t");
     free(ok);
-    db_release(pool, killer);
 }
 
 START_TEST(hundreds_of_statements_on_one_connection)
@@ -365,8 +325,8 @@ START_TEST(hundreds_of_statements_on_one_connection)
     static db_stmt stmts[N];
     static char names[N][24], sqls[N][40];
     db_pool *p = db_pool_create(base_url, 1, 10000);
-    db_conn *c = NULL;
-    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
+    db_conn *pc = NULL; /* from a pool of one, not the fixture's */
+    ck_assert_int_eq(db_acquire(p, &pc), APP_OK);
     for (int round = 0; round < 3; round++)
         for (int i = 0; i < N; i++) {
             snprintf(names[i], sizeof names[i], "t_many_%d", i);
@@ -374,17 +334,17 @@ START_TEST(hundreds_of_statements_on_one_connection)
             stmts[i] = (db_stmt){names[i], sqls[i], 1};
             const char *params[] = {"1000"};
             char *v = NULL, want[16];
-            ck_assert_int_eq(db_one_row(c, &stmts[i], params, &v, NULL, 0), APP_OK);
+            ck_assert_int_eq(db_one_row(pc, &stmts[i], params, &v, NULL, 0), APP_OK);
             snprintf(want, sizeof want, "%d", 1000 + i);
             ck_assert_str_eq(v, want);
             free(v);
         }
     const char *like[] = {"t\\_many\\_%"};
     char *n = NULL;
-    ck_assert_int_eq(db_one_row(c, &q_count_prepared, like, &n, NULL, 0), APP_OK);
+    ck_assert_int_eq(db_one_row(pc, &q_count_prepared, like, &n, NULL, 0), APP_OK);
     ck_assert_str_eq(n, "300");
     free(n);
-    db_release(p, c);
+    db_release(p, pc);
     db_pool_free(p);
 }
 END_TEST
@@ -392,64 +352,48 @@ END_TEST
 START_TEST(a_pooled_connection_lost_while_idle_is_replaced)
 {
     db_pool *p = db_pool_create(base_url, 1, 10000);
-    db_conn *c = NULL;
+    db_conn *pc = NULL; /* from a pool of one, not the fixture's */
     char before[16], after[16];
     campaign_filter f = {0};
     list_result r;
-    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
-    backend_pid(c, before);
-    ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK); /* a list variant */
+    ck_assert_int_eq(db_acquire(p, &pc), APP_OK);
+    backend_pid(pc, before);
+    ck_assert_int_eq(campaign_store_list(pc, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK); /* a list variant */
     list_result_free(&r);
-    db_release(p, c);
+    db_release(p, pc);
     terminate(before);
 
     /* The first statement of the next checkout finds the connection gone: reconnected and sent again,
      * on a connection where nothing is prepared yet (a remembered statement would fail there). */
-    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
-    ck_assert_int_eq(campaign_store_list(c, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK);
+    ck_assert_int_eq(db_acquire(p, &pc), APP_OK);
+    ck_assert_int_eq(campaign_store_list(pc, org, &f, 0, 0, NULL, NULL, 5, &r), APP_OK);
     list_result_free(&r);
-    backend_pid(c, after);
+    backend_pid(pc, after);
     ck_assert_str_ne(before, after);
-    db_release(p, c);
+    db_release(p, pc);
 
     /* A BEGIN first is retried the same way. */
     terminate(after);
-    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
-    ck_assert_int_eq(db_begin(c), APP_OK);
-    backend_pid(c, before);
+    ck_assert_int_eq(db_acquire(p, &pc), APP_OK);
+    ck_assert_int_eq(db_begin(pc), APP_OK);
+    backend_pid(pc, before);
     ck_assert_str_ne(before, after);
 
     /* Once something of the checkout reached the database, a loss is the caller's: no retry. */
     terminate(before);
-    ck_assert_int_eq(db_exec(c, &q_backend_pid, NULL, NULL), APP_ERR_UNAVAILABLE);
-    db_release(p, c);
-    ck_assert_int_eq(db_acquire(p, &c), APP_OK);
-    backend_pid(c, after);
-    db_release(p, c);
+    ck_assert_int_eq(db_exec(pc, &q_backend_pid, NULL, NULL), APP_ERR_UNAVAILABLE);
+    db_release(p, pc);
+    ck_assert_int_eq(db_acquire(p, &pc), APP_OK);
+    backend_pid(pc, after);
+    db_release(p, pc);
     db_pool_free(p);
 }
 END_TEST
 
 int main(void)
 {
-    base_url = getenv("CAMPAIGND_TEST_DATABASE_URL");
-    if (!base_url) {
-        fprintf(stderr, "CAMPAIGND_TEST_DATABASE_URL is not set: skipping\n");
-        return 77;
-    }
-    snprintf(org, sizeof org, "store-%d", (int)getpid());
-    pool = db_pool_create(base_url, 2, 10000);
-    db_conn *c = NULL;
-    int applied = 0;
-    if (db_acquire(pool, &c) || migrate_run(c, &applied)) {
-        fprintf(stderr, "cannot migrate the test database\n");
-        return 1;
-    }
-    db_release(pool, c);
-
     Suite *s = suite_create("store");
-    TCase *tc = tcase_create("store");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = store_tcase("store");
     tcase_add_test(tc, migrations_are_idempotent);
     tcase_add_test(tc, two_replicas_migrate_a_fresh_database_together);
     tcase_add_test(tc, campaign_round_trip_with_audit);
@@ -459,11 +403,12 @@ int main(void)
     tcase_add_test(tc, idempotency_records);
     tcase_add_test(tc, hundreds_of_statements_on_one_connection);
     tcase_add_test(tc, a_pooled_connection_lost_while_idle_is_replaced);
-    tcase_add_test(tc, an_allocation_failure_is_an_error_never_a_wrong_answer);
     tcase_add_test(tc, a_list_described_past_its_bounds_is_refused);
     tcase_add_test(tc, risk_levels_agree_with_the_schema);
     suite_add_tcase(s, tc);
-    int rc = unit_run(s);
-    db_pool_free(pool);
-    return rc;
+    TCase *ta = store_tcase("allocation");
+    tcase_add_checked_fixture(ta, NULL, strdup_never_fails); /* a failed test leaves strdup working */
+    tcase_add_test(ta, an_allocation_failure_is_an_error_never_a_wrong_answer);
+    suite_add_tcase(s, ta);
+    return store_main(s, "store");
 }

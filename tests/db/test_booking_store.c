@@ -1,0 +1,438 @@
+/* test_booking_store.c — the booking, availability and resource SQL against the real database: what a
+ * planner relies on when two teams reach for the same resource. Each test has its own organisation and
+ * connection (store.h); a refused write is rolled back like the API's transaction. */
+#include "store.h"
+
+#include "booking_store.h"
+#include "campaign_store.h"
+#include "resource_store.h"
+
+#define BANNER "{\"kind\":\"slot\",\"name\":\"Homepage banner\"}"
+
+/* A draft campaign in organisation o (inside the open transaction). */
+static void make_campaign(const char *o, char id[37])
+{
+    db_doc doc = {0};
+    ck_assert_int_eq(campaign_store_insert(c, o, "tester",
+                                           "{\"name\":\"Spring\",\"objective\":\"launch\",\"start_date\":\"2027-03-01\","
+                                           "\"end_date\":\"2027-03-31\",\"channels\":[\"email\"]}",
+                                           &doc, id, NULL),
+                     APP_OK);
+    db_doc_free(&doc);
+}
+
+/* A resource of organisation o from its JSON body; its document. */
+static json_t *make_resource(const char *o, const char *body, char id[37])
+{
+    db_doc doc = {0};
+    app_refusal why = {0};
+    app_err e = resource_store_insert(c, o, body, &doc, id, &why);
+    ck_assert_msg(e == APP_OK, "resource %s refused: %s", body, why.sentence ? why.sentence : "?");
+    return store_doc(&doc);
+}
+
+/* Books resource for campaign over [start, end) with extra members (JSON text without braces, or "").
+ * APP_OK: id and *j_doc (if not NULL) are the booking; otherwise *why is the refusal. */
+static app_err book(const char *campaign, const char *resource, const char *start, const char *end,
+                    const char *extra, char id[37], json_t **j_doc, app_refusal *why)
+{
+    char body[512];
+    db_doc doc = {0};
+    snprintf(body, sizeof body, "{\"campaign_id\":\"%s\",\"resource_id\":\"%s\",\"start\":\"%s\",\"end\":\"%s\"%s%s}",
+             campaign, resource, start, end, *extra ? "," : "", extra);
+    app_err e = booking_store_insert(c, org, "tester", body, &doc, id, why);
+    if (e == APP_OK) {
+        json_t *j = store_doc(&doc);
+        if (j_doc) *j_doc = j;
+        else json_decref(j);
+    }
+    return e;
+}
+
+/* book() that must succeed, in a transaction of its own (committed). */
+static void booked(const char *campaign, const char *resource, const char *start, const char *end, const char *extra,
+                   char id[37])
+{
+    app_refusal why = {0};
+    store_begin();
+    app_err e = book(campaign, resource, start, end, extra, id, NULL, &why);
+    ck_assert_msg(e == APP_OK, "booking %s..%s refused: %s", start, end, why.sentence ? why.sentence : "?");
+    store_commit();
+}
+
+/* book() that must be refused as a booking conflict with rule, in a transaction rolled back after it; the
+ * items in the way (a new reference). */
+static json_t *refused(const char *campaign, const char *resource, const char *start, const char *end,
+                       const char *extra, const char *rule)
+{
+    char id[37];
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(book(campaign, resource, start, end, extra, id, NULL, &why), APP_ERR_BOOKING_CONFLICT);
+    ck_assert_int_eq(why.err, APP_ERR_BOOKING_CONFLICT);
+    ck_assert_str_eq(why.rule, rule);
+    ck_assert_ptr_nonnull(why.items);
+    json_t *j_items = json_loads(why.items, 0, NULL);
+    ck_assert(json_is_array(j_items));
+    app_refusal_clear(&why);
+    db_rollback(c);
+    return j_items;
+}
+
+/* Whether the items in the way are exactly the one with this id. */
+static void in_the_way_is(json_t *j_items, const char *type, const char *id)
+{
+    ck_assert_uint_eq(json_array_size(j_items), 1);
+    ck_assert_str_eq(store_str(json_array_get(j_items, 0), "type"), type);
+    ck_assert_str_eq(store_str(json_array_get(j_items, 0), "id"), id);
+    json_decref(j_items);
+}
+
+/* A campaign and a resource (body) of this test's organisation, committed. */
+static void campaign_and_resource(const char *resource_body, char campaign[37], char resource[37])
+{
+    store_begin();
+    make_campaign(org, campaign);
+    json_decref(make_resource(org, resource_body, resource));
+    store_commit();
+}
+
+static size_t listed(const char *o, const char *resource_id)
+{
+    booking_filter f = {.resource_id = resource_id};
+    list_result r;
+    ck_assert_int_eq(booking_store_list(c, o, &f, 0, 0, NULL, NULL, 50, &r), APP_OK);
+    size_t n = r.n;
+    list_result_free(&r);
+    return n;
+}
+
+START_TEST(a_booking_reads_back_as_booked_and_only_in_its_organisation)
+{
+    char camp[37], res[37], id[37];
+    campaign_and_resource(BANNER, camp, res);
+    json_t *j = NULL;
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(book(camp, res, "2027-03-02T09:00:00+01:00", "2027-03-09T09:00:00+01:00",
+                          "\"status\":\"confirmed\",\"notes\":\"spring hero\"", id, &j, &why),
+                     APP_OK);
+    store_commit();
+    /* Returned in UTC, as booked. */
+    ck_assert_str_eq(store_str(j, "id"), id);
+    ck_assert_str_eq(store_str(j, "start"), "2027-03-02T08:00:00+00:00");
+    ck_assert_str_eq(store_str(j, "end"), "2027-03-09T08:00:00+00:00");
+    ck_assert_str_eq(store_str(j, "status"), "confirmed");
+    ck_assert_str_eq(store_str(j, "notes"), "spring hero");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "quantity")), 1);
+    json_decref(j);
+
+    db_doc doc = {0};
+    ck_assert_int_eq(booking_store_get(c, org, id, &doc), APP_OK);
+    ck_assert_int_eq(doc.version, 1);
+    j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "campaign_id"), camp);
+    ck_assert_str_eq(store_str(j, "resource_id"), res);
+    json_decref(j);
+    ck_assert_uint_eq(listed(org, res), 1);
+
+    /* Another organisation neither reads, lists, locks, changes nor cancels it. */
+    ck_assert_int_eq(booking_store_get(c, other_org, id, &doc), APP_ERR_NOT_FOUND);
+    ck_assert_uint_eq(listed(other_org, res), 0);
+    store_begin_in(other_org, "intruder", "admin");
+    ck_assert_int_eq(booking_store_lock(c, other_org, id, &doc), APP_ERR_NOT_FOUND);
+    ck_assert_int_eq(booking_store_update(c, other_org, id, "{\"notes\":\"mine\"}", &doc, &why), APP_ERR_NOT_FOUND);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    store_begin_in(other_org, "intruder", "admin");
+    ck_assert_int_eq(booking_store_cancel(c, other_org, id, "mine", &doc, &why), APP_ERR_NOT_FOUND);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    ck_assert_int_eq(booking_store_get(c, org, id, &doc), APP_OK);
+    j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "status"), "confirmed");
+    ck_assert_str_eq(store_str(j, "notes"), "spring hero");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(an_exclusive_resource_refuses_an_overlap_and_names_what_is_in_the_way)
+{
+    char camp[37], res[37], first[37], next[37];
+    campaign_and_resource(BANNER, camp, res);
+    booked(camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", first); /* tentative holds it too */
+    in_the_way_is(refused(camp, res, "2027-03-02T09:30:00Z", "2027-03-02T10:30:00Z", "", "resource_double_booked"),
+                  "booking", first);
+    in_the_way_is(refused(camp, res, "2027-03-02T08:00:00Z", "2027-03-02T12:00:00Z", "", "resource_double_booked"),
+                  "booking", first);
+    /* Periods are half-open: the next hour starts where the first ends. */
+    booked(camp, res, "2027-03-02T10:00:00Z", "2027-03-02T11:00:00Z", "", next);
+    booked(camp, res, "2027-03-02T08:00:00Z", "2027-03-02T09:00:00Z", "", next);
+    ck_assert_uint_eq(listed(org, res), 3);
+}
+END_TEST
+
+START_TEST(capacity_counts_overlapping_units_and_weekly_hours)
+{
+    char camp[37], channel[37], writer[37], id[37];
+    campaign_and_resource("{\"kind\":\"channel\",\"name\":\"Newsletter\",\"capacity\":2}", camp, channel);
+    booked(camp, channel, "2027-03-02T09:00:00Z", "2027-03-02T11:00:00Z", "", id);
+    booked(camp, channel, "2027-03-02T10:00:00Z", "2027-03-02T12:00:00Z", "", id);
+    json_decref(refused(camp, channel, "2027-03-02T10:30:00Z", "2027-03-02T10:45:00Z", "", "capacity_exceeded"));
+    json_decref(refused(camp, channel, "2027-03-02T11:30:00Z", "2027-03-02T13:00:00Z", "\"quantity\":2",
+                        "capacity_exceeded"));
+    booked(camp, channel, "2027-03-02T12:00:00Z", "2027-03-02T13:00:00Z", "\"quantity\":2", id);
+
+    /* 40 hours a week: what counts is the total of the ISO week a booking starts in. */
+    store_begin();
+    json_decref(make_resource(org, "{\"kind\":\"person\",\"name\":\"Writer\",\"capacity\":40,"
+                                   "\"capacity_unit\":\"hours_per_week\"}",
+                              writer));
+    store_commit();
+    booked(camp, writer, "2027-03-01T09:00:00Z", "2027-03-01T17:00:00Z", "\"quantity\":30", id); /* a Monday */
+    json_decref(refused(camp, writer, "2027-03-05T09:00:00Z", "2027-03-05T17:00:00Z", "\"quantity\":11",
+                        "capacity_exceeded"));
+    booked(camp, writer, "2027-03-05T09:00:00Z", "2027-03-05T17:00:00Z", "\"quantity\":10", id);
+    booked(camp, writer, "2027-03-08T09:00:00Z", "2027-03-08T17:00:00Z", "\"quantity\":40", id); /* next week */
+}
+END_TEST
+
+START_TEST(cancelling_frees_the_period_and_is_final)
+{
+    char camp[37], res[37], first[37], second[37];
+    db_doc doc = {0};
+    campaign_and_resource(BANNER, camp, res);
+    booked(camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", first);
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(booking_store_cancel(c, org, first, "moved to April", &doc, &why), APP_OK);
+    store_commit();
+    json_t *j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "status"), "cancelled");
+    ck_assert_str_eq(store_str(j, "status_reason"), "moved to April");
+    json_decref(j);
+    booked(camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", second);
+    /* A cancelled booking does not come back to hold the period again. */
+    store_begin();
+    ck_assert_int_ne(booking_store_update(c, org, first, "{\"status\":\"tentative\"}", &doc, &why), APP_OK);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    ck_assert_int_eq(booking_store_get(c, org, first, &doc), APP_OK);
+    j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "status"), "cancelled");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(moving_a_booking_is_held_to_the_same_rules)
+{
+    char camp[37], res[37], first[37], second[37];
+    db_doc doc = {0};
+    campaign_and_resource(BANNER, camp, res);
+    booked(camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", first);
+    booked(camp, res, "2027-03-02T11:00:00Z", "2027-03-02T12:00:00Z", "", second);
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(booking_store_update(c, org, second,
+                                          "{\"start\":\"2027-03-02T09:30:00Z\",\"end\":\"2027-03-02T10:30:00Z\"}",
+                                          &doc, &why),
+                     APP_ERR_BOOKING_CONFLICT);
+    ck_assert_str_eq(why.rule, "resource_double_booked");
+    app_refusal_clear(&why);
+    db_rollback(c);
+    store_begin();
+    ck_assert_int_eq(booking_store_update(c, org, second,
+                                          "{\"start\":\"2027-03-02T10:00:00Z\",\"end\":\"2027-03-02T11:00:00Z\"}",
+                                          &doc, &why),
+                     APP_OK);
+    store_commit();
+    json_t *j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "start"), "2027-03-02T10:00:00+00:00");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 2);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(availability_refuses_bookings_and_is_refused_over_them)
+{
+    char camp[37], writer[37], leave[37], blackout[37], id[37], *avail = NULL;
+    campaign_and_resource("{\"kind\":\"person\",\"name\":\"Copywriter\",\"capacity\":40,"
+                          "\"capacity_unit\":\"hours_per_week\"}",
+                          camp, writer);
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(availability_store_insert(c, org, writer, "tester",
+                                               "{\"kind\":\"leave\",\"start\":\"2027-03-15T00:00:00Z\","
+                                               "\"end\":\"2027-03-20T00:00:00Z\"}",
+                                               &avail, leave, &why),
+                     APP_OK);
+    store_commit();
+    free(avail);
+    in_the_way_is(refused(camp, writer, "2027-03-16T09:00:00Z", "2027-03-16T12:00:00Z", "\"quantity\":3",
+                          "resource_unavailable"),
+                  "availability", leave);
+    booked(camp, writer, "2027-03-22T09:00:00Z", "2027-03-22T12:00:00Z", "\"quantity\":3", id);
+
+    /* Unavailability over an existing booking is refused, naming the booking. */
+    store_begin();
+    ck_assert_int_eq(availability_store_insert(c, org, writer, "tester",
+                                               "{\"kind\":\"blackout\",\"start\":\"2027-03-22T00:00:00Z\","
+                                               "\"end\":\"2027-03-23T00:00:00Z\"}",
+                                               &avail, blackout, &why),
+                     APP_ERR_BOOKING_CONFLICT);
+    ck_assert_str_eq(why.rule, "resource_booked");
+    json_t *j_items = json_loads(why.items, 0, NULL);
+    in_the_way_is(j_items, "booking", id);
+    app_refusal_clear(&why);
+    db_rollback(c);
+
+    /* Another organisation cannot lift the leave; deleting it frees the period. */
+    store_begin_in(other_org, "intruder", "admin");
+    ck_assert_int_eq(availability_store_delete(c, other_org, writer, leave, &why), APP_ERR_NOT_FOUND);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    json_decref(refused(camp, writer, "2027-03-16T09:00:00Z", "2027-03-16T12:00:00Z", "\"quantity\":3",
+                        "resource_unavailable"));
+    store_begin();
+    ck_assert_int_eq(availability_store_delete(c, org, writer, leave, &why), APP_OK);
+    store_commit();
+    booked(camp, writer, "2027-03-16T09:00:00Z", "2027-03-16T12:00:00Z", "\"quantity\":3", id);
+}
+END_TEST
+
+START_TEST(a_booking_cannot_use_another_organisations_rows)
+{
+    char camp[37], res[37], their_camp[37], their_res[37], id[37];
+    campaign_and_resource(BANNER, camp, res);
+    store_begin_in(other_org, "them", "admin");
+    make_campaign(other_org, their_camp);
+    json_decref(make_resource(other_org, BANNER, their_res));
+    store_commit();
+    app_refusal why = {0};
+    store_begin();
+    ck_assert_int_eq(book(camp, their_res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", id, NULL, &why),
+                     APP_ERR_VALIDATION);
+    ck_assert_str_eq(why.field, "resource_id");
+    app_refusal_clear(&why);
+    db_rollback(c);
+    store_begin();
+    ck_assert_int_eq(book(their_camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", id, NULL, &why),
+                     APP_ERR_VALIDATION);
+    ck_assert_str_eq(why.field, "campaign_id");
+    app_refusal_clear(&why);
+    db_rollback(c);
+    ck_assert_uint_eq(listed(org, NULL), 0);
+    ck_assert_uint_eq(listed(other_org, NULL), 0);
+}
+END_TEST
+
+START_TEST(resources_round_trip_and_are_named_once_per_organisation)
+{
+    char id[37], dup[37], theirs[37];
+    db_doc doc = {0};
+    app_refusal why = {0};
+    store_begin();
+    json_t *j = make_resource(org, "{\"kind\":\"person\",\"name\":\"Writer\",\"capacity\":40,"
+                                   "\"capacity_unit\":\"hours_per_week\",\"skills\":[\"copy\"],"
+                                   "\"cost_per_unit\":{\"amount\":\"55.5\",\"currency\":\"EUR\"}}",
+                              id);
+    store_commit();
+    ck_assert_str_eq(store_str(j, "kind"), "person");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "capacity")), 40);
+    ck_assert_str_eq(store_str(json_object_get(j, "cost_per_unit"), "amount"), "55.50");
+    ck_assert(json_is_true(json_object_get(j, "active")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 1);
+    json_decref(j);
+
+    store_begin();
+    ck_assert_int_eq(resource_store_insert(c, org, "{\"kind\":\"slot\",\"name\":\"Writer\"}", &doc, dup, &why),
+                     APP_ERR_ALREADY_EXISTS);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    store_begin_in(other_org, "them", "admin");
+    json_decref(make_resource(other_org, "{\"kind\":\"slot\",\"name\":\"Writer\"}", theirs)); /* their own name */
+    store_commit();
+
+    store_begin();
+    ck_assert_int_eq(resource_store_update(c, org, id, "{\"notes\":\"mornings only\",\"capacity\":32}", &doc, &why),
+                     APP_OK);
+    store_commit();
+    j = store_doc(&doc);
+    ck_assert_str_eq(store_str(j, "notes"), "mornings only");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "capacity")), 32);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 2);
+    json_decref(j);
+
+    /* A person's hours cannot become a channel's sends: the kind holds its unit. */
+    store_begin();
+    ck_assert_int_eq(resource_store_update(c, org, id, "{\"capacity_unit\":\"sends_per_day\"}", &doc, &why),
+                     APP_ERR_VALIDATION);
+    app_refusal_clear(&why);
+    db_rollback(c);
+
+    ck_assert_int_eq(resource_store_get(c, other_org, id, &doc), APP_ERR_NOT_FOUND);
+    store_begin_in(other_org, "them", "admin");
+    ck_assert_int_eq(resource_store_update(c, other_org, id, "{\"notes\":\"ours\"}", &doc, &why), APP_ERR_NOT_FOUND);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    resource_filter f = {0};
+    list_result r;
+    ck_assert_int_eq(resource_store_list(c, org, &f, 0, 0, NULL, NULL, 50, &r), APP_OK);
+    ck_assert_uint_eq(r.n, 1);
+    list_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_resource_with_bookings_is_deactivated_not_deleted)
+{
+    char camp[37], res[37], unused[37], id[37];
+    db_doc doc = {0};
+    campaign_and_resource(BANNER, camp, res);
+    booked(camp, res, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", id);
+    app_refusal why = {0};
+    store_begin();
+    json_decref(make_resource(org, "{\"kind\":\"slot\",\"name\":\"Side banner\"}", unused));
+    ck_assert_int_eq(resource_store_remove(c, org, unused, &doc, &why), APP_OK);
+    ck_assert_ptr_null(doc.json); /* deleted */
+    ck_assert_int_eq(resource_store_remove(c, org, res, &doc, &why), APP_OK);
+    store_commit();
+    json_t *j = store_doc(&doc);
+    ck_assert(json_is_false(json_object_get(j, "active")));
+    json_decref(j);
+    ck_assert_int_eq(resource_store_get(c, org, unused, &doc), APP_ERR_NOT_FOUND);
+    ck_assert_int_eq(resource_store_get(c, org, res, &doc), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(booking_store_get(c, org, id, &doc), APP_OK); /* its history stays */
+    db_doc_free(&doc);
+    /* An inactive resource takes no new booking. */
+    store_begin();
+    ck_assert_int_eq(book(camp, res, "2027-03-09T09:00:00Z", "2027-03-09T10:00:00Z", "", id, NULL, &why),
+                     APP_ERR_RESOURCE_INACTIVE);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    /* Nor does another organisation remove it. */
+    store_begin_in(other_org, "them", "admin");
+    ck_assert_int_eq(resource_store_remove(c, other_org, res, &doc, &why), APP_ERR_NOT_FOUND);
+    app_refusal_clear(&why);
+    db_rollback(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("booking_store");
+    TCase *tc = store_tcase("bookings");
+    tcase_add_test(tc, a_booking_reads_back_as_booked_and_only_in_its_organisation);
+    tcase_add_test(tc, an_exclusive_resource_refuses_an_overlap_and_names_what_is_in_the_way);
+    tcase_add_test(tc, capacity_counts_overlapping_units_and_weekly_hours);
+    tcase_add_test(tc, cancelling_frees_the_period_and_is_final);
+    tcase_add_test(tc, moving_a_booking_is_held_to_the_same_rules);
+    tcase_add_test(tc, availability_refuses_bookings_and_is_refused_over_them);
+    tcase_add_test(tc, a_booking_cannot_use_another_organisations_rows);
+    suite_add_tcase(s, tc);
+    TCase *tr = store_tcase("resources");
+    tcase_add_test(tr, resources_round_trip_and_are_named_once_per_organisation);
+    tcase_add_test(tr, a_resource_with_bookings_is_deactivated_not_deleted);
+    suite_add_tcase(s, tr);
+    return store_main(s, "bookings");
+}
