@@ -126,10 +126,13 @@ db_pool *db_pool_create(const char *url, unsigned size, unsigned statement_timeo
      * without statistics (after a bulk load, before autovacuum's ANALYZE) the planner believes an organisation
      * holds one row, so "any index led by org_id, then sort" looks as cheap as the right one and a generic plan
      * may keep reading and sorting the whole organisation for every page. A statement that must sort still
-     * sorts (it is only priced last). tests/db/test_plans.c reads the plans. */
+     * sorts (it is only priced last). tests/db/test_plans.c reads the plans.
+     * jit off: that price (10^10) passes every JIT threshold, so each statement that must sort (the calendar's
+     * one query) was compiled for about a second before reading a handful of rows; no statement of an
+     * OLTP service runs long enough to repay compiling it. tests/db/test_calendar_store.c checks it. */
     snprintf(pool->options, sizeof pool->options,
              "-c statement_timeout=%u -c lock_timeout=%u -c TimeZone=UTC -c client_min_messages=warning"
-             " -c enable_sort=off",
+             " -c enable_sort=off -c jit=off",
              statement_timeout_ms, statement_timeout_ms);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->freed, NULL);
