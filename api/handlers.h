@@ -2,6 +2,8 @@
 #ifndef CAMPAIGND_HANDLERS_H
 #define CAMPAIGND_HANDLERS_H
 
+#include <jansson.h>
+
 #include "http.h"
 
 void h_healthz(req_ctx *ctx);
@@ -65,6 +67,22 @@ void h_risk_get(req_ctx *ctx);
 void h_risk_patch(req_ctx *ctx);
 void h_risk_delete(req_ctx *ctx);
 void h_risk_matrix(req_ctx *ctx);
+
+void h_kpi_catalogue(req_ctx *ctx);
+void h_measurement_batch(req_ctx *ctx);
+void h_measurement_list(req_ctx *ctx);
+void h_measurement_delete(req_ctx *ctx);
+
+/* Whether the caller may ingest measurements (any campaign's, or their own
+ * campaigns'); replies 403 otherwise. */
+int measurement_may_ingest_or_reply(req_ctx *ctx);
+
+/* Checks, stores and answers rows of measurements (a JSON array) in one
+ * transaction: 200 with each row's outcome (created, updated, unchanged,
+ * failed with its errors) and a summary, or 422 when no row is good.
+ * j_request is the request as the Idempotency-Key fingerprint sees it;
+ * lines (may be NULL) the CSV line of each row, reported with it. */
+void measurement_ingest(req_ctx *ctx, json_t *j_request, json_t *j_rows, const int *lines);
 
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another

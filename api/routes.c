@@ -59,5 +59,9 @@ const route routes[] = {
     {"GET", "/v1/risks/:id", h_risk_get, 1},
     {"PATCH", "/v1/risks/:id", h_risk_patch, 1},
     {"DELETE", "/v1/risks/:id", h_risk_delete, 1},
+    {"GET", "/v1/kpis", h_kpi_catalogue, 1},
+    {"POST", "/v1/measurements/batch", h_measurement_batch, 1},
+    {"GET", "/v1/measurements", h_measurement_list, 1},
+    {"DELETE", "/v1/measurements/:id", h_measurement_delete, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -48,6 +48,7 @@ typedef struct wire_conn {
 typedef struct wire_req {
     struct _u_request req;
     size_t cap;           /* bytes allocated for req.binary_body */
+    size_t max_body;      /* this request's limit (config_body_limit) */
     int refused;          /* refusal below is set */
     wire_refusal refusal;
 } wire_req;
@@ -56,7 +57,7 @@ struct wire {
     struct MHD_Daemon *daemon;
     struct sockaddr_storage addr;
     wire_handler handler;
-    size_t max_body;
+    const config *cfg;
     unsigned header_timeout;
     unsigned max_connections;
     unsigned open;        /* connections in conns */
@@ -219,6 +220,7 @@ static wire_req *req_new(wire *w, struct MHD_Connection *c, const char *method, 
         free(r);
         return NULL;
     }
+    r->max_body = config_body_limit(w->cfg, r->req.url_path);
     head_scan hs = {r, NULL};
     MHD_get_connection_values(c, MHD_HEADER_KIND, put_header, &hs);
 
@@ -238,8 +240,8 @@ static wire_req *req_new(wire *w, struct MHD_Connection *c, const char *method, 
         unsigned long long n = strtoull(hs.content_length, &end, 10);
         if (hs.content_length[0] < '0' || hs.content_length[0] > '9' || *end || errno)
             refuse(r, APP_ERR_INVALID_PARAMETER, "Content-Length", "is not a number");
-        else if (n > w->max_body) {
-            snprintf(detail, sizeof detail, "the body must be at most %zu bytes", w->max_body);
+        else if (n > r->max_body) {
+            snprintf(detail, sizeof detail, "the body must be at most %zu bytes", r->max_body);
             refuse(r, APP_ERR_PAYLOAD_TOO_LARGE, NULL, detail);
         }
     }
@@ -248,20 +250,20 @@ static wire_req *req_new(wire *w, struct MHD_Connection *c, const char *method, 
 
 /* Appends a piece of the body; refuses once the body passes the limit
  * (a chunked body has no Content-Length to check beforehand). */
-static void body_append(wire *w, wire_req *r, const char *data, size_t n)
+static void body_append(wire_req *r, const char *data, size_t n)
 {
     if (r->refused) return; /* its answer is decided: the rest is not kept */
     size_t len = r->req.binary_body_length;
-    if (n > w->max_body - len) {
+    if (n > r->max_body - len) {
         char detail[160];
-        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", w->max_body);
+        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", r->max_body);
         refuse(r, APP_ERR_PAYLOAD_TOO_LARGE, NULL, detail);
         return;
     }
     if (len + n > r->cap) {
         size_t cap = r->cap ? r->cap : 4096;
         while (cap < len + n) cap *= 2;
-        if (cap > w->max_body) cap = w->max_body;
+        if (cap > r->max_body) cap = r->max_body;
         void *b = realloc(r->req.binary_body, cap);
         if (!b) { refuse(r, APP_ERR_UNAVAILABLE, NULL, "out of memory for the request body"); return; }
         r->req.binary_body = b;
@@ -349,7 +351,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return r->refused ? respond(w, c, r) : MHD_YES;
     }
     if (*upload_data_size) {
-        body_append(w, r, upload_data, *upload_data_size);
+        body_append(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return r->refused ? respond_mid_body(w, c, r) : MHD_YES;
     }
@@ -404,7 +406,7 @@ wire *wire_start(const config *cfg, wire_handler handler)
     wire *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->handler = handler;
-    w->max_body = cfg->max_body_bytes;
+    w->cfg = cfg;
     w->header_timeout = cfg->header_timeout;
     w->max_connections = cfg->max_connections;
     w->conns.next = w->conns.prev = &w->conns;

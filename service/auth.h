@@ -52,6 +52,11 @@ typedef enum auth_perm {
     PERM_APPROVAL_READ,      /* approval requests; deciding is by step (see approval_may_decide) */
     PERM_RISK_READ,          /* risks and their matrix; writing them follows PERM_CAMPAIGN_WRITE_* */
     PERM_RISK_ANNOTATE,      /* write a risk's notes (approvers comment on any campaign's risks) */
+    PERM_KPI_READ,           /* the KPI catalogue */
+    PERM_MEASUREMENT_READ,
+    PERM_MEASUREMENT_WRITE_ANY, /* ingest measurements for any campaign */
+    PERM_MEASUREMENT_WRITE_OWN, /* the same, only for campaigns whose owner is the caller */
+    PERM_MEASUREMENT_DELETE,
     PERM__COUNT
 } auth_perm;
 

@@ -26,6 +26,8 @@ static const struct {
     {"CAMPAIGND_HEADER_TIMEOUT", "10", "seconds a connection has to send a complete request head, from its start or its previous response"},
     {"CAMPAIGND_CONNECTION_TIMEOUT", "30", "seconds without any traffic (a stalled body or a client that stops reading) before a connection is closed"},
     {"CAMPAIGND_MAX_BODY_BYTES", "1048576", "largest accepted request body; 413 beyond"},
+    {"CAMPAIGND_MAX_BULK_BODY_BYTES", "16777216",
+     "largest body of a bulk request (measurement batch, CSV import); 413 beyond"},
     {"CAMPAIGND_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout for every query"},
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
     {"CAMPAIGND_SHUTDOWN_GRACE", "10", "seconds to finish in-flight requests after SIGTERM"},
@@ -164,6 +166,8 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->header_timeout = (unsigned)v;
         if (parse_uint("CAMPAIGND_MAX_BODY_BYTES", "1048576", 1024, 1073741824UL, &v, errbuf, errlen)) goto fail;
         out->max_body_bytes = v;
+        if (parse_uint("CAMPAIGND_MAX_BULK_BODY_BYTES", "16777216", 1024, 1073741824UL, &v, errbuf, errlen)) goto fail;
+        out->max_bulk_body_bytes = v;
         if (parse_uint("CAMPAIGND_SHUTDOWN_GRACE", "10", 0, 600, &v, errbuf, errlen)) goto fail;
         out->shutdown_grace = (unsigned)v;
         if (parse_uint("CAMPAIGND_LIFECYCLE_INTERVAL", "60", 0, 86400, &v, errbuf, errlen)) goto fail;
@@ -234,4 +238,13 @@ void config_free(config *cfg)
         free(cfg->cors_origins);
     }
     memset(cfg, 0, sizeof *cfg);
+}
+
+size_t config_body_limit(const config *cfg, const char *path)
+{
+    static const char *const bulk[] = {"/v1/measurements/batch", "/v1/imports/measurements", NULL};
+    for (int i = 0; path && bulk[i]; i++)
+        if (strcmp(path, bulk[i]) == 0)
+            return cfg->max_bulk_body_bytes > cfg->max_body_bytes ? cfg->max_bulk_body_bytes : cfg->max_body_bytes;
+    return cfg->max_body_bytes;
 }

@@ -18,6 +18,7 @@ typedef struct config {
     unsigned connection_timeout; /* seconds of inactivity */
     unsigned header_timeout;     /* seconds to send a complete request head */
     size_t max_body_bytes;
+    size_t max_bulk_body_bytes;  /* the bulk routes' bodies (config_body_limit) */
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
     unsigned lifecycle_interval; /* seconds between date-driven status moves; 0: off */
@@ -38,5 +39,10 @@ void config_free(config *cfg);
 
 /* Writes the --help text (every variable, its default and meaning) to stdout. */
 void config_print_help(void);
+
+/* The largest body accepted for a request to path: max_bulk_body_bytes for
+ * the bulk routes (measurement batches and CSV imports, up to 10,000 rows),
+ * max_body_bytes for every other. */
+size_t config_body_limit(const config *cfg, const char *path);
 
 #endif

@@ -166,6 +166,19 @@ static const app_constraint constraints[] = {
           "approved first"),
     NAMED("campaign_unmitigated_risks", APP_ERR_UNMITIGATED_RISK, NULL, NULL,
           "the campaign has open critical risks without a mitigation: mitigate, accept or close them first"),
+    /* KPIs: channel budgets, measurements, targets */
+    NAMED("campaigns_channel_budgets", APP_ERR_VALIDATION, NULL, "channel_budgets",
+          "must be unique channels with amounts summing to at most the budget (and none without a budget)"),
+    NAMED("measurements_key", APP_ERR_CONFLICT, NULL, NULL,
+          "another request stored a measurement with this source and external_id just now; retry"),
+    FOREIGN_KEY("measurements_campaign", APP_ERR_VALIDATION, "campaign_id", "no such campaign in your organisation",
+                "the campaign has measurements"),
+    /* written only by the service, which gives money rows their campaign's currency: breaking it is a bug */
+    NAMED("measurements_money_currency", APP_ERR_INTERNAL, NULL, NULL, "a measurement with money has no currency"),
+    NAMED("kpi_targets_unique", APP_ERR_VALIDATION, NULL, "targets", "has two targets for one kpi and channel"),
+    FOREIGN_KEY("kpi_target_sets_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
+                "the campaign has KPI targets"),
+    FOREIGN_KEY("kpi_targets_set", APP_ERR_INTERNAL, NULL, "the targets' set is missing", "the set has targets"),
 };
 
 const app_constraint *app_constraint_table(size_t *n)

@@ -285,6 +285,10 @@ static void check_value(const field_spec *f, const char *path, json_t *j, verrs 
     case FK_UUID:
         if (!(s = json_string_value(j)) || !valid_uuid(s)) verrs_add(v, path, "must be a UUID");
         break;
+    case FK_SLUG:
+        if (!(s = json_string_value(j)) || !valid_slug(s))
+            verrs_add(v, path, "must be 1 to 50 characters of a-z, 0-9, _ and -, starting with a letter or digit");
+        break;
     case FK_TIMESTAMP: {
         long long us = 0;
         if (!(s = json_string_value(j)) || !valid_timestamp(s, &us))

@@ -34,6 +34,7 @@ typedef enum field_kind {
     FK_DECIMAL,      /* money amount: decimal string >= 0, <= 2 decimals, <= 14 integer digits */
     FK_CURRENCY,     /* ISO 4217 code */
     FK_UUID_ARRAY,   /* unique UUIDs, at most max */
+    FK_SLUG,         /* [a-z0-9][a-z0-9_-]*, at most 50 chars (a channel) */
     FK_SLUG_ARRAY,   /* unique [a-z0-9][a-z0-9_-]*, at most max items of at most 50 chars */
     FK_TEXT_ARRAY,   /* unique single-line strings of 1..50 chars, at most max */
     FK_TIMESTAMP,    /* RFC 3339 date-time with an explicit offset (Z or +hh:mm) */

@@ -40,6 +40,7 @@ BODIES = {
     "approval:submit_fields": ("ApprovalSubmit", None),
     "approval:decision_fields": ("DecisionCreate", None),
     "risk:risk_fields": ("RiskCreate", "RiskPatch"),
+    "measurement:measurement_row_fields": ("MeasurementRow", None),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
 OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"}}

@@ -1,0 +1,247 @@
+/* h_measurements.c — the KPI catalogue and measured results:
+ * GET /v1/kpis, POST /v1/measurements/batch, GET /v1/measurements,
+ * DELETE /v1/measurements/{id}. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crud.h"
+#include "handlers.h"
+#include "kpi.h"
+#include "measurement.h"
+#include "measurement_store.h"
+#include "respond.h"
+#include "tx.h"
+
+static const char *const no_params[] = {NULL};
+
+static const crud_desc measurement_crud = {
+    .name = "measurement",
+    .id_segment = 2, /* /v1/measurements/<id> */
+    .read = PERM_MEASUREMENT_READ,
+    .write = PERM_MEASUREMENT_DELETE,
+    .write_own = PERM__COUNT,
+    .not_owner = "only a manager or an admin may delete measurements",
+    .get = measurement_store_get,
+    .lock = measurement_store_lock,
+};
+
+void h_kpi_catalogue(req_ctx *ctx)
+{
+    if (!require_perm_or_reply(ctx, PERM_KPI_READ) || !query_known_or_reply(ctx, no_params)) return;
+    json_t *j = kpi_catalogue_json();
+    if (!j) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }
+    reply_json(ctx, 200, j);
+    json_decref(j);
+}
+
+/* Merges the rows' own errors (b) with the store's outcomes (j_stored, by
+ * ord) into results[] and a summary; lines (may be NULL) are the CSV lines
+ * of the rows. Returns the response body (new reference) and *failed. */
+static json_t *batch_outcome(const measurement_batch *b, json_t *j_stored, const int *lines, size_t *failed)
+{
+    size_t counts[4] = {0}; /* created, updated, unchanged, failed */
+    static const char *const names[] = {"created", "updated", "unchanged", "failed"};
+    json_t *j_results = json_array();
+    size_t k = 0;
+    for (size_t i = 0; j_results && i < b->n; i++) {
+        json_t *j_errs = json_array_get(b->j_errors, i), *j_r = NULL;
+        if (!json_is_null(j_errs)) {
+            j_r = json_pack("{s:I, s:s, s:O}", "index", (json_int_t)i, "status", "failed", "errors", j_errs);
+            counts[3]++;
+        } else {
+            json_t *j_s = json_array_get(j_stored, k++);
+            const char *status = json_string_value(json_object_get(j_s, "status"));
+            int which = status ? 0 : 3;
+            while (which < 3 && strcmp(names[which], status) != 0) which++;
+            counts[which]++;
+            if (which == 3)
+                j_r = json_pack("{s:I, s:s, s:[{s:O, s:O}]}", "index", (json_int_t)i, "status", "failed", "errors",
+                                "field", json_object_get(j_s, "field"), "message", json_object_get(j_s, "message"));
+            else
+                j_r = json_pack("{s:I, s:s, s:O}", "index", (json_int_t)i, "status", names[which], "id",
+                                json_object_get(j_s, "id"));
+        }
+        if (j_r && lines && json_object_set_new(j_r, "line", json_integer(lines[i])) != 0) {
+            json_decref(j_r);
+            j_r = NULL;
+        }
+        if (!j_r || json_array_append_new(j_results, j_r) != 0) {
+            json_decref(j_results);
+            j_results = NULL;
+        }
+    }
+    *failed = counts[3];
+    if (!j_results) return NULL;
+    return json_pack("{s:{s:I, s:I, s:I, s:I}, s:o}", "summary", "created", (json_int_t)counts[0], "updated",
+                     (json_int_t)counts[1], "unchanged", (json_int_t)counts[2], "failed", (json_int_t)counts[3],
+                     "results", j_results);
+}
+
+/* The field errors of every failed row as one errors[] (rows[i].field, or
+ * line N column for CSV), for the 422 of a batch where no row was good. */
+static json_t *all_errors(json_t *j_results, const int *lines)
+{
+    json_t *j_all = json_array();
+    size_t i, e;
+    json_t *j_r, *j_err;
+    json_array_foreach(j_results, i, j_r) {
+        json_array_foreach(json_object_get(j_r, "errors"), e, j_err) {
+            const char *f = json_string_value(json_object_get(j_err, "field"));
+            char *field = NULL;
+            if (lines ? asprintf(&field, "line %d: %s", lines[i], f ? f : "") < 0
+                      : asprintf(&field, "rows[%zu]%s%s", i, f && *f ? "." : "", f ? f : "") < 0)
+                field = NULL;
+            json_t *j_one = field ? json_pack("{s:s, s:O}", "field", field, "message", json_object_get(j_err, "message"))
+                                  : NULL;
+            free(field);
+            if (!j_one || json_array_append_new(j_all, j_one) != 0) {
+                json_decref(j_all);
+                return NULL;
+            }
+        }
+    }
+    return j_all;
+}
+
+void measurement_ingest(req_ctx *ctx, json_t *j_request, json_t *j_rows, const int *lines)
+{
+    measurement_batch b = {0};
+    json_t *j_stored = NULL, *j_out = NULL;
+    char *rows_text = NULL, *stored_text = NULL, *out_text = NULL;
+    write_tx tx = {0};
+
+    if (measurement_batch_check(j_rows, &b) != 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }
+    if (!tx_begin_or_reply(ctx, &tx, j_request)) goto out;
+    if (json_array_size(b.j_valid)) {
+        const char *owner = auth_role_can(ctx->claims.role, PERM_MEASUREMENT_WRITE_ANY) ? NULL : ctx->claims.sub;
+        app_refusal why = {0};
+        if (!(rows_text = json_dumps(b.j_valid, JSON_COMPACT))) {
+            tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+            goto out;
+        }
+        app_err e = measurement_store_upsert(tx.conn, ctx->claims.org, owner, rows_text, &stored_text, &why);
+        if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+        if (!(j_stored = json_loads(stored_text, 0, NULL))) {
+            tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL);
+            goto out;
+        }
+    }
+    size_t failed = 0;
+    if (!(j_out = batch_outcome(&b, j_stored, lines, &failed))) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
+    if (failed == b.n) {
+        /* Nothing stored: a problem a script can stop on, with every row's errors. */
+        json_t *j_errors = all_errors(json_object_get(j_out, "results"), lines);
+        if (!j_errors || json_object_set_new(j_out, "errors", j_errors) != 0) {
+            tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+            goto out;
+        }
+        tx_fail_reply(ctx, &tx, APP_ERR_VALIDATION, "no row was stored: every row has errors", j_out);
+        j_out = NULL;
+        goto out;
+    }
+    if (!(out_text = json_dumps(j_out, JSON_COMPACT))) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
+    tx_commit_reply(ctx, &tx, 200, NULL, out_text);
+out:
+    measurement_batch_free(&b);
+    json_decref(j_stored);
+    json_decref(j_out);
+    free(rows_text);
+    free(stored_text);
+    free(out_text);
+}
+
+int measurement_may_ingest_or_reply(req_ctx *ctx)
+{
+    if (auth_role_can(ctx->claims.role, PERM_MEASUREMENT_WRITE_OWN)) return 1;
+    return require_perm_or_reply(ctx, PERM_MEASUREMENT_WRITE_ANY);
+}
+
+void h_measurement_batch(req_ctx *ctx)
+{
+    json_t *j_body = NULL;
+    verrs v;
+    verrs_init(&v);
+
+    if (!measurement_may_ingest_or_reply(ctx) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    json_t *j_rows = json_object_get(j_body, "rows");
+    const char *key;
+    json_t *j_val;
+    json_object_foreach(j_body, key, j_val)
+        if (strcmp(key, "rows") != 0) verrs_add(&v, key, "is not a known field");
+    if (!j_rows) verrs_add(&v, "rows", "is required");
+    else if (!json_is_array(j_rows) || json_array_size(j_rows) < 1 || json_array_size(j_rows) > MEASUREMENT_BATCH_MAX)
+        verrs_add(&v, "rows", "must be an array of 1 to %d rows", MEASUREMENT_BATCH_MAX);
+    if (verrs_count(&v)) { reply_validation(ctx, &v); goto out; }
+    measurement_ingest(ctx, j_body, j_rows, NULL);
+out:
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+static const char *const list_query_params[] = {"limit", "cursor", "sort", "campaign_id", "channel",
+                                                "source", "from", "to", NULL};
+
+void h_measurement_list(req_ctx *ctx)
+{
+    list_params lp;
+    list_result res = {0};
+    measurement_filter f = {0};
+    db_conn *conn = NULL;
+
+    if (!require_perm_or_reply(ctx, PERM_MEASUREMENT_READ) || !query_known_or_reply(ctx, list_query_params)) return;
+    if (!list_params_or_reply(ctx, measurement_sort_names, &lp)) return;
+    const query *q = &ctx->q;
+    f.campaign_id = query_get(q, "campaign_id");
+    f.channel = query_get(q, "channel");
+    f.source = query_get(q, "source");
+    f.from = query_get(q, "from");
+    f.to = query_get(q, "to");
+    if (f.campaign_id && !valid_uuid(f.campaign_id)) { reply_bad_param(ctx, "campaign_id", "must be a UUID"); goto out; }
+    if (f.channel && (strlen(f.channel) > 50 || !valid_text_chars(f.channel, 0))) {
+        reply_bad_param(ctx, "channel", "must be at most 50 characters without control characters");
+        goto out;
+    }
+    if (f.source && (utf8_length(f.source) > 100 || !valid_text_chars(f.source, 0))) {
+        reply_bad_param(ctx, "source", "must be at most 100 characters without control characters");
+        goto out;
+    }
+    if (f.from && !valid_date(f.from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); goto out; }
+    if (f.to && !valid_date(f.to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); goto out; }
+    if (f.from && f.to && strcmp(f.from, f.to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); goto out; }
+
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = measurement_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
+                                       lp.limit, &res);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    reply_list(ctx, res.items, res.n, measurement_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
+out:
+    list_result_free(&res);
+    list_params_free(&lp);
+}
+
+void h_measurement_delete(req_ctx *ctx)
+{
+    char id[37];
+    crud_lock lk;
+    write_tx tx;
+
+    if (!crud_may_write_or_reply(ctx, &measurement_crud) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, measurement_crud.id_segment, id))
+        return;
+    if (!crud_open_or_reply(ctx, &measurement_crud, &tx, NULL, id, &lk)) return;
+    app_refusal why = {0};
+    app_err e = measurement_store_delete(tx.conn, ctx->claims.org, id, &why);
+    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
+    else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
+    crud_lock_free(&lk);
+}
