@@ -16,17 +16,6 @@
 
 static const char *const no_params[] = {NULL};
 
-static const crud_desc measurement_crud = {
-    .name = "measurement",
-    .id_segment = 2, /* /v1/measurements/<id> */
-    .read = PERM_MEASUREMENT_READ,
-    .write = PERM_MEASUREMENT_DELETE,
-    .write_own = PERM__COUNT,
-    .not_owner = "only a manager or an admin may delete measurements",
-    .get = measurement_store_get,
-    .lock = measurement_store_lock,
-};
-
 void h_kpi_catalogue(req_ctx *ctx)
 {
     if (!require_perm_or_reply(ctx, PERM_KPI_READ) || !query_known_or_reply(ctx, no_params)) return;
@@ -187,61 +176,59 @@ out:
     verrs_free(&v);
 }
 
-static const char *const list_query_params[] = {"limit", "cursor", "sort", "campaign_id", "channel",
-                                                "source", "from", "to", NULL};
-
-void h_measurement_list(req_ctx *ctx)
+/* Lists and deletes go through the shared pipeline (crud.c); a batch is not a
+ * descriptor's create: many rows, each with its own outcome. */
+static int filters_or_reply(req_ctx *ctx, crud_filter *f)
 {
-    list_params lp;
-    list_result res = {0};
-    measurement_filter f = {0};
-    db_conn *conn = NULL;
-
-    if (!require_perm_or_reply(ctx, PERM_MEASUREMENT_READ) || !query_known_or_reply(ctx, list_query_params)) return;
-    if (!list_params_or_reply(ctx, measurement_sort_names, &lp)) return;
     const query *q = &ctx->q;
-    f.campaign_id = query_get(q, "campaign_id");
-    f.channel = query_get(q, "channel");
-    f.source = query_get(q, "source");
-    f.from = query_get(q, "from");
-    f.to = query_get(q, "to");
-    if (f.campaign_id && !valid_uuid(f.campaign_id)) { reply_bad_param(ctx, "campaign_id", "must be a UUID"); goto out; }
-    if (f.channel && (strlen(f.channel) > 50 || !valid_text_chars(f.channel, 0))) {
+    const char *camp = query_get(q, "campaign_id"), *channel = query_get(q, "channel"),
+               *source = query_get(q, "source"), *from = query_get(q, "from"), *to = query_get(q, "to");
+    if (camp && !valid_uuid(camp)) { reply_bad_param(ctx, "campaign_id", "must be a UUID"); return 0; }
+    if (channel && (strlen(channel) > 50 || !valid_text_chars(channel, 0))) {
         reply_bad_param(ctx, "channel", "must be at most 50 characters without control characters");
-        goto out;
+        return 0;
     }
-    if (f.source && (utf8_length(f.source) > 100 || !valid_text_chars(f.source, 0))) {
+    if (source && (utf8_length(source) > 100 || !valid_text_chars(source, 0))) {
         reply_bad_param(ctx, "source", "must be at most 100 characters without control characters");
-        goto out;
+        return 0;
     }
-    if (f.from && !valid_date(f.from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); goto out; }
-    if (f.to && !valid_date(f.to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); goto out; }
-    if (f.from && f.to && strcmp(f.from, f.to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); goto out; }
-
-    app_err e = db_acquire(ctx->app->pool, &conn);
-    if (!e) e = measurement_store_list(conn, ctx->claims.org, &f, lp.sort, lp.desc, lp.cursor_key, lp.cursor_id,
-                                       lp.limit, &res);
-    db_release(ctx->app->pool, conn);
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    reply_list(ctx, res.items, res.n, measurement_sort_names[lp.sort], lp.desc, res.next_key, res.next_id);
-out:
-    list_result_free(&res);
-    list_params_free(&lp);
+    if (from && !valid_date(from)) { reply_bad_param(ctx, "from", "must be a calendar date YYYY-MM-DD"); return 0; }
+    if (to && !valid_date(to)) { reply_bad_param(ctx, "to", "must be a calendar date YYYY-MM-DD"); return 0; }
+    if (from && to && strcmp(from, to) > 0) { reply_bad_param(ctx, "to", "must not be before from"); return 0; }
+    f->v[0] = camp;
+    f->v[1] = channel;
+    f->v[2] = source;
+    f->v[3] = from;
+    f->v[4] = to;
+    return 1;
 }
 
-void h_measurement_delete(req_ctx *ctx)
+static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
 {
-    char id[37];
-    crud_lock lk;
-    write_tx tx;
-
-    if (!crud_may_write_or_reply(ctx, &measurement_crud) || !query_known_or_reply(ctx, no_params) ||
-        !path_uuid_or_reply(ctx, measurement_crud.id_segment, id))
-        return;
-    if (!crud_open_or_reply(ctx, &measurement_crud, &tx, NULL, id, &lk)) return;
-    app_refusal why = {0};
-    app_err e = measurement_store_delete(tx.conn, ctx->claims.org, id, &why);
-    if (e) tx_refused_reply(ctx, &tx, e, &why, NULL);
-    else tx_commit_reply(ctx, &tx, 204, NULL, NULL);
-    crud_lock_free(&lk);
+    measurement_filter mf = {f->v[0], f->v[1], f->v[2], f->v[3], f->v[4]};
+    return measurement_store_list(conn, org, &mf, lp->sort, lp->desc, lp->cursor_key, lp->cursor_id, lp->limit, out);
 }
+
+static app_err remove_row(db_conn *conn, const char *org, const char *id, db_doc *doc, app_refusal *why)
+{
+    memset(doc, 0, sizeof *doc);
+    return measurement_store_delete(conn, org, id, why);
+}
+
+static const crud_desc measurement_crud = {
+    .name = "measurement",
+    .id_segment = 2, /* /v1/measurements/<id> */
+    .read = PERM_MEASUREMENT_READ,
+    .write = PERM_MEASUREMENT_DELETE, /* rows are written by batches; a row's one write is its delete */
+    .collection = "/v1/measurements",
+    .get = measurement_store_get,
+    .lock = measurement_store_lock,
+    .remove = remove_row,
+    .query_params = (const char *const[]){"campaign_id", "channel", "source", "from", "to", NULL},
+    .sorts = measurement_sort_names,
+    .filters_or_reply = filters_or_reply,
+    .list = list,
+};
+
+void h_measurement_list(req_ctx *ctx) { crud_list(ctx, &measurement_crud); }
+void h_measurement_delete(req_ctx *ctx) { crud_delete(ctx, &measurement_crud); }
