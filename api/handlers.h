@@ -69,6 +69,8 @@ void h_risk_delete(req_ctx *ctx);
 void h_risk_matrix(req_ctx *ctx);
 
 void h_kpi_catalogue(req_ctx *ctx);
+void h_targets_get(req_ctx *ctx);
+void h_targets_put(req_ctx *ctx);
 void h_measurement_batch(req_ctx *ctx);
 void h_measurement_list(req_ctx *ctx);
 void h_measurement_delete(req_ctx *ctx);

@@ -60,6 +60,8 @@ const route routes[] = {
     {"PATCH", "/v1/risks/:id", h_risk_patch, 1},
     {"DELETE", "/v1/risks/:id", h_risk_delete, 1},
     {"GET", "/v1/kpis", h_kpi_catalogue, 1},
+    {"GET", "/v1/campaigns/:id/targets", h_targets_get, 1},
+    {"PUT", "/v1/campaigns/:id/targets", h_targets_put, 1},
     {"POST", "/v1/measurements/batch", h_measurement_batch, 1},
     {"GET", "/v1/measurements", h_measurement_list, 1},
     {"DELETE", "/v1/measurements/:id", h_measurement_delete, 1},

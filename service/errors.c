@@ -176,6 +176,8 @@ static const app_constraint constraints[] = {
     /* written only by the service, which gives money rows their campaign's currency: breaking it is a bug */
     NAMED("measurements_money_currency", APP_ERR_INTERNAL, NULL, NULL, "a measurement with money has no currency"),
     NAMED("kpi_targets_unique", APP_ERR_VALIDATION, NULL, "targets", "has two targets for one kpi and channel"),
+    NAMED("kpi_targets_unit_value", APP_ERR_VALIDATION, NULL, "targets",
+          "a count target must be whole and a money target have at most 2 decimals"),
     FOREIGN_KEY("kpi_target_sets_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
                 "the campaign has KPI targets"),
     FOREIGN_KEY("kpi_targets_set", APP_ERR_INTERNAL, NULL, "the targets' set is missing", "the set has targets"),

@@ -6,6 +6,13 @@
 
 const char *const kpi_unit_names[] = {"count", "money", "ratio", NULL};
 
+/* The catalogue's keys, in its order (a unit test holds them together), for field tables. */
+const char *const kpi_keys[] = {
+    "impressions", "reach",     "sends",         "opens",       "clicks",          "bounces",         "unsubscribes",
+    "visits",      "leads",     "mqls",          "sqls",        "conversions",     "spend",           "revenue",
+    "ctr",         "open_rate", "click_to_open", "bounce_rate", "unsubscribe_rate", "conversion_rate", "lead_to_customer",
+    "mql_to_sql",  "cpc",       "cpl",           "cpa",         "roas",            "roi",             NULL};
+
 #define COUNTER(k, key, label, unit, desc) {key, label, unit, 1, k, KPI_NONE, KPI_NONE, "sum(" key ")", desc}
 #define RATIO(key, label, better, num, den, formula, desc) \
     {key, label, KPI_UNIT_RATIO, better, num, KPI_NONE, den, formula, desc}

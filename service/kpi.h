@@ -54,6 +54,7 @@ const kpi_def *kpi_find(const char *key);
 int kpi_is_counter(const kpi_def *def);
 
 extern const char *const kpi_unit_names[]; /* count, money, ratio */
+extern const char *const kpi_keys[];       /* every key, in catalogue order; NULL-terminated */
 
 /* The catalogue as GET /v1/kpis answers it (new reference; NULL on OOM). */
 json_t *kpi_catalogue_json(void);

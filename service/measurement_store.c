@@ -53,7 +53,7 @@ static const db_stmt q_upsert = {
     "   WHEN (r.spend IS NOT NULL OR r.revenue IS NOT NULL) AND cp.budget_currency IS NULL"
     "    THEN 'the campaign has no budget, so no currency for money: give it a budget first'"
     "   ELSE 'this source and external_id belong to a measurement of a campaign you do not own' END AS bad_message"
-    "  FROM r LEFT JOIN campaigns cp ON cp.org_id = $1 AND cp.id = r.campaign_id),"
+    "  FROM r LEFT JOIN campaigns cp ON " DB_BY_KEY("cp", "r.campaign_id", "$1") "),"
     " up AS (INSERT INTO measurements AS m (org_id, campaign_id, channel, date, source, external_id, " COUNTER_COLS
     ", currency)"
     "  SELECT $1, c.campaign_id, c.channel, c.date, c.source, c.external_id, " COUNTER_COLS ","
@@ -63,7 +63,7 @@ static const db_stmt q_upsert = {
     "   channel = EXCLUDED.channel, date = EXCLUDED.date, " COUNTER_SET("EXCLUDED.") ","
     "   currency = EXCLUDED.currency, version = m.version + 1, updated_at = now()"
     "  WHERE " ROW_TUPLE("m.") " IS DISTINCT FROM " ROW_TUPLE("EXCLUDED.")
-    "   AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM campaigns o WHERE o.org_id = $1 AND o.id = m.campaign_id"
+    "   AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM campaigns o WHERE " DB_BY_KEY("o", "m.campaign_id", "$1")
     "    AND o.owner = $3))"
     "  RETURNING m.id, m.source, m.external_id, (m.xmax = 0) AS created)"
     " SELECT coalesce(json_agg(json_build_object('ord', c.ord,"
@@ -77,15 +77,15 @@ static const db_stmt q_upsert = {
     3};
 
 static const db_stmt q_get = {
-    "measurement_get", "SELECT " MEASUREMENT_DOC ", t.version FROM measurements t WHERE t.org_id = $1 AND t.id = $2",
+    "measurement_get", "SELECT " MEASUREMENT_DOC ", t.version FROM measurements t WHERE " DB_BY_KEY("t", "$2", "$1"),
     2};
 
 static const db_stmt q_lock = {"measurement_lock",
                                "SELECT " MEASUREMENT_DOC ", t.version FROM measurements t"
-                               " WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE",
+                               " WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE",
                                2};
 
-static const db_stmt q_delete = {"measurement_delete", "DELETE FROM measurements WHERE org_id = $1 AND id = $2", 2};
+static const db_stmt q_delete = {"measurement_delete", "DELETE FROM measurements t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 
 static const sort_spec measurement_sorts[] = {
     {"date", "t.date", "date"},

@@ -11,8 +11,10 @@
 --                   zone. Audited by statement-level triggers (one INSERT into audit_log per statement, so a
 --                   10,000-row batch is not 10,000 trigger calls).
 --   kpi_targets     the targets of a campaign: (kpi, channel?) unique per campaign (NULLS NOT DISTINCT: one
---                   campaign-wide target per kpi), target >= 0, direction higher|lower. Replaced as a whole
---                   (PUT /v1/campaigns/{id}/targets); each row audited.
+--                   campaign-wide target per kpi), target >= 0 in the kpi's unit (the catalogue's: a count is
+--                   whole, money has 2 decimals and is in the campaign's currency, a ratio is a plain number),
+--                   direction higher|lower. Replaced as a whole (PUT /v1/campaigns/{id}/targets); each row
+--                   audited, and the replacement emits campaign.targets_changed.
 --   kpi_target_sets one row per campaign whose targets were ever written: the version (ETag) of the set.
 --   campaigns.channel_budgets  jsonb array of {"channel", "amount"} (amount a decimal text with 2 decimals),
 --                   channels unique, amounts >= 0 summing to at most budget_amount (none without a budget);
@@ -86,6 +88,7 @@ CREATE TABLE measurements (
 CREATE INDEX measurements_campaign_date ON measurements (org_id, campaign_id, date, id);
 CREATE INDEX measurements_date ON measurements (org_id, date, id);
 CREATE INDEX measurements_created ON measurements (org_id, created_at, id);
+CREATE INDEX measurements_updated ON measurements (org_id, updated_at, id);
 
 -- Audit entries for a whole statement at once (the transition tables hold its rows).
 CREATE FUNCTION audit_statement() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -133,11 +136,14 @@ CREATE TABLE kpi_targets (
     org_id      text NOT NULL,
     campaign_id uuid NOT NULL,
     kpi         text NOT NULL CHECK (kpi ~ '^[a-z][a-z0-9_]{0,39}$'),
+    unit        text NOT NULL CHECK (unit IN ('count', 'money', 'ratio')),
     channel     text CHECK (channel ~ '^[a-z0-9][a-z0-9_-]{0,49}$'),
     target      numeric(20, 6) NOT NULL CHECK (target >= 0),
     direction   text NOT NULL CHECK (direction IN ('higher', 'lower')),
     position    integer NOT NULL,
     CONSTRAINT kpi_targets_unique UNIQUE NULLS NOT DISTINCT (campaign_id, kpi, channel),
+    CONSTRAINT kpi_targets_unit_value CHECK (CASE unit WHEN 'count' THEN target = trunc(target)
+                                                       WHEN 'money' THEN target = round(target, 2) ELSE true END),
     CONSTRAINT kpi_targets_set FOREIGN KEY (org_id, campaign_id)
         REFERENCES kpi_target_sets (org_id, campaign_id) ON DELETE CASCADE
 );

@@ -41,9 +41,11 @@ BODIES = {
     "approval:decision_fields": ("DecisionCreate", None),
     "risk:risk_fields": ("RiskCreate", "RiskPatch"),
     "measurement:measurement_row_fields": ("MeasurementRow", None),
+    "target:target_fields": ("KpiTarget", None),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
-OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"}}
+OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"},
+                 "KpiTarget": {"target"}}  # checked by the KPI's unit (service/target.c)
 
 ROW = re.compile(r'\{"(\w+)",\s*(FK_\w+),\s*([\w| ]+?),\s*([^,]+?),\s*([^,]+?),\s*(\w+),\s*(\w+)\}')
 

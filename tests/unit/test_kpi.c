@@ -4,6 +4,7 @@
 
 #include "kpi.h"
 #include "measurement.h"
+#include "target.h"
 #include "unit.h"
 
 static kpi_counters sums(void)
@@ -42,6 +43,8 @@ START_TEST(catalogue_covers_spec)
     }
     for (int i = 0; derived[i]; i++) ck_assert_msg(!kpi_is_counter(kpi_find(derived[i])), "%s", derived[i]);
     ck_assert_uint_eq(n, 27);
+    for (size_t i = 0; i < n; i++) ck_assert_str_eq(kpi_keys[i], cat[i].key); /* the field tables' list */
+    ck_assert_ptr_null(kpi_keys[n]);
     ck_assert_ptr_null(kpi_find("nope"));
     /* Costs and bad rates are better lower; the rest higher. */
     ck_assert(!kpi_find("cpl")->higher_is_better);
@@ -198,6 +201,51 @@ START_TEST(batch_refuses_a_key_twice)
 }
 END_TEST
 
+static const char *put_errors(const char *json, json_t **j_rows)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    verrs v;
+    verrs_init(&v);
+    *j_rows = NULL;
+    target_validate_put(j, j_rows, &v);
+    json_decref(j);
+    const char *fields = unit_refused(&v);
+    verrs_free(&v);
+    return fields;
+}
+
+/* A target's value follows its KPI's unit; the direction defaults to the catalogue's. */
+START_TEST(targets_follow_the_catalogue)
+{
+    json_t *j_rows;
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"ctr\",\"target\":0.02},{\"kpi\":\"cpa\",\"target\":\"50\"},"
+                                "{\"kpi\":\"leads\",\"channel\":\"email\",\"target\":500}]}",
+                                &j_rows),
+                     "");
+    ck_assert_uint_eq(json_array_size(j_rows), 3);
+    json_t *j_cpa = json_array_get(j_rows, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(j_cpa, "direction")), "lower");
+    ck_assert_str_eq(json_string_value(json_object_get(j_cpa, "unit")), "money");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j_rows, 0), "target")), "0.02");
+    json_decref(j_rows);
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"leads\",\"target\":1.5}]}", &j_rows), "targets[0].target");
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"cpl\",\"target\":96}]}", &j_rows), "targets[0].target");
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"ctr\",\"target\":\"0.1\"}]}", &j_rows),
+                     "targets[0].target");
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"ctr\",\"target\":0.1},{\"kpi\":\"ctr\",\"target\":0.2}]}",
+                                &j_rows),
+                     "targets[1].kpi");
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"ctr\",\"target\":0.1},"
+                                "{\"kpi\":\"ctr\",\"channel\":\"email\",\"target\":0.2}]}",
+                                &j_rows),
+                     "");
+    json_decref(j_rows);
+    ck_assert_str_eq(put_errors("{\"targets\":[{\"kpi\":\"nope\",\"target\":1}]}", &j_rows), "targets[0].kpi");
+    ck_assert_str_eq(put_errors("{}", &j_rows), "targets");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kpi");
@@ -209,6 +257,7 @@ int main(void)
     tcase_add_test(tc, measurement_fields_follow_catalogue);
     tcase_add_test(tc, measurement_rows);
     tcase_add_test(tc, batch_refuses_a_key_twice);
+    tcase_add_test(tc, targets_follow_the_catalogue);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
