@@ -79,7 +79,7 @@ static json_t *all_errors(json_t *j_results, const int *lines)
         json_array_foreach(json_object_get(j_r, "errors"), e, j_err) {
             const char *f = json_string_value(json_object_get(j_err, "field"));
             char *field = NULL;
-            if (lines ? asprintf(&field, "line %d: %s", lines[i], f ? f : "") < 0
+            if (lines ? asprintf(&field, "line %d%s%s", lines[i], f && *f ? ": " : "", f ? f : "") < 0
                       : asprintf(&field, "rows[%zu]%s%s", i, f && *f ? "." : "", f ? f : "") < 0)
                 field = NULL;
             json_t *j_one = field ? json_pack("{s:s, s:O}", "field", field, "message", json_object_get(j_err, "message"))
@@ -101,7 +101,7 @@ void measurement_ingest(req_ctx *ctx, json_t *j_request, json_t *j_rows, const i
     char *rows_text = NULL, *stored_text = NULL, *out_text = NULL;
     write_tx tx = {0};
 
-    if (measurement_batch_check(j_rows, &b) != 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }
+    if (measurement_batch_check(j_rows, lines != NULL, &b) != 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_request)) goto out;
     if (json_array_size(b.j_valid)) {
         const char *owner = auth_role_can(ctx->claims.role, PERM_MEASUREMENT_WRITE_ANY) ? NULL : ctx->claims.sub;
@@ -178,7 +178,7 @@ out:
 
 /* Lists and deletes go through the shared pipeline (crud.c); a batch is not a
  * descriptor's create: many rows, each with its own outcome. */
-static int filters_or_reply(req_ctx *ctx, crud_filter *f)
+int measurement_filters_or_reply(req_ctx *ctx, crud_filter *f)
 {
     const query *q = &ctx->q;
     const char *camp = query_get(q, "campaign_id"), *channel = query_get(q, "channel"),
@@ -226,7 +226,7 @@ static const crud_desc measurement_crud = {
     .remove = remove_row,
     .query_params = (const char *const[]){"campaign_id", "channel", "source", "from", "to", NULL},
     .sorts = measurement_sort_names,
-    .filters_or_reply = filters_or_reply,
+    .filters_or_reply = measurement_filters_or_reply,
     .list = list,
 };
 

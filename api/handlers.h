@@ -74,6 +74,14 @@ void h_targets_put(req_ctx *ctx);
 void h_measurement_batch(req_ctx *ctx);
 void h_measurement_list(req_ctx *ctx);
 void h_measurement_delete(req_ctx *ctx);
+void h_measurement_import(req_ctx *ctx);
+void h_measurement_export(req_ctx *ctx);
+
+/* The measurement list's filters (campaign_id, channel, source, from, to, in
+ * that order in f->v), shared by the JSON list and the CSV export; replies
+ * 400 on a bad value. */
+struct crud_filter;
+int measurement_filters_or_reply(req_ctx *ctx, struct crud_filter *f);
 
 /* Whether the caller may ingest measurements (any campaign's, or their own
  * campaigns'); replies 403 otherwise. */

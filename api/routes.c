@@ -64,6 +64,8 @@ const route routes[] = {
     {"PUT", "/v1/campaigns/:id/targets", h_targets_put, 1},
     {"POST", "/v1/measurements/batch", h_measurement_batch, 1},
     {"GET", "/v1/measurements", h_measurement_list, 1},
+    {"GET", "/v1/measurements.csv", h_measurement_export, 1},
+    {"POST", "/v1/imports/measurements", h_measurement_import, 1},
     {"DELETE", "/v1/measurements/:id", h_measurement_delete, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

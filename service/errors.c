@@ -7,6 +7,7 @@
 static const app_err_info err_table[APP_ERR__COUNT] = {
     [APP_OK] = {200, "ok", "OK"},
     [APP_ERR_MALFORMED_JSON] = {400, "malformed_json", "The request body is not a valid JSON object"},
+    [APP_ERR_MALFORMED_CSV] = {400, "malformed_csv", "The request body is not readable CSV"},
     [APP_ERR_INVALID_PARAMETER] = {400, "invalid_parameter", "A parameter or header is invalid"},
     [APP_ERR_INVALID_CURSOR] = {400, "invalid_cursor", "The pagination cursor is invalid"},
     [APP_ERR_UNAUTHORIZED] = {401, "unauthorized", "Authentication is required"},

@@ -70,7 +70,7 @@ static int key_cmp(const void *a, const void *b)
     return c;
 }
 
-int measurement_batch_check(json_t *j_rows, measurement_batch *b)
+int measurement_batch_check(json_t *j_rows, int notes, measurement_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->n = json_array_size(j_rows);
@@ -81,7 +81,9 @@ int measurement_batch_check(json_t *j_rows, measurement_batch *b)
         json_t *j_row = json_array_get(j_rows, i);
         verrs v;
         verrs_init(&v);
-        if (measurement_validate_row(j_row, &v) == 0) {
+        const char *note = notes ? json_string_value(json_object_get(j_row, "")) : NULL;
+        if (note) verrs_add(&v, "", "%s", note);
+        else if (measurement_validate_row(j_row, &v) == 0) {
             keys[nkeys].source = json_string_value(json_object_get(j_row, "source"));
             keys[nkeys].external_id = json_string_value(json_object_get(j_row, "external_id"));
             keys[nkeys++].index = i;

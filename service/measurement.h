@@ -26,8 +26,10 @@ typedef struct measurement_batch {
 /* Checks rows (an array of up to MEASUREMENT_BATCH_MAX objects): each row's
  * fields (campaign_id, channel, date, source, external_id, the counters;
  * money as decimal strings) and that no two rows share (source, external_id).
+ * With notes, a row holding only the key "" (a reader's note: a CSV record
+ * with the wrong number of fields) fails with that note as its message.
  * Returns 0 and fills *b, or -1 out of memory. */
-int measurement_batch_check(json_t *j_rows, measurement_batch *b);
+int measurement_batch_check(json_t *j_rows, int notes, measurement_batch *b);
 void measurement_batch_free(measurement_batch *b);
 
 /* Validates one row; returns the number of errors added to v. */

@@ -184,7 +184,7 @@ START_TEST(batch_refuses_a_key_twice)
                            "{" ROW ",\"external_id\":\"a\"}, 7]",
                            0, NULL);
     measurement_batch b;
-    ck_assert_int_eq(measurement_batch_check(j, &b), 0);
+    ck_assert_int_eq(measurement_batch_check(j, 0, &b), 0);
     ck_assert_uint_eq(b.n, 4);
     ck_assert(json_is_null(json_array_get(b.j_errors, 0)));
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_array_get(b.j_errors, 1), 0), "field")),

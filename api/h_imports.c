@@ -1,0 +1,138 @@
+/* h_imports.c — measurements as CSV: POST /v1/imports/measurements (the
+ * batch's semantics, each row's outcome with its line) and
+ * GET /v1/measurements.csv (the same columns, so an export re-imports
+ * unchanged). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crud.h"
+#include "csv_rows.h"
+#include "handlers.h"
+#include "measurement.h"
+#include "measurement_store.h"
+#include "respond.h"
+
+static const char *const required_columns[] = {"campaign_id", "date", "source", "external_id", NULL};
+/* The counters: all digits in the file is a count; the rest stay text for the row's validation to judge. */
+static const char *const integer_columns[] = {"impressions", "reach", "sends", "opens", "clicks", "bounces",
+                                              "unsubscribes", "visits", "leads", "mqls", "sqls", "conversions",
+                                              NULL};
+
+#define EXPORT_MAX_ROWS 200000
+#define EXPORT_PAGE 500
+
+static int is_csv_type(const char *ct)
+{
+    if (!ct) return 0;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+    return n == 8 && strncasecmp(ct, "text/csv", 8) == 0;
+}
+
+void h_measurement_import(req_ctx *ctx)
+{
+    csv_rows rows = {0};
+    json_t *j_request = NULL;
+    const struct _u_request *req = ctx->req;
+
+    if (!measurement_may_ingest_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL})) return;
+    size_t limit = config_body_limit(ctx->app->cfg, req->url_path);
+    if (req->binary_body_length > limit) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", limit);
+        reply_problem(ctx, APP_ERR_PAYLOAD_TOO_LARGE, detail);
+        return;
+    }
+    if (!is_csv_type(u_map_get_case(req->map_header, "Content-Type"))) {
+        reply_problem(ctx, APP_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: text/csv (UTF-8)");
+        return;
+    }
+    int rc = csv_rows_read(req->binary_body ? req->binary_body : "", req->binary_body_length, measurement_columns,
+                           required_columns, integer_columns, MEASUREMENT_BATCH_MAX, &rows);
+    if (rc < 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }
+    if (rc > 0) {
+        char detail[300];
+        if (rows.error_column)
+            snprintf(detail, sizeof detail, "line %d, column %d: %s", rows.error_line, rows.error_column, rows.error);
+        else
+            snprintf(detail, sizeof detail, "line %d: %s", rows.error_line, rows.error);
+        json_t *j_extra = json_pack("{s:i, s:i}", "line", rows.error_line, "column", rows.error_column);
+        reply_problem_extra(ctx, APP_ERR_MALFORMED_CSV, detail, j_extra);
+        return;
+    }
+    /* The Idempotency-Key fingerprint sees the file as text (it is valid UTF-8 once read). */
+    j_request = json_stringn(req->binary_body, req->binary_body_length);
+    if (!j_request) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }
+    measurement_ingest(ctx, j_request, rows.j_rows, rows.lines);
+out:
+    json_decref(j_request);
+    csv_rows_free(&rows);
+}
+
+/* One measurement (its JSON document) as a CSV record of measurement_columns. */
+static int write_record(char **buf, size_t *len, size_t *cap, json_t *j_m)
+{
+    for (int i = 0; measurement_columns[i]; i++) {
+        json_t *j_v = json_object_get(j_m, measurement_columns[i]);
+        char num[32];
+        const char *s = "";
+        if (json_is_string(j_v)) s = json_string_value(j_v);
+        else if (json_is_integer(j_v)) { snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j_v)); s = num; }
+        if (csv_append_field(buf, len, cap, s, i == 0) != 0) return -1;
+    }
+    return csv_end_record(buf, len, cap);
+}
+
+void h_measurement_export(req_ctx *ctx)
+{
+    static const char *const params[] = {"campaign_id", "channel", "source", "from", "to", NULL};
+    crud_filter cf = {0};
+    db_conn *conn = NULL;
+    char *buf = NULL, *key = NULL, *id = NULL;
+    size_t len = 0, cap = 0, total = 0;
+    app_err e = APP_OK;
+
+    if (!require_perm_or_reply(ctx, PERM_MEASUREMENT_READ) || !query_known_or_reply(ctx, params) ||
+        !measurement_filters_or_reply(ctx, &cf))
+        return;
+    measurement_filter f = {cf.v[0], cf.v[1], cf.v[2], cf.v[3], cf.v[4]};
+    for (int i = 0; measurement_columns[i]; i++)
+        if (csv_append_field(&buf, &len, &cap, measurement_columns[i], i == 0) != 0) e = APP_ERR_INTERNAL;
+    if (!e && csv_end_record(&buf, &len, &cap) != 0) e = APP_ERR_INTERNAL;
+    if (!e) e = db_acquire(ctx->app->pool, &conn);
+    /* Pages in date order on one connection (keyset: stable while rows arrive). */
+    while (!e) {
+        list_result res = {0};
+        e = measurement_store_list(conn, ctx->claims.org, &f, 0, 0, key, id, EXPORT_PAGE, &res);
+        for (size_t i = 0; !e && i < res.n; i++) {
+            json_t *j_m = json_loads(res.items[i], 0, NULL);
+            if (!j_m || write_record(&buf, &len, &cap, j_m) != 0) e = APP_ERR_INTERNAL;
+            json_decref(j_m);
+        }
+        total += res.n;
+        free(key);
+        free(id);
+        key = res.next_key;
+        id = res.next_id;
+        res.next_key = res.next_id = NULL;
+        list_result_free(&res);
+        if (!key || total > EXPORT_MAX_ROWS) break;
+    }
+    db_release(ctx->app->pool, conn);
+    if (!e && total > EXPORT_MAX_ROWS) {
+        reply_bad_param(ctx, "from", "the export has more than 200000 rows: narrow it with from/to or campaign_id");
+        goto out;
+    }
+    if (e) { reply_problem(ctx, e, NULL); goto out; }
+    ctx->status = 200;
+    ulfius_set_binary_body_response(ctx->resp, 200, buf, len);
+    reply_header(ctx, "Content-Type", "text/csv; charset=utf-8");
+    reply_header(ctx, "Content-Disposition", "attachment; filename=\"measurements.csv\"");
+out:
+    free(buf);
+    free(key);
+    free(id);
+}
