@@ -137,6 +137,25 @@ static int same_money(json_t *j_a, json_t *j_b)
     return strcmp(a, b) == 0 && json_equal(json_object_get(j_a, "currency"), json_object_get(j_b, "currency"));
 }
 
+/* Channel budgets agree when each channel has the same amount in both (order aside; null is none). */
+static int same_split(json_t *j_a, json_t *j_b)
+{
+    if (json_array_size(j_a) != json_array_size(j_b)) return 0;
+    size_t i, k;
+    json_t *j_x, *j_y;
+    json_array_foreach(j_a, i, j_x) {
+        int found = 0;
+        json_array_foreach(j_b, k, j_y) {
+            char a[40], b[40];
+            amount_key(json_string_value(json_object_get(j_x, "amount")), a);
+            amount_key(json_string_value(json_object_get(j_y, "amount")), b);
+            if (json_equal(json_object_get(j_x, "channel"), json_object_get(j_y, "channel")) && !strcmp(a, b)) found = 1;
+        }
+        if (!found) return 0;
+    }
+    return 1;
+}
+
 /* Offers agree when every field does (a missing field is null). */
 static int same_offer(json_t *j_a, json_t *j_b)
 {
@@ -160,6 +179,8 @@ int campaign_material_change(json_t *j_patch, json_t *j_current)
     json_t *j_budget = json_object_get(j_patch, "budget"), *j_offer = json_object_get(j_patch, "offer");
     if (j_budget && !same_money(j_budget, json_object_get(j_current, "budget"))) return 1;
     if (j_offer && !same_offer(j_offer, json_object_get(j_current, "offer"))) return 1;
+    json_t *j_split = json_object_get(j_patch, "channel_budgets");
+    if (j_split && !same_split(j_split, json_object_get(j_current, "channel_budgets"))) return 1;
     for (int i = 0; sets[i]; i++) {
         json_t *j_new = json_object_get(j_patch, sets[i]);
         if (!j_new) continue;

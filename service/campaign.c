@@ -1,7 +1,10 @@
 /* campaign.c — see campaign.h. */
 #include "campaign.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "kpi.h"
 
 const char *const campaign_statuses[] = {"draft", "in_review", "approved", "scheduled",
                                          "live",  "completed", "cancelled", NULL};
@@ -29,12 +32,19 @@ static const field_spec scoring_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+static const field_spec channel_budget_fields[] = {
+    {"channel", FK_SLUG, FS_REQUIRED, 0, 0, NULL, NULL},
+    {"amount", FK_DECIMAL, FS_REQUIRED, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
 static const field_spec campaign_fields[] = {
     {"name", FK_TEXT, FS_REQUIRED, 1, 200, NULL, NULL},
     {"objective", FK_ENUM, FS_REQUIRED, 0, 0, campaign_objectives, NULL},
     {"start_date", FK_DATE, FS_REQUIRED, 0, 0, NULL, NULL},
     {"end_date", FK_DATE, FS_REQUIRED, 0, 0, NULL, NULL},
     {"budget", FK_OBJECT, FS_NULLABLE, 0, 0, NULL, money_fields},
+    {"channel_budgets", FK_OBJECT_ARRAY, FS_NULLABLE, 0, CAMPAIGN_CHANNEL_BUDGETS_MAX, NULL, channel_budget_fields},
     {"team", FK_TEXT, FS_NULLABLE, 1, 100, NULL, NULL},
     {"offer", FK_OBJECT, FS_NULLABLE, 0, 0, NULL, offer_fields},
     {"segment_ids", FK_UUID_ARRAY, 0, 0, 50, NULL, NULL},
@@ -60,12 +70,46 @@ static void check_dates(const char *start, const char *end, verrs *v)
         verrs_add(v, "end_date", "must be on or after start_date");
 }
 
+/* The split of the budget across channels: one amount per channel, summing to at most the budget (and none
+ * without a budget). j_cb and j_budget are the values the campaign would have (either may be NULL/null). */
+static void check_channel_budgets(json_t *j_cb, json_t *j_budget, verrs *v)
+{
+    if (!json_array_size(j_cb)) return;
+    long long sum = 0, budget = 0;
+    size_t i, k;
+    json_t *j_e;
+    json_array_foreach(j_cb, i, j_e) {
+        long long cents = 0;
+        const char *ch = json_string_value(json_object_get(j_e, "channel"));
+        if (!ch || kpi_parse_cents(json_string_value(json_object_get(j_e, "amount")), &cents) != 0) return;
+        sum += cents;
+        for (k = 0; k < i; k++)
+            if (!strcmp(ch, json_string_value(json_object_get(json_array_get(j_cb, k), "channel")) ?: "")) {
+                char path[48];
+                snprintf(path, sizeof path, "channel_budgets[%zu].channel", i);
+                verrs_add(v, path, "is a duplicate: one amount per channel");
+                return;
+            }
+    }
+    const char *amount = json_string_value(json_object_get(j_budget, "amount"));
+    if (!amount) { verrs_add(v, "channel_budgets", "needs a budget to split"); return; }
+    if (kpi_parse_cents(amount, &budget) != 0) return;
+    if (sum > budget) {
+        char s1[32], s2[32];
+        kpi_format_cents(sum, s1);
+        kpi_format_cents(budget, s2);
+        verrs_add(v, "channel_budgets", "sum to %s, more than the budget of %s", s1, s2);
+    }
+}
+
 size_t campaign_validate_create(json_t *j_body, verrs *v)
 {
     size_t before = verrs_count(v);
     validate_object(j_body, campaign_fields, VALIDATE_CREATE, "", v);
     check_dates(json_string_value(json_object_get(j_body, "start_date")),
                 json_string_value(json_object_get(j_body, "end_date")), v);
+    if (verrs_count(v) == before)
+        check_channel_budgets(json_object_get(j_body, "channel_budgets"), json_object_get(j_body, "budget"), v);
     return verrs_count(v) - before;
 }
 
@@ -78,6 +122,11 @@ size_t campaign_validate_patch(json_t *j_patch, json_t *j_current, verrs *v)
     if (j_start || j_end)
         check_dates(json_string_value(j_start ? j_start : json_object_get(j_current, "start_date")),
                     json_string_value(j_end ? j_end : json_object_get(j_current, "end_date")), v);
+    /* The split against the budget the campaign would have: the patch's, else the stored one. */
+    json_t *j_cb = json_object_get(j_patch, "channel_budgets"), *j_budget = json_object_get(j_patch, "budget");
+    if (verrs_count(v) == before && (j_cb || j_budget) && (j_current || (j_cb && j_budget)))
+        check_channel_budgets(j_cb ? j_cb : json_object_get(j_current, "channel_budgets"),
+                              j_budget ? j_budget : json_object_get(j_current, "budget"), v);
     return verrs_count(v) - before;
 }
 

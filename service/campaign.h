@@ -8,6 +8,8 @@
 
 #include "validate.h"
 
+#define CAMPAIGN_CHANNEL_BUDGETS_MAX 20
+
 extern const char *const campaign_statuses[];   /* NULL-terminated */
 extern const char *const campaign_objectives[]; /* NULL-terminated */
 

@@ -14,6 +14,7 @@
     " 'start_date', t.start_date, 'end_date', t.end_date,"                                                       \
     " 'budget', CASE WHEN t.budget_amount IS NOT NULL THEN"                                                       \
     "  json_build_object('amount', t.budget_amount::text, 'currency', t.budget_currency) END,"                   \
+    " 'channel_budgets', t.channel_budgets,"                                                                     \
     " 'owner', t.owner, 'team', t.team,"                                                                         \
     " 'offer', CASE WHEN t.has_offer THEN"                                                                        \
     "  json_build_object('code', t.offer_code, 'description', t.offer_description, 'terms', t.offer_terms) END," \
@@ -25,6 +26,13 @@
     "  'customer_experience', t.score_experience, 'strategic_alignment', t.score_alignment) END,"               \
     " 'status_reason', t.status_reason, 'version', t.version, 'created_by', t.created_by,"                      \
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
+/* channel_budgets of a body d as stored: amounts with 2 decimals, in the order given; null is none. */
+#define CHANNEL_BUDGETS_OF(d)                                                                                   \
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('channel', e->>'channel',"                                    \
+    " 'amount', ((e->>'amount')::numeric(16, 2))::text) ORDER BY ord), '[]'::jsonb)"                             \
+    " FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" d "->'channel_budgets') = 'array'"                       \
+    "  THEN " d "->'channel_budgets' ELSE '[]'::jsonb END) WITH ORDINALITY x(e, ord))"
 
 static const db_stmt q_get = {
     "campaign_get", "SELECT " CAMPAIGN_DOC ", t.version FROM campaigns t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
@@ -42,15 +50,15 @@ static const db_stmt q_insert = {
     "campaign_insert",
     "INSERT INTO campaigns (org_id, name, objective, start_date, end_date, budget_amount, budget_currency,"
     " owner, team, has_offer, offer_code, offer_description, offer_terms, channels, tags, notes,"
-    " score_engagement, score_cpa, score_experience, score_alignment, created_by)"
+    " score_engagement, score_cpa, score_experience, score_alignment, created_by, channel_budgets)"
     " SELECT $1, d->>'name', d->>'objective', (d->>'start_date')::date, (d->>'end_date')::date,"
     " (d->'budget'->>'amount')::numeric, d->'budget'->>'currency', $2, d->>'team',"
     " coalesce(jsonb_typeof(d->'offer') = 'object', false), d->'offer'->>'code', d->'offer'->>'description',"
     " d->'offer'->>'terms', ARRAY(SELECT jsonb_array_elements_text(d->'channels')),"
     " ARRAY(SELECT jsonb_array_elements_text(d->'tags')), d->>'notes',"
     " (d->'scoring'->>'engagement_potential')::numeric, (d->'scoring'->>'estimated_cpa')::numeric,"
-    " (d->'scoring'->>'customer_experience')::numeric, (d->'scoring'->>'strategic_alignment')::numeric, $2"
-    " FROM (SELECT $3::jsonb AS d) p RETURNING id::text",
+    " (d->'scoring'->>'customer_experience')::numeric, (d->'scoring'->>'strategic_alignment')::numeric, $2, "
+    CHANNEL_BUDGETS_OF("d") " FROM (SELECT $3::jsonb AS d) p RETURNING id::text",
     3};
 
 /* Replaces the segment list when the body has segment_ids: removes the ones
@@ -76,6 +84,7 @@ static const db_stmt q_update = {
     " end_date = CASE WHEN d ? 'end_date' THEN (d->>'end_date')::date ELSE t.end_date END,"
     " budget_amount = CASE WHEN d ? 'budget' THEN (d->'budget'->>'amount')::numeric ELSE t.budget_amount END,"
     " budget_currency = CASE WHEN d ? 'budget' THEN d->'budget'->>'currency' ELSE t.budget_currency END,"
+    " channel_budgets = CASE WHEN d ? 'channel_budgets' THEN " CHANNEL_BUDGETS_OF("d") " ELSE t.channel_budgets END,"
     " team = CASE WHEN d ? 'team' THEN d->>'team' ELSE t.team END,"
     " has_offer = CASE WHEN d ? 'offer' THEN coalesce(jsonb_typeof(d->'offer') = 'object', false)"
     "  ELSE t.has_offer END,"

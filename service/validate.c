@@ -325,6 +325,19 @@ static void check_value(const field_spec *f, const char *path, json_t *j, verrs 
         if (!json_is_object(j)) verrs_add(v, path, "must be an object");
         else validate_object(j, f->fields, VALIDATE_CREATE, path, v);
         break;
+    case FK_OBJECT_ARRAY: {
+        if (!json_is_array(j)) { verrs_add(v, path, "must be an array"); break; }
+        if ((long long)json_array_size(j) > f->max) { verrs_add(v, path, "must have at most %lld items", f->max); break; }
+        size_t i;
+        json_t *j_item;
+        char item_path[160];
+        json_array_foreach(j, i, j_item) {
+            snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+            if (!json_is_object(j_item)) verrs_add(v, item_path, "must be an object");
+            else validate_object(j_item, f->fields, VALIDATE_CREATE, item_path, v);
+        }
+        break;
+    }
     }
 }
 

@@ -39,7 +39,8 @@ typedef enum field_kind {
     FK_TEXT_ARRAY,   /* unique single-line strings of 1..50 chars, at most max */
     FK_TIMESTAMP,    /* RFC 3339 date-time with an explicit offset (Z or +hh:mm) */
     FK_BOOLEAN,
-    FK_OBJECT        /* nested object described by spec->fields */
+    FK_OBJECT,       /* nested object described by spec->fields */
+    FK_OBJECT_ARRAY  /* at most max objects, each described by spec->fields */
 } field_kind;
 
 typedef struct field_spec {

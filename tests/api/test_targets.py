@@ -110,6 +110,43 @@ class TargetsTest(unittest.TestCase):
             st, _, _ = self.put([{"kpi": "ctr", "target": 0.1}], role)
             self.assertEqual(st, 200, role)
 
+    def test_channel_budgets_split_the_budget(self):
+        made = campaign(name="Split " + uuid.uuid4().hex[:6], budget={"amount": "1000.00", "currency": "EUR"},
+                        channel_budgets=[{"channel": "email", "amount": "400"}, {"channel": "social", "amount": "600"}])
+        st, _, c = self.srv.request("POST", "/v1/campaigns", made, self.tok["planner"])
+        self.assertEqual(st, 201, c)
+        self.assertEqual(c["channel_budgets"], [{"channel": "email", "amount": "400.00"},
+                                                {"channel": "social", "amount": "600.00"}])
+        refused = [
+            ([{"channel": "email", "amount": "400"}, {"channel": "social", "amount": "600.01"}], "channel_budgets"),
+            ([{"channel": "email", "amount": "1"}, {"channel": "email", "amount": "2"}], "channel_budgets[1].channel"),
+            ([{"channel": "Email", "amount": "1"}], "channel_budgets[0].channel"),
+            ([{"channel": "email", "amount": 1}], "channel_budgets[0].amount"),
+            ([{"channel": "email"}], "channel_budgets[0].amount"),
+            ("email", "channel_budgets"),
+        ]
+        for split, field in refused:
+            st, _, b = self.srv.request("POST", "/v1/campaigns", dict(made, channel_budgets=split), self.tok["planner"])
+            self.assertEqual(st, 422, split)
+            self.assertIn(field, [e["field"] for e in b["errors"]], (split, b))
+        st, _, b = self.srv.request("POST", "/v1/campaigns", dict(made, budget=None), self.tok["planner"])
+        self.assertEqual((st, b["errors"][0]["field"]), (422, "channel_budgets"))
+        # A patch is checked against the budget the campaign would have.
+        path = "/v1/campaigns/" + c["id"]
+        st, _, b = self.srv.request("PATCH", path, {"budget": {"amount": "900.00", "currency": "EUR"}},
+                                    self.tok["planner"])
+        self.assertEqual((st, b["errors"][0]["field"]), (422, "channel_budgets"))
+        st, _, b = self.srv.request("PATCH", path, {"budget": {"amount": "900.00", "currency": "EUR"},
+                                                    "channel_budgets": [{"channel": "email", "amount": "900"}]},
+                                    self.tok["planner"])
+        self.assertEqual((st, b["channel_budgets"]), (200, [{"channel": "email", "amount": "900.00"}]), b)
+        st, _, b = self.srv.request("PATCH", path, {"channel_budgets": None}, self.tok["planner"])
+        self.assertEqual((st, b["channel_budgets"]), (200, []))
+        # The database holds the rule for every writer.
+        with self.assertRaises(subprocess.CalledProcessError):
+            sql(f"UPDATE campaigns SET channel_budgets = '[{{\"channel\":\"email\",\"amount\":\"5000\"}}]'"
+                f" WHERE id = '{c['id']}'")
+
     def test_isolation_and_missing(self):
         stranger = self.srv.token("eve", "tgt-else-" + uuid.uuid4().hex[:6], "admin")
         st, _, _ = self.srv.request("GET", self.path, token=stranger)

@@ -23,6 +23,7 @@ SCHEMAS = SPEC["components"]["schemas"]
 BODIES = {
     "campaign:campaign_fields": ("CampaignCreate", "CampaignPatch"),
     "campaign:money_fields": ("Money", None),
+    "campaign:channel_budget_fields": ("ChannelBudget", None),
     "campaign:offer_fields": ("Offer", None),
     "campaign:scoring_fields": ("Scoring", None),
     "campaign:transition_fields": ("TransitionRequest", None),

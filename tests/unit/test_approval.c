@@ -90,7 +90,8 @@ static int material(const char *patch)
     json_t *j_current = json_loads(
         "{\"name\":\"Spring\",\"start_date\":\"2026-03-01\",\"end_date\":\"2026-03-31\","
         "\"budget\":{\"amount\":\"1250.50\",\"currency\":\"EUR\"},\"offer\":{\"code\":\"SPRING\",\"description\":null,"
-        "\"terms\":null},\"segment_ids\":[\"a\",\"b\"],\"channels\":[\"email\",\"sms\"],\"tags\":[\"q1\"],\"notes\":null}",
+        "\"terms\":null},\"segment_ids\":[\"a\",\"b\"],\"channels\":[\"email\",\"sms\"],\"tags\":[\"q1\"],\"notes\":null,"
+        "\"channel_budgets\":[{\"channel\":\"email\",\"amount\":\"500.00\"},{\"channel\":\"sms\",\"amount\":\"250.50\"}]}",
         0, NULL);
     json_t *j_patch = json_loads(patch, 0, NULL);
     int m = campaign_material_change(j_patch, j_current);
@@ -113,6 +114,13 @@ START_TEST(material_changes)
     ck_assert(material("{\"segment_ids\":[\"a\",\"b\",\"c\"]}"));
     ck_assert(material("{\"offer\":{\"code\":\"SPRING20\"}}"));
     ck_assert(material("{\"offer\":null}"));
+    /* The split across channels is material like the budget; the same split in another order or notation is not. */
+    ck_assert(!material("{\"channel_budgets\":[{\"channel\":\"sms\",\"amount\":\"250.5\"},"
+                        "{\"channel\":\"email\",\"amount\":\"500\"}]}"));
+    ck_assert(material("{\"channel_budgets\":[{\"channel\":\"email\",\"amount\":\"750.50\"}]}"));
+    ck_assert(material("{\"channel_budgets\":[{\"channel\":\"email\",\"amount\":\"500.00\"},"
+                       "{\"channel\":\"social\",\"amount\":\"250.50\"}]}"));
+    ck_assert(material("{\"channel_budgets\":null}"));
 }
 END_TEST
 
