@@ -43,6 +43,33 @@ const char *const fc_warning_names[] = {"extrapolation", "no_history", "little_h
                                         "thin_channel", "zero_outcomes", NULL};
 const char *const fc_confidence_names[] = {"low", "medium", "high"};
 
+/* What a curve's evaluations share, computed once per parameter vector rather than once per campaign. */
+typedef struct {
+    double rho, a, lk, k, kk; /* ρ, α, ln κ, κ^α, κ^α/(1+κ^α) */
+} hill_prep;
+
+static void hill_prepare(const double *th, hill_prep *h)
+{
+    h->rho = exp(th[FC_P_RHO]);
+    h->a = exp(th[FC_P_ALPHA]);
+    h->lk = th[FC_P_KAPPA];
+    h->k = exp(h->a * h->lk);
+    h->kk = h->k / (1 + h->k);
+}
+
+/* f at ln u = lu (u > 0), and ∂ln f/∂θ into dlog (or not, when NULL). */
+static double hill_eval(const hill_prep *h, double lu, double *dlog)
+{
+    double t = exp(h->a * (h->lk - lu)); /* (κ/u)^α: may overflow for a tiny u, where f is 0 */
+    double tt = isinf(t) ? 1 : t / (1 + t);
+    if (dlog) {
+        dlog[FC_P_RHO] = 1;
+        dlog[FC_P_KAPPA] = h->a * (h->kk - tt);
+        dlog[FC_P_ALPHA] = h->a * (h->lk * (h->kk - tt) + lu * tt);
+    }
+    return h->rho * (1 + h->k) / (1 + t);
+}
+
 double fc_hill(const double *th, double u, double *dlog)
 {
     if (!(u > 0) || !isfinite(u)) {
@@ -50,17 +77,9 @@ double fc_hill(const double *th, double u, double *dlog)
             dlog[0] = dlog[1] = dlog[2] = 0;
         return 0;
     }
-    double a = exp(th[FC_P_ALPHA]), lk = th[FC_P_KAPPA], lu = log(u);
-    double k = exp(a * lk);        /* κ^α */
-    double t = exp(a * (lk - lu)); /* (κ/u)^α: may overflow for a tiny u, where f is 0 */
-    double kk = k / (1 + k), tt = isinf(t) ? 1 : t / (1 + t);
-    double f = exp(th[FC_P_RHO]) * (1 + k) / (1 + t);
-    if (dlog) {
-        dlog[FC_P_RHO] = 1;
-        dlog[FC_P_KAPPA] = a * (kk - tt);
-        dlog[FC_P_ALPHA] = a * (lk * (kk - tt) + lu * tt);
-    }
-    return f;
+    hill_prep h;
+    hill_prepare(th, &h);
+    return hill_eval(&h, log(u), dlog);
 }
 
 double fc_hill_slope(const double *th, double u)
@@ -86,7 +105,7 @@ typedef struct {
 
 typedef struct {
     size_t ch;
-    double u;
+    double u, lu; /* spend in medians, and its logarithm */
 } fit_term;
 
 typedef struct {
@@ -96,6 +115,7 @@ typedef struct {
     fit_term *terms;
     double *fdl;         /* per term: f·∂ln f/∂θ (3), the last evaluation's */
     double *yhat;        /* per row */
+    hill_prep *prep;     /* per channel (pooled: [0]) at the point being evaluated */
     double *w;           /* per row: its weight, ∝ 1/ŷ² (relative errors), mean 1; NULL: all 1 */
     double w_norm;       /* w_i = w_norm/ŷ_i² */
     const int *index;    /* per channel: its first parameter, or -1 */
@@ -106,20 +126,21 @@ typedef struct {
     const double *prior;
 } fit_ctx;
 
-static const double *term_theta(const fit_ctx *c, const double *x, size_t ch)
-{
-    return c->pooled ? x : x + c->index[ch];
-}
-
 /* Fitted values of every row at x (into c->yhat, and the terms' derivatives into c->fdl). */
 static void fit_predict(fit_ctx *c, const double *x)
 {
+    if (c->pooled)
+        hill_prepare(x, &c->prep[0]);
+    else
+        for (size_t ch = 0; ch < c->n_ch; ch++)
+            if (c->index[ch] >= 0)
+                hill_prepare(x + c->index[ch], &c->prep[ch]);
     for (size_t i = 0; i < c->n_rows; i++) {
         const fit_row *r = &c->rows[i];
         double yh = (c->has_base && r->type == ROW_TOTAL) ? x[c->base_at] * r->d : 0;
         for (size_t k = r->first; k < r->first + r->count; k++) {
             double dl[3];
-            double f = fc_hill(term_theta(c, x, c->terms[k].ch), c->terms[k].u, dl);
+            double f = hill_eval(&c->prep[c->pooled ? 0 : c->terms[k].ch], c->terms[k].lu, dl);
             for (int j = 0; j < 3; j++)
                 c->fdl[3 * k + j] = f * dl[j];
             yh += f;
@@ -183,7 +204,7 @@ static double fit_minimise(fit_ctx *c, size_t p, const double *lo, const double 
         nlopt_set_lower_bounds(opt, lo);
         nlopt_set_upper_bounds(opt, hi);
         nlopt_set_min_objective(opt, fit_objective, c);
-        nlopt_set_ftol_rel(opt, 1e-10);
+        nlopt_set_ftol_rel(opt, 1e-9);
         nlopt_set_xtol_rel(opt, 1e-8);
         nlopt_set_maxeval(opt, 3000);
         nlopt_result rc = nlopt_optimize(opt, y, &f);
@@ -364,14 +385,14 @@ static fc_status rows_build(const fc_history *h, fc_kpi k, fc_model *m, fit_ctx 
                 if (!(cp->spend[ch] > 0) || cp->by_channel[k][ch] < 0)
                     continue;
                 c->rows[c->n_rows++] = (fit_row){ROW_CHANNEL, cp->by_channel[k][ch], cp->days, c->n_terms, 1};
-                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch]};
+                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], 0};
             }
         }
         if (cp->has_total[k] && !per_channel) {
             fit_row r = {ROW_TOTAL, cp->total[k], cp->days, c->n_terms, 0};
             for (size_t ch = 0; ch < n_ch; ch++)
                 if (cp->spend[ch] > 0) {
-                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch]};
+                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], 0};
                     r.count++;
                 }
             c->rows[c->n_rows++] = r;
@@ -380,6 +401,8 @@ static fc_status rows_build(const fc_history *h, fc_kpi k, fc_model *m, fit_ctx 
             continue;
         m->n_campaigns++;
         c->used[c->n_used++] = i;
+        m->days_min = m->n_campaigns > 1 ? fmin(m->days_min, cp->days) : cp->days;
+        m->days_max = m->n_campaigns > 1 ? fmax(m->days_max, cp->days) : cp->days;
         m->first_start = fmin(m->first_start, cp->start);
         m->last_end = fmax(m->last_end, cp->start + cp->days);
         for (size_t ch = 0; ch < n_ch; ch++) {
@@ -548,20 +571,31 @@ static fc_status fit_hill(fit_ctx *c, fc_model *m)
         hi[3] = 2 * rate;
     }
     double best = INFINITY, start[4], bestx[4] = {0};
+    /* eight starting shapes, scored as they stand; the optimiser runs from the best two */
     static const double kappas[] = {0.5, 1, 2, 4}, alphas[] = {1, 2};
-    for (size_t a = 0; a < sizeof alphas / sizeof *alphas; a++)
-        for (size_t kk = 0; kk < sizeof kappas / sizeof *kappas; kk++) {
-            start[FC_P_RHO] = log(rho0 * (c->has_base ? 0.5 : 1));
-            start[FC_P_KAPPA] = log(kappas[kk]);
-            start[FC_P_ALPHA] = log(alphas[a]);
-            if (c->has_base)
-                start[3] = dsum > 0 ? 0.5 * ysum / dsum : 0;
-            double f = fit_minimise(c, p1, lo, hi, start);
-            if (f < best) {
-                best = f;
-                memcpy(bestx, start, sizeof start);
-            }
+    enum { N_STARTS = 8, N_RUNS = 2 };
+    double starts[N_STARTS][4], score[N_STARTS];
+    for (size_t i = 0; i < N_STARTS; i++) {
+        starts[i][FC_P_RHO] = log(rho0 * (c->has_base ? 0.5 : 1));
+        starts[i][FC_P_KAPPA] = log(kappas[i % 4]);
+        starts[i][FC_P_ALPHA] = log(alphas[i / 4]);
+        starts[i][3] = c->has_base && dsum > 0 ? 0.5 * ysum / dsum : 0;
+        for (size_t j = 0; j < p1; j++)
+            starts[i][j] = fmin(fmax(starts[i][j], lo[j]), hi[j]);
+        score[i] = fit_objective((unsigned)p1, starts[i], NULL, c);
+    }
+    for (int run = 0; run < N_RUNS; run++) {
+        size_t pick = 0;
+        for (size_t i = 1; i < N_STARTS; i++)
+            pick = score[i] < score[pick] ? i : pick; /* ties: the first, so the choice is deterministic */
+        score[pick] = INFINITY;
+        memcpy(start, starts[pick], sizeof start);
+        double f = fit_minimise(c, p1, lo, hi, start);
+        if (f < best) {
+            best = f;
+            memcpy(bestx, start, sizeof start);
         }
+    }
     /* once more with the weights of that fit */
     fit_predict(c, bestx);
     weights_update(c);
@@ -701,8 +735,9 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
     c.fdl = malloc((c.n_terms ? 3 * c.n_terms : 1) * sizeof *c.fdl);
     c.yhat = malloc((c.n_rows ? c.n_rows : 1) * sizeof *c.yhat);
     c.w = malloc((c.n_rows ? c.n_rows : 1) * sizeof *c.w);
+    c.prep = malloc((n_ch ? n_ch : 1) * sizeof *c.prep);
     double *tmp = malloc((h->n_campaigns ? h->n_campaigns : 1) * sizeof *tmp);
-    if (!c.fdl || !c.yhat || !c.w || !tmp) {
+    if (!c.fdl || !c.yhat || !c.w || !c.prep || !tmp) {
         free(tmp);
         goto out;
     }
@@ -751,8 +786,10 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
     for (size_t i = 0; i < c.n_rows; i++) {
         c.rows[i].y /= m->y_scale;
         c.rows[i].d /= m->d_scale;
-        for (size_t k = c.rows[i].first; k < c.rows[i].first + c.rows[i].count; k++)
+        for (size_t k = c.rows[i].first; k < c.rows[i].first + c.rows[i].count; k++) {
             c.terms[k].u /= m->median[c.terms[k].ch];
+            c.terms[k].lu = log(c.terms[k].u);
+        }
     }
     c.has_base = m->total_rows;
     m->has_base = c.has_base;
@@ -791,6 +828,7 @@ out:
     free(c.fdl);
     free(c.yhat);
     free(c.w);
+    free(c.prep);
     fc_model_free(m);
     return st;
 }
@@ -890,6 +928,9 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
     resid_bounds(m->resid_total, m->n_resid_total, &tlo, &thi);
     resid_bounds(m->resid_channel, m->n_resid_channel, &clo, &chi);
     unsigned warnings = m->warnings;
+    /* the base grows with the days: a duration outside those seen extrapolates it */
+    if (hill && m->has_base && (days < m->days_min || days > m->days_max))
+        warnings |= FC_WARN_EXTRAPOLATION;
     double sum = hill && m->has_base ? m->base * days / m->d_scale : 0; /* normalised */
     double sum_ratio = 0, spend_total = 0;
     double prior_var = 0;        /* no-history channels' variance from the prior (normalised) */

@@ -53,7 +53,8 @@ typedef struct {
 
 /* Warnings, as bits: a forecast's (and per channel, a channel's). Never a silent extrapolation. */
 enum {
-    FC_WARN_EXTRAPOLATION = 1u << 0,   /* a planned spend above the largest or below the smallest seen */
+    FC_WARN_EXTRAPOLATION = 1u << 0,   /* a planned spend above the largest or below the smallest seen on its
+                                          channel, or (where a base is fitted) a duration outside those seen */
     FC_WARN_NO_HISTORY = 1u << 1,      /* a planned channel never had spend: the organisation prior stands in */
     FC_WARN_LITTLE_HISTORY = 1u << 2,  /* too little history for curves: a cost-per-result ratio stands in */
     FC_WARN_CONSTANT_SPEND = 1u << 3,  /* a channel's spend never varied: its curve's shape is the prior's */

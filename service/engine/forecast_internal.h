@@ -40,6 +40,7 @@ struct fc_model {
     unsigned warnings;
     size_t n_campaigns;
     double first_start, last_end;
+    double days_min, days_max; /* the shortest and longest campaign used */
 };
 
 /* f(u) and ∂ln f/∂(ln ρ, ln κ, ln α) of a curve with log-parameters th at u = spend/median (u ≥ 0). dlog may be

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine/forecast.h"
+#include "forecast_sim.h"
 #include "unit.h"
 
 #ifndef TEST_DATA_DIR
@@ -131,85 +132,13 @@ END_TEST
 
 /* ---- a simulated organisation with known curves ---- */
 
-/* splitmix64: a seeded, portable generator, so every run draws the same organisation */
-static uint64_t rng_state;
-
-static double rng_uniform(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double rng_normal(void)
-{
-    return sqrt(-2 * log(rng_uniform())) * cos(2 * M_PI * rng_uniform());
-}
-
-typedef struct {
-    double beta, gamma, alpha;
-} true_curve;
-
-static double true_value(const true_curve *t, double x)
-{
-    if (!(x > 0))
-        return 0;
-    double xa = pow(x, t->alpha);
-    return t->beta * xa / (xa + pow(t->gamma, t->alpha));
-}
-
-enum { SIM_CHANNELS = 3, SIM_CAMPAIGNS = 200, SIM_MAX = 200 };
-/* email: cheap and saturating early; search: S-shaped, large; social: in between */
-static const true_curve sim_truth[SIM_CHANNELS] = {{800, 2000, 1.2}, {1500, 8000, 2.0}, {600, 4000, 1.5}};
-
-typedef struct {
-    size_t n;
-    double spend[SIM_MAX][SIM_CHANNELS];
-    double leads[SIM_MAX][SIM_CHANNELS];
-    fc_campaign campaigns[SIM_MAX];
-    fc_history history;
-} sim_org;
-
-/* n campaigns of 28 days (200: at 60, γ of a near-hyperbolic curve such as email's is only known to about ±45 %,
- * whatever the method: β, γ and α trade off along a ridge that more history narrows), a week apart; each channel used with probability 0.9 at a spend log-uniform in
- * [0.2γ, 4γ]; leads per channel the true curve times log-normal noise (sd 0.1); per_channel false keeps only the
- * total (leads). */
-static void sim_make(sim_org *o, uint64_t seed, size_t n, bool per_channel)
-{
-    memset(o, 0, sizeof *o);
-    rng_state = seed;
-    o->n = n;
-    for (size_t i = 0; i < n; i++) {
-        fc_campaign *cp = &o->campaigns[i];
-        cp->start = 20000 + 7.0 * (double)i;
-        cp->days = 28;
-        cp->spend = o->spend[i];
-        double total = 0;
-        for (int c = 0; c < SIM_CHANNELS; c++) {
-            double u = rng_uniform(), v = rng_uniform(), e = rng_normal();
-            if (u < 0.1)
-                continue;
-            o->spend[i][c] = sim_truth[c].gamma * 0.2 * pow(20, v);
-            o->leads[i][c] = true_value(&sim_truth[c], o->spend[i][c]) * exp(0.1 * e);
-            total += o->leads[i][c];
-        }
-        cp->has_total[FC_LEADS] = true;
-        cp->total[FC_LEADS] = total;
-        if (per_channel)
-            cp->by_channel[FC_LEADS] = o->leads[i];
-    }
-    o->history = (fc_history){SIM_CHANNELS, n, o->campaigns};
-}
-
 START_TEST(simulated_half_saturation_points_are_recovered)
 {
     static sim_org o;
     /* three seeds: one lucky draw does not pass the test */
     static const uint64_t seeds[] = {1, 2, 3, 4, 5};
     for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++) {
-        sim_make(&o, seeds[s], SIM_CAMPAIGNS, true);
+        sim_make(&o, seeds[s], SIM_CAMPAIGNS, SIM_CHANNELS, true);
         fc_model *m = NULL;
         ck_assert_int_eq(fc_fit(&o.history, FC_LEADS, FC_METHOD_HILL, &m), FC_OK);
         ck_assert_int_eq(fc_model_method(m), FC_METHOD_HILL);
@@ -243,7 +172,7 @@ static double true_optimum(double budget)
 START_TEST(allocator_reaches_the_true_optimum)
 {
     static sim_org o;
-    sim_make(&o, 7, SIM_CAMPAIGNS, true);
+    sim_make(&o, 7, SIM_CAMPAIGNS, SIM_CHANNELS, true);
     fc_model *m = NULL;
     ck_assert_int_eq(fc_fit(&o.history, FC_LEADS, FC_METHOD_HILL, &m), FC_OK);
     /* budgets from where only email pays to where every channel is well into its curve */
@@ -369,6 +298,12 @@ START_TEST(degenerate_histories_give_warnings_or_refusals)
     ck_assert(ch[0].warnings & FC_WARN_EXTRAPOLATION);
     ck_assert(!(ch[1].warnings & FC_WARN_EXTRAPOLATION));
     ck_assert_int_ne(f.confidence, FC_CONFIDENCE_HIGH);
+    /* in range on every channel, but three times as long as any campaign seen: the base is extrapolated */
+    double inside[2] = {150, 50};
+    ck_assert_int_eq(fc_forecast_plan(m, inside, 28, &f), FC_OK);
+    ck_assert(!(f.warnings & FC_WARN_EXTRAPOLATION));
+    ck_assert_int_eq(fc_forecast_plan(m, inside, 84, &f), FC_OK);
+    ck_assert(f.warnings & FC_WARN_EXTRAPOLATION);
     /* hostile magnitudes stay finite; nonsense is refused */
     double huge[2] = {1e300, 1e300}, neg[2] = {-1, 5}, nan_[2] = {NAN, 5};
     ck_assert_int_eq(fc_forecast_plan(m, huge, 28, &f), FC_OK);
@@ -415,7 +350,7 @@ END_TEST
 START_TEST(allocator_refuses_infeasible_bounds_by_name)
 {
     static sim_org o;
-    sim_make(&o, 11, 40, true);
+    sim_make(&o, 11, 40, SIM_CHANNELS, true);
     fc_model *m = NULL;
     ck_assert_int_eq(fc_fit(&o.history, FC_LEADS, FC_METHOD_HILL, &m), FC_OK);
     double split[SIM_CHANNELS], marginal[SIM_CHANNELS];
@@ -470,7 +405,7 @@ END_TEST
 START_TEST(allocator_meets_a_cpa)
 {
     static sim_org o;
-    sim_make(&o, 12, 80, true);
+    sim_make(&o, 12, 80, SIM_CHANNELS, true);
     fc_model *m = NULL;
     ck_assert_int_eq(fc_fit(&o.history, FC_LEADS, FC_METHOD_HILL, &m), FC_OK);
     double split[SIM_CHANNELS], marginal[SIM_CHANNELS];
@@ -541,7 +476,7 @@ END_TEST
 START_TEST(backtest_scores_per_channel_where_measured)
 {
     static sim_org o;
-    sim_make(&o, 21, 60, true);
+    sim_make(&o, 21, 60, SIM_CHANNELS, true);
     fc_backtest b;
     ck_assert_int_eq(fc_backtest_run(&o.history, FC_BACKTEST_ROLLING_ORIGIN, 20, &b), FC_OK);
     ck_assert_uint_eq(b.folds, 40);
@@ -561,6 +496,42 @@ START_TEST(backtest_scores_per_channel_where_measured)
 }
 END_TEST
 
+START_TEST(cost_per_result_and_roi_are_monotone_maps)
+{
+    static const struct {
+        double spend;
+        fc_interval outcome;
+        bool has_cost;
+        fc_interval cost;
+        bool has_roi;
+        fc_interval roi;
+    } cases[] = {
+        /* more results, a lower cost per result: p10 of the cost comes from p90 of the outcome */
+        {1000, {40, 50, 80}, true, {12.5, 20, 25}, true, {-0.96, -0.95, -0.92}},
+        {100, {150, 200, 300}, true, {100.0 / 300, 0.5, 100.0 / 150}, true, {0.5, 1, 2}},
+        /* an outcome whose p10 is zero has no upper bound on its cost: null, not infinity */
+        {100, {0, 10, 20}, false, {0, 0, 0}, true, {-1, -0.9, -0.8}},
+        /* no spend: no ROI, and a cost per result of zero */
+        {0, {5, 10, 20}, true, {0, 0, 0}, false, {0, 0, 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fc_interval got;
+        ck_assert_int_eq(fc_cost_per_result(cases[i].spend, &cases[i].outcome, &got), cases[i].has_cost);
+        if (cases[i].has_cost) {
+            ck_assert_double_eq_tol(got.p10, cases[i].cost.p10, 1e-12);
+            ck_assert_double_eq_tol(got.p50, cases[i].cost.p50, 1e-12);
+            ck_assert_double_eq_tol(got.p90, cases[i].cost.p90, 1e-12);
+        }
+        ck_assert_int_eq(fc_roi(cases[i].spend, &cases[i].outcome, &got), cases[i].has_roi);
+        if (cases[i].has_roi) {
+            ck_assert_double_eq_tol(got.p10, cases[i].roi.p10, 1e-12);
+            ck_assert_double_eq_tol(got.p50, cases[i].roi.p50, 1e-12);
+            ck_assert_double_eq_tol(got.p90, cases[i].roi.p90, 1e-12);
+        }
+    }
+}
+END_TEST
+
 static Suite *forecast_suite(void)
 {
     Suite *s = suite_create("forecast");
@@ -574,6 +545,7 @@ static Suite *forecast_suite(void)
     tcase_add_test(tc, allocator_meets_a_cpa);
     tcase_add_test(tc, the_same_input_gives_the_same_answer);
     tcase_add_test(tc, backtest_scores_per_channel_where_measured);
+    tcase_add_test(tc, cost_per_result_and_roi_are_monotone_maps);
     suite_add_tcase(s, tc);
     return s;
 }
