@@ -1,6 +1,7 @@
 /* h_segments.c — /v1/segments: list, create, get, patch, delete, all through
  * the shared pipeline (crud.c). The tree's rules (same organisation, no
  * cycles) and the references that keep a segment are in the schema. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "crud.h"
@@ -70,3 +71,56 @@ void h_segment_create(req_ctx *ctx) { crud_create(ctx, &segment_crud); }
 void h_segment_get(req_ctx *ctx) { crud_get(ctx, &segment_crud); }
 void h_segment_patch(req_ctx *ctx) { crud_patch(ctx, &segment_crud); }
 void h_segment_delete(req_ctx *ctx) { crud_delete(ctx, &segment_crud); }
+
+/* Not a descriptor's default: a segment's declared overlaps are a set replaced as a whole (PUT), under the
+ * segment's version as their ETag. */
+void h_segment_overlaps_get(req_ctx *ctx)
+{
+    static const char *const no_params[] = {NULL};
+    char id[37], etag[24];
+    db_doc doc = {0};
+    db_conn *conn = NULL;
+    if (!require_perm_or_reply(ctx, PERM_SEGMENT_READ) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, 2, id))
+        return;
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = segment_store_overlaps(conn, ctx->claims.org, id, &doc);
+    db_release(ctx->app->pool, conn);
+    if (e) { reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no segment with this id" : NULL); return; }
+    etag_format(doc.version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, doc.json);
+    db_doc_free(&doc);
+}
+
+void h_segment_overlaps_put(req_ctx *ctx)
+{
+    static const char *const no_params[] = {NULL};
+    char id[37], *text = NULL;
+    json_t *j_body = NULL;
+    crud_lock lk = {0};
+    db_doc doc = {0};
+    app_refusal why = {0};
+    verrs v;
+    verrs_init(&v);
+    write_tx tx;
+
+    if (!crud_may_write_or_reply(ctx, &segment_crud) || !query_known_or_reply(ctx, no_params) ||
+        !path_uuid_or_reply(ctx, 2, id))
+        goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (segment_validate_overlaps(j_body, id, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!crud_open_or_reply(ctx, &segment_crud, &tx, j_body, id, &lk)) goto out;
+    app_err e = segment_store_put_overlaps(tx.conn, ctx->claims.org, id, text, &doc, &why);
+    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+    tx_commit_doc(ctx, &tx, 200, NULL, &doc);
+out:
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    crud_lock_free(&lk);
+    free(text);
+    json_decref(j_body);
+    verrs_free(&v);
+}

@@ -23,6 +23,8 @@ void h_segment_create(req_ctx *ctx);
 void h_segment_get(req_ctx *ctx);
 void h_segment_patch(req_ctx *ctx);
 void h_segment_delete(req_ctx *ctx);
+void h_segment_overlaps_get(req_ctx *ctx);
+void h_segment_overlaps_put(req_ctx *ctx);
 
 void h_resource_list(req_ctx *ctx);
 void h_resource_create(req_ctx *ctx);
@@ -93,6 +95,8 @@ int measurement_may_ingest_or_reply(req_ctx *ctx);
  * j_request is the request as the Idempotency-Key fingerprint sees it;
  * lines (may be NULL) the CSV line of each row, reported with it. */
 void measurement_ingest(req_ctx *ctx, json_t *j_request, json_t *j_rows, const int *lines);
+void h_settings_get(req_ctx *ctx);
+void h_settings_patch(req_ctx *ctx);
 
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another

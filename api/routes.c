@@ -20,6 +20,8 @@ const route routes[] = {
     {"GET", "/v1/segments/:id", h_segment_get, 1},
     {"PATCH", "/v1/segments/:id", h_segment_patch, 1},
     {"DELETE", "/v1/segments/:id", h_segment_delete, 1},
+    {"GET", "/v1/segments/:id/overlaps", h_segment_overlaps_get, 1},
+    {"PUT", "/v1/segments/:id/overlaps", h_segment_overlaps_put, 1},
     {"GET", "/v1/resources", h_resource_list, 1},
     {"POST", "/v1/resources", h_resource_create, 1},
     {"GET", "/v1/resources/:id", h_resource_get, 1},
@@ -67,5 +69,7 @@ const route routes[] = {
     {"GET", "/v1/measurements.csv", h_measurement_export, 1},
     {"POST", "/v1/imports/measurements", h_measurement_import, 1},
     {"DELETE", "/v1/measurements/:id", h_measurement_delete, 1},
+    {"GET", "/v1/settings", h_settings_get, 1},
+    {"PATCH", "/v1/settings", h_settings_patch, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -57,6 +57,8 @@ typedef enum auth_perm {
     PERM_MEASUREMENT_WRITE_ANY, /* ingest measurements for any campaign */
     PERM_MEASUREMENT_WRITE_OWN, /* the same, only for campaigns whose owner is the caller */
     PERM_MEASUREMENT_DELETE,
+    PERM_SETTINGS_READ,      /* the organisation's settings */
+    PERM_SETTINGS_WRITE,     /* admin only */
     PERM__COUNT
 } auth_perm;
 

@@ -182,6 +182,23 @@ static const app_constraint constraints[] = {
     FOREIGN_KEY("kpi_target_sets_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
                 "the campaign has KPI targets"),
     FOREIGN_KEY("kpi_targets_set", APP_ERR_INTERNAL, NULL, "the targets' set is missing", "the set has targets"),
+    /* settings, segment overlaps and frequency caps (0018_conflicts.sql) */
+    NAMED("org_settings_budget_order", APP_ERR_VALIDATION, NULL, "budget_warn_percent",
+          "must not be above budget_block_percent"),
+    NAMED("org_settings_weights", APP_ERR_VALIDATION, NULL, "priority_weights", "must not all be 0"),
+    NAMED("org_settings_forceable", APP_ERR_VALIDATION, NULL, "forceable_rules",
+          "may name only budget_overrun and blackout"),
+    NAMED("org_settings_time_zone", APP_ERR_VALIDATION, NULL, "time_zone",
+          "is not a time zone PostgreSQL knows; use an IANA name such as Europe/Paris"),
+    NAMED("segment_overlaps_ratio", APP_ERR_VALIDATION, NULL, "overlaps", "ratios must be from 0 to 1"),
+    NAMED("segment_overlaps_order", APP_ERR_INTERNAL, NULL, NULL, "an overlap pair is stored out of order"),
+    NAMED("segment_overlaps_pair", APP_ERR_INTERNAL, NULL, NULL, "an overlap pair is stored twice"),
+    FOREIGN_KEY("segment_overlaps_a", APP_ERR_VALIDATION, "overlaps", "no such segment in your organisation",
+                "the segment has declared overlaps"),
+    FOREIGN_KEY("segment_overlaps_b", APP_ERR_VALIDATION, "overlaps", "no such segment in your organisation",
+                "the segment has declared overlaps"),
+    NAMED("resources_frequency_cap", APP_ERR_VALIDATION, NULL, "frequency_cap",
+          "only channels have a frequency cap, with both sends and days"),
 };
 
 const app_constraint *app_constraint_table(size_t *n)

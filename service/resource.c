@@ -13,6 +13,13 @@ static const field_spec money_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+/* A channel's frequency cap per segment: at most `sends` sends reach one segment within any `days` days. */
+static const field_spec frequency_cap_fields[] = {
+    {"sends", FK_INTEGER, FS_REQUIRED, 1, 1000, NULL, NULL},
+    {"days", FK_INTEGER, FS_REQUIRED, 1, 365, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
 static const field_spec resource_fields[] = {
     {"kind", FK_ENUM, FS_REQUIRED, 0, 0, resource_kinds, NULL},
     {"name", FK_TEXT, FS_REQUIRED, 1, 200, NULL, NULL},
@@ -22,6 +29,7 @@ static const field_spec resource_fields[] = {
     {"skills", FK_TEXT_ARRAY, 0, 0, 50, NULL, NULL},
     {"notes", FK_LONG_TEXT, FS_NULLABLE, 0, 2000, NULL, NULL},
     {"active", FK_BOOLEAN, 0, 0, 0, NULL, NULL},
+    {"frequency_cap", FK_OBJECT, FS_NULLABLE, 0, 0, NULL, frequency_cap_fields},
     {"id", FK_UUID, FS_READONLY, 0, 0, NULL, NULL},
     {"version", FK_INTEGER, FS_READONLY, 0, 0, NULL, NULL},
     {"created_at", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
@@ -63,6 +71,10 @@ size_t resource_validate(json_t *j_body, validate_mode mode, json_t *j_current, 
     if (!j_skills) j_skills = json_object_get(j_current, "skills");
     if (json_array_size(j_skills) > 0 && strcmp(kind, "person") != 0)
         verrs_add(v, "skills", "only people (kind person) have skills");
+    json_t *j_cap = json_object_get(j_body, "frequency_cap");
+    if (!j_cap) j_cap = json_object_get(j_current, "frequency_cap");
+    if (json_is_object(j_cap) && (mode == VALIDATE_CREATE || j_current) && strcmp(kind, "channel") != 0)
+        verrs_add(v, "frequency_cap", "only channels (kind channel) have a frequency cap");
     return verrs_count(v) - before;
 }
 

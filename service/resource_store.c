@@ -11,7 +11,9 @@
     "json_build_object('id', t.id, 'kind', t.kind, 'name', t.name, 'capacity', t.capacity,"                    \
     " 'capacity_unit', t.capacity_unit, 'cost_per_unit', CASE WHEN t.cost_amount IS NOT NULL THEN"             \
     "  json_build_object('amount', t.cost_amount::text, 'currency', t.cost_currency) END,"                     \
-    " 'skills', to_json(t.skills), 'notes', t.notes, 'active', t.active, 'version', t.version,"                \
+    " 'skills', to_json(t.skills), 'notes', t.notes, 'active', t.active,"                                     \
+    " 'frequency_cap', CASE WHEN t.frequency_cap_sends IS NOT NULL THEN"                                       \
+    "  json_build_object('sends', t.frequency_cap_sends, 'days', t.frequency_cap_days) END, 'version', t.version," \
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
 #define AVAILABILITY_DOC                                                                                       \
@@ -27,11 +29,12 @@ static const db_stmt q_lock = {
 static const db_stmt q_insert = {
     "resource_insert",
     "INSERT INTO resources AS t (org_id, kind, name, capacity, capacity_unit, cost_amount, cost_currency, skills,"
-    " notes, active)"
+    " notes, active, frequency_cap_sends, frequency_cap_days)"
     " SELECT $1, d->>'kind', d->>'name', coalesce((d->>'capacity')::integer, 1),"
     " coalesce(d->>'capacity_unit', 'concurrent'), (d->'cost_per_unit'->>'amount')::numeric,"
     " d->'cost_per_unit'->>'currency', ARRAY(SELECT jsonb_array_elements_text(coalesce(d->'skills', '[]'))),"
-    " d->>'notes', coalesce((d->>'active')::boolean, true)"
+    " d->>'notes', coalesce((d->>'active')::boolean, true), (d->'frequency_cap'->>'sends')::integer,"
+    " (d->'frequency_cap'->>'days')::integer"
     " FROM (SELECT $2::jsonb AS d) p RETURNING " RESOURCE_DOC ", t.version, t.id::text",
     2};
 static const db_stmt q_update = {
@@ -45,7 +48,11 @@ static const db_stmt q_update = {
     " cost_currency = CASE WHEN d ? 'cost_per_unit' THEN d->'cost_per_unit'->>'currency' ELSE t.cost_currency END,"
     " skills = CASE WHEN d ? 'skills' THEN ARRAY(SELECT jsonb_array_elements_text(d->'skills')) ELSE t.skills END,"
     " notes = CASE WHEN d ? 'notes' THEN d->>'notes' ELSE t.notes END,"
-    " active = CASE WHEN d ? 'active' THEN (d->>'active')::boolean ELSE t.active END"
+    " active = CASE WHEN d ? 'active' THEN (d->>'active')::boolean ELSE t.active END,"
+    " frequency_cap_sends = CASE WHEN d ? 'frequency_cap' THEN (d->'frequency_cap'->>'sends')::integer"
+    "  ELSE t.frequency_cap_sends END,"
+    " frequency_cap_days = CASE WHEN d ? 'frequency_cap' THEN (d->'frequency_cap'->>'days')::integer"
+    "  ELSE t.frequency_cap_days END"
     " FROM (SELECT $3::jsonb AS d) p WHERE " DB_BY_KEY("t", "$2", "$1") " RETURNING " RESOURCE_DOC ", t.version",
     3};
 static const db_stmt q_delete_unbooked = {

@@ -34,6 +34,19 @@ static const db_stmt q_update = {
     3};
 static const db_stmt q_delete = {"segment_delete", "DELETE FROM segments WHERE " DB_BY_KEY("segments", "$2", "$1"), 2};
 
+/* A segment's declared overlaps, both sides of each pair, by the other segment's id; the segment's version is
+ * the set's ETag. */
+static const db_stmt q_overlaps = {
+    "segment_overlaps_get",
+    "SELECT json_build_object('segment_id', t.id, 'overlaps', coalesce((SELECT json_agg(json_build_object("
+    "  'segment_id', x.other, 'ratio', x.ratio::float8) ORDER BY x.other) FROM ("
+    "  SELECT o.segment_b AS other, o.ratio FROM segment_overlaps o WHERE o.segment_a = t.id"
+    "  UNION ALL SELECT o.segment_a, o.ratio FROM segment_overlaps o WHERE o.segment_b = t.id) x), '[]'::json),"
+    " 'version', t.version)::text, t.version FROM segments t WHERE " DB_BY_KEY("t", "$2", "$1"),
+    2};
+static const db_stmt q_overlaps_put = {
+    "segment_overlaps_put", "SELECT segment_overlaps_put($1, $2::uuid, $3::jsonb->'overlaps')", 3};
+
 static const sort_spec segment_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"},
     {"name", "t.name", "text"},
@@ -88,4 +101,18 @@ app_err segment_store_list(db_conn *conn, const char *org, const char *parent_id
 {
     const char *filters[] = {org, parent_id, q};
     return list_query_run(conn, &segment_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
+}
+
+app_err segment_store_overlaps(db_conn *conn, const char *org, const char *id, db_doc *doc)
+{
+    const char *params[] = {org, id};
+    return db_doc_row(conn, &q_overlaps, params, doc, NULL, NULL);
+}
+
+app_err segment_store_put_overlaps(db_conn *conn, const char *org, const char *id, const char *body_json,
+                                   db_doc *doc, app_refusal *why)
+{
+    const char *params[] = {org, id, body_json};
+    app_err e = db_write(conn, &q_overlaps_put, params, NULL, why);
+    return e ? e : db_doc_row(conn, &q_overlaps, params, doc, NULL, why);
 }

@@ -21,4 +21,11 @@ app_err segment_store_delete(db_conn *conn, const char *org, const char *id, app
 app_err segment_store_list(db_conn *conn, const char *org, const char *parent_id, const char *q, int sort, int desc,
                            const char *cursor_key, const char *cursor_id, int limit, list_result *out);
 
+/* The segment's declared overlaps: {segment_id, overlaps: [{segment_id, ratio}], version} (the segment's). */
+app_err segment_store_overlaps(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* Replaces them (body_json: {"overlaps": [...]}, checked by segment_validate_overlaps; the segment locked) and
+ * returns the new set; an unknown segment is *why (422 on overlaps). */
+app_err segment_store_put_overlaps(db_conn *conn, const char *org, const char *id, const char *body_json,
+                                   db_doc *doc, app_refusal *why);
+
 #endif

@@ -43,6 +43,11 @@ BODIES = {
     "risk:risk_fields": ("RiskCreate", "RiskPatch"),
     "measurement:measurement_row_fields": ("MeasurementRow", None),
     "target:target_fields": ("KpiTarget", None),
+    "resource:frequency_cap_fields": ("FrequencyCap", None),
+    "settings:settings_fields": (None, "SettingsPatch"),
+    "settings:cap_fields": (None, "FrequencyCapPatch"),
+    "settings:weight_fields": (None, "PriorityWeightsPatch"),
+    "segment:overlap_fields": ("SegmentOverlap", None),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
 OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"},
