@@ -237,6 +237,8 @@ static int wanted(const cx *c, const cf_finding *f)
     return f->start < q->to && f->end > q->from;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 /* Appends a copy of f when the scope wants it, with its key (the type, extra and the ids of its refs hashed)
  * and order; returns it for its messages, or NULL (not wanted, or out of memory: r->oom). */
 static cf_finding *push(cx *c, const cf_finding *f, const char *extra)
@@ -252,13 +254,24 @@ static cf_finding *push(cx *c, const cf_finding *f, const char *extra)
     }
     cf_finding *out = &r->items[r->n++];
     *out = *f;
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i <= out->nrefs; i++) {
-        const char *s = i < out->nrefs ? ref_id(c->p, out->refs[i]) : (extra ? extra : "");
-        for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-        h = (h ^ '|') * 1099511628211ULL;
+    /* two FNV-1a hashes of the type, the ids (in id order: a focus listed first changes nothing) and extra,
+     * written as a UUID: the finding's stable id */
+    const char *ids[CF_MAX_REFS];
+    for (int i = 0; i < out->nrefs; i++) ids[i] = ref_id(c->p, out->refs[i]);
+    qsort(ids, (size_t)out->nrefs, sizeof ids[0], cmp_str);
+    uint64_t h[2] = {1469598103934665603ULL, 1469598103934665603ULL ^ 0x9E3779B97F4A7C15ULL};
+    for (int k = 0; k < 2; k++) {
+        const char *t = cf_type_names[out->type];
+        for (; *t; t++) h[k] = (h[k] ^ (unsigned char)*t) * 1099511628211ULL;
+        for (int i = 0; i <= out->nrefs; i++) {
+            const char *s = i < out->nrefs ? ids[i] : (extra ? extra : "");
+            for (; s && *s; s++) h[k] = (h[k] ^ (unsigned char)*s) * 1099511628211ULL;
+            h[k] = (h[k] ^ (unsigned char)('|' + k)) * 1099511628211ULL;
+        }
     }
-    snprintf(out->key, sizeof out->key, "%s-%016llx", cf_type_names[out->type], (unsigned long long)h);
+    snprintf(out->key, sizeof out->key, "%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(h[0] >> 32),
+             (unsigned long long)(h[0] >> 16 & 0xffff), (unsigned long long)(h[0] & 0xffff),
+             (unsigned long long)(h[1] >> 48), (unsigned long long)(h[1] & 0xffffffffffffULL));
     out->order = out->in_days ? (long long)out->start_day * CF_DAY_SECONDS : out->start;
     return out;
 }
@@ -518,8 +531,8 @@ static void suggest_shift(cx *c, cf_finding *o, const char *what)
     }
     char day[16];
     cf_day_format(m->start + 7 * k, day);
-    o->suggestion = fmt("move %s by %d week%s to start on %s: its audience is clear then", m->name, k,
-                        k == 1 || k == -1 ? "" : "s", day);
+    o->suggestion = fmt("move %s %d week%s %s, to start on %s: its audience is clear then", m->name, k < 0 ? -k : k,
+                        k == 1 || k == -1 ? "" : "s", k < 0 ? "earlier" : "later", day);
 }
 
 static void audience_pair(cx *c, int a, int b)
@@ -699,8 +712,9 @@ static void saturation_segment(cx *c, int res, int t, const int *g, size_t n, in
             if (shift && b) {
                 char when[32];
                 cf_time_format(b->start + shift * 7 * CF_DAY_SECONDS, when);
-                o->suggestion = fmt("move %s's send to %s (%+d week%s): %s is under its cap then",
-                                    p->campaigns[o->move].name, when, shift, shift == 1 || shift == -1 ? "" : "s",
+                o->suggestion = fmt("move %s's send to %s (%d week%s %s): %s is under its cap then",
+                                    p->campaigns[o->move].name, when, shift < 0 ? -shift : shift,
+                                    shift == 1 || shift == -1 ? "" : "s", shift < 0 ? "earlier" : "later",
                                     p->segments[t].name);
             } else {
                 o->suggestion = fmt("drop one send to %s on %s in this window", p->segments[t].name, r->name);
@@ -782,15 +796,15 @@ static int rule_budgets(cx *c)
         const cf_booking *b = &p->bookings[c->live[i]];
         const cf_campaign *m = &p->campaigns[b->campaign];
         if (p->resources[b->resource].kind == CF_BUDGET_POOL) continue; /* drawn on the pool, not spent */
-        if (b->cost_currency && m->currency && strcmp(b->cost_currency, m->currency) == 0)
+        if (!b->counted && b->cost_currency && m->currency && strcmp(b->cost_currency, m->currency) == 0)
             committed[b->campaign] += b->cost;
     }
     for (size_t i = 0; i < p->n_campaigns; i++) {
         const cf_campaign *m = &p->campaigns[i];
         if (!m->currency || !campaign_live(m)) continue;
-        cf_money total = committed[i] + m->actual_spend;
+        cf_money booked = m->committed + committed[i], total = booked + m->actual_spend;
         int level = budget_level(c, total, m->budget);
-        if (level) budget_finding(c, (int)i, level, NULL, total, m->budget, committed[i]);
+        if (level) budget_finding(c, (int)i, level, NULL, total, m->budget, booked);
         for (size_t k = 0; k < m->n_channel_budgets; k++) {
             const cf_amount *cb = &m->channel_budgets[k];
             cf_money spent = 0;
@@ -933,7 +947,9 @@ static void free_periods(cx *c, cf_finding *o, const cf_booking *b, int res)
                 if (moved_to < 0 || (dir > 0 ? cand > moved_to : cand < moved_to)) moved_to = cand;
             }
             if (moved_to < 0) {
-                if (t != b->start) o->free[o->nfree++] = (cf_free){res, t, t + len};
+                const cf_scope *q = c->q;
+                int known = q->horizon_from == q->horizon_to || (t >= q->horizon_from && t + len <= q->horizon_to);
+                if (t != b->start && known) o->free[o->nfree++] = (cf_free){res, t, t + len};
                 break;
             }
             t = moved_to;
@@ -1019,7 +1035,7 @@ int cf_run(const cf_portfolio *p, const cf_settings *s, const cf_scope *q, cf_re
     for (size_t i = 0; i < out->n; i++)
         if (!out->items[i].message || !out->items[i].suggestion) out->oom = 1;
     if (out->oom) goto out;
-    qsort(out->items, out->n, sizeof *out->items, cmp_finding);
+    if (out->n) qsort(out->items, out->n, sizeof *out->items, cmp_finding);
     rc = 0;
 out:
     free(c.ovls);
