@@ -98,6 +98,9 @@ void measurement_ingest(req_ctx *ctx, json_t *j_request, json_t *j_rows, const i
 void h_settings_get(req_ctx *ctx);
 void h_settings_patch(req_ctx *ctx);
 
+void h_conflict_list(req_ctx *ctx);
+void h_conflict_check(req_ctx *ctx);
+
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another
  * credential (the calendar feed). Fills ctx->claims; replies 401 on failure. */

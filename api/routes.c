@@ -71,5 +71,7 @@ const route routes[] = {
     {"DELETE", "/v1/measurements/:id", h_measurement_delete, 1},
     {"GET", "/v1/settings", h_settings_get, 1},
     {"PATCH", "/v1/settings", h_settings_patch, 1},
+    {"GET", "/v1/conflicts", h_conflict_list, 1},
+    {"POST", "/v1/conflicts/check", h_conflict_check, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -23,7 +23,8 @@ static const unsigned role_perms[ROLE__COUNT] = {
                    P(PERM_KEY_EVENT_WRITE) | P(PERM_FEED_TOKEN_ANY) | P(PERM_WORKFLOW_READ) |
                    P(PERM_WORKFLOW_WRITE) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) | P(PERM_KPI_READ) |
                    P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) | P(PERM_MEASUREMENT_DELETE) |
-                   P(PERM_SETTINGS_READ) | P(PERM_SETTINGS_WRITE),
+                   P(PERM_SETTINGS_READ) | P(PERM_SETTINGS_WRITE) |
+                   P(PERM_CONFLICT_READ),
     [ROLE_MANAGER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_ANY) |
                      P(PERM_CAMPAIGN_WRITE_OWN) | P(PERM_SEGMENT_READ) | P(PERM_SEGMENT_WRITE) |
                      P(PERM_RESOURCE_READ) | P(PERM_RESOURCE_WRITE) | P(PERM_BOOKING_READ) |
@@ -31,21 +32,25 @@ static const unsigned role_perms[ROLE__COUNT] = {
                      P(PERM_KEY_EVENT_WRITE) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
                      P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) |
                      P(PERM_MEASUREMENT_DELETE) |
-                     P(PERM_SETTINGS_READ),
+                     P(PERM_SETTINGS_READ) |
+                     P(PERM_CONFLICT_READ),
     [ROLE_PLANNER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_OWN) |
                      P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) |
                      P(PERM_BOOKING_WRITE_OWN) | P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) |
                      P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) | P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) |
                      P(PERM_MEASUREMENT_WRITE_OWN) |
-                     P(PERM_SETTINGS_READ),
+                     P(PERM_SETTINGS_READ) |
+                     P(PERM_CONFLICT_READ),
     [ROLE_APPROVER] = P(PERM_CAMPAIGN_READ) | P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) |
                       P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
                       P(PERM_RISK_ANNOTATE) | P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) |
-                      P(PERM_SETTINGS_READ),
+                      P(PERM_SETTINGS_READ) |
+                      P(PERM_CONFLICT_READ),
     [ROLE_ANALYST] = P(PERM_CAMPAIGN_READ) | P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) |
                      P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
                      P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) |
-                     P(PERM_SETTINGS_READ),
+                     P(PERM_SETTINGS_READ) |
+                     P(PERM_CONFLICT_READ),
     /* SPEC §5: an integration reads campaigns, the calendar and bookings and ingests measurements (the KPI
      * catalogue names what it may push); nothing else. */
     [ROLE_INTEGRATION] = P(PERM_CAMPAIGN_READ) | P(PERM_BOOKING_READ) | P(PERM_CALENDAR_READ) | P(PERM_KPI_READ) |
@@ -53,7 +58,8 @@ static const unsigned role_perms[ROLE__COUNT] = {
     [ROLE_VIEWER] = P(PERM_CAMPAIGN_READ) | P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) |
                     P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
                     P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) |
-                    P(PERM_SETTINGS_READ),
+                    P(PERM_SETTINGS_READ) |
+                    P(PERM_CONFLICT_READ),
 };
 #undef P
 

@@ -59,6 +59,7 @@ typedef enum auth_perm {
     PERM_MEASUREMENT_DELETE,
     PERM_SETTINGS_READ,      /* the organisation's settings */
     PERM_SETTINGS_WRITE,     /* admin only */
+    PERM_CONFLICT_READ,      /* the portfolio scan and checks of proposals */
     PERM__COUNT
 } auth_perm;
 

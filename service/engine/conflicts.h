@@ -109,6 +109,7 @@ typedef struct cf_campaign {
     cf_money budget;
     const cf_amount *channel_budgets;
     size_t n_channel_budgets;
+    cf_money committed;             /* cost estimates of its live bookings the store counted (see cf_booking.counted) */
     cf_money actual_spend;          /* measured, in the budget's currency */
     const cf_amount *channel_spend; /* measured per channel */
     size_t n_channel_spend;
@@ -138,6 +139,7 @@ typedef struct cf_booking {
     const char *cost_currency; /* NULL: no estimate */
     cf_money cost;
     cf_day bucket; /* the ISO week's Monday or the day its quantity counts in (hours_per_week, sends_per_day) */
+    int counted;   /* its cost is already in its campaign's committed (a stored booking); 0: add it (a proposal) */
 } cf_booking;
 
 typedef struct cf_unavailability {
@@ -185,6 +187,7 @@ typedef struct cf_scope {
     cf_day today;
     cf_day from_day, to_day; /* [from_day, to_day) */
     cf_time from, to;        /* [from, to) */
+    cf_time horizon_from, horizon_to; /* free periods are suggested within [horizon_from, horizon_to) (0, 0: anywhere) */
 } cf_scope;
 
 typedef enum cf_ref_kind { CF_REF_CAMPAIGN, CF_REF_BOOKING, CF_REF_RESOURCE, CF_REF_SEGMENT, CF_REF_UNAVAILABILITY,
@@ -213,7 +216,7 @@ typedef struct cf_finding {
     cf_day start_day, end_day;
     cf_time start, end;
     long long order;        /* sort key: the window's start in seconds */
-    char key[160];          /* stable identity: the type and the ids involved */
+    char key[40];           /* stable identity (UUID-shaped): a hash of the type and the ids involved */
     char *message;          /* malloc'd */
     char *suggestion;       /* malloc'd */
     int move;               /* campaign to move (the lower priority), -1: none */

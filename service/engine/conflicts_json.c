@@ -18,19 +18,22 @@ static json_t *time_json(cf_time t)
     return json_string(s);
 }
 
+/* An id; a proposal not stored yet has "" and shows null. */
+static json_t *id_json(const char *id) { return id && *id ? json_string(id) : json_null(); }
+
 static json_t *ref_json(const cf_portfolio *p, cf_ref r)
 {
     switch (r.kind) {
     case CF_REF_CAMPAIGN: {
         const cf_campaign *c = &p->campaigns[r.index];
-        return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "type", "campaign", "id", c->id, "name", c->name,
+        return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "type", "campaign", "id", id_json(c->id), "name", c->name,
                          "status", c->status, "start_date", day_json(c->start), "end_date", day_json(c->end),
                          "priority_score", c->priority < 0 ? json_null() : json_real(c->priority / 10.0));
     }
     case CF_REF_BOOKING: {
         const cf_booking *b = &p->bookings[r.index];
-        return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i}", "type", "booking", "id", b->id, "campaign_id",
-                         p->campaigns[b->campaign].id, "resource_id", p->resources[b->resource].id, "start",
+        return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:i}", "type", "booking", "id", id_json(b->id),
+                         "campaign_id", id_json(p->campaigns[b->campaign].id), "resource_id", p->resources[b->resource].id, "start",
                          time_json(b->start), "end", time_json(b->end), "status", b->status ? b->status : "tentative",
                          "quantity", b->quantity);
     }
@@ -77,7 +80,7 @@ json_t *cf_finding_json(const cf_portfolio *p, const cf_finding *f)
             goto fail;
     if (f->move >= 0) {
         json_decref(j_move);
-        j_move = json_pack("{s:s, s:s, s:s}", "campaign_id", p->campaigns[f->move].id, "name",
+        j_move = json_pack("{s:o, s:s, s:s}", "campaign_id", id_json(p->campaigns[f->move].id), "name",
                            p->campaigns[f->move].name, "why", f->why_move ? f->why_move : "");
         if (!j_move) goto fail;
     }

@@ -77,3 +77,35 @@ INSERT INTO risks (id, org_id, campaign_id, title, category, probability, impact
   ('00000000-0000-4000-8000-000000000904', 'demo', '00000000-0000-4000-8000-000000000101',
    'Discount eats the margin', 'budget', 1, 3, NULL, 'demo-planner', 'accepted', NULL, 'demo-planner')
 ON CONFLICT (id) DO NOTHING;
+
+-- A few real conflicts for GET /v1/conflicts?from=2027-03-01&to=2027-06-01: a flash sale to the Spring sale's
+-- prospects in its first week, with the same offer code on other terms and a third newsletter send to them
+-- within 7 days (audience_overlap, contradictory_offer, channel_saturation; the flash sale, scored lower, is the
+-- one to move), and a blackout key event in the product launch's first week (blackout).
+UPDATE campaigns SET has_offer = true, offer_code = 'SPRING', offer_terms = '20 % off everything',
+       score_engagement = 8, score_cpa = 7, score_experience = 7, score_alignment = 9
+ WHERE id = '00000000-0000-4000-8000-000000000101' AND NOT has_offer;
+INSERT INTO campaigns (id, org_id, name, objective, start_date, end_date, budget_amount, budget_currency, owner,
+                       team, channels, tags, has_offer, offer_code, offer_terms, score_engagement, score_cpa,
+                       score_experience, score_alignment, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000104', 'demo', 'Spring flash sale', 'conversion', '2027-03-04', '2027-03-06',
+   1500, 'EUR', 'demo-planner', 'Social', '{email,social}', '{q1}', true, 'SPRING', '15 % on a selection',
+   5, 6, 4, 5, 'demo-planner')
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position) VALUES
+  ('demo', '00000000-0000-4000-8000-000000000104', '00000000-0000-4000-8000-000000000002', 1)
+ON CONFLICT DO NOTHING;
+INSERT INTO bookings (id, org_id, campaign_id, resource_id, segment_id, period, quantity, status, created_by) VALUES
+  ('00000000-0000-4000-8000-000000000404', 'demo', '00000000-0000-4000-8000-000000000101',
+   '00000000-0000-4000-8000-000000000202', '00000000-0000-4000-8000-000000000002',
+   '[2027-03-03 08:00Z, 2027-03-03 09:00Z)', 1, 'confirmed', 'demo-planner'),
+  ('00000000-0000-4000-8000-000000000405', 'demo', '00000000-0000-4000-8000-000000000104',
+   '00000000-0000-4000-8000-000000000202', '00000000-0000-4000-8000-000000000002',
+   '[2027-03-05 08:00Z, 2027-03-05 09:00Z)', 1, 'tentative', 'demo-planner')
+ON CONFLICT (id) DO NOTHING;
+UPDATE bookings SET segment_id = '00000000-0000-4000-8000-000000000002'
+ WHERE id = '00000000-0000-4000-8000-000000000402' AND segment_id IS NULL;
+INSERT INTO key_events (id, org_id, name, kind, start_date, end_date, description) VALUES
+  ('00000000-0000-4000-8000-000000000504', 'demo', 'Annual results quiet period', 'blackout', '2027-05-03',
+   '2027-05-05', 'No announcements until the results are out')
+ON CONFLICT (id) DO NOTHING;

@@ -75,7 +75,7 @@ static int fx_book(fx *f, int campaign, int resource, const char *start, const c
 {
     static const char *ids[] = {"b-0", "b-1", "b-2", "b-3", "b-4", "b-5", "b-6", "b-7"};
     int i = (int)f->p.n_bookings++;
-    f->book[i] = (cf_booking){ids[i], campaign, resource, -1, T(start), T(end), quantity, "confirmed", NULL, 0, 0};
+    f->book[i] = (cf_booking){ids[i], campaign, resource, -1, T(start), T(end), quantity, "confirmed", NULL, 0, 0, 0};
     const cf_resource *r = &f->res[resource];
     if (r->cost_currency) { f->book[i].cost_currency = r->cost_currency; f->book[i].cost = r->cost_per_unit * quantity; }
     cf_day d = (cf_day)(T(start) / CF_DAY_SECONDS);
@@ -275,7 +275,7 @@ START_TEST(the_lower_priority_campaign_is_moved_to_a_clear_week)
     ck_assert_int_eq(x->move, 1);
     ck_assert_ptr_nonnull(strstr(x->why_move, "Bravo scores"));
     /* Bravo moved by two weeks starts 8 days after Alpha's end: clear (one week still collides) */
-    ck_assert_msg(strstr(x->suggestion, "by 2 weeks to start on 2027-09-20"), "%s", x->suggestion);
+    ck_assert_msg(strstr(x->suggestion, "2 weeks later, to start on 2027-09-20"), "%s", x->suggestion);
     /* scores swapped: Alpha moves */
     f.camp[0].priority = cf_priority_score(lo, f.s.weights);
     f.camp[1].priority = cf_priority_score(hi, f.s.weights);

@@ -1,0 +1,519 @@
+/* conflict_store.c — see conflict_store.h. Rows arrive as text; the slice keeps each PGresult until it is freed
+ * and the portfolio's strings point into them. Ids are found by binary search over indexes sorted by id. */
+#define _GNU_SOURCE
+#include "conflict_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "settings.h"
+#include "validate.h"
+
+#define EPOCH_DAYS "DATE '1970-01-01'"
+/* A window bound as text: a date is the start of that day on the organisation's calendar (tz), plus days. */
+#define BOUND(p, days, tz)                                                                                      \
+    "CASE WHEN " p " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN (" p "::date + " days ")::timestamp AT TIME ZONE " tz \
+    " ELSE " p "::timestamptz END"
+
+/* Round trip 1: the settings, today and the window on the organisation's calendar; the bucket a booking on
+ * $4 starting at $2 counts in. */
+static const db_stmt q_frame = {
+    "conflict_frame",
+    "SELECT settings_json(s)::text, s.time_zone, (now() AT TIME ZONE s.time_zone)::date - " EPOCH_DAYS ","
+    " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
+    " (w.f AT TIME ZONE s.time_zone)::date - " EPOCH_DAYS ","
+    " ((w.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + 1 - " EPOCH_DAYS ","
+    " (SELECT CASE r.capacity_unit WHEN 'hours_per_week' THEN date_trunc('week', w.f AT TIME ZONE s.time_zone)::date"
+    "   WHEN 'sends_per_day' THEN (w.f AT TIME ZONE s.time_zone)::date END - " EPOCH_DAYS
+    "  FROM resources r WHERE r.id = $4::uuid AND (r.org_id = $1) IS TRUE),"
+    " $4::uuid IS NULL OR EXISTS (SELECT 1 FROM resources r WHERE r.id = $4::uuid AND (r.org_id = $1) IS TRUE)"
+    " FROM org_settings_of($1) s,"
+    " LATERAL (SELECT " BOUND("$2", "0", "s.time_zone") " AS f, " BOUND("$3", "0", "s.time_zone") " AS t) w",
+    4};
+
+static const db_stmt q_segments = {
+    "conflict_segments", "SELECT t.id::text, t.name, t.parent_id::text FROM segments t WHERE t.org_id = $1", 1};
+static const db_stmt q_overlaps = {
+    "conflict_overlaps",
+    "SELECT o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer FROM segment_overlaps o"
+    " WHERE o.org_id = $1",
+    1};
+static const db_stmt q_resources = {
+    "conflict_resources",
+    "SELECT t.id::text, t.name, t.kind, t.capacity_unit, t.capacity, t.active, t.cost_currency,"
+    " (t.cost_amount * 100)::bigint, t.frequency_cap_sends, t.frequency_cap_days FROM resources t WHERE t.org_id = $1",
+    1};
+/* The campaigns whose dates meet [$2, $3], the campaign $4, and those of the bookings loaded ($5, $6), with the
+ * cost estimates of all their live bookings (budget pools aside) and their open critical risks without a
+ * mitigation. */
+static const db_stmt q_campaigns = {
+    "conflict_campaigns",
+    "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","
+    " c.budget_currency, (c.budget_amount * 100)::bigint,"
+    " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"
+    "  ORDER BY cs.position), ','),"
+    " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"
+    " round(c.score_engagement * 10)::integer, round(c.score_cpa * 10)::integer,"
+    " round(c.score_experience * 10)::integer, round(c.score_alignment * 10)::integer,"
+    " coalesce((SELECT round(sum(b.cost_amount) * 100)::bigint FROM bookings b JOIN resources r ON r.id = b.resource_id"
+    "  WHERE b.campaign_id = c.id AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency"
+    "  AND r.kind <> 'budget_pool'), 0),"
+    " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k"
+    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text"
+    " FROM campaigns c WHERE c.org_id = $1 AND ((c.end_date >= $2::date AND c.start_date <= $3::date)"
+    " OR c.id = $4::uuid OR c.id IN (SELECT b.campaign_id FROM bookings b WHERE b.org_id = $1"
+    "  AND b.status <> 'cancelled' AND b.period && tstzrange($5::timestamptz, $6::timestamptz)"
+    "  AND ($7::uuid IS NULL OR b.resource_id = $7::uuid)))",
+    7};
+#define BOOKING_COLUMNS                                                                                          \
+    "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
+    " extract(epoch FROM lower(b.period))::bigint, extract(epoch FROM upper(b.period))::bigint, b.quantity,"    \
+    " b.status, b.cost_currency, (b.cost_amount * 100)::bigint, b.load_bucket - " EPOCH_DAYS " FROM bookings b"
+static const db_stmt q_bookings = {
+    "conflict_bookings",
+    BOOKING_COLUMNS " WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange($2, $3)", 3};
+static const db_stmt q_resource_bookings = {
+    "conflict_resource_bookings",
+    BOOKING_COLUMNS " WHERE b.resource_id = $4::uuid AND b.status <> 'cancelled' AND b.period && tstzrange($2, $3)"
+    " AND (b.org_id = $1) IS TRUE",
+    4};
+static const db_stmt q_unavailability = {
+    "conflict_unavailability",
+    "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
+    " extract(epoch FROM upper(a.period))::bigint FROM availability a"
+    " WHERE a.org_id = $1 AND a.period && tstzrange($2, $3) AND ($4::uuid IS NULL OR a.resource_id = $4::uuid)",
+    4};
+static const db_stmt q_blackouts = {
+    "conflict_blackouts",
+    "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
+    " extract(epoch FROM k.start_date::timestamp AT TIME ZONE $4)::bigint,"
+    " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE $4)::bigint"
+    " FROM key_events k WHERE k.org_id = $1 AND k.kind = 'blackout' AND k.end_date >= $2::date"
+    " AND k.start_date <= $3::date",
+    4};
+
+enum { R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
+
+struct conflict_slice {
+    PGresult *res[R_COUNT];
+    json_t *j_settings;
+    json_t *j_hold; /* documents the strings of proposals and risks point into */
+    cf_settings settings;
+    cf_scope scope;
+    char tz[80];
+    cf_segment *segs;
+    cf_overlap *ovls;
+    cf_campaign *camps;
+    int *camp_segs;  /* the campaigns' segment indexes, one run each */
+    cf_resource *ress;
+    cf_booking *books;
+    cf_unavailability *unav;
+    cf_blackout *blacks;
+    cf_risk *risks;
+    int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
+    int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
+    int *proposal_segs;
+    cf_portfolio p;
+};
+
+static const char *val(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static long long num(const PGresult *r, int row, int col) { return PQgetisnull(r, row, col) ? 0 : atoll(PQgetvalue(r, row, col)); }
+
+cf_money conflict_money_parse(const char *s, int *ok)
+{
+    *ok = s && valid_decimal_amount(s);
+    if (!*ok) return 0;
+    long long units = 0, cents = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) units = units * 10 + (*p - '0');
+    if (*p == '.') {
+        p++;
+        cents = (p[0] - '0') * 10 + (p[1] >= '0' && p[1] <= '9' ? p[1] - '0' : 0);
+    }
+    return units * 100 + cents;
+}
+
+/* ---- id lookups ---- */
+
+typedef struct by_id_ctx {
+    const void *base;
+    size_t stride; /* rows are structs whose first member is the id */
+} by_id_ctx;
+
+static const char *id_at(const by_id_ctx *c, int i) { return *(const char *const *)((const char *)c->base + c->stride * (size_t)i); }
+
+static int cmp_by_id(const void *a, const void *b, void *arg)
+{
+    return strcmp(id_at(arg, *(const int *)a), id_at(arg, *(const int *)b));
+}
+
+static int *sort_by_id(const void *base, size_t stride, size_t n)
+{
+    int *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx) return NULL;
+    for (size_t i = 0; i < n; i++) idx[i] = (int)i;
+    by_id_ctx c = {base, stride};
+    qsort_r(idx, n, sizeof *idx, cmp_by_id, &c);
+    return idx;
+}
+
+static int find_id(const int *idx, const void *base, size_t stride, size_t n, const char *id)
+{
+    if (!id) return -1;
+    by_id_ctx c = {base, stride};
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int d = strcmp(id_at(&c, idx[mid]), id);
+        if (!d) return idx[mid];
+        if (d < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+int conflict_slice_campaign(const conflict_slice *s, const char *id)
+{
+    return find_id(s->camp_by_id, s->camps, sizeof *s->camps, s->p.n_campaigns, id);
+}
+
+int conflict_slice_resource(const conflict_slice *s, const char *id)
+{
+    return find_id(s->res_by_id, s->ress, sizeof *s->ress, s->p.n_resources, id);
+}
+
+int conflict_slice_segment(const conflict_slice *s, const char *id)
+{
+    return find_id(s->seg_by_id, s->segs, sizeof *s->segs, s->p.n_segments, id);
+}
+
+/* ---- reading the rows ---- */
+
+static cf_kind kind_of(const char *k)
+{
+    return strcmp(k, "person") == 0 ? CF_PERSON : strcmp(k, "slot") == 0 ? CF_SLOT
+                                                : strcmp(k, "budget_pool") == 0 ? CF_BUDGET_POOL : CF_CHANNEL;
+}
+
+static cf_unit unit_of(const char *u)
+{
+    return strcmp(u, "hours_per_week") == 0 ? CF_HOURS_PER_WEEK : strcmp(u, "sends_per_day") == 0 ? CF_SENDS_PER_DAY
+                                                                                              : CF_CONCURRENT;
+}
+
+/* Counts the segment ids of a comma-separated list. */
+static size_t count_ids(const char *list)
+{
+    if (!list || !*list) return 0;
+    size_t n = 1;
+    for (; *list; list++) n += *list == ',';
+    return n;
+}
+
+/* Reads the rows into the portfolio; one spare campaign and one spare booking stay for a proposal. 0, or -1
+ * out of memory. */
+static int read_rows(conflict_slice *s)
+{
+    PGresult **r = s->res;
+    size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = (size_t)PQntuples(r[R_OVL]), nres = (size_t)PQntuples(r[R_RES]);
+    size_t ncamp = (size_t)PQntuples(r[R_CAMP]), nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
+    size_t nunav = (size_t)PQntuples(r[R_UNAV]), nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
+    for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(r[R_CAMP], (int)i, 7));
+    s->segs = calloc(nseg + 1, sizeof *s->segs);
+    s->ovls = calloc(novl + 1, sizeof *s->ovls);
+    s->ress = calloc(nres + 1, sizeof *s->ress);
+    s->camps = calloc(ncamp + 1, sizeof *s->camps);
+    s->camp_segs = calloc(nsegs_total + 1, sizeof *s->camp_segs);
+    s->books = calloc(nbook + 1, sizeof *s->books);
+    s->unav = calloc(nunav + 1, sizeof *s->unav);
+    s->blacks = calloc(nblack + 1, sizeof *s->blacks);
+    if (!s->segs || !s->ovls || !s->ress || !s->camps || !s->camp_segs || !s->books || !s->unav || !s->blacks)
+        return -1;
+    for (size_t i = 0; i < nseg; i++)
+        s->segs[i] = (cf_segment){val(r[R_SEG], (int)i, 0), val(r[R_SEG], (int)i, 1), -1};
+    if (!(s->seg_by_id = sort_by_id(s->segs, sizeof *s->segs, nseg))) return -1;
+    s->p.segments = s->segs;
+    s->p.n_segments = nseg;
+    for (size_t i = 0; i < nseg; i++) s->segs[i].parent = conflict_slice_segment(s, val(r[R_SEG], (int)i, 2));
+    size_t k = 0;
+    for (size_t i = 0; i < novl; i++) {
+        int a = conflict_slice_segment(s, val(r[R_OVL], (int)i, 0)), b = conflict_slice_segment(s, val(r[R_OVL], (int)i, 1));
+        if (a >= 0 && b >= 0) s->ovls[k++] = (cf_overlap){a, b, (int)num(r[R_OVL], (int)i, 2)};
+    }
+    s->p.overlaps = s->ovls;
+    s->p.n_overlaps = k;
+    for (size_t i = 0; i < nres; i++) {
+        const PGresult *q = r[R_RES];
+        int row = (int)i, ok;
+        (void)ok;
+        s->ress[i] = (cf_resource){val(q, row, 0), val(q, row, 1), kind_of(val(q, row, 2)), unit_of(val(q, row, 3)),
+                                   (int)num(q, row, 4), strcmp(val(q, row, 5), "t") == 0, val(q, row, 6),
+                                   num(q, row, 7), (int)num(q, row, 8), (int)num(q, row, 9)};
+    }
+    if (!(s->res_by_id = sort_by_id(s->ress, sizeof *s->ress, nres))) return -1;
+    s->p.resources = s->ress;
+    s->p.n_resources = nres;
+    size_t used = 0, nrisks = 0;
+    for (size_t i = 0; i < ncamp; i++) {
+        const PGresult *q = r[R_CAMP];
+        int row = (int)i;
+        cf_campaign *c = &s->camps[i];
+        *c = (cf_campaign){.id = val(q, row, 0), .name = val(q, row, 1), .status = val(q, row, 2),
+                           .start = (cf_day)num(q, row, 3), .end = (cf_day)num(q, row, 4), .currency = val(q, row, 5),
+                           .budget = num(q, row, 6), .offer_code = val(q, row, 8), .offer_terms = val(q, row, 9),
+                           .offer_description = val(q, row, 10), .committed = num(q, row, 15), .priority = -1};
+        if (!PQgetisnull(q, row, 11)) {
+            int scores[4];
+            for (int j = 0; j < 4; j++) scores[j] = (int)num(q, row, 11 + j);
+            c->priority = cf_priority_score(scores, s->settings.weights);
+        }
+        c->segments = s->camp_segs + used;
+        const char *list = val(q, row, 7);
+        while (list && *list) {
+            char id[37];
+            size_t len = strcspn(list, ",");
+            snprintf(id, sizeof id, "%.*s", (int)(len < 36 ? len : 36), list);
+            int seg = conflict_slice_segment(s, id);
+            if (seg >= 0) s->camp_segs[used + c->n_segments++] = seg;
+            list += len + (list[len] == ',');
+        }
+        used += c->n_segments;
+        json_t *j_risks = val(q, row, 16) ? json_loads(val(q, row, 16), 0, NULL) : NULL;
+        if (j_risks) {
+            nrisks += json_array_size(j_risks);
+            if (json_array_append_new(s->j_hold, j_risks) != 0) return -1;
+        }
+    }
+    if (!(s->camp_by_id = sort_by_id(s->camps, sizeof *s->camps, ncamp))) return -1;
+    s->p.campaigns = s->camps;
+    s->p.n_campaigns = ncamp;
+    /* the risks, from the documents held above (one array per campaign that has any, in campaign order) */
+    if (!(s->risks = calloc(nrisks + 1, sizeof *s->risks))) return -1;
+    size_t h = 0;
+    for (size_t i = 0; i < ncamp; i++) {
+        if (!val(r[R_CAMP], (int)i, 16)) continue;
+        json_t *j_risks = json_array_get(s->j_hold, h++), *j_risk;
+        size_t x;
+        json_array_foreach(j_risks, x, j_risk)
+            s->risks[s->p.n_risks++] = (cf_risk){json_string_value(json_object_get(j_risk, "id")),
+                                                 json_string_value(json_object_get(j_risk, "title")), (int)i};
+    }
+    s->p.risks = s->risks;
+    k = 0;
+    for (size_t i = 0; i < nbook; i++) {
+        const PGresult *q = r[R_BOOK];
+        int row = (int)i;
+        int camp = conflict_slice_campaign(s, val(q, row, 1)), res = conflict_slice_resource(s, val(q, row, 2));
+        if (camp < 0 || res < 0) continue; /* written between two statements: the next question sees it */
+        s->books[k++] = (cf_booking){val(q, row, 0), camp, res, conflict_slice_segment(s, val(q, row, 3)),
+                                     num(q, row, 4), num(q, row, 5), (int)num(q, row, 6), val(q, row, 7),
+                                     val(q, row, 8), num(q, row, 9), (cf_day)num(q, row, 10), 1};
+    }
+    s->p.bookings = s->books;
+    s->p.n_bookings = k;
+    k = 0;
+    for (size_t i = 0; i < nunav; i++) {
+        const PGresult *q = r[R_UNAV];
+        int res = conflict_slice_resource(s, val(q, (int)i, 1));
+        if (res >= 0)
+            s->unav[k++] = (cf_unavailability){val(q, (int)i, 0), res, val(q, (int)i, 2), num(q, (int)i, 3),
+                                               num(q, (int)i, 4)};
+    }
+    s->p.unavailability = s->unav;
+    s->p.n_unavailability = k;
+    for (size_t i = 0; i < nblack; i++) {
+        const PGresult *q = r[R_BLACK];
+        int row = (int)i;
+        s->blacks[i] = (cf_blackout){val(q, row, 0), val(q, row, 1), (cf_day)num(q, row, 2), (cf_day)num(q, row, 3),
+                                     num(q, row, 4), num(q, row, 5)};
+    }
+    s->p.blackouts = s->blacks;
+    s->p.n_blackouts = nblack;
+    return 0;
+}
+
+/* Days of padding around a window: what the rules and the suggestions look at beyond it. */
+static int pad_days(const cf_settings *st, conflict_mode mode)
+{
+    int w = st->overlap_window_days > st->cap_days ? st->overlap_window_days : st->cap_days;
+    return mode == CONFLICT_BOOKING ? w + 14 : w + 7 * 13 + 2;
+}
+
+app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
+{
+    PGresult *frame = NULL;
+    conflict_slice *s = calloc(1, sizeof *s);
+    app_err e = APP_ERR_INTERNAL;
+    if (!s || !(s->j_hold = json_array())) goto fail;
+    const char *fp[] = {org, ask->from, ask->to, ask->resource_id};
+    if ((e = db_exec(conn, &q_frame, fp, &frame))) goto fail;
+    e = APP_ERR_INTERNAL;
+    if (PQntuples(frame) != 1) goto fail;
+    if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) { e = APP_ERR_NOT_FOUND; goto fail; }
+    if (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) || !settings_from_json(s->j_settings, &s->settings))
+        goto fail;
+    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(frame, 0, 1));
+    s->scope = (cf_scope){.focus_campaign = -1, .focus_booking = -1, .today = (cf_day)num(frame, 0, 2),
+                          .from = num(frame, 0, 3), .to = num(frame, 0, 4), .from_day = (cf_day)num(frame, 0, 5),
+                          .to_day = (cf_day)num(frame, 0, 6)};
+    s->bucket = (int)num(frame, 0, 7);
+    int bpad = pad_days(&s->settings, CONFLICT_BOOKING);
+    /* free periods are suggested only where the slice knows every booking */
+    s->scope.horizon_from = s->scope.from - (cf_time)bpad * CF_DAY_SECONDS;
+    s->scope.horizon_to = s->scope.to + (cf_time)bpad * CF_DAY_SECONDS;
+    PQclear(frame);
+    frame = NULL;
+
+    int pad = pad_days(&s->settings, ask->mode);
+    char lo_day[16], hi_day[16], lo_ts[32], hi_ts[32], camp_lo[16], camp_hi[16];
+    cf_day_format(s->scope.from_day - pad, lo_day);
+    cf_day_format(s->scope.to_day + pad, hi_day);
+    cf_time_format(s->scope.horizon_from, lo_ts);
+    cf_time_format(s->scope.horizon_to, hi_ts);
+    /* a booking's campaigns: those of the bookings loaded, and its own */
+    int campaign_pad = ask->mode == CONFLICT_BOOKING ? -1 : pad;
+    cf_day_format(campaign_pad < 0 ? s->scope.to_day + 1 : s->scope.from_day - campaign_pad, camp_lo);
+    cf_day_format(campaign_pad < 0 ? s->scope.from_day - 1 : s->scope.to_day + campaign_pad, camp_hi);
+    const char *p1[] = {org};
+    const char *pc[] = {org, camp_lo, camp_hi, ask->campaign_id, lo_ts, ask->mode == CONFLICT_CAMPAIGN ? lo_ts : hi_ts,
+                        ask->resource_id};
+    const char *pb[] = {org, lo_ts, hi_ts, ask->resource_id};
+    const char *pk[] = {org, lo_day, hi_day, s->tz};
+    if ((e = db_defer(conn, &q_segments, p1, &s->res[R_SEG])) || (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) ||
+        (e = db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
+        (e = db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
+        (ask->mode != CONFLICT_CAMPAIGN &&
+         (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
+        (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV])) ||
+        (e = db_exec(conn, &q_blackouts, pk, &s->res[R_BLACK])))
+        goto fail;
+    for (int i = 0; i < R_COUNT; i++)
+        if (!s->res[i] && !(i == R_BOOK && ask->mode == CONFLICT_CAMPAIGN)) { e = APP_ERR_INTERNAL; goto fail; }
+    if (read_rows(s) != 0) { e = APP_ERR_INTERNAL; goto fail; }
+    *out = s;
+    return APP_OK;
+fail:
+    PQclear(frame);
+    conflict_slice_free(s);
+    return e;
+}
+
+void conflict_slice_free(conflict_slice *s)
+{
+    if (!s) return;
+    for (int i = 0; i < R_COUNT; i++) PQclear(s->res[i]);
+    json_decref(s->j_settings);
+    json_decref(s->j_hold);
+    free(s->segs);
+    free(s->ovls);
+    free(s->camps);
+    free(s->camp_segs);
+    free(s->ress);
+    free(s->books);
+    free(s->unav);
+    free(s->blacks);
+    free(s->risks);
+    free(s->seg_by_id);
+    free(s->camp_by_id);
+    free(s->res_by_id);
+    free(s->proposal_segs);
+    free(s);
+}
+
+const cf_portfolio *conflict_slice_portfolio(const conflict_slice *s) { return &s->p; }
+const cf_settings *conflict_slice_settings(const conflict_slice *s) { return &s->settings; }
+cf_scope conflict_slice_scope(const conflict_slice *s) { return s->scope; }
+json_t *conflict_slice_settings_json(const conflict_slice *s) { return s->j_settings; }
+
+/* ---- proposals ---- */
+
+static const char *str(json_t *j, const char *key) { return json_string_value(json_object_get(j, key)); }
+
+int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field)
+{
+    *field = NULL;
+    if (json_array_append(s->j_hold, j_doc) != 0) return -1;
+    int camp = conflict_slice_campaign(s, str(j_doc, "campaign_id"));
+    int res = conflict_slice_resource(s, str(j_doc, "resource_id"));
+    const char *seg_id = str(j_doc, "segment_id");
+    int seg = conflict_slice_segment(s, seg_id);
+    if (camp < 0) { *field = "campaign_id"; return -1; }
+    if (res < 0) { *field = "resource_id"; return -1; }
+    if (seg_id && seg < 0) { *field = "segment_id"; return -1; }
+    long long start_us = 0, end_us = 0;
+    valid_timestamp(str(j_doc, "start"), &start_us);
+    valid_timestamp(str(j_doc, "end"), &end_us);
+    json_t *j_q = json_object_get(j_doc, "quantity");
+    int quantity = json_is_integer(j_q) ? (int)json_integer_value(j_q) : 1;
+    const cf_resource *r = &s->ress[res];
+    /* a change: the stored booking leaves the portfolio, and its cost the campaign's committed sum */
+    size_t at = s->p.n_bookings;
+    for (size_t i = 0; replace_id && i < s->p.n_bookings; i++)
+        if (strcmp(s->books[i].id, replace_id) == 0) {
+            const cf_booking *old = &s->books[i];
+            const cf_campaign *oc = &s->camps[old->campaign];
+            if (old->cost_currency && oc->currency && strcmp(old->cost_currency, oc->currency) == 0 &&
+                r->kind != CF_BUDGET_POOL)
+                s->camps[old->campaign].committed -= old->cost;
+            at = i;
+        }
+    cf_booking b = {replace_id ? replace_id : "", camp, res, seg,
+                    start_us / 1000000, end_us / 1000000, quantity, str(j_doc, "status"), r->cost_currency,
+                    r->cost_per_unit * quantity, s->bucket, 0};
+    if (!b.status) b.status = "tentative";
+    s->books[at] = b;
+    if (at == s->p.n_bookings) s->p.n_bookings++;
+    return (int)at;
+}
+
+int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field)
+{
+    *field = NULL;
+    if (json_array_append(s->j_hold, j_doc) != 0) return -1;
+    json_t *j_segs = json_object_get(j_doc, "segment_ids");
+    int *segs = malloc((json_array_size(j_segs) + 1) * sizeof *segs);
+    if (!segs) return -1;
+    size_t n = 0, i;
+    json_t *j_seg;
+    json_array_foreach(j_segs, i, j_seg) {
+        int seg = conflict_slice_segment(s, json_string_value(j_seg));
+        if (seg < 0) { free(segs); *field = "segment_ids"; return -1; }
+        segs[n++] = seg;
+    }
+    /* the segment list lives with the slice (growing camp_segs would move the others' lists) */
+    free(s->proposal_segs);
+    s->proposal_segs = segs;
+    int ok;
+    cf_day start = cf_day_parse(str(j_doc, "start_date"), &ok), end = cf_day_parse(str(j_doc, "end_date"), &ok);
+    json_t *j_budget = json_object_get(j_doc, "budget"), *j_offer = json_object_get(j_doc, "offer");
+    json_t *j_scoring = json_object_get(j_doc, "scoring");
+    size_t at = s->p.n_campaigns;
+    cf_money committed = 0;
+    for (size_t k = 0; replace_id && k < s->p.n_campaigns; k++)
+        if (strcmp(s->camps[k].id, replace_id) == 0) {
+            at = k;
+            committed = s->camps[k].committed;
+        }
+    cf_campaign c = {.id = replace_id ? replace_id : "",
+                     .name = str(j_doc, "name"), .status = str(j_doc, "status"), .start = start, .end = end,
+                     .currency = str(j_budget, "currency"), .budget = conflict_money_parse(str(j_budget, "amount"), &ok),
+                     .segments = segs, .n_segments = n, .offer_code = str(j_offer, "code"),
+                     .offer_terms = str(j_offer, "terms"), .offer_description = str(j_offer, "description"),
+                     .committed = committed, .priority = -1};
+    if (!c.status) c.status = "draft";
+    if (!c.name) c.name = "the proposed campaign";
+    if (json_is_object(j_scoring)) {
+        static const char *const keys[] = {"engagement_potential", "estimated_cpa", "customer_experience",
+                                           "strategic_alignment"};
+        int scores[4];
+        for (int k = 0; k < 4; k++) scores[k] = (int)(json_number_value(json_object_get(j_scoring, keys[k])) * 10 + 0.5);
+        c.priority = cf_priority_score(scores, s->settings.weights);
+    }
+    s->camps[at] = c;
+    if (at == s->p.n_campaigns) s->p.n_campaigns++;
+    return (int)at;
+}

@@ -1,0 +1,60 @@
+/* conflict_store.h — the slice of an organisation's portfolio a conflicts question needs, loaded for the engine
+ * (service/engine/conflicts.h) in two round trips: the settings and the window in the organisation's time
+ * zone, then segments, declared overlaps, resources, campaigns (with their committed booking costs and open
+ * critical risks), bookings, availability and blackout key events, pipelined. A scan loads the window padded by
+ * what the rules look around it (the overlap window, the frequency cap's days, the weeks a suggested move tries);
+ * a booking under check loads its resource's bookings only; a campaign under check loads no bookings. The
+ * slice owns everything its portfolio points to. */
+#ifndef CAMPAIGND_CONFLICT_STORE_H
+#define CAMPAIGND_CONFLICT_STORE_H
+
+#include <jansson.h>
+
+#include "conflicts.h"
+#include "db.h"
+
+typedef struct conflict_slice conflict_slice;
+
+typedef enum conflict_mode { CONFLICT_SCAN, CONFLICT_BOOKING, CONFLICT_CAMPAIGN } conflict_mode;
+
+typedef struct conflict_ask {
+    conflict_mode mode;
+    /* The window [from, to): RFC 3339 instants, or YYYY-MM-DD for the start of that day on the organisation's
+     * calendar. A booking: its period; a campaign: its first day and the day after its last. */
+    const char *from, *to;
+    const char *campaign_id; /* a campaign to load whatever its dates (the proposal's), or NULL */
+    const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
+} conflict_ask;
+
+/* Loads the slice; *out to release with conflict_slice_free. APP_ERR_NOT_FOUND: ask->resource_id is not a
+ * resource of the organisation. */
+app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out);
+void conflict_slice_free(conflict_slice *s);
+
+/* Borrowed views of the slice (valid until it is freed or a proposal is added). */
+const cf_portfolio *conflict_slice_portfolio(const conflict_slice *s);
+const cf_settings *conflict_slice_settings(const conflict_slice *s);
+/* The scope of the loaded window (no focus): today, and the window in days and instants. */
+cf_scope conflict_slice_scope(const conflict_slice *s);
+/* The settings document as GET /v1/settings shows it (borrowed). */
+json_t *conflict_slice_settings_json(const conflict_slice *s);
+
+/* The index of a loaded row by id, or -1. */
+int conflict_slice_campaign(const conflict_slice *s, const char *id);
+int conflict_slice_resource(const conflict_slice *s, const char *id);
+int conflict_slice_segment(const conflict_slice *s, const char *id);
+
+/* Adds a proposed booking (j_doc: a booking as its body or document gives it: campaign_id, resource_id,
+ * segment_id, start, end, quantity, status), replacing the loaded booking replace_id (may be NULL). The slice
+ * keeps a reference to j_doc. Returns its index, or -1 with *field set to the body field at fault (an unknown
+ * campaign, resource or segment) or NULL (out of memory). */
+int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field);
+
+/* The same for a campaign (j_doc: a campaign document or create body: name, status, dates, budget,
+ * segment_ids, offer, scoring), replacing the loaded campaign replace_id (may be NULL). */
+int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field);
+
+/* A decimal money amount ("1250.00") in minor units; 0 when malformed (*ok 0). */
+cf_money conflict_money_parse(const char *s, int *ok);
+
+#endif

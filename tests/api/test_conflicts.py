@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""API tests of the planning engine's endpoints: POST /v1/conflicts/check (a proposed booking or campaign, new
+or a change, nothing stored) and GET /v1/conflicts (the portfolio scan): the seeds' examples, suggestions that
+are really free, settings changing outcomes, time zones around midnight, a check-then-book race the database
+still decides, cursor pages in a stable order, isolation between organisations, hostile inputs and roles.
+Usage: test_conflicts.py BINARY"""
+import datetime
+import threading
+import unittest
+import uuid
+
+from harness import Server, main
+
+
+def day(offset):
+    return (datetime.date.today() + datetime.timedelta(days=offset)).isoformat()
+
+
+class ConflictsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_DB_POOL_SIZE": "8", "CAMPAIGND_THREADS": "8"})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def setUp(self):
+        self.org = "cf-" + uuid.uuid4().hex[:10]
+        tok = lambda sub, role: self.srv.token(sub, self.org, role)
+        self.admin, self.manager, self.planner = tok("ada", "admin"), tok("mia", "manager"), tok("pat", "planner")
+        self.viewer, self.integration = tok("vic", "viewer"), tok("crm", "integration")
+
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.srv.request(method, path, body, token or self.manager, **kw)
+
+    def make(self, path, body, token=None):
+        st, _, b = self.req("POST", path, body, token)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def campaign(self, name, start, end, **over):
+        body = {"name": name, "objective": "retention", "start_date": start, "end_date": end}
+        body.update(over)
+        return self.make("/v1/campaigns", body)
+
+    def check(self, body, token=None):
+        st, _, b = self.req("POST", "/v1/conflicts/check", body, token)
+        self.assertEqual(st, 200, b)
+        return b
+
+    def scan(self, query, token=None):
+        st, _, b = self.req("GET", "/v1/conflicts?" + query, token=token)
+        self.assertEqual(st, 200, b)
+        return b["items"]
+
+    @staticmethod
+    def types(findings):
+        return sorted(f["type"] for f in findings)
+
+    def test_same_segment_same_week(self):
+        seg = self.make("/v1/segments", {"name": "Newsletter"})["id"]
+        a = self.campaign("Autumn newsletter", "2027-09-06", "2027-09-10", segment_ids=[seg],
+                          scoring={"engagement_potential": 8, "estimated_cpa": 7, "customer_experience": 8,
+                                   "strategic_alignment": 9})
+        # a second emailing to the same segment the same week: warned, and the lower priority is the one to move
+        got = self.check({"campaign": {"name": "Flash sale", "objective": "conversion", "start_date": "2027-09-09",
+                                       "end_date": "2027-09-09", "segment_ids": [seg]}})
+        self.assertEqual(self.types(got["findings"]), ["audience_overlap"])
+        f = got["findings"][0]
+        self.assertEqual((f["severity"], got["blocked"]), ("warn", False))
+        self.assertEqual(f["move"]["name"], "Flash sale")
+        self.assertIsNone(f["move"]["campaign_id"])  # not stored
+        self.assertEqual({i["type"] for i in f["items"]}, {"campaign", "segment"})
+        self.assertIn("2027-09-23", f["suggestion"])  # two weeks on, 13 days after Autumn's end
+        # exactly 7 days after the last day: clear; 6: not
+        self.assertEqual(self.check({"campaign": {"name": "Later", "objective": "conversion", "start_date": "2027-09-17",
+                                                  "end_date": "2027-09-17", "segment_ids": [seg]}})["findings"], [])
+        self.assertEqual(len(self.check({"campaign": {"name": "Sooner", "objective": "conversion",
+                                                      "start_date": "2027-09-16", "end_date": "2027-09-16",
+                                                      "segment_ids": [seg]}})["findings"]), 1)
+        # the scan lists it once stored, and nothing was stored by the checks
+        b = self.campaign("Flash sale", "2027-09-09", "2027-09-09", segment_ids=[seg])
+        items = self.scan("from=2027-09-01&to=2027-10-01")
+        self.assertEqual(self.types(items), ["audience_overlap"])
+        self.assertEqual({i["id"] for i in items[0]["items"] if i["type"] == "campaign"}, {a["id"], b["id"]})
+        self.assertEqual(items[0]["move"]["campaign_id"], b["id"])
+        # a wider window in the settings catches the campaign 7 days later too
+        self.campaign("Later", "2027-09-17", "2027-09-17", segment_ids=[seg])
+        self.assertEqual(len(self.scan("from=2027-09-01&to=2027-10-01&type=audience_overlap")), 1)
+        st, _, _ = self.req("PATCH", "/v1/settings", {"overlap_window_days": 8}, token=self.admin)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(self.scan("from=2027-09-01&to=2027-10-01&type=audience_overlap")), 2)  # + Autumn–Later
+
+    def test_contradictory_offers(self):
+        email = self.campaign("Email -20 %", "2027-10-04", "2027-10-17",
+                              offer={"code": "AUTUMN", "terms": "20 % off everything"})
+        got = self.check({"campaign": {"name": "Social -15 %", "objective": "awareness", "start_date": "2027-10-11",
+                                       "end_date": "2027-10-24", "offer": {"code": "autumn",
+                                                                           "terms": "15 % off a selection"}}})
+        self.assertEqual(self.types(got["findings"]), ["contradictory_offer"])
+        self.assertIn("15 % off a selection", got["findings"][0]["message"])
+        # the same terms agree
+        got = self.check({"campaign": {"name": "Social -20 %", "objective": "awareness", "start_date": "2027-10-11",
+                                       "end_date": "2027-10-24", "offer": {"code": "AUTUMN",
+                                                                           "terms": "20 % off everything"}}})
+        self.assertEqual(got["findings"], [])
+        # a change of the stored campaign: moved out of the other's dates, nothing left
+        social = self.campaign("Social -15 %", "2027-10-11", "2027-10-24",
+                               offer={"code": "AUTUMN", "terms": "15 % off a selection"})
+        self.assertEqual(len(self.scan("from=2027-10-01&to=2027-11-01")), 1)
+        got = self.check({"campaign_id": social["id"], "campaign": {"start_date": "2027-10-18"}})
+        self.assertEqual(got["findings"], [])
+        got = self.check({"campaign_id": email["id"], "campaign": {"end_date": "2027-10-31"}})
+        self.assertEqual(self.types(got["findings"]), ["contradictory_offer"])
+
+    def test_double_booking_predicted_and_its_free_periods_are_free(self):
+        banner = self.make("/v1/resources", {"kind": "slot", "name": "Hero banner"})["id"]
+        c = self.campaign("Launch", "2027-11-01", "2027-11-30")
+        self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": banner, "start": "2027-11-02T09:00:00Z",
+                                   "end": "2027-11-02T12:00:00Z"})
+        self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": banner, "start": "2027-11-02T13:00:00Z",
+                                   "end": "2027-11-02T15:00:00Z"})
+        proposal = {"campaign_id": c["id"], "resource_id": banner, "start": "2027-11-02T10:00:00Z",
+                    "end": "2027-11-02T12:00:00Z"}
+        got = self.check({"booking": proposal})
+        self.assertTrue(got["blocked"])
+        self.assertFalse(got["forceable"])  # the database refuses a double booking whatever the role
+        f = got["findings"][0]
+        self.assertEqual((f["type"], f["severity"]), ("resource_double_booked", "block"))
+        free = f["free_periods"]
+        self.assertEqual([(p["start"], p["end"]) for p in free],
+                         [("2027-11-02T15:00:00Z", "2027-11-02T17:00:00Z"),
+                          ("2027-11-02T07:00:00Z", "2027-11-02T09:00:00Z")])
+        for p in free:  # they are really free: book them
+            st, _, b = self.req("POST", "/v1/bookings", dict(proposal, start=p["start"], end=p["end"]))
+            self.assertEqual(st, 201, b)
+        # the touching period [12:00, 13:00) is clear
+        self.assertEqual(self.check({"booking": dict(proposal, start="2027-11-02T12:00:00Z",
+                                                     end="2027-11-02T13:00:00Z")})["findings"], [])
+
+    def test_check_then_book_race_the_database_decides(self):
+        banner = self.make("/v1/resources", {"kind": "slot", "name": "Homepage takeover"})["id"]
+        a = self.campaign("A", "2027-12-01", "2027-12-31")
+        b = self.campaign("B", "2027-12-01", "2027-12-31")
+        period = {"start": "2027-12-05T00:00:00Z", "end": "2027-12-06T00:00:00Z"}
+        self.assertFalse(self.check({"booking": dict(period, campaign_id=a["id"], resource_id=banner)})["blocked"])
+        self.assertFalse(self.check({"booking": dict(period, campaign_id=b["id"], resource_id=banner)})["blocked"])
+        results = []
+
+        def book(camp):
+            results.append(self.req("POST", "/v1/bookings", dict(period, campaign_id=camp, resource_id=banner))[0])
+
+        threads = [threading.Thread(target=book, args=(x["id"],)) for x in (a, b)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        self.assertEqual(sorted(results), [201, 409])
+
+    def test_blackout_around_midnight_in_the_organisations_time_zone(self):
+        st, _, _ = self.req("PATCH", "/v1/settings", {"time_zone": "Pacific/Auckland"}, token=self.admin)
+        self.assertEqual(st, 200)
+        self.make("/v1/key-events", {"name": "Results quiet period", "kind": "blackout", "start_date": "2027-07-15",
+                                     "end_date": "2027-07-15"})
+        slot = self.make("/v1/resources", {"kind": "slot", "name": "Banner"})["id"]
+        c = self.campaign("Winter", "2027-07-01", "2027-07-14")
+        # 2027-07-15 in Auckland (UTC+12) runs from 2027-07-14T12:00Z to 2027-07-15T12:00Z
+        before = {"campaign_id": c["id"], "resource_id": slot, "start": "2027-07-14T11:00:00Z",
+                  "end": "2027-07-14T12:00:00Z"}
+        self.assertEqual(self.check({"booking": before})["findings"], [])
+        got = self.check({"booking": dict(before, start="2027-07-14T11:30:00Z", end="2027-07-14T12:30:00Z")})
+        self.assertEqual(self.types(got["findings"]), ["blackout"])
+        self.assertTrue(got["blocked"] and got["forceable"])  # a blackout key event may be forced by default
+        # a campaign ending on the 14th is clear; one running into the 15th is not
+        self.assertEqual(self.check({"campaign_id": c["id"], "campaign": {"name": "Winter"}})["findings"], [])
+        got = self.check({"campaign_id": c["id"], "campaign": {"end_date": "2027-07-15"}})
+        self.assertEqual(self.types(got["findings"]), ["blackout"])
+
+    def test_budget_unapproved_launch_and_risk_in_the_scan(self):
+        writer = self.make("/v1/resources", {"kind": "slot", "name": "Studio", "capacity": 5,
+                                             "cost_per_unit": {"amount": "400.00", "currency": "EUR"}})["id"]
+        c = self.campaign("Soon", day(3), day(20), budget={"amount": "1000.00", "currency": "EUR"})
+        self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": writer, "start": day(4) + "T09:00:00Z",
+                                   "end": day(4) + "T10:00:00Z", "quantity": 2})  # 800.00: 80 % exactly
+        self.make(f"/v1/campaigns/{c['id']}/risks", {"title": "Site down", "category": "technical", "probability": 5,
+                                                     "impact": 5})
+        items = self.scan(f"from={day(0)}&to={day(30)}&campaign_id={c['id']}")
+        self.assertEqual(self.types(items), ["budget_overrun", "unapproved_launch", "unmitigated_critical_risk"])
+        self.assertTrue(all(f["severity"] == "warn" for f in items))
+        # one more hour at 400.00 would be 120 %: blocked, and forceable by default
+        got = self.check({"booking": {"campaign_id": c["id"], "resource_id": writer, "start": day(5) + "T09:00:00Z",
+                                      "end": day(5) + "T10:00:00Z"}})
+        blocks = [f for f in got["findings"] if f["severity"] == "block"]
+        self.assertEqual([f["type"] for f in blocks], ["budget_overrun"])
+        self.assertTrue(got["forceable"])
+        self.assertEqual(self.scan(f"from={day(0)}&to={day(30)}&severity=block"), [])
+        self.assertEqual(len(self.scan(f"from={day(0)}&to={day(30)}&type=unapproved_launch,budget_overrun")), 2)
+
+    def test_pages_are_stable_and_complete(self):
+        seg = self.make("/v1/segments", {"name": "All"})["id"]
+        for i in range(5):
+            self.campaign(f"C{i}", "2028-01-10", "2028-01-12", segment_ids=[seg])
+        every = self.scan("from=2028-01-01&to=2028-02-01&limit=500")
+        self.assertEqual(len(every), 10)  # each pair once
+        seen, cursor = [], None
+        while True:
+            st, _, page = self.req("GET", "/v1/conflicts?from=2028-01-01&to=2028-02-01&limit=3" +
+                                   (f"&cursor={cursor}" if cursor else ""))
+            self.assertEqual(st, 200, page)
+            seen += [f["id"] for f in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(seen, [f["id"] for f in every])
+        self.assertEqual(self.scan("from=2028-01-01&to=2028-02-01&limit=500"), every)  # same order, same ids
+
+    def test_isolation(self):
+        seg = self.make("/v1/segments", {"name": "Mine"})["id"]
+        c = self.campaign("Mine A", "2028-03-01", "2028-03-05", segment_ids=[seg])
+        self.campaign("Mine B", "2028-03-01", "2028-03-05", segment_ids=[seg])
+        other = self.srv.token("mia", "o-" + uuid.uuid4().hex[:8], "manager")
+        self.assertEqual(self.scan("from=2028-03-01&to=2028-04-01", token=other), [])
+        self.assertEqual(len(self.scan("from=2028-03-01&to=2028-04-01")), 1)
+        st, _, p = self.req("POST", "/v1/conflicts/check", {"campaign_id": c["id"], "campaign": {"name": "x"}},
+                            token=other)
+        self.assertEqual(st, 404, p)
+        st, _, p = self.req("POST", "/v1/conflicts/check", {"campaign": {
+            "name": "Theirs", "objective": "other", "start_date": "2028-03-01", "end_date": "2028-03-02",
+            "segment_ids": [seg]}}, token=other)
+        self.assertEqual((st, p["errors"][0]["field"]), (422, "campaign.segment_ids"), p)
+
+    def test_hostile_inputs_and_roles(self):
+        c = self.campaign("H", "2028-05-01", "2028-05-02")
+        for q in ("", "from=2028-05-01", "from=2028-05-01&to=2028-04-01", "from=2028-01-01&to=2029-12-01",
+                  "from=yesterday&to=2028-05-02", "from=2028-05-01&to=2028-05-02&type=typo",
+                  "from=2028-05-01&to=2028-05-02&campaign_id=1", "from=2028-05-01&to=2028-05-02&sort=-window",
+                  "from=2028-05-01&to=2028-05-02&cursor=nope", "from=2028-05-01&to=2028-05-02&limit=0",
+                  "from=2028-05-01&to=2028-05-02&colour=red"):
+            st, _, p = self.req("GET", "/v1/conflicts?" + q)
+            self.assertEqual(st, 400, (q, p))
+        bodies = [({}, "booking"), ({"booking": {}, "campaign": {}}, "booking"), ({"booking": "x"}, "booking"),
+                  ({"campaign": {"name": "x"}}, "campaign.objective"),
+                  ({"booking": {"campaign_id": c["id"]}}, "booking.resource_id"),
+                  ({"booking": {"campaign_id": c["id"], "resource_id": str(uuid.uuid4()),
+                                "start": "2028-05-01T00:00:00Z", "end": "2028-05-01T01:00:00Z"}}, "booking.resource_id"),
+                  ({"booking": {"campaign_id": str(uuid.uuid4()), "resource_id": str(uuid.uuid4()),
+                                "start": "2028-05-01T01:00:00Z", "end": "2028-05-01T00:00:00Z"}}, "booking.end"),
+                  ({"campaign_id": "nope", "campaign": {}}, "campaign_id"),
+                  ({"booking_id": c["id"], "campaign": {}}, "booking_id"), ({"extra": 1, "campaign": {}}, "extra")]
+        for body, field in bodies:
+            st, _, p = self.req("POST", "/v1/conflicts/check", body)
+            self.assertEqual(st, 422, (body, p))
+            self.assertIn(field, [e["field"] for e in p["errors"]], (body, p))
+        st, _, p = self.req("POST", "/v1/conflicts/check", {"booking_id": str(uuid.uuid4()), "booking": {}})
+        self.assertEqual(st, 404, p)
+        st, _, p = self.req("POST", "/v1/conflicts/check", raw=b"[1]", headers={"Content-Type": "application/json"})
+        self.assertEqual(st, 400, p)
+        for tok in (self.integration,):
+            self.assertEqual(self.req("GET", "/v1/conflicts?from=2028-05-01&to=2028-05-02", token=tok)[0], 403)
+            self.assertEqual(self.req("POST", "/v1/conflicts/check", {"campaign": {}}, token=tok)[0], 403)
+        for tok in (self.viewer, self.planner, self.admin):
+            self.scan("from=2028-05-01&to=2028-05-02", token=tok)
+        self.assertEqual(self.srv.request("GET", "/v1/conflicts?from=2028-05-01&to=2028-05-02")[0], 401)
+
+    def test_idempotent_check(self):
+        body = {"campaign": {"name": "Idem", "objective": "other", "start_date": "2028-06-01", "end_date": "2028-06-02"}}
+        h = {"Idempotency-Key": "chk-" + uuid.uuid4().hex}
+        st1, _, b1 = self.req("POST", "/v1/conflicts/check", body, headers=h)
+        st2, h2, b2 = self.req("POST", "/v1/conflicts/check", body, headers=h)
+        self.assertEqual((st1, st2, b1), (200, 200, b2))
+        self.assertEqual(h2.get("idempotent-replayed"), "true")
+
+
+if __name__ == "__main__":
+    main()
