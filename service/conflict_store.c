@@ -10,26 +10,39 @@
 #include "validate.h"
 
 #define EPOCH_DAYS "DATE '1970-01-01'"
-/* A window bound as text: a date is the start of that day on the organisation's calendar (tz), plus days. */
-#define BOUND(p, days, tz)                                                                                      \
-    "CASE WHEN " p " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN (" p "::date + " days ")::timestamp AT TIME ZONE " tz \
-    " ELSE " p "::timestamptz END"
+/* A window bound as text: a date is the start of that day on the organisation's calendar (tz). */
+#define BOUND(p, tz) \
+    "CASE WHEN " p " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN " p "::date::timestamp AT TIME ZONE " tz " ELSE " p "::timestamptz END"
 
-/* Round trip 1: the settings, today and the window on the organisation's calendar; the bucket a booking on
- * $4 starting at $2 counts in. */
+/* Every statement of a slice derives its window the same way, in SQL, so the whole slice is one pipeline
+ * (one round trip, or none of its own inside a write's first one): $1 the organisation, $2 and $3 the window as
+ * asked, $4 the mode (scan, booking, campaign). w: the settings' time zone and the window [f, t); the instants
+ * [lo, hi) of the bookings the rules look at (the window padded by the overlap window or the frequency cap's days,
+ * and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as much, and the 13 weeks
+ * a suggested move tries, unless a booking is asked about). */
+#define WINDOW                                                                                                   \
+    "WITH w AS MATERIALIZED (SELECT s AS st, s.time_zone, x.f, x.t, x.cpad,"                                                            \
+    " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
+    " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
+    " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day"                      \
+    " FROM org_settings_of($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone") \
+    " AS t, greatest(s.overlap_window_days, s.frequency_cap_days) + 14 AS bpad,"                                \
+    " CASE WHEN $4 = 'booking' THEN -1 ELSE greatest(s.overlap_window_days, s.frequency_cap_days) + 93 END AS cpad) x) "
+
+/* The settings, today, the window, what is loaded around it, and the bucket a booking on $5 starting at $2
+ * counts in (its resource checked to be the organisation's). */
 static const db_stmt q_frame = {
     "conflict_frame",
-    "SELECT settings_json(s)::text, s.time_zone, (now() AT TIME ZONE s.time_zone)::date - " EPOCH_DAYS ","
+    WINDOW "SELECT settings_json(w.st)::text, w.time_zone, (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
     " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
-    " (w.f AT TIME ZONE s.time_zone)::date - " EPOCH_DAYS ","
-    " ((w.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + 1 - " EPOCH_DAYS ","
-    " (SELECT CASE r.capacity_unit WHEN 'hours_per_week' THEN date_trunc('week', w.f AT TIME ZONE s.time_zone)::date"
-    "   WHEN 'sends_per_day' THEN (w.f AT TIME ZONE s.time_zone)::date END - " EPOCH_DAYS
-    "  FROM resources r WHERE r.id = $4::uuid AND (r.org_id = $1) IS TRUE),"
-    " $4::uuid IS NULL OR EXISTS (SELECT 1 FROM resources r WHERE r.id = $4::uuid AND (r.org_id = $1) IS TRUE)"
-    " FROM org_settings_of($1) s,"
-    " LATERAL (SELECT " BOUND("$2", "0", "s.time_zone") " AS f, " BOUND("$3", "0", "s.time_zone") " AS t) w",
-    4};
+    " (w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
+    " ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date + 1 - " EPOCH_DAYS ","
+    " (SELECT CASE r.capacity_unit WHEN 'hours_per_week' THEN date_trunc('week', w.f AT TIME ZONE w.time_zone)::date"
+    "   WHEN 'sends_per_day' THEN (w.f AT TIME ZONE w.time_zone)::date END - " EPOCH_DAYS
+    "  FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
+    " $5::uuid IS NULL OR EXISTS (SELECT 1 FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
+    " extract(epoch FROM w.lo)::bigint, extract(epoch FROM w.hi)::bigint FROM w",
+    5};
 
 static const db_stmt q_segments = {
     "conflict_segments", "SELECT t.id::text, t.name, t.parent_id::text FROM segments t WHERE t.org_id = $1", 1};
@@ -43,12 +56,12 @@ static const db_stmt q_resources = {
     "SELECT t.id::text, t.name, t.kind, t.capacity_unit, t.capacity, t.active, t.cost_currency,"
     " (t.cost_amount * 100)::bigint, t.frequency_cap_sends, t.frequency_cap_days FROM resources t WHERE t.org_id = $1",
     1};
-/* The campaigns whose dates meet [$2, $3], the campaign $4, and those of the bookings loaded ($5, $6), with the
- * cost estimates of all their live bookings (budget pools aside) and their open critical risks without a
- * mitigation. */
+/* The campaigns whose dates meet [lo_day, hi_day], the campaign $5, and those of the bookings loaded (of resource
+ * $6 when given), with the cost estimates of all their live bookings (budget pools aside) and their open critical
+ * risks without a mitigation. */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","
+    WINDOW "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","
     " c.budget_currency, (c.budget_amount * 100)::bigint,"
     " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"
     "  ORDER BY cs.position), ','),"
@@ -60,39 +73,41 @@ static const db_stmt q_campaigns = {
     "  AND r.kind <> 'budget_pool'), 0),"
     " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k"
     "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text"
-    " FROM campaigns c WHERE c.org_id = $1 AND ((c.end_date >= $2::date AND c.start_date <= $3::date)"
-    " OR c.id = $4::uuid OR c.id IN (SELECT b.campaign_id FROM bookings b WHERE b.org_id = $1"
-    "  AND b.status <> 'cancelled' AND b.period && tstzrange($5::timestamptz, $6::timestamptz)"
-    "  AND ($7::uuid IS NULL OR b.resource_id = $7::uuid)))",
-    7};
+    " FROM w, campaigns c WHERE c.org_id = $1 AND ((w.cpad >= 0 AND c.end_date >= w.lo_day AND c.start_date <= w.hi_day)"
+    " OR c.id = $5::uuid OR ($4 <> 'campaign' AND c.id IN (SELECT b.campaign_id FROM bookings b WHERE b.org_id = $1"
+    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)"
+    "  AND ($6::uuid IS NULL OR b.resource_id = $6::uuid))))",
+    6};
 #define BOOKING_COLUMNS                                                                                          \
     "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
     " extract(epoch FROM lower(b.period))::bigint, extract(epoch FROM upper(b.period))::bigint, b.quantity,"    \
-    " b.status, b.cost_currency, (b.cost_amount * 100)::bigint, b.load_bucket - " EPOCH_DAYS " FROM bookings b"
+    " b.status, b.cost_currency, (b.cost_amount * 100)::bigint, b.load_bucket - " EPOCH_DAYS " FROM w, bookings b"
 static const db_stmt q_bookings = {
     "conflict_bookings",
-    BOOKING_COLUMNS " WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange($2, $3)", 3};
+    WINDOW BOOKING_COLUMNS " WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)", 4};
 static const db_stmt q_resource_bookings = {
     "conflict_resource_bookings",
-    BOOKING_COLUMNS " WHERE b.resource_id = $4::uuid AND b.status <> 'cancelled' AND b.period && tstzrange($2, $3)"
-    " AND (b.org_id = $1) IS TRUE",
-    4};
+    WINDOW BOOKING_COLUMNS " WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
+    " AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE",
+    5};
 static const db_stmt q_unavailability = {
     "conflict_unavailability",
-    "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
-    " extract(epoch FROM upper(a.period))::bigint FROM availability a"
-    " WHERE a.org_id = $1 AND a.period && tstzrange($2, $3) AND ($4::uuid IS NULL OR a.resource_id = $4::uuid)",
-    4};
+    WINDOW "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
+    " extract(epoch FROM upper(a.period))::bigint FROM w, availability a"
+    " WHERE a.org_id = $1 AND a.period && tstzrange(w.lo, w.hi) AND ($5::uuid IS NULL OR a.resource_id = $5::uuid)",
+    5};
 static const db_stmt q_blackouts = {
     "conflict_blackouts",
-    "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
-    " extract(epoch FROM k.start_date::timestamp AT TIME ZONE $4)::bigint,"
-    " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE $4)::bigint"
-    " FROM key_events k WHERE k.org_id = $1 AND k.kind = 'blackout' AND k.end_date >= $2::date"
-    " AND k.start_date <= $3::date",
+    WINDOW "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
+    " extract(epoch FROM k.start_date::timestamp AT TIME ZONE w.time_zone)::bigint,"
+    " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)::bigint"
+    " FROM w, key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"
+    " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"
+    " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)",
     4};
+static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
 
-enum { R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
+enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
 
 struct conflict_slice {
     PGresult *res[R_COUNT];
@@ -112,6 +127,7 @@ struct conflict_slice {
     cf_risk *risks;
     int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
     int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
+    conflict_mode mode;
     int *proposal_segs;
     cf_portfolio p;
 };
@@ -336,69 +352,60 @@ static int read_rows(conflict_slice *s)
     return 0;
 }
 
-/* Days of padding around a window: what the rules and the suggestions look at beyond it. */
-static int pad_days(const cf_settings *st, conflict_mode mode)
-{
-    int w = st->overlap_window_days > st->cap_days ? st->overlap_window_days : st->cap_days;
-    return mode == CONFLICT_BOOKING ? w + 14 : w + 7 * 13 + 2;
-}
+static const char *const mode_names[] = {"scan", "booking", "campaign"};
 
-app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
+app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
-    PGresult *frame = NULL;
     conflict_slice *s = calloc(1, sizeof *s);
-    app_err e = APP_ERR_INTERNAL;
-    if (!s || !(s->j_hold = json_array())) goto fail;
-    const char *fp[] = {org, ask->from, ask->to, ask->resource_id};
-    if ((e = db_exec(conn, &q_frame, fp, &frame))) goto fail;
-    e = APP_ERR_INTERNAL;
-    if (PQntuples(frame) != 1) goto fail;
-    if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) { e = APP_ERR_NOT_FOUND; goto fail; }
-    if (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) || !settings_from_json(s->j_settings, &s->settings))
-        goto fail;
-    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(frame, 0, 1));
-    s->scope = (cf_scope){.focus_campaign = -1, .focus_booking = -1, .today = (cf_day)num(frame, 0, 2),
-                          .from = num(frame, 0, 3), .to = num(frame, 0, 4), .from_day = (cf_day)num(frame, 0, 5),
-                          .to_day = (cf_day)num(frame, 0, 6)};
-    s->bucket = (int)num(frame, 0, 7);
-    int bpad = pad_days(&s->settings, CONFLICT_BOOKING);
-    /* free periods are suggested only where the slice knows every booking */
-    s->scope.horizon_from = s->scope.from - (cf_time)bpad * CF_DAY_SECONDS;
-    s->scope.horizon_to = s->scope.to + (cf_time)bpad * CF_DAY_SECONDS;
-    PQclear(frame);
-    frame = NULL;
-
-    int pad = pad_days(&s->settings, ask->mode);
-    char lo_day[16], hi_day[16], lo_ts[32], hi_ts[32], camp_lo[16], camp_hi[16];
-    cf_day_format(s->scope.from_day - pad, lo_day);
-    cf_day_format(s->scope.to_day + pad, hi_day);
-    cf_time_format(s->scope.horizon_from, lo_ts);
-    cf_time_format(s->scope.horizon_to, hi_ts);
-    /* a booking's campaigns: those of the bookings loaded, and its own */
-    int campaign_pad = ask->mode == CONFLICT_BOOKING ? -1 : pad;
-    cf_day_format(campaign_pad < 0 ? s->scope.to_day + 1 : s->scope.from_day - campaign_pad, camp_lo);
-    cf_day_format(campaign_pad < 0 ? s->scope.from_day - 1 : s->scope.to_day + campaign_pad, camp_hi);
+    if (!s || !(s->j_hold = json_array())) { conflict_slice_free(s); return APP_ERR_INTERNAL; }
+    s->mode = ask->mode;
+    const char *mode = mode_names[ask->mode];
+    const char *pf[] = {org, ask->from, ask->to, mode, ask->resource_id};
     const char *p1[] = {org};
-    const char *pc[] = {org, camp_lo, camp_hi, ask->campaign_id, lo_ts, ask->mode == CONFLICT_CAMPAIGN ? lo_ts : hi_ts,
-                        ask->resource_id};
-    const char *pb[] = {org, lo_ts, hi_ts, ask->resource_id};
-    const char *pk[] = {org, lo_day, hi_day, s->tz};
-    if ((e = db_defer(conn, &q_segments, p1, &s->res[R_SEG])) || (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) ||
-        (e = db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
+    const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->resource_id};
+    const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
+    app_err e;
+    if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) || (e = db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
+        (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) || (e = db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
         (e = db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
         (ask->mode != CONFLICT_CAMPAIGN &&
          (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
         (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV])) ||
-        (e = db_exec(conn, &q_blackouts, pk, &s->res[R_BLACK])))
-        goto fail;
-    for (int i = 0; i < R_COUNT; i++)
-        if (!s->res[i] && !(i == R_BOOK && ask->mode == CONFLICT_CAMPAIGN)) { e = APP_ERR_INTERNAL; goto fail; }
-    if (read_rows(s) != 0) { e = APP_ERR_INTERNAL; goto fail; }
+        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK]))) {
+        conflict_slice_free(s);
+        return e;
+    }
     *out = s;
     return APP_OK;
-fail:
-    PQclear(frame);
-    conflict_slice_free(s);
+}
+
+app_err conflict_store_read(conflict_slice *s)
+{
+    for (int i = 0; i < R_COUNT; i++)
+        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN)) return APP_ERR_INTERNAL;
+    PGresult *frame = s->res[R_FRAME];
+    if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
+    if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) return APP_ERR_NOT_FOUND;
+    if (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) || !settings_from_json(s->j_settings, &s->settings))
+        return APP_ERR_INTERNAL;
+    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(frame, 0, 1));
+    /* free periods are suggested only where the slice knows every booking */
+    s->scope = (cf_scope){.focus_campaign = -1, .focus_booking = -1, .today = (cf_day)num(frame, 0, 2),
+                          .from = num(frame, 0, 3), .to = num(frame, 0, 4), .from_day = (cf_day)num(frame, 0, 5),
+                          .to_day = (cf_day)num(frame, 0, 6), .horizon_from = num(frame, 0, 9),
+                          .horizon_to = num(frame, 0, 10)};
+    s->bucket = (int)num(frame, 0, 7);
+    return read_rows(s) == 0 ? APP_OK : APP_ERR_INTERNAL;
+}
+
+app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
+{
+    conflict_slice *s = NULL;
+    app_err e = conflict_store_defer(conn, org, ask, &s);
+    if (!e) e = db_exec(conn, &q_sync, NULL, NULL);
+    if (!e) e = conflict_store_read(s);
+    if (e) conflict_slice_free(s);
+    else *out = s;
     return e;
 }
 

@@ -1,7 +1,7 @@
 /* conflict_store.h — the slice of an organisation's portfolio a conflicts question needs, loaded for the engine
- * (service/engine/conflicts.h) in two round trips: the settings and the window in the organisation's time
- * zone, then segments, declared overlaps, resources, campaigns (with their committed booking costs and open
- * critical risks), bookings, availability and blackout key events, pipelined. A scan loads the window padded by
+ * (service/engine/conflicts.h) in one round trip: the settings and the window in the organisation's time
+ * zone, segments, declared overlaps, resources, campaigns (with their committed booking costs and open
+ * critical risks), bookings, availability and blackout key events, each deriving the window in SQL, pipelined. A scan loads the window padded by
  * what the rules look around it (the overlap window, the frequency cap's days, the weeks a suggested move tries);
  * a booking under check loads its resource's bookings only; a campaign under check loads no bookings. The
  * slice owns everything its portfolio points to. */
@@ -26,9 +26,16 @@ typedef struct conflict_ask {
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
 } conflict_ask;
 
-/* Loads the slice; *out to release with conflict_slice_free. APP_ERR_NOT_FOUND: ask->resource_id is not a
- * resource of the organisation. */
+/* Loads the slice in one round trip; *out to release with conflict_slice_free. APP_ERR_NOT_FOUND:
+ * ask->resource_id is not a resource of the organisation. */
 app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out);
+
+/* The same in two steps, for a write whose own first round trip carries the slice: _defer queues its statements
+ * (db_defer: ask's strings must live until they are sent) and *out holds their results once the next statement
+ * awaited on conn has run; then _read makes the portfolio of them (errors as conflict_store_load). On failure of
+ * either, nothing is left to release but *out (after _read). */
+app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out);
+app_err conflict_store_read(conflict_slice *s);
 void conflict_slice_free(conflict_slice *s);
 
 /* Borrowed views of the slice (valid until it is freed or a proposal is added). */
