@@ -9,6 +9,7 @@
 
 #include "booking.h"
 #include "booking_store.h"
+#include "conflict_gate.h"
 #include "crud.h"
 #include "handlers.h"
 #include "respond.h"
@@ -142,11 +143,41 @@ static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char res
     return 1;
 }
 
+/* Whether the body asks to force the conflict rules; the key is taken out (the store never sees it). */
+static int take_force(json_t *j_body)
+{
+    int force = json_is_true(json_object_get(j_body, "force"));
+    json_object_del(j_body, "force");
+    return force;
+}
+
+/* Judges a booking under the conflict rules in its transaction: the slice (loaded by the caller, or here when
+ * s is NULL), the proposal (j_doc, the booking as it would be stored; replace_id: the booking it changes), the
+ * gate. 1 to go on (g filled); 0 after replying. */
+static int booking_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, json_t *j_doc, const char *replace_id,
+                                 int force, conflict_gate *g)
+{
+    const char *field;
+    int at = conflict_slice_propose_booking(s, j_doc, replace_id, &field);
+    if (at < 0) {
+        tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, field ? "the booking's references changed under it" : "out of memory",
+                      NULL);
+        return 0;
+    }
+    return conflict_gate_or_reply(ctx, tx, s, at, 1, force, g);
+}
+
+/* The conflict rules run in the booking's transaction: their slice is read in the round trip that checks the
+ * references, blocking findings refuse the booking (409 conflict_blocked) unless forced, and the warnings come
+ * back with the 201. The database's guard and exclusion constraint stay the final word on double booking and
+ * capacity. */
 void h_booking_create(req_ctx *ctx)
 {
     json_t *j_body = NULL;
     db_doc doc = {0};
     char *text = NULL, id[37], location[64], kind[16];
+    conflict_slice *s = NULL;
+    conflict_gate g = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -154,12 +185,22 @@ void h_booking_create(req_ctx *ctx)
     if (!require_write_role_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL})) goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (booking_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    int force = take_force(j_body);
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    conflict_ask ask = {.mode = CONFLICT_BOOKING,
+                        .from = json_string_value(json_object_get(j_body, "start")),
+                        .to = json_string_value(json_object_get(j_body, "end")),
+                        .campaign_id = json_string_value(json_object_get(j_body, "campaign_id")),
+                        .resource_id = json_string_value(json_object_get(j_body, "resource_id"))};
+    app_err e = conflict_store_defer(tx.conn, ctx->claims.org, &ask, &s);
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
+    if ((e = conflict_store_read(s))) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
+    if (!booking_gate_or_reply(ctx, &tx, s, j_body, NULL, force, &g)) goto out;
     app_refusal why = {0};
-    tx_last_write(&tx); /* two round trips: BEGIN with the references, the insert with COMMIT */
-    app_err e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
+    tx_last_write(&tx); /* two round trips: BEGIN with the references and the slice, the insert with COMMIT */
+    e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),
                                json_string_value(json_object_get(j_body, "start")),
@@ -167,9 +208,12 @@ void h_booking_create(req_ctx *ctx)
         goto out;
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+    if (!conflict_gate_decorate(&g, &doc)) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL); goto out; }
     snprintf(location, sizeof location, "/v1/bookings/%s", id);
     tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
+    conflict_gate_free(&g);
+    conflict_slice_free(s);
     db_doc_free(&doc);
     free(text);
     json_decref(j_body);
@@ -189,9 +233,11 @@ static int is_cancelled(json_t *j_booking)
 void h_booking_patch(req_ctx *ctx)
 {
     char id[37], *text = NULL;
-    json_t *j_body = NULL;
+    json_t *j_body = NULL, *j_after = NULL;
     crud_lock lk = {0};
     db_doc doc = {0};
+    conflict_slice *s = NULL;
+    conflict_gate g = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -200,6 +246,7 @@ void h_booking_patch(req_ctx *ctx)
         goto out;
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     if (booking_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    int force = take_force(j_body);
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!crud_open_or_reply(ctx, &booking_crud, &tx, j_body, id, &lk)) goto out;
     json_t *j_current = lk.j_current;
@@ -212,6 +259,21 @@ void h_booking_patch(req_ctx *ctx)
         tx_fail_reply(ctx, &tx, APP_ERR_INVALID_STATE, "the booking is cancelled; make a new booking instead", NULL);
         goto out;
     }
+    /* the booking as it would be (a cancellation is judged by nobody: it only frees) */
+    if (!(j_after = json_deep_copy(j_current)) || json_object_update(j_after, j_body) != 0) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
+    if (!is_cancelled(j_after)) {
+        conflict_ask ask = {.mode = CONFLICT_BOOKING,
+                            .from = json_string_value(json_object_get(j_after, "start")),
+                            .to = json_string_value(json_object_get(j_after, "end")),
+                            .campaign_id = json_string_value(json_object_get(j_after, "campaign_id")),
+                            .resource_id = json_string_value(json_object_get(j_after, "resource_id"))};
+        app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
+        if (e) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
+        if (!booking_gate_or_reply(ctx, &tx, s, j_after, id, force, &g)) goto out;
+    }
     app_refusal why = {0};
     app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
@@ -223,10 +285,14 @@ void h_booking_patch(req_ctx *ctx)
         goto out;
     }
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+    if (!conflict_gate_decorate(&g, &doc)) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL); goto out; }
     tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
+    conflict_gate_free(&g);
+    conflict_slice_free(s);
     db_doc_free(&doc);
     free(text);
+    json_decref(j_after);
     json_decref(j_body);
     crud_lock_free(&lk);
     verrs_free(&v);

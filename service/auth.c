@@ -24,7 +24,8 @@ static const unsigned role_perms[ROLE__COUNT] = {
                    P(PERM_WORKFLOW_WRITE) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) | P(PERM_KPI_READ) |
                    P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) | P(PERM_MEASUREMENT_DELETE) |
                    P(PERM_SETTINGS_READ) | P(PERM_SETTINGS_WRITE) |
-                   P(PERM_CONFLICT_READ),
+                   P(PERM_CONFLICT_READ) |
+                   P(PERM_CONFLICT_FORCE),
     [ROLE_MANAGER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_ANY) |
                      P(PERM_CAMPAIGN_WRITE_OWN) | P(PERM_SEGMENT_READ) | P(PERM_SEGMENT_WRITE) |
                      P(PERM_RESOURCE_READ) | P(PERM_RESOURCE_WRITE) | P(PERM_BOOKING_READ) |
@@ -33,7 +34,8 @@ static const unsigned role_perms[ROLE__COUNT] = {
                      P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) |
                      P(PERM_MEASUREMENT_DELETE) |
                      P(PERM_SETTINGS_READ) |
-                     P(PERM_CONFLICT_READ),
+                     P(PERM_CONFLICT_READ) |
+                     P(PERM_CONFLICT_FORCE),
     [ROLE_PLANNER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_OWN) |
                      P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) |
                      P(PERM_BOOKING_WRITE_OWN) | P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) |

@@ -60,6 +60,7 @@ typedef enum auth_perm {
     PERM_SETTINGS_READ,      /* the organisation's settings */
     PERM_SETTINGS_WRITE,     /* admin only */
     PERM_CONFLICT_READ,      /* the portfolio scan and checks of proposals */
+    PERM_CONFLICT_FORCE,     /* override blocking findings the settings let be forced: manager, admin */
     PERM__COUNT
 } auth_perm;
 

@@ -5,11 +5,20 @@ are really free, settings changing outcomes, time zones around midnight, a check
 still decides, cursor pages in a stable order, isolation between organisations, hostile inputs and roles.
 Usage: test_conflicts.py BINARY"""
 import datetime
+import os
+import subprocess
 import threading
 import unittest
 import uuid
 
 from harness import Server, main
+
+DB = os.environ.get("CAMPAIGND_TEST_DATABASE_URL")
+
+
+def psql(sql):
+    cmd = ["psql", "-qAt", "-v", "ON_ERROR_STOP=1", DB, "-c", sql]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def day(offset):
@@ -268,6 +277,91 @@ class ConflictsTest(unittest.TestCase):
         st2, h2, b2 = self.req("POST", "/v1/conflicts/check", body, headers=h)
         self.assertEqual((st1, st2, b1), (200, 200, b2))
         self.assertEqual(h2.get("idempotent-replayed"), "true")
+
+
+class EnforcementTest(unittest.TestCase):
+    """Booking writes run the same check in their transaction: blocks refuse, warnings come back, force by role."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def setUp(self):
+        self.org = "ce-" + uuid.uuid4().hex[:10]
+        tok = lambda sub, role: self.srv.token(sub, self.org, role)
+        self.admin, self.manager, self.planner = tok("ada", "admin"), tok("mia", "manager"), tok("pat", "planner")
+        self.studio = self.make("/v1/resources", {"kind": "slot", "name": "Studio", "capacity": 10,
+                                                  "cost_per_unit": {"amount": "400.00", "currency": "EUR"}},
+                                self.manager)["id"]
+        self.camp = self.make("/v1/campaigns", {"name": "Shoot", "objective": "awareness", "start_date": "2028-02-01",
+                                                "end_date": "2028-02-29",
+                                                "budget": {"amount": "1000.00", "currency": "EUR"}}, self.planner)
+
+    def make(self, path, body, token):
+        st, _, b = self.srv.request("POST", path, body, token)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def book(self, token, quantity=1, day="2028-02-02", **over):
+        body = {"campaign_id": self.camp["id"], "resource_id": self.studio, "start": day + "T09:00:00Z",
+                "end": day + "T10:00:00Z", "quantity": quantity}
+        body.update(over)
+        return self.srv.request("POST", "/v1/bookings", body, token)
+
+    def test_warnings_come_back_and_are_announced(self):
+        st, _, b = self.book(self.planner, quantity=2)  # 800.00 of 1000.00: 80 %
+        self.assertEqual(st, 201, b)
+        self.assertEqual([(w["type"], w["severity"]) for w in b["warnings"]], [("budget_overrun", "warn")])
+        st, _, got = self.srv.request("GET", f"/v1/bookings/{b['id']}", None, self.planner)
+        self.assertNotIn("warnings", got)  # a read shows the booking as stored
+        events = psql(f"SELECT entity, payload->>'id', jsonb_array_length(payload->'findings') FROM outbox_events "
+                      f"WHERE org_id = '{self.org}' AND type = 'conflict.detected'")
+        self.assertEqual(events, f"booking|{b['id']}|1")
+        st, _, b2 = self.book(self.planner, quantity=1, day="2028-02-03", **{"campaign_id": self.camp["id"]})
+        self.assertEqual(st, 409, b2)  # 1,200.00: above the budget
+
+    def test_blocks_refuse_and_force_is_for_managers_and_audited(self):
+        st, _, p = self.book(self.planner, quantity=3)  # 1,200.00 of 1,000.00
+        self.assertEqual((st, p["code"], p["forceable"]), (409, "conflict_blocked", True), p)
+        self.assertEqual([f["type"] for f in p["findings"] if f["severity"] == "block"], ["budget_overrun"])
+        st, _, p = self.book(self.planner, quantity=3, force=True)
+        self.assertEqual((st, p["code"]), (403, "forbidden"), p)
+        self.assertEqual(psql(f"SELECT count(*) FROM bookings WHERE org_id = '{self.org}'"), "0")
+        st, _, b = self.book(self.manager, quantity=3, force=True)
+        self.assertEqual(st, 201, b)
+        audit = psql(f"SELECT actor, entity_id, after->'findings'->0->>'type' FROM audit_log "
+                     f"WHERE org_id = '{self.org}' AND entity = 'conflict_override'")
+        self.assertEqual(audit, f"mia|{b['id']}|budget_overrun")
+        # forcing is what the settings allow: with no forceable rule, not even an admin may
+        st, _, _ = self.srv.request("PATCH", "/v1/settings", {"forceable_rules": []}, self.admin)
+        self.assertEqual(st, 200)
+        st, _, p = self.book(self.admin, quantity=1, day="2028-02-04", force=True)
+        self.assertEqual((st, p["code"], p["forceable"]), (409, "conflict_blocked", False), p)
+
+    def test_a_change_is_judged_and_the_database_still_refuses_double_bookings(self):
+        st, _, b = self.book(self.planner, quantity=1)
+        self.assertEqual(st, 201, b)
+        st, _, p = self.srv.request("PATCH", f"/v1/bookings/{b['id']}", {"quantity": 3}, self.planner)
+        self.assertEqual((st, p["code"]), (409, "conflict_blocked"), p)
+        st, _, p = self.srv.request("PATCH", f"/v1/bookings/{b['id']}", {"quantity": 2}, self.planner)
+        self.assertEqual(st, 200, p)
+        self.assertEqual([w["type"] for w in p["warnings"]], ["budget_overrun"])
+        # a blackout key event blocks too, and may be forced by default
+        self.make("/v1/key-events", {"name": "Inventory", "kind": "blackout", "start_date": "2028-02-10",
+                                     "end_date": "2028-02-10"}, self.manager)
+        st, _, p = self.book(self.planner, quantity=1, day="2028-02-10")
+        self.assertEqual((st, p["code"]), (409, "conflict_blocked"), p)
+        # double bookings stay booking_conflict, decided by the database with what is in the way
+        banner = self.make("/v1/resources", {"kind": "slot", "name": "Banner"}, self.manager)["id"]
+        st, _, first = self.book(self.planner, resource_id=banner, day="2028-02-05")
+        self.assertEqual(st, 201, first)
+        st, _, p = self.book(self.planner, resource_id=banner, day="2028-02-05")
+        self.assertEqual((st, p["code"], p["rule"], p["conflicts"][0]["id"]),
+                         (409, "booking_conflict", "resource_double_booked", first["id"]), p)
 
 
 if __name__ == "__main__":

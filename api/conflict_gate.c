@@ -1,0 +1,112 @@
+/* conflict_gate.c — see conflict_gate.h. */
+#include "conflict_gate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "respond.h"
+
+static const db_stmt q_note = {"conflict_note", "SELECT conflict_note($1, $2)", 2};
+
+/* Whether the database refuses what f finds by itself (bookings_guard and the exclusion constraint: double
+ * bookings, capacity, a resource's own unavailability): the write goes on and the refusal is its
+ * booking_conflict, naming what is in the way, as it always was. */
+static int db_refuses(const cf_finding *f)
+{
+    if (f->type == CF_RESOURCE_DOUBLE_BOOKED || f->type == CF_CAPACITY_EXCEEDED || f->type == CF_PERSON_UNAVAILABLE)
+        return 1;
+    for (int i = 0; f->type == CF_BLACKOUT && i < f->nrefs; i++)
+        if (f->refs[i].kind == CF_REF_UNAVAILABILITY) return 1;
+    return 0;
+}
+
+/* The findings of r of severity sev as a JSON array (a new reference; NULL out of memory). */
+static json_t *findings(const cf_portfolio *p, const cf_result *r, int sev)
+{
+    json_t *j = json_array();
+    for (size_t i = 0; j && i < r->n; i++)
+        if ((sev < 0 || (int)r->items[i].severity == sev) && json_array_append_new(j, cf_finding_json(p, &r->items[i])) != 0) {
+            json_decref(j);
+            return NULL;
+        }
+    return j;
+}
+
+int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int focus, int focus_booking, int force,
+                           conflict_gate *g)
+{
+    memset(g, 0, sizeof *g);
+    const cf_portfolio *p = conflict_slice_portfolio(s);
+    const cf_settings *st = conflict_slice_settings(s);
+    cf_scope q = conflict_slice_scope(s);
+    q.focus_booking = focus_booking ? focus : -1;
+    q.focus_campaign = focus_booking ? -1 : focus;
+    json_t *j_blocks = NULL;
+    char *warn_text = NULL, *block_text = NULL;
+    if (cf_run(p, st, &q, &g->r) != 0 || !(g->j_warnings = findings(p, &g->r, CF_WARN))) goto oom;
+    size_t blocks = 0;
+    int forceable = 1;
+    for (size_t i = 0; i < g->r.n; i++) {
+        const cf_finding *f = &g->r.items[i];
+        if (f->severity != CF_BLOCK || db_refuses(f)) continue;
+        blocks++;
+        if (!(st->forceable & (1u << f->type))) forceable = 0;
+    }
+    if (blocks) {
+        if (force && !auth_role_can(ctx->claims.role, PERM_CONFLICT_FORCE)) {
+            tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "only a manager or an admin may force the conflict rules", NULL);
+            goto refused;
+        }
+        if (!force || !forceable) {
+            json_t *j_all = findings(p, &g->r, -1);
+            json_t *j_extra = j_all ? json_pack("{s:o, s:b}", "findings", j_all, "forceable", forceable) : NULL;
+            if (!j_extra) goto oom;
+            tx_fail_reply(ctx, tx, APP_ERR_CONFLICT_BLOCKED,
+                          !forceable ? "the conflict rules refuse this change, and no role may force it"
+                                     : "the conflict rules refuse this change; a manager or an admin may send "
+                                       "\"force\": true to override it",
+                          j_extra);
+            goto refused;
+        }
+        if (!(j_blocks = findings(p, &g->r, CF_BLOCK)) || !(block_text = json_dumps(j_blocks, JSON_COMPACT))) goto oom;
+    }
+    if (json_array_size(g->j_warnings) && !(warn_text = json_dumps(g->j_warnings, JSON_COMPACT))) goto oom;
+    if (warn_text || block_text) {
+        const char *params[] = {warn_text, block_text};
+        app_err e = db_defer(tx->conn, &q_note, params, NULL);
+        if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); goto refused; }
+    }
+    json_decref(j_blocks);
+    free(warn_text);
+    free(block_text);
+    return 1;
+oom:
+    tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, "out of memory", NULL);
+refused:
+    json_decref(j_blocks);
+    free(warn_text);
+    free(block_text);
+    conflict_gate_free(g);
+    return 0;
+}
+
+int conflict_gate_decorate(const conflict_gate *g, db_doc *doc)
+{
+    if (!json_array_size(g->j_warnings)) return 1; /* the document as every read shows it */
+    json_t *j = doc->json ? json_loads(doc->json, 0, NULL) : NULL;
+    char *text = NULL;
+    if (j && json_object_set(j, "warnings", g->j_warnings ? g->j_warnings : json_array()) == 0)
+        text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) return 0;
+    free(doc->json);
+    doc->json = text;
+    return 1;
+}
+
+void conflict_gate_free(conflict_gate *g)
+{
+    cf_result_free(&g->r);
+    json_decref(g->j_warnings);
+    g->j_warnings = NULL;
+}
