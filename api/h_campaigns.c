@@ -68,8 +68,17 @@ static int filters_or_reply(req_ctx *ctx, crud_filter *f)
         reply_bad_param(ctx, "owner", "must be at most 255 characters without control characters");
         return 0;
     }
+    const char *pmin = query_get(q, "priority_min");
+    if (pmin) {
+        char *end;
+        double d = strtod(pmin, &end);
+        if (!*pmin || *end || !(d >= 0 && d <= 100)) {
+            reply_bad_param(ctx, "priority_min", "must be a number from 0 to 100");
+            return 0;
+        }
+    }
     if (!enum_list_or_reply(ctx, "status", campaign_statuses, &f->owned[0])) return 0;
-    const char *v[] = {f->owned[0], owner, objective, from, to, text};
+    const char *v[] = {f->owned[0], owner, objective, from, to, text, pmin};
     memcpy(f->v, v, sizeof v);
     return 1;
 }
@@ -77,7 +86,7 @@ static int filters_or_reply(req_ctx *ctx, crud_filter *f)
 static app_err list(db_conn *conn, const char *org, const crud_filter *f, const list_params *lp, list_result *out)
 {
     campaign_filter cf = {.statuses = f->v[0], .owner = f->v[1], .objective = f->v[2], .from = f->v[3],
-                          .to = f->v[4], .q = f->v[5]};
+                          .to = f->v[4], .q = f->v[5], .priority_min = f->v[6]};
     return campaign_store_list(conn, org, &cf, lp->sort, lp->desc, lp->cursor_key, lp->cursor_id, lp->limit, out);
 }
 
@@ -95,7 +104,7 @@ static const crud_desc campaign_crud = {
     .validate = validate,
     .refs_or_reply = segments_exist_or_reply,
     .insert = campaign_store_insert,
-    .query_params = (const char *const[]){"status[]", "owner", "objective", "from", "to", "q", NULL},
+    .query_params = (const char *const[]){"status[]", "owner", "objective", "from", "to", "q", "priority_min", NULL},
     .sorts = campaign_sort_names,
     .filters_or_reply = filters_or_reply,
     .list = list,

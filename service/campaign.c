@@ -55,6 +55,7 @@ static const field_spec campaign_fields[] = {
     {"id", FK_UUID, FS_READONLY, 0, 0, NULL, NULL},
     {"status", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
     {"status_reason", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
+    {"priority_score", FK_NUMBER, FS_READONLY, 0, 0, NULL, NULL},
     {"owner", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
     {"version", FK_INTEGER, FS_READONLY, 0, 0, NULL, NULL},
     {"created_by", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},

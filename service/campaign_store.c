@@ -24,6 +24,7 @@
     " 'scoring', CASE WHEN t.score_engagement IS NOT NULL THEN json_build_object("                              \
     "  'engagement_potential', t.score_engagement, 'estimated_cpa', t.score_cpa,"                                \
     "  'customer_experience', t.score_experience, 'strategic_alignment', t.score_alignment) END,"               \
+    " 'priority_score', t.priority_score,"                                                                       \
     " 'status_reason', t.status_reason, 'version', t.version, 'created_by', t.created_by,"                      \
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
@@ -117,8 +118,11 @@ static const sort_spec campaign_sorts[] = {
     {"created_at", "t.created_at", "timestamptz"}, {"name", "t.name", "text"},
     {"start_date", "t.start_date", "date"},        {"end_date", "t.end_date", "date"},
     {"updated_at", "t.updated_at", "timestamptz"},
+    /* not scored: -1, last ascending (campaigns_priority_idx in 0048_conflict_notes.sql) */
+    {"priority_score", "coalesce(t.priority_score, -1)", "numeric"},
 };
-const char *const campaign_sort_names[] = {"created_at", "name", "start_date", "end_date", "updated_at", NULL};
+const char *const campaign_sort_names[] = {"created_at", "name", "start_date", "end_date", "updated_at",
+                                           "priority_score", NULL};
 
 static list_query campaign_list = {
     .name = "campaign_list",
@@ -127,8 +131,9 @@ static list_query campaign_list = {
     .where = "t.org_id = $1 AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))"
              " AND ($3::text IS NULL OR t.owner = $3) AND ($4::text IS NULL OR t.objective = $4)"
              " AND ($5::date IS NULL OR t.end_date >= $5::date) AND ($6::date IS NULL OR t.start_date <= $6::date)"
-             " AND ($7::text IS NULL OR strpos(lower(t.name), lower($7)) > 0)",
-    .nfilters = 7,
+             " AND ($7::text IS NULL OR strpos(lower(t.name), lower($7)) > 0)"
+             " AND ($8::numeric IS NULL OR t.priority_score >= $8::numeric)",
+    .nfilters = 8,
     .sorts = campaign_sorts,
     .nsorts = sizeof campaign_sorts / sizeof campaign_sorts[0],
 };
@@ -217,7 +222,7 @@ app_err campaign_store_delete(db_conn *conn, const char *org, const char *id, ap
 app_err campaign_store_list(db_conn *conn, const char *org, const campaign_filter *f, int sort, int desc,
                             const char *cursor_key, const char *cursor_id, int limit, list_result *out)
 {
-    const char *filters[] = {org, f->statuses, f->owner, f->objective, f->from, f->to, f->q};
+    const char *filters[] = {org, f->statuses, f->owner, f->objective, f->from, f->to, f->q, f->priority_min};
     return list_query_run(conn, &campaign_list, filters, sort, desc, cursor_key, cursor_id, limit, out);
 }
 

@@ -18,6 +18,7 @@ extern const char *const campaign_sort_names[];
 typedef struct campaign_filter {
     const char *statuses; /* PostgreSQL array literal of validated statuses, e.g. {draft,live} */
     const char *owner, *objective, *from, *to, *q;
+    const char *priority_min; /* a number 0–100: campaigns scoring at least that (unscored ones never) */
 } campaign_filter;
 
 /* *doc: the campaign as the API shows it and its version (the ETag). */

@@ -66,8 +66,7 @@ static const db_stmt q_campaigns = {
     " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"
     "  ORDER BY cs.position), ','),"
     " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"
-    " round(c.score_engagement * 10)::integer, round(c.score_cpa * 10)::integer,"
-    " round(c.score_experience * 10)::integer, round(c.score_alignment * 10)::integer,"
+    " round(c.priority_score * 10)::integer, NULL, NULL, NULL,"
     " coalesce((SELECT round(sum(b.cost_amount) * 100)::bigint FROM bookings b JOIN resources r ON r.id = b.resource_id"
     "  WHERE b.campaign_id = c.id AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency"
     "  AND r.kind <> 'budget_pool'), 0),"
@@ -282,11 +281,7 @@ static int read_rows(conflict_slice *s)
                            .start = (cf_day)num(q, row, 3), .end = (cf_day)num(q, row, 4), .currency = val(q, row, 5),
                            .budget = num(q, row, 6), .offer_code = val(q, row, 8), .offer_terms = val(q, row, 9),
                            .offer_description = val(q, row, 10), .committed = num(q, row, 15), .priority = -1};
-        if (!PQgetisnull(q, row, 11)) {
-            int scores[4];
-            for (int j = 0; j < 4; j++) scores[j] = (int)num(q, row, 11 + j);
-            c->priority = cf_priority_score(scores, s->settings.weights);
-        }
+        if (!PQgetisnull(q, row, 11)) c->priority = (int)num(q, row, 11); /* the stored score, in tenths */
         c->segments = s->camp_segs + used;
         const char *list = val(q, row, 7);
         while (list && *list) {

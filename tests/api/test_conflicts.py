@@ -364,5 +364,61 @@ class EnforcementTest(unittest.TestCase):
                          (409, "booking_conflict", "resource_double_booked", first["id"]), p)
 
 
+class PriorityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def setUp(self):
+        self.org = "pr-" + uuid.uuid4().hex[:10]
+        self.admin = self.srv.token("ada", self.org, "admin")
+
+    def req(self, method, path, body=None):
+        return self.srv.request(method, path, body, self.admin)
+
+    def campaign(self, name, scores):
+        body = {"name": name, "objective": "acquisition", "start_date": "2028-09-01", "end_date": "2028-09-05"}
+        if scores:
+            body["scoring"] = dict(zip(["engagement_potential", "estimated_cpa", "customer_experience",
+                                        "strategic_alignment"], scores))
+        st, _, b = self.req("POST", "/v1/campaigns", body)
+        self.assertEqual(st, 201, b)
+        return b
+
+    def test_weighted_score_sort_filter_and_new_weights(self):
+        # default weights 30/25/20/25: 7×30 + 6.5×25 + 8×20 + 9×25 = 757.5 → 75.75 → 75.8 (half away from zero)
+        a = self.campaign("A", [7, 6.5, 8, 9])
+        self.assertEqual(a["priority_score"], 75.8)
+        b = self.campaign("B", [10, 10, 10, 10])
+        c = self.campaign("C", [0, 0, 0, 0])
+        n = self.campaign("N", None)
+        self.assertEqual((b["priority_score"], c["priority_score"], n["priority_score"]), (100, 0, None))
+        st, _, page = self.req("GET", "/v1/campaigns?sort=-priority_score")
+        self.assertEqual([x["name"] for x in page["items"]], ["B", "A", "C", "N"])
+        st, _, page = self.req("GET", "/v1/campaigns?sort=priority_score&limit=2")
+        st, _, more = self.req("GET", "/v1/campaigns?sort=priority_score&limit=2&cursor=" + page["next_cursor"])
+        self.assertEqual([x["name"] for x in page["items"] + more["items"]], ["N", "C", "A", "B"])
+        st, _, page = self.req("GET", "/v1/campaigns?priority_min=75.8")
+        self.assertEqual(sorted(x["name"] for x in page["items"]), ["A", "B"])
+        for bad in ("101", "-1", "x", ""):
+            self.assertEqual(self.req("GET", "/v1/campaigns?priority_min=" + bad)[0], 400, bad)
+        # engagement alone: A scores 70.0, and its version moves
+        st, _, _ = self.req("PATCH", "/v1/settings", {"priority_weights": {"estimated_cpa": 0, "customer_experience": 0,
+                                                                          "strategic_alignment": 0}})
+        self.assertEqual(st, 200)
+        st, _, got = self.req("GET", f"/v1/campaigns/{a['id']}")
+        self.assertEqual((got["priority_score"], got["version"]), (70, a["version"] + 1))
+        # a patch of the scores scores again
+        st, _, got = self.req("PATCH", f"/v1/campaigns/{a['id']}", {"scoring": {"engagement_potential": 2,
+                                                                             "estimated_cpa": 1,
+                                                                             "customer_experience": 1,
+                                                                             "strategic_alignment": 1}})
+        self.assertEqual((st, got["priority_score"]), (200, 20), got)
+
+
 if __name__ == "__main__":
     main()

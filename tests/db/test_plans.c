@@ -100,6 +100,7 @@ static const expect expected[] = {
     {"campaign_list_name_", "campaigns", "campaigns_name"},
     {"campaign_list_start_date_", "campaigns", "campaigns_start"},
     {"campaign_list_end_date_", "campaigns", "campaigns_end"},
+    {"campaign_list_priority_score_", "campaigns", "campaigns_priority_idx"},
     {"segment_list_created_at_", "segments", "segments_created"},
     {"segment_list_name_", "segments", "segments_name"},
     {"resource_list_created_at_", "resources", "resources_created"},
@@ -217,6 +218,7 @@ static const char *cursor_for(const char *sort)
 {
     if (strcmp(sort, "name") == 0) return "Campaign 5";
     if (strstr(sort, "date")) return "2027-02-01";
+    if (strcmp(sort, "priority_score") == 0) return "55.5";
     return "2027-02-01T00:00:00Z";
 }
 
