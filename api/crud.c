@@ -112,9 +112,21 @@ static void refused(req_ctx *ctx, const crud_desc *d, write_tx *tx, app_err e, a
     else tx_refused_reply(ctx, tx, e, why, NULL);
 }
 
+/* doc->json with "warnings": j_warnings added; 0 out of memory (doc unchanged). */
+static int doc_with_warnings(db_doc *doc, json_t *j_warnings)
+{
+    json_t *j = json_loads(doc->json, 0, NULL);
+    char *text = j && json_object_set(j, "warnings", j_warnings) == 0 ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) return 0;
+    free(doc->json);
+    doc->json = text;
+    return 1;
+}
+
 void crud_create(req_ctx *ctx, const crud_desc *d)
 {
-    json_t *j_body = NULL;
+    json_t *j_body = NULL, *j_warnings = NULL;
     char *text = NULL, id[37], parent_id[37], location[128];
     db_doc doc = {0};
     app_refusal why = {0};
@@ -135,11 +147,17 @@ void crud_create(req_ctx *ctx, const crud_desc *d)
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (d->parent_lock && !parent_locked_or_reply(ctx, d, &tx, parent_id)) goto out;
     if (d->refs_or_reply && !d->refs_or_reply(ctx, &tx, j_body)) goto out;
+    if (d->judge_or_reply && !d->judge_or_reply(ctx, &tx, j_body, &j_warnings)) goto out;
     app_err e = d->insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e) { refused(ctx, d, &tx, e, &why, NULL); goto out; }
+    if (json_array_size(j_warnings) && !doc_with_warnings(&doc, j_warnings)) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
     snprintf(location, sizeof location, "%s/%s", d->collection, id);
     tx_commit_doc(ctx, &tx, 201, location, &doc);
 out:
+    json_decref(j_warnings);
     app_refusal_clear(&why);
     db_doc_free(&doc);
     free(text);

@@ -47,6 +47,10 @@ struct crud_desc {
      * it (the stored row). Returns the number of errors added to v. */
     size_t (*validate)(json_t *j_body, validate_mode mode, json_t *j_current, verrs *v);
     crud_refs_fn refs_or_reply; /* may be NULL */
+    /* Judges a create in its transaction after refs, before the insert (may be NULL): 0 after replying (the
+     * transaction closed); *j_warnings (a new reference or NULL) is added to the answer as "warnings" when it
+     * holds any (the conflict rules' warnings). */
+    int (*judge_or_reply)(req_ctx *ctx, write_tx *tx, json_t *j_body, json_t **j_warnings);
     app_err (*insert)(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                       char id_out[37], app_refusal *why);
     app_err (*update)(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,

@@ -8,6 +8,7 @@
 #include "approval.h"
 #include "campaign.h"
 #include "campaign_store.h"
+#include "conflict_gate.h"
 #include "crud.h"
 #include "handlers.h"
 #include "respond.h"
@@ -40,6 +41,50 @@ static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
     reply_validation(ctx, &v);
     verrs_free(&v);
     return 0;
+}
+
+/* Judges the campaign as it would be (j_doc: a create body, or the stored document with the change; id NULL: a
+ * new one) under the conflict rules in its transaction: blocking findings refuse it (409 conflict_blocked)
+ * unless forced, warnings fill g. 1 to go on; 0 after replying. */
+static int campaign_gate_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_doc, const char *id, int force,
+                                  conflict_gate *g)
+{
+    char from[16], to[16];
+    int ok;
+    snprintf(from, sizeof from, "%s", json_string_value(json_object_get(j_doc, "start_date")));
+    cf_day_format(cf_day_parse(json_string_value(json_object_get(j_doc, "end_date")), &ok) + 1, to);
+    conflict_ask ask = {.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id};
+    conflict_slice *s = NULL;
+    app_err e = conflict_store_load(tx->conn, ctx->claims.org, &ask, &s);
+    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
+    const char *field;
+    int at = conflict_slice_propose_campaign(s, j_doc, id, &field);
+    if (at < 0) {
+        tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, field ? "the campaign's segments changed under it" : "out of memory",
+                      NULL);
+        conflict_slice_free(s);
+        return 0;
+    }
+    ok = conflict_gate_or_reply(ctx, tx, s, at, 0, force, g);
+    conflict_slice_free(s);
+    return ok;
+}
+
+static int take_force(json_t *j_body)
+{
+    int force = json_is_true(json_object_get(j_body, "force"));
+    json_object_del(j_body, "force");
+    return force;
+}
+
+/* A new campaign is judged before it is stored (crud_create's judge). */
+static int judge_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, json_t **j_warnings)
+{
+    conflict_gate g;
+    if (!campaign_gate_or_reply(ctx, tx, j_body, NULL, json_is_true(json_object_get(j_body, "force")), &g)) return 0;
+    *j_warnings = json_incref(g.j_warnings);
+    conflict_gate_free(&g);
+    return 1;
 }
 
 static size_t validate(json_t *j_body, validate_mode mode, json_t *j_current, verrs *v)
@@ -103,6 +148,7 @@ static const crud_desc campaign_crud = {
     .lock = campaign_store_lock,
     .validate = validate,
     .refs_or_reply = segments_exist_or_reply,
+    .judge_or_reply = judge_or_reply,
     .insert = campaign_store_insert,
     .query_params = (const char *const[]){"status[]", "owner", "objective", "from", "to", "q", "priority_min", NULL},
     .sorts = campaign_sort_names,
@@ -129,6 +175,8 @@ void h_campaign_patch(req_ctx *ctx)
     crud_lock lk = {0};
     db_doc doc = {0};
     char *text = NULL;
+    json_t *j_after = NULL;
+    conflict_gate g = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -137,10 +185,17 @@ void h_campaign_patch(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 1))) goto out;
     /* Field shapes first: no connection is taken for a malformed patch. */
     if (campaign_validate_patch(j_body, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    int force = take_force(j_body);
     if (!crud_open_or_reply(ctx, &campaign_crud, &tx, j_body, id, &lk)) goto out;
     json_t *j_current = lk.j_current;
     if (campaign_validate_patch(j_body, j_current, &v)) { tx_abort(ctx, &tx); reply_validation(ctx, &v); goto out; }
     if (!segments_exist_or_reply(ctx, &tx, j_body)) goto out;
+    /* the campaign as it would be, judged by the conflict rules */
+    if (!(j_after = json_deep_copy(j_current)) || json_object_update(j_after, j_body) != 0) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
+    if (!campaign_gate_or_reply(ctx, &tx, j_after, id, force, &g)) goto out;
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, NULL, NULL); goto out; }
     /* What an approval approved (dates, budget, segments, channels, offer) does not change under it: such a
      * change takes an approved or scheduled campaign back to draft first, and its approval is superseded. */
@@ -158,9 +213,12 @@ void h_campaign_patch(req_ctx *ctx)
     }
     if (!e) e = campaign_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+    if (!conflict_gate_decorate(&g, &doc)) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL); goto out; }
     tx_commit_doc(ctx, &tx, 200, NULL, &doc);
     if (ctx->status == 200 && had_approval) reply_header(ctx, "Approval-Effect", superseded ? "superseded" : "kept");
 out:
+    conflict_gate_free(&g);
+    json_decref(j_after);
     free(text);
     db_doc_free(&doc);
     json_decref(j_body);
@@ -199,6 +257,7 @@ void h_campaign_transition(req_ctx *ctx)
     json_t *j_body = NULL;
     crud_lock lk = {0};
     db_doc doc = {0};
+    conflict_gate g = {0};
     verrs v;
     verrs_init(&v);
     write_tx tx;
@@ -224,12 +283,18 @@ void h_campaign_transition(req_ctx *ctx)
         else tx_fail_reply(ctx, &tx, APP_ERR_INVALID_TRANSITION, detail, j_extra);
         goto out;
     }
+    /* scheduling commits the campaign: the conflict rules may refuse it */
+    if (strcmp(to, "scheduled") == 0 &&
+        !campaign_gate_or_reply(ctx, &tx, lk.j_current, id, json_is_true(json_object_get(j_body, "force")), &g))
+        goto out;
     app_refusal why = {0};
     app_err e = campaign_store_set_status(tx.conn, ctx->claims.org, id, to,
                                           json_string_value(json_object_get(j_body, "reason")), &doc, &why);
     if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
+    if (!conflict_gate_decorate(&g, &doc)) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL); goto out; }
     tx_commit_doc(ctx, &tx, 200, NULL, &doc);
 out:
+    conflict_gate_free(&g);
     db_doc_free(&doc);
     json_decref(j_body);
     crud_lock_free(&lk);

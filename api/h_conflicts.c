@@ -264,6 +264,7 @@ void h_conflict_check(req_ctx *ctx)
         tx_abort(ctx, &tx);
         open = 0;
         reply_validation(ctx, &v);
+        verrs_free(&v);
         goto out;
     }
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); open = 0; goto out; }

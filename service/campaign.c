@@ -52,6 +52,7 @@ static const field_spec campaign_fields[] = {
     {"tags", FK_TEXT_ARRAY, 0, 0, 20, NULL, NULL},
     {"notes", FK_LONG_TEXT, FS_NULLABLE, 0, 10000, NULL, NULL},
     {"scoring", FK_OBJECT, FS_NULLABLE, 0, 0, NULL, scoring_fields},
+    {"force", FK_BOOLEAN, 0, 0, 0, NULL, NULL}, /* override blocking conflict findings (a manager or admin) */
     {"id", FK_UUID, FS_READONLY, 0, 0, NULL, NULL},
     {"status", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
     {"status_reason", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
@@ -169,6 +170,7 @@ json_t *campaign_transitions_allowed(const char *from)
 static const field_spec transition_fields[] = {
     {"to", FK_ENUM, FS_REQUIRED, 0, 0, campaign_statuses, NULL},
     {"reason", FK_LONG_TEXT, FS_NULLABLE, 0, 1000, NULL, NULL},
+    {"force", FK_BOOLEAN, 0, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 

@@ -77,3 +77,11 @@ CREATE TRIGGER org_settings_weights AFTER INSERT OR UPDATE OF weight_engagement,
 
 UPDATE campaigns SET score_engagement = score_engagement WHERE score_engagement IS NOT NULL;
 CREATE INDEX campaigns_priority_idx ON campaigns (org_id, (coalesce(priority_score, -1)), id);
+
+CREATE FUNCTION campaigns_conflict_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM conflict_note_apply(NEW.org_id, 'campaign', NEW.id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER campaigns_conflict_note AFTER INSERT OR UPDATE ON campaigns
+    FOR EACH ROW EXECUTE FUNCTION campaigns_conflict_note();

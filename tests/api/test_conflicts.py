@@ -363,6 +363,49 @@ class EnforcementTest(unittest.TestCase):
         self.assertEqual((st, p["code"], p["rule"], p["conflicts"][0]["id"]),
                          (409, "booking_conflict", "resource_double_booked", first["id"]), p)
 
+    def test_campaign_writes_and_scheduling_are_judged(self):
+        self.make("/v1/key-events", {"name": "Quiet period", "kind": "blackout", "start_date": "2028-03-10",
+                                     "end_date": "2028-03-12"}, self.manager)
+        body = {"name": "March push", "objective": "conversion", "start_date": "2028-03-01", "end_date": "2028-03-10"}
+        st, _, p = self.srv.request("POST", "/v1/campaigns", body, self.planner)
+        self.assertEqual((st, p["code"], p["forceable"]), (409, "conflict_blocked", True), p)
+        self.assertEqual([f["type"] for f in p["findings"]], ["blackout"])
+        st, _, p = self.srv.request("POST", "/v1/campaigns", dict(body, force=True), self.planner)
+        self.assertEqual(st, 403, p)
+        st, _, forced = self.srv.request("POST", "/v1/campaigns", dict(body, force=True), self.manager)
+        self.assertEqual(st, 201, forced)
+        self.assertEqual(psql(f"SELECT entity_id FROM audit_log WHERE org_id = '{self.org}' "
+                              f"AND entity = 'conflict_override'"), forced["id"])
+        # a change into a shared audience is warned, never refused, and announced
+        seg = self.make("/v1/segments", {"name": "Loyal"}, self.manager)["id"]
+        other = self.make("/v1/campaigns", {"name": "Loyalty", "objective": "retention", "start_date": "2028-04-03",
+                                            "end_date": "2028-04-07", "segment_ids": [seg]}, self.planner)
+        mine = self.make("/v1/campaigns", {"name": "April", "objective": "retention", "start_date": "2028-04-05",
+                                           "end_date": "2028-04-06"}, self.planner)
+        self.assertNotIn("warnings", mine)
+        st, _, got = self.srv.request("PATCH", f"/v1/campaigns/{mine['id']}", {"segment_ids": [seg]}, self.planner)
+        self.assertEqual(st, 200, got)
+        self.assertEqual([w["type"] for w in got["warnings"]], ["audience_overlap"])
+        self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' AND "
+                              f"type = 'conflict.detected' AND entity_id = '{mine['id']}'"), "1")
+        # scheduling a campaign in a blackout is refused unless forced
+        st, _, wf = self.srv.request("POST", "/v1/workflows", {"name": "One step",
+                                                               "steps": [{"name": "Director", "role": "manager"}]},
+                                     self.admin)
+        st, _, req = self.srv.request("POST", f"/v1/campaigns/{forced['id']}/approval", {"workflow_id": wf["id"]},
+                                      self.manager)
+        self.assertEqual(st, 201, req)
+        st, _, dec = self.srv.request("POST", f"/v1/approvals/{req['id']}/decisions",
+                                      {"decision": "approve", "step": 0}, self.admin)
+        self.assertEqual(st, 201, dec)
+        st, _, p = self.srv.request("POST", f"/v1/campaigns/{forced['id']}/transitions", {"to": "scheduled"},
+                                    self.manager)
+        self.assertEqual((st, p["code"]), (409, "conflict_blocked"), p)
+        st, _, got = self.srv.request("POST", f"/v1/campaigns/{forced['id']}/transitions",
+                                      {"to": "scheduled", "force": True}, self.manager)
+        self.assertEqual((st, got["status"]), (200, "scheduled"), got)
+        del other
+
 
 class PriorityTest(unittest.TestCase):
     @classmethod

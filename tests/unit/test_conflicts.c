@@ -71,6 +71,13 @@ static void fx_init(fx *f)
                           .unavailability = f->unav, .blackouts = f->black, .risks = f->risk};
 }
 
+/* fx_init again, releasing the last run's findings. */
+static void fx_reset(fx *f)
+{
+    cf_result_free(&f->r);
+    fx_init(f);
+}
+
 static int fx_book(fx *f, int campaign, int resource, const char *start, const char *end, int quantity)
 {
     static const char *ids[] = {"b-0", "b-1", "b-2", "b-3", "b-4", "b-5", "b-6", "b-7"};
@@ -164,7 +171,7 @@ START_TEST(capacity_by_overlapping_units_week_and_day)
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "");
 
     /* the writer's 40 hours a week: 30 + 10 fill it (warn), 30 + 11 exceed it; next week's hours count apart */
-    fx_init(&f);
+    fx_reset(&f);
     fx_book(&f, 0, RES_WRITER, "2027-09-06 09", "2027-09-06 17", 30);
     fx_book(&f, 1, RES_WRITER, "2027-09-12 09", "2027-09-12 17", 11); /* Sunday: the same ISO week */
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "block");
@@ -172,13 +179,13 @@ START_TEST(capacity_by_overlapping_units_week_and_day)
     ck_assert(x->in_days && x->start_day == D("2027-09-06") && x->end_day == D("2027-09-12"));
     f.book[1].quantity = 10;
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
-    fx_init(&f);
+    fx_reset(&f);
     fx_book(&f, 0, RES_WRITER, "2027-09-06 09", "2027-09-06 17", 30);
     fx_book(&f, 1, RES_WRITER, "2027-09-13 09", "2027-09-13 17", 11); /* Monday: the next week */
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "");
 
     /* 10 SMS sends a day */
-    fx_init(&f);
+    fx_reset(&f);
     fx_book(&f, 0, RES_SENDS, "2027-09-06 09", "2027-09-06 10", 6);
     fx_book(&f, 1, RES_SENDS, "2027-09-06 23", "2027-09-07 00", 5);
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "block");
@@ -411,7 +418,7 @@ START_TEST(budget_overrun_per_channel_and_pool)
     ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "block"); /* email over, social at 17 %, the whole at 50 % */
     ck_assert_ptr_nonnull(strstr(first(&f, CF_BUDGET_OVERRUN)->message, "on email"));
     /* a pool of 1,000 × 1.00 EUR, drawn on by two campaigns budgeting 600 and 500 */
-    fx_init(&f);
+    fx_reset(&f);
     f.camp[0].currency = f.camp[1].currency = "EUR";
     f.camp[0].budget = 60000;
     f.camp[1].budget = 50000;
