@@ -107,6 +107,8 @@ typedef struct cx {
     int *live;  /* indexes of the live bookings, sorted by (resource, start, end, id) */
     size_t nlive;
     size_t *res_first, *res_count; /* per resource: its run in live */
+    int **rivals;     /* per campaign, computed on first use: the live campaigns whose audience overlaps its own */
+    size_t *nrivals;
 } cx;
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -492,32 +494,52 @@ static int within(cf_day s1, cf_day e1, cf_day s2, cf_day e2, int w)
     return s2 - e1 < w && s1 - e2 < w;
 }
 
+/* The live campaigns whose audience overlaps campaign m's (at least the settings' ratio), computed once per
+ * campaign and run; NULL out of memory. */
+static const int *rivals_of(cx *c, int m, size_t *n)
+{
+    const cf_portfolio *p = c->p;
+    if (!c->rivals && (!(c->rivals = calloc(p->n_campaigns, sizeof *c->rivals)) ||
+                       !(c->nrivals = calloc(p->n_campaigns, sizeof *c->nrivals)))) {
+        free(c->rivals);
+        c->rivals = NULL;
+        return NULL;
+    }
+    if (!c->rivals[m]) {
+        int *list = malloc((p->n_campaigns ? p->n_campaigns : 1) * sizeof *list), sa, sb;
+        if (!list) return NULL;
+        size_t k = 0;
+        for (size_t i = 0; i < p->n_campaigns; i++)
+            if ((int)i != m && campaign_live(&p->campaigns[i]) &&
+                audience_ratio(c, &p->campaigns[m], &p->campaigns[i], &sa, &sb) >= c->s->overlap_ratio)
+                list[k++] = (int)i;
+        c->rivals[m] = list;
+        c->nrivals[m] = k;
+    }
+    *n = c->nrivals[m];
+    return c->rivals[m];
+}
+
 /* The nearest shift in weeks (+1, -1, +2, …) that clears campaign m of every live campaign whose audience
  * overlaps its own; 0 when none within SUGGEST_WEEKS. */
 static int clear_shift(cx *c, int m)
 {
     const cf_portfolio *p = c->p;
     const cf_campaign *x = &p->campaigns[m];
-    int w = c->s->overlap_window_days, sa, sb;
-    int *rivals = malloc((p->n_campaigns ? p->n_campaigns : 1) * sizeof *rivals);
+    int w = c->s->overlap_window_days;
+    size_t nr;
+    const int *rivals = rivals_of(c, m, &nr);
     if (!rivals) return 0;
-    size_t nr = 0;
-    for (size_t i = 0; i < p->n_campaigns; i++)
-        if ((int)i != m && campaign_live(&p->campaigns[i]) &&
-            audience_ratio(c, x, &p->campaigns[i], &sa, &sb) >= c->s->overlap_ratio)
-            rivals[nr++] = (int)i;
-    int found = 0;
-    for (int k = 1; k <= SUGGEST_WEEKS && !found; k++)
-        for (int sign = 1; sign >= -1 && !found; sign -= 2) {
+    for (int k = 1; k <= SUGGEST_WEEKS; k++)
+        for (int sign = 1; sign >= -1; sign -= 2) {
             int d = sign * 7 * k, clear = 1;
             for (size_t i = 0; i < nr && clear; i++) {
                 const cf_campaign *y = &p->campaigns[rivals[i]];
                 if (within(x->start + d, x->end + d, y->start, y->end, w)) clear = 0;
             }
-            if (clear) found = sign * k;
+            if (clear) return sign * k;
         }
-    free(rivals);
-    return found;
+    return 0;
 }
 
 static void suggest_shift(cx *c, cf_finding *o, const char *what)
@@ -1042,6 +1064,9 @@ out:
     free(c.live);
     free(c.res_first);
     free(c.res_count);
+    for (size_t i = 0; c.rivals && i < p->n_campaigns; i++) free(c.rivals[i]);
+    free(c.rivals);
+    free(c.nrivals);
     if (rc) cf_result_free(out);
     return rc;
 }

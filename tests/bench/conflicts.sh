@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# conflicts.sh — the conflicts engine at portfolio scale: one organisation with 500 segments (50 trees of 10),
+# 5,000 campaigns over a year (one segment each, some offers and budgets) and 100,000 bookings (200 slots and
+# 40 channels); then POST /v1/conflicts/check for one booking and for one campaign at 8 connections, GET
+# /v1/conflicts over one year (1 connection), and POST /v1/bookings with the check on at 32 connections.
+# Prints figures; never pass/fail. Usage: bash tests/bench/conflicts.sh [seconds]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+secs=${1:-10}
+bash tests/deps.sh >/dev/null
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+work=$(mktemp -d)
+pgdir=$work/pg
+url=$(bash tests/pg/cluster.sh start "$pgdir")
+port=$((20000 + RANDOM % 10000))
+export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
+CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CAMPAIGND_JWT_SECRET
+build-rel/campaignd &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+
+sql() { psql -qAt -v ON_ERROR_STOP=1 "$url" -c "$1"; }
+seed_start=$(date +%s.%N)
+sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO segments (org_id, name) SELECT 'bench', 'root ' || g FROM generate_series(1, 50) g;
+  INSERT INTO segments (org_id, name, parent_id)
+    SELECT 'bench', 'child ' || r.name || '.' || g, r.id FROM segments r, generate_series(1, 9) g
+     WHERE r.org_id = 'bench' AND r.name LIKE 'root %';
+  INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by, budget_amount,
+                         budget_currency, has_offer, offer_code, offer_terms, score_engagement, score_cpa,
+                         score_experience, score_alignment)
+    SELECT 'bench', 'Campaign ' || g, 'awareness', DATE '2027-01-01' + (g * 7919) % 351,
+           DATE '2027-01-01' + (g * 7919) % 351 + 3 + g % 11, 'bench', 'bench', 5000 + g % 7 * 1000, 'EUR',
+           g % 10 = 0, CASE WHEN g % 10 = 0 THEN 'CODE' || g % 40 END, CASE WHEN g % 10 = 0 THEN g % 3 || '0 % off' END,
+           g % 11, (g * 3) % 11, (g * 5) % 11, (g * 7) % 11
+      FROM generate_series(1, 5000) g;
+  INSERT INTO campaign_segments (org_id, campaign_id, segment_id, position)
+    SELECT 'bench', c.id, s.id, 1 FROM
+      (SELECT id, row_number() OVER (ORDER BY id) AS n FROM campaigns WHERE org_id = 'bench') c
+      JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM segments WHERE org_id = 'bench') s
+        ON s.n = 1 + c.n % 500;
+  INSERT INTO resources (org_id, kind, name, cost_amount, cost_currency)
+    SELECT 'bench', 'slot', 'slot ' || g, 10, 'EUR' FROM generate_series(1, 200) g;
+  INSERT INTO resources (org_id, kind, name, capacity, capacity_unit)
+    SELECT 'bench', 'channel', 'channel ' || g, 1000, 'sends_per_day' FROM generate_series(1, 40) g;" >/dev/null
+sql "SET client_min_messages = error; ANALYZE"
+# 100,000 bookings through the booking rules: 500 a slot (one hour every 17 hours) and 500 a channel, each for a
+# campaign, the channels' to a segment
+sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  WITH c AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM campaigns WHERE org_id = 'bench'),
+       s AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM segments WHERE org_id = 'bench'),
+       r AS (SELECT id, kind, row_number() OVER (ORDER BY kind, name) - 1 AS n FROM resources WHERE org_id = 'bench')
+  INSERT INTO bookings (org_id, campaign_id, resource_id, segment_id, period, created_by)
+  SELECT 'bench', (SELECT c.id FROM c WHERE c.n = (r.n * 500 + g) % 5000), r.id,
+         CASE WHEN r.kind = 'channel' THEN (SELECT s.id FROM s WHERE s.n = (r.n * 7 + g) % 500) END,
+         tstzrange(timestamptz '2027-01-01' + (g * 17 + r.n) * interval '1 hour',
+                   timestamptz '2027-01-01' + (g * 17 + r.n + 1) * interval '1 hour'), 'bench'
+    FROM r, generate_series(0, 416) g" >/dev/null
+seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+sql "SET client_min_messages = error; ANALYZE"
+counts=$(sql "SELECT (SELECT count(*) FROM segments) || ' segments, ' || (SELECT count(*) FROM campaigns) ||
+              ' campaigns, ' || (SELECT count(*) FROM bookings) || ' bookings'")
+token=$(build-rel/campaignd token --sub bench --org bench --role manager --ttl 3600)
+sql "SELECT id FROM resources WHERE kind = 'slot' ORDER BY name" >"$work/slots"
+sql "SELECT id FROM campaigns ORDER BY id" >"$work/campaigns"
+sql "SELECT id FROM segments ORDER BY id" >"$work/segments"
+
+cat >"$work/common.lua" <<LUA
+function lines(f) local t = {} for l in io.lines(f) do t[#t + 1] = l end return t end
+slots, campaigns, segments = lines("$work/slots"), lines("$work/campaigns"), lines("$work/segments")
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+counts = {}
+threads = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status) counts[status] = (counts[status] or 0) + 1; wrk.thread:set("s" .. status, counts[status]) end
+function done()
+  local all = {}
+  for _, t in ipairs(threads) do for _, st in ipairs({200, 201, 409, 422, 500}) do
+    all[st] = (all[st] or 0) + (t:get("s" .. st) or 0) end end
+  io.write(string.format("STATUS 200: %d  201: %d  409: %d  other: %d\n", all[200], all[201], all[409],
+                         all[422] + all[500]))
+end
+function instant(h) return os.date("!%Y-%m-%dT%H:%M:%SZ", 1798761600 + h * 3600) end -- 2027-01-01
+function day(d) return os.date("!%Y-%m-%d", 1798761600 + d * 86400) end
+LUA
+cat "$work/common.lua" - >"$work/check-booking.lua" <<'LUA'
+function request()
+  local h = math.random(0, 8700)
+  return wrk.format(nil, "/v1/conflicts/check", nil, string.format(
+    '{"booking":{"campaign_id":"%s","resource_id":"%s","start":"%s","end":"%s"}}',
+    campaigns[math.random(#campaigns)], slots[math.random(#slots)], instant(h), instant(h + 2)))
+end
+LUA
+cat "$work/common.lua" - >"$work/check-campaign.lua" <<'LUA'
+function request()
+  local d = math.random(0, 350)
+  return wrk.format(nil, "/v1/conflicts/check", nil, string.format(
+    '{"campaign":{"name":"Probe","objective":"conversion","start_date":"%s","end_date":"%s","segment_ids":["%s"],' ..
+    '"offer":{"code":"CODE%d","terms":"5 %% off"},"budget":{"amount":"1000.00","currency":"EUR"}}}',
+    day(d), day(d + 6), segments[math.random(#segments)], math.random(0, 39)))
+end
+LUA
+cat "$work/common.lua" - >"$work/book.lua" <<'LUA'
+counter = 0
+function init(args) counter = math.random(0, 100000) * 1000 end
+function request()
+  counter = counter + 1
+  local h = 9000 + counter -- 2028 onwards: free periods
+  return wrk.format(nil, "/v1/bookings", nil, string.format(
+    '{"campaign_id":"%s","resource_id":"%s","start":"%s","end":"%s"}',
+    campaigns[math.random(#campaigns)], slots[math.random(#slots)], instant(h), instant(h + 1)))
+end
+LUA
+
+run() { # name, connections, script, path
+    local out rps p50 p99 st
+    out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" "http://127.0.0.1:$port$4")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    st=$(awk '/^STATUS/ {$1 = ""; print}' <<<"$out")
+    printf '%-46s %9s req/s  p50 %-9s p99 %-9s %s\n' "$1" "$rps" "$p50" "$p99" "$st"
+}
+echo "campaignd conflicts benchmark: ${secs}s per run, $(nproc) cores"
+echo "seeded $counts in ${seed_secs}s (bookings through the booking rules)"
+run "POST /v1/conflicts/check, one booking (c=8)" 8 "$work/check-booking.lua" /v1/conflicts/check
+run "POST /v1/conflicts/check, one campaign (c=8)" 8 "$work/check-campaign.lua" /v1/conflicts/check
+scan() { # one year, first page and the findings in all
+    local t total
+    t=$(curl -s -o "$work/scan.json" -w '%{time_total}' "localhost:$port/v1/conflicts?from=2027-01-01&to=2028-01-01&limit=500" \
+        -H "Authorization: Bearer $token")
+    total=$(jq '.items | length' "$work/scan.json")
+    printf '%s %s\n' "$t" "$total"
+}
+scan >/dev/null # warm the statements
+for i in 1 2 3 4 5; do scan; done >"$work/scans"
+printf '%-46s best %s s  median %s s  (first page: %s findings)\n' "GET /v1/conflicts, one year, limit=500 (c=1)" \
+    "$(sort -n "$work/scans" | head -1 | cut -d' ' -f1)" "$(sort -n "$work/scans" | sed -n 3p | cut -d' ' -f1)" \
+    "$(head -1 "$work/scans" | cut -d' ' -f2)"
+printf 'findings in the year: %s\n' "$(curl -s "localhost:$port/v1/conflicts?from=2027-01-01&to=2028-01-01&limit=500&severity=block" \
+    -H "Authorization: Bearer $token" | jq '.items | length') blocking on the first page"
+run "POST /v1/bookings, check on (c=32)" 32 "$work/book.lua" /v1/bookings
+printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
