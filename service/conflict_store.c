@@ -71,7 +71,14 @@ static const db_stmt q_campaigns = {
     "  WHERE b.campaign_id = c.id AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency"
     "  AND r.kind <> 'budget_pool'), 0),"
     " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k"
-    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text"
+    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text,"
+    /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */
+    " nullif(c.channel_budgets, '[]'::jsonb)::text,"
+    " coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m WHERE m.org_id = c.org_id"
+    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0),"
+    " (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents)) FROM (SELECT m.channel,"
+    "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"
+    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
     " FROM w, campaigns c WHERE c.org_id = $1 AND ((w.cpad >= 0 AND c.end_date >= w.lo_day AND c.start_date <= w.hi_day)"
     " OR c.id = $5::uuid OR ($4 <> 'campaign' AND c.id IN (SELECT b.campaign_id FROM bookings b WHERE b.org_id = $1"
     "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)"
@@ -110,8 +117,11 @@ enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
 
 struct conflict_slice {
     PGresult *res[R_COUNT];
+    void **held;    /* blocks freed with the slice (the campaigns' channel amounts) */
+    size_t nheld, capheld;
     json_t *j_settings;
-    json_t *j_hold; /* documents the strings of proposals and risks point into */
+    json_t *j_hold;  /* documents the strings of proposals and channel amounts point into */
+    json_t *j_risks; /* the campaigns' risks, one array per campaign that has any, in campaign order */
     cf_settings settings;
     cf_scope scope;
     char tz[80];
@@ -130,6 +140,20 @@ struct conflict_slice {
     int *proposal_segs;
     cf_portfolio p;
 };
+
+/* Keeps p (malloc'd) until the slice is freed; returns p, or NULL (then p is not kept) out of memory. */
+static void *hold(conflict_slice *s, void *p)
+{
+    if (s->nheld == s->capheld) {
+        size_t cap = s->capheld ? s->capheld * 2 : 64;
+        void **held = realloc(s->held, cap * sizeof *held);
+        if (!held) return NULL;
+        s->held = held;
+        s->capheld = cap;
+    }
+    s->held[s->nheld++] = p;
+    return p;
+}
 
 static const char *val(const PGresult *r, int row, int col)
 {
@@ -220,6 +244,32 @@ static cf_unit unit_of(const char *u)
                                                                                               : CF_CONCURRENT;
 }
 
+/* Reads a JSON array of {channel, amount} (amount a decimal string when decimal, else minor units) into a new
+ * array the slice owns (its strings in the held document); NULL text: none. 0, or -1 out of memory. */
+static int amounts(conflict_slice *s, const char *text, int decimal, const cf_amount **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_array_size(j)) { json_decref(j); return 0; }
+    cf_amount *list = calloc(json_array_size(j), sizeof *list);
+    if (!list || json_array_append_new(s->j_hold, j) != 0 || !(list = hold(s, list))) {
+        free(list);
+        return -1;
+    }
+    size_t i;
+    json_t *j_item;
+    json_array_foreach(j, i, j_item) {
+        const char *channel = json_string_value(json_object_get(j_item, "channel"));
+        json_t *j_amount = json_object_get(j_item, "amount");
+        int ok = 1;
+        cf_money amount = decimal ? conflict_money_parse(json_string_value(j_amount), &ok) : json_integer_value(j_amount);
+        if (channel && ok) list[(*n)++] = (cf_amount){channel, amount};
+    }
+    *out = list;
+    return 0;
+}
+
 /* Counts the segment ids of a comma-separated list. */
 static size_t count_ids(const char *list)
 {
@@ -293,10 +343,14 @@ static int read_rows(conflict_slice *s)
             list += len + (list[len] == ',');
         }
         used += c->n_segments;
+        c->actual_spend = num(q, row, 18);
+        if (amounts(s, val(q, row, 17), 1, &c->channel_budgets, &c->n_channel_budgets) != 0 ||
+            amounts(s, val(q, row, 19), 0, &c->channel_spend, &c->n_channel_spend) != 0)
+            return -1;
         json_t *j_risks = val(q, row, 16) ? json_loads(val(q, row, 16), 0, NULL) : NULL;
         if (j_risks) {
             nrisks += json_array_size(j_risks);
-            if (json_array_append_new(s->j_hold, j_risks) != 0) return -1;
+            if (json_array_append_new(s->j_risks, j_risks) != 0) return -1;
         }
     }
     if (!(s->camp_by_id = sort_by_id(s->camps, sizeof *s->camps, ncamp))) return -1;
@@ -304,10 +358,9 @@ static int read_rows(conflict_slice *s)
     s->p.n_campaigns = ncamp;
     /* the risks, from the documents held above (one array per campaign that has any, in campaign order) */
     if (!(s->risks = calloc(nrisks + 1, sizeof *s->risks))) return -1;
-    size_t h = 0;
-    for (size_t i = 0; i < ncamp; i++) {
+    for (size_t i = 0, h = 0; i < ncamp; i++) {
         if (!val(r[R_CAMP], (int)i, 16)) continue;
-        json_t *j_risks = json_array_get(s->j_hold, h++), *j_risk;
+        json_t *j_risks = json_array_get(s->j_risks, h++), *j_risk;
         size_t x;
         json_array_foreach(j_risks, x, j_risk)
             s->risks[s->p.n_risks++] = (cf_risk){json_string_value(json_object_get(j_risk, "id")),
@@ -352,7 +405,10 @@ static const char *const mode_names[] = {"scan", "booking", "campaign"};
 app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
     conflict_slice *s = calloc(1, sizeof *s);
-    if (!s || !(s->j_hold = json_array())) { conflict_slice_free(s); return APP_ERR_INTERNAL; }
+    if (!s || !(s->j_hold = json_array()) || !(s->j_risks = json_array())) {
+        conflict_slice_free(s);
+        return APP_ERR_INTERNAL;
+    }
     s->mode = ask->mode;
     const char *mode = mode_names[ask->mode];
     const char *pf[] = {org, ask->from, ask->to, mode, ask->resource_id};
@@ -410,6 +466,7 @@ void conflict_slice_free(conflict_slice *s)
     for (int i = 0; i < R_COUNT; i++) PQclear(s->res[i]);
     json_decref(s->j_settings);
     json_decref(s->j_hold);
+    json_decref(s->j_risks);
     free(s->segs);
     free(s->ovls);
     free(s->camps);
@@ -423,6 +480,8 @@ void conflict_slice_free(conflict_slice *s)
     free(s->camp_by_id);
     free(s->res_by_id);
     free(s->proposal_segs);
+    for (size_t i = 0; i < s->nheld; i++) free(s->held[i]);
+    free(s->held);
     free(s);
 }
 
@@ -508,6 +567,15 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
                      .committed = committed, .priority = -1};
     if (!c.status) c.status = "draft";
     if (!c.name) c.name = "the proposed campaign";
+    char *budgets = json_dumps(json_object_get(j_doc, "channel_budgets"), JSON_COMPACT | JSON_ENCODE_ANY);
+    int bad = budgets && amounts(s, budgets, 1, &c.channel_budgets, &c.n_channel_budgets) != 0;
+    free(budgets);
+    if (bad) return -1;
+    if (at < s->p.n_campaigns) { /* a change keeps what was measured */
+        c.actual_spend = s->camps[at].actual_spend;
+        c.channel_spend = s->camps[at].channel_spend;
+        c.n_channel_spend = s->camps[at].n_channel_spend;
+    }
     if (json_is_object(j_scoring)) {
         static const char *const keys[] = {"engagement_potential", "estimated_cpa", "customer_experience",
                                            "strategic_alignment"};

@@ -204,6 +204,28 @@ class ConflictsTest(unittest.TestCase):
         self.assertEqual(self.scan(f"from={day(0)}&to={day(30)}&severity=block"), [])
         self.assertEqual(len(self.scan(f"from={day(0)}&to={day(30)}&type=unapproved_launch,budget_overrun")), 2)
 
+    def test_actual_spend_against_the_budget_and_its_channel_budgets(self):
+        c = self.campaign("Measured", "2028-04-03", "2028-04-30", budget={"amount": "1000.00", "currency": "EUR"},
+                          channel_budgets=[{"channel": "email", "amount": "400.00"},
+                                           {"channel": "social", "amount": "600.00"}])
+        rows = [{"campaign_id": c["id"], "channel": "email", "date": "2028-04-04", "source": "mailer",
+                 "external_id": "e1", "spend": "410.00"},
+                {"campaign_id": c["id"], "channel": "social", "date": "2028-04-04", "source": "ads",
+                 "external_id": "s1", "spend": "390.00"}]
+        st, _, b = self.req("POST", "/v1/measurements/batch", {"rows": rows}, token=self.admin)
+        self.assertEqual(st, 200, b)
+        got = {(f["type"], f["severity"], f["message"].split(" on ")[-1].split(",")[0] if " on " in f["message"] else "")
+               for f in self.scan("from=2028-04-01&to=2028-05-01")}
+        # 800.00 of 1,000.00 spent: 80 %, a warning; email's 410.00 of 400.00: above its channel budget
+        self.assertEqual(got, {("budget_overrun", "warn", ""), ("budget_overrun", "block", "email")})
+        # committed bookings count on top: a 250.00 booking makes the whole 105 %, refused
+        slot = self.make("/v1/resources", {"kind": "slot", "name": "Stand", "cost_per_unit":
+                                           {"amount": "250.00", "currency": "EUR"}})["id"]
+        got = self.check({"booking": {"campaign_id": c["id"], "resource_id": slot, "start": "2028-04-05T09:00:00Z",
+                                      "end": "2028-04-05T10:00:00Z"}})
+        self.assertIn(("budget_overrun", "block"), {(f["type"], f["severity"]) for f in got["findings"]
+                                                    if "committed" in f["message"]})
+
     def test_pages_are_stable_and_complete(self):
         seg = self.make("/v1/segments", {"name": "All"})["id"]
         for i in range(5):
