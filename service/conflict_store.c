@@ -111,9 +111,21 @@ static const db_stmt q_blackouts = {
     " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"
     " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)",
     4};
+/* A booking's alternatives: other active exclusive resources of its resource's kind with at least its skills, free
+ * over the whole period (no live booking, no unavailability), by name. */
+static const db_stmt q_alternatives = {
+    "conflict_alternatives",
+    WINDOW "SELECT r.id::text FROM w, resources me, resources r"
+    " WHERE me.id = $5::uuid AND (me.org_id = $1) IS TRUE AND r.org_id = $1 AND r.id <> me.id AND r.active"
+    " AND r.kind = me.kind AND r.exclusive AND r.skills @> me.skills"
+    " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
+    "  AND b.period && tstzrange(w.f, w.t))"
+    " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
+    " ORDER BY r.name LIMIT 3",
+    5};
 static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
 
-enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
+enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_ALT, R_COUNT };
 
 struct conflict_slice {
     PGresult *res[R_COUNT];
@@ -137,6 +149,7 @@ struct conflict_slice {
     int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
     int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
     conflict_mode mode;
+    int alternatives[3];
     int *proposal_segs;
     cf_portfolio p;
 };
@@ -422,7 +435,8 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
         (ask->mode != CONFLICT_CAMPAIGN &&
          (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
         (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV])) ||
-        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK]))) {
+        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK])) ||
+        (ask->mode == CONFLICT_BOOKING && (e = db_defer(conn, &q_alternatives, pb, &s->res[R_ALT])))) {
         conflict_slice_free(s);
         return e;
     }
@@ -433,7 +447,8 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
 app_err conflict_store_read(conflict_slice *s)
 {
     for (int i = 0; i < R_COUNT; i++)
-        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN)) return APP_ERR_INTERNAL;
+        if (!s->res[i] && !((i == R_BOOK && s->mode == CONFLICT_CAMPAIGN) || (i == R_ALT && s->mode != CONFLICT_BOOKING)))
+            return APP_ERR_INTERNAL;
     PGresult *frame = s->res[R_FRAME];
     if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
     if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) return APP_ERR_NOT_FOUND;
@@ -446,7 +461,13 @@ app_err conflict_store_read(conflict_slice *s)
                           .to_day = (cf_day)num(frame, 0, 6), .horizon_from = num(frame, 0, 9),
                           .horizon_to = num(frame, 0, 10)};
     s->bucket = (int)num(frame, 0, 7);
-    return read_rows(s) == 0 ? APP_OK : APP_ERR_INTERNAL;
+    if (read_rows(s) != 0) return APP_ERR_INTERNAL;
+    for (int i = 0; s->res[R_ALT] && i < PQntuples(s->res[R_ALT]) && i < 3; i++) {
+        int r = conflict_slice_resource(s, PQgetvalue(s->res[R_ALT], i, 0));
+        if (r >= 0) s->alternatives[s->scope.n_alternatives++] = r;
+    }
+    s->scope.alternatives = s->alternatives;
+    return APP_OK;
 }
 
 app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)

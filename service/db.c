@@ -33,7 +33,7 @@ typedef struct deferred {
     PGresult **keep;     /* where its result goes (NULL: checked, then cleared) */
 } deferred;
 
-#define DB_MAX_DEFERRED 16 /* a conflicts slice (8 statements) behind a write's BEGIN, context and key */
+#define DB_MAX_DEFERRED 16 /* a conflicts slice (up to 9 statements) behind a write's BEGIN, context and key */
 
 struct db_conn {
     db_pool *pool;

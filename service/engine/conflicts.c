@@ -979,6 +979,13 @@ static void free_periods(cx *c, cf_finding *o, const cf_booking *b, int res)
     }
 }
 
+static int refers_unavailability(const cf_finding *f)
+{
+    for (int i = 0; i < f->nrefs; i++)
+        if (f->refs[i].kind == CF_REF_UNAVAILABILITY) return 1;
+    return 0;
+}
+
 static void suggest_free(cx *c)
 {
     int fb = c->q->focus_booking;
@@ -990,6 +997,9 @@ static void suggest_free(cx *c)
                                         o->type != CF_BLACKOUT))
             continue;
         free_periods(c, o, b, b->resource);
+        if (o->type == CF_BLACKOUT && !refers_unavailability(o)) continue; /* every resource is blacked out */
+        for (size_t k = 0; k < c->q->n_alternatives && o->nfree < CF_MAX_FREE; k++)
+            o->free[o->nfree++] = (cf_free){c->q->alternatives[k], b->start, b->end};
     }
 }
 

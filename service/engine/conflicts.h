@@ -188,6 +188,10 @@ typedef struct cf_scope {
     cf_day from_day, to_day; /* [from_day, to_day) */
     cf_time from, to;        /* [from, to) */
     cf_time horizon_from, horizon_to; /* free periods are suggested within [horizon_from, horizon_to) (0, 0: anywhere) */
+    /* A booking under check: other active resources of its resource's kind and skills known to be free over its
+     * whole period (resource indexes), suggested after the nearest free periods of its own resource. */
+    const int *alternatives;
+    size_t n_alternatives;
 } cf_scope;
 
 typedef enum cf_ref_kind { CF_REF_CAMPAIGN, CF_REF_BOOKING, CF_REF_RESOURCE, CF_REF_SEGMENT, CF_REF_UNAVAILABILITY,
@@ -199,7 +203,7 @@ typedef struct cf_ref {
 } cf_ref;
 
 #define CF_MAX_REFS 12
-#define CF_MAX_FREE 4
+#define CF_MAX_FREE 6
 
 /* A free period a blocked booking could take instead. */
 typedef struct cf_free {

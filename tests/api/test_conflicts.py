@@ -144,6 +144,17 @@ class ConflictsTest(unittest.TestCase):
         for p in free:  # they are really free: book them
             st, _, b = self.req("POST", "/v1/bookings", dict(proposal, start=p["start"], end=p["end"]))
             self.assertEqual(st, 201, b)
+        # another free slot of the same kind is suggested for the very same period; an inactive one is not
+        side = self.make("/v1/resources", {"kind": "slot", "name": "Side banner"})["id"]
+        self.make("/v1/resources", {"kind": "slot", "name": "Old banner", "active": False})
+        busy = self.make("/v1/resources", {"kind": "slot", "name": "Busy banner"})["id"]
+        self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": busy, "start": "2027-11-02T11:00:00Z",
+                                   "end": "2027-11-02T11:30:00Z"})
+        got = self.check({"booking": dict(proposal, start="2027-11-02T10:00:00Z", end="2027-11-02T12:00:00Z")})
+        alt = [p for p in got["findings"][0]["free_periods"] if p["resource_id"] != banner]
+        self.assertEqual(alt, [{"resource_id": side, "start": "2027-11-02T10:00:00Z", "end": "2027-11-02T12:00:00Z"}])
+        st, _, b = self.req("POST", "/v1/bookings", dict(proposal, resource_id=side))
+        self.assertEqual(st, 201, b)
         # the touching period [12:00, 13:00) is clear
         self.assertEqual(self.check({"booking": dict(proposal, start="2027-11-02T12:00:00Z",
                                                      end="2027-11-02T13:00:00Z")})["findings"], [])

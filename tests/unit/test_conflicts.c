@@ -564,6 +564,15 @@ START_TEST(free_periods_for_a_blocked_booking_are_free)
         run(&f, CF_RESOURCE_DOUBLE_BOOKED);
         x = first(&f, CF_RESOURCE_DOUBLE_BOOKED);
     }
+    /* resources the store found free over the whole period come after, for the same period */
+    static const int alternatives[] = {RES_EMAIL};
+    f.q.alternatives = alternatives;
+    f.q.n_alternatives = 1;
+    run(&f, CF_RESOURCE_DOUBLE_BOOKED);
+    x = first(&f, CF_RESOURCE_DOUBLE_BOOKED);
+    ck_assert_int_eq(x->nfree, 3);
+    ck_assert(x->free[2].resource == RES_EMAIL && x->free[2].start == T("2027-09-06 10") &&
+              x->free[2].end == T("2027-09-06 12"));
     cf_result_free(&f.r);
 }
 END_TEST
