@@ -106,7 +106,7 @@ end
 LUA
 cat "$work/common.lua" - >"$work/book.lua" <<'LUA'
 counter = 0
-function init(args) counter = math.random(0, 100000) * 1000 end
+function init(args) math.randomseed(os.time() + math.random(1, 1000000)); counter = math.random(0, 10000) * 50 end
 function request()
   counter = counter + 1
   local h = 9000 + counter -- 2028 onwards: free periods
