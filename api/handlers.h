@@ -76,6 +76,9 @@ void h_targets_put(req_ctx *ctx);
 void h_measurement_batch(req_ctx *ctx);
 void h_measurement_list(req_ctx *ctx);
 void h_measurement_delete(req_ctx *ctx);
+void h_dashboard_campaign(req_ctx *ctx);
+void h_dashboard_channels(req_ctx *ctx);
+void h_dashboard_portfolio(req_ctx *ctx);
 void h_measurement_import(req_ctx *ctx);
 void h_measurement_export(req_ctx *ctx);
 

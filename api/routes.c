@@ -73,5 +73,8 @@ const route routes[] = {
     {"PATCH", "/v1/settings", h_settings_patch, 1},
     {"GET", "/v1/conflicts", h_conflict_list, 1},
     {"POST", "/v1/conflicts/check", h_conflict_check, 1},
+    {"GET", "/v1/dashboards/campaigns/:id", h_dashboard_campaign, 1},
+    {"GET", "/v1/dashboards/channels", h_dashboard_channels, 1},
+    {"GET", "/v1/dashboards/portfolio", h_dashboard_portfolio, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -26,6 +26,7 @@ static const app_err_info err_table[APP_ERR__COUNT] = {
     [APP_ERR_UNMITIGATED_RISK] = {409, "unmitigated_critical_risk",
                                   "An open critical risk without a mitigation blocks scheduling"},
     [APP_ERR_CONFLICT_BLOCKED] = {409, "conflict_blocked", "The conflict rules refuse this change"},
+    [APP_ERR_MIXED_CURRENCIES] = {409, "mixed_currencies", "The figures are in more than one currency"},
     [APP_ERR_PRECONDITION_FAILED] = {412, "precondition_failed", "The resource has changed (If-Match failed)"},
     [APP_ERR_PAYLOAD_TOO_LARGE] = {413, "payload_too_large", "The request body is too large"},
     [APP_ERR_URI_TOO_LONG] = {414, "uri_too_long", "The request target is too long"},

@@ -57,7 +57,7 @@ static const db_stmt q_upsert = {
     " up AS (INSERT INTO measurements AS m (org_id, campaign_id, channel, date, source, external_id, " COUNTER_COLS
     ", currency)"
     "  SELECT $1, c.campaign_id, c.channel, c.date, c.source, c.external_id, " COUNTER_COLS ","
-    "   CASE WHEN c.spend IS NULL AND c.revenue IS NULL THEN NULL ELSE c.currency END"
+    "   c.currency"
     "  FROM c WHERE c.bad_field IS NULL ORDER BY c.source, c.external_id"
     "  ON CONFLICT (org_id, source, external_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,"
     "   channel = EXCLUDED.channel, date = EXCLUDED.date, " COUNTER_SET("EXCLUDED.") ","

@@ -1,0 +1,218 @@
+/* dashboard_store.c — see dashboard_store.h. */
+#define _GNU_SOURCE
+#include "dashboard_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each counter's sum (as text: money sums are numeric) and how many rows reported it, in kpi_counter order:
+ * from measurements (m) or from their day rollup (d). The columns after a group's key, currency and allocation. */
+#define PAIR_M(k) "coalesce(sum(m." k "), 0)::text AS " k ", count(m." k ") AS n_" k
+#define PAIR_D(k) "sum(d." k ")::text AS " k ", sum(d.n_" k ") AS n_" k
+#define PAIRS(P)                                                                                                   \
+    P("impressions") ", " P("reach") ", " P("sends") ", " P("opens") ", " P("clicks") ", " P("bounces") ", "      \
+    P("unsubscribes") ", " P("visits") ", " P("leads") ", " P("mqls") ", " P("sqls") ", " P("conversions") ", "   \
+    P("spend") ", " P("revenue")
+#define OUT(k) "s." k ", s.n_" k
+#define GROUP_COLUMNS 3
+
+/* The campaign's measurements in the window per channel and currency, beside its channel budgets. */
+static const db_stmt q_campaign_channels = {
+    "dash_campaign_channels",
+    "WITH s AS (SELECT coalesce(m.channel, '') AS key, coalesce(m.currency, '') AS currency, " PAIRS(PAIR_M)
+    "  FROM measurements m WHERE m.org_id = $1 AND m.campaign_id = $2::uuid"
+    "  AND ($3::date IS NULL OR m.date >= $3::date) AND ($4::date IS NULL OR m.date <= $4::date) GROUP BY 1, 2),"
+    " a AS (SELECT e->>'channel' AS key, coalesce(c.budget_currency, '') AS currency,"
+    "  (e->>'amount')::numeric AS allocated"
+    "  FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.channel_budgets) e"
+    "  WHERE " DB_BY_KEY("c", "$2::uuid", "$1") ")"
+    " SELECT coalesce(s.key, a.key), coalesce(s.currency, a.currency), a.allocated::text, " PAIRS(OUT)
+    " FROM s FULL JOIN a ON a.key = s.key AND a.currency = s.currency ORDER BY 1, 2",
+    4};
+
+static const db_stmt q_campaign = {
+    "dash_campaign",
+    "SELECT c.name, c.status, c.start_date::text, c.end_date::text,"
+    " (now() AT TIME ZONE coalesce(o.time_zone, 'UTC'))::date::text, coalesce(c.budget_currency, ''),"
+    " c.budget_amount::text,"
+    " coalesce((SELECT sum(b.cost_amount) FROM bookings b WHERE b.org_id = c.org_id AND b.campaign_id = c.id"
+    "  AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency), 0)::text"
+    " FROM campaigns c LEFT JOIN organisations o ON o.id = c.org_id WHERE " DB_BY_KEY("c", "$2::uuid", "$1"),
+    2};
+
+static const db_stmt q_targets = {
+    "dash_targets",
+    "SELECT t.kpi, coalesce(t.channel, ''), t.target::text, t.direction = 'higher'"
+    " FROM kpi_targets t WHERE t.org_id = $1 AND t.campaign_id = $2::uuid ORDER BY t.position",
+    2};
+
+/* The organisation's day rollup in the window per channel and currency, beside the channel budgets of the
+ * campaigns whose dates overlap the window. */
+static const db_stmt q_channels = {
+    "dash_channels",
+    "WITH s AS (SELECT d.channel AS key, d.currency, " PAIRS(PAIR_D)
+    "  FROM measurement_days d WHERE d.org_id = $1"
+    "  AND ($2::date IS NULL OR d.date >= $2::date) AND ($3::date IS NULL OR d.date <= $3::date)"
+    "  AND ($4::text IS NULL OR d.currency = $4) GROUP BY 1, 2 HAVING sum(d.n_rows) > 0),"
+    " a AS (SELECT e->>'channel' AS key, coalesce(c.budget_currency, '') AS currency,"
+    "  sum((e->>'amount')::numeric) AS allocated"
+    "  FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.channel_budgets) e"
+    "  WHERE c.org_id = $1 AND c.status <> 'cancelled'"
+    "  AND ($3::date IS NULL OR c.start_date <= $3::date) AND ($2::date IS NULL OR c.end_date >= $2::date)"
+    "  AND ($4::text IS NULL OR c.budget_currency = $4) GROUP BY 1, 2)"
+    " SELECT coalesce(s.key, a.key), coalesce(s.currency, a.currency), a.allocated::text, " PAIRS(OUT)
+    " FROM s FULL JOIN a ON a.key = s.key AND a.currency = s.currency ORDER BY 1, 2",
+    4};
+
+/* Every period from the one before the window's first to the window's last, with the day rollup summed per
+ * period and currency ($2 is day, week or month: checked by the caller; week is the ISO week). */
+static const db_stmt q_periods = {
+    "dash_periods",
+    "WITH p AS (SELECT g::date AS key FROM generate_series("
+    "  date_trunc($2, $3::date::timestamp) - ('1 ' || $2)::interval, date_trunc($2, $4::date::timestamp),"
+    "  ('1 ' || $2)::interval) g),"
+    " s AS (SELECT date_trunc($2, d.date::timestamp)::date AS key, d.currency, " PAIRS(PAIR_D)
+    "  FROM measurement_days d WHERE d.org_id = $1"
+    "  AND d.date >= (SELECT min(key) FROM p)"
+    "  AND d.date < (date_trunc($2, $4::date::timestamp) + ('1 ' || $2)::interval)::date"
+    "  AND ($5::text IS NULL OR d.currency = $5) GROUP BY 1, 2 HAVING sum(d.n_rows) > 0)"
+    " SELECT p.key::text, coalesce(s.currency, ''), NULL::text, " PAIRS(OUT)
+    " FROM p LEFT JOIN s ON s.key = p.key ORDER BY p.key, 2",
+    5};
+
+static const db_stmt q_today = {
+    "dash_today",
+    "SELECT (now() AT TIME ZONE coalesce((SELECT time_zone FROM organisations WHERE id = $1), 'UTC'))::date::text",
+    1};
+
+/* A decimal text with at most 2 decimals ("48000.00", "12", "-3.5") as minor units; 0 for NULL or empty. */
+static long long cents_of(const char *s)
+{
+    long long whole = 0, frac = 0;
+    int neg = *s == '-', decimals = 0;
+    if (neg) s++;
+    for (; *s >= '0' && *s <= '9'; s++) whole = whole * 10 + (*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9' && decimals < 2; s++, decimals++) frac = frac * 10 + (*s - '0');
+    if (decimals == 1) frac *= 10;
+    long long v = whole * 100 + frac;
+    return neg ? -v : v;
+}
+
+void dash_groups_free(dash_groups *g)
+{
+    if (!g) return;
+    free(g->items);
+    g->items = NULL;
+    g->n = 0;
+}
+
+void dash_campaign_free(dash_campaign *c)
+{
+    if (!c) return;
+    free(c->targets);
+    dash_groups_free(&c->channels);
+    memset(c, 0, sizeof *c);
+}
+
+static void copy(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src); }
+
+/* The groups of a result whose columns are key, currency, allocation, then the counter pairs. */
+static app_err groups_of(PGresult *res, dash_groups *out)
+{
+    size_t n = (size_t)PQntuples(res);
+    dash_group *items = calloc(n ? n : 1, sizeof *items);
+    if (!items) return APP_ERR_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        dash_group *g = &items[i];
+        int r = (int)i;
+        copy(g->key, sizeof g->key, PQgetvalue(res, r, 0));
+        copy(g->currency, sizeof g->currency, PQgetvalue(res, r, 1));
+        g->has_allocated = !PQgetisnull(res, r, 2);
+        g->allocated = g->has_allocated ? cents_of(PQgetvalue(res, r, 2)) : 0;
+        for (int k = 0; k < KPI_COUNTERS; k++) {
+            int col = GROUP_COLUMNS + 2 * k;
+            if (PQgetisnull(res, r, col + 1) || atoll(PQgetvalue(res, r, col + 1)) <= 0) continue;
+            const char *v = PQgetvalue(res, r, col);
+            g->c.v[k] = k == KPI_SPEND || k == KPI_REVENUE ? cents_of(v) : atoll(v);
+            g->c.present |= 1u << k;
+        }
+    }
+    out->items = items;
+    out->n = n;
+    return APP_OK;
+}
+
+static app_err run_groups(db_conn *conn, const db_stmt *stmt, const char *const *params, dash_groups *out)
+{
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, stmt, params, &res);
+    if (!e) e = groups_of(res, out);
+    PQclear(res);
+    return e;
+}
+
+app_err dash_store_campaign(db_conn *conn, const char *org, const char *campaign_id, const dash_window *w,
+                            dash_campaign *out)
+{
+    dash_campaign c = {0};
+    PGresult *res = NULL;
+    const char *params[] = {org, campaign_id, w->from, w->to};
+    app_err e = db_exec(conn, &q_campaign, params, &res);
+    if (e) goto out;
+    if (PQntuples(res) != 1) { e = APP_ERR_NOT_FOUND; goto out; }
+    copy(c.name, sizeof c.name, PQgetvalue(res, 0, 0));
+    copy(c.status, sizeof c.status, PQgetvalue(res, 0, 1));
+    copy(c.start, sizeof c.start, PQgetvalue(res, 0, 2));
+    copy(c.end, sizeof c.end, PQgetvalue(res, 0, 3));
+    copy(c.today, sizeof c.today, PQgetvalue(res, 0, 4));
+    copy(c.currency, sizeof c.currency, PQgetvalue(res, 0, 5));
+    c.has_budget = !PQgetisnull(res, 0, 6);
+    c.budget = c.has_budget ? cents_of(PQgetvalue(res, 0, 6)) : 0;
+    c.committed = cents_of(PQgetvalue(res, 0, 7));
+    PQclear(res);
+    res = NULL;
+    if ((e = db_exec(conn, &q_targets, params, &res))) goto out;
+    size_t n = (size_t)PQntuples(res);
+    if (!(c.targets = calloc(n ? n : 1, sizeof *c.targets))) { e = APP_ERR_INTERNAL; goto out; }
+    for (size_t i = 0; i < n; i++) {
+        dash_target_row *t = &c.targets[c.ntargets];
+        const char *target = PQgetvalue(res, (int)i, 2);
+        if (!(t->def = kpi_find(PQgetvalue(res, (int)i, 0)))) continue; /* a key the catalogue no longer has */
+        copy(t->channel, sizeof t->channel, PQgetvalue(res, (int)i, 1));
+        t->target = (kpi_value){0, t->def->unit, atoll(target), cents_of(target), strtod(target, NULL)};
+        t->higher = PQgetvalue(res, (int)i, 3)[0] == 't';
+        c.ntargets++;
+    }
+    if ((e = run_groups(conn, &q_campaign_channels, params, &c.channels))) goto out;
+    *out = c;
+    memset(&c, 0, sizeof c);
+out:
+    PQclear(res);
+    dash_campaign_free(&c);
+    return e;
+}
+
+app_err dash_store_channels(db_conn *conn, const char *org, const dash_window *w, dash_groups *out)
+{
+    const char *params[] = {org, w->from, w->to, w->currency};
+    return run_groups(conn, &q_channels, params, out);
+}
+
+app_err dash_store_periods(db_conn *conn, const char *org, const char *granularity, const dash_window *w,
+                           dash_groups *out)
+{
+    const char *params[] = {org, granularity, w->from, w->to, w->currency};
+    return run_groups(conn, &q_periods, params, out);
+}
+
+app_err dash_store_today(db_conn *conn, const char *org, char *out)
+{
+    const char *params[] = {org};
+    char *today = NULL;
+    app_err e = db_one_row(conn, &q_today, params, &today, NULL, 0);
+    if (!e) copy(out, 11, today);
+    free(today);
+    return e;
+}
