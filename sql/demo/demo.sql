@@ -1,5 +1,6 @@
 -- Demo data for `bash service/demo.sh`: organisation `demo`, a few segments and
--- campaigns and their risks. Idempotent: loading it twice changes nothing.
+-- campaigns and their risks, and two years of completed campaigns with their
+-- measurements and targets. Idempotent: loading it twice changes nothing.
 INSERT INTO organisations (id, name) VALUES ('demo', 'Demo Marketing') ON CONFLICT (id) DO NOTHING;
 DO $$ BEGIN PERFORM set_config('campaignd.actor', 'demo-loader', false), set_config('campaignd.role', 'admin', false); END $$;
 
@@ -109,3 +110,86 @@ INSERT INTO key_events (id, org_id, name, kind, start_date, end_date, descriptio
   ('00000000-0000-4000-8000-000000000504', 'demo', 'Annual results quiet period', 'blackout', '2027-05-03',
    '2027-05-05', 'No announcements until the results are out')
 ON CONFLICT (id) DO NOTHING;
+
+-- Two years of history: 24 completed campaigns from October 2024 to September 2026 across the demo's channels
+-- (email, google_ads, social, influence), each with its channel budgets, daily measurements as the CRM and the
+-- emailing tool pushed them, and targets, so the dashboards (and the forecasts) have something real to read.
+-- Deterministic: each channel answers spend with diminishing returns (leads = a · spend^0.85 a day), and a
+-- fixed wobble (sines of the day and the campaign) stands in for noise.
+CREATE TEMP TABLE demo_channels (channel text PRIMARY KEY, budget numeric, lead_factor numeric, conv_rate numeric,
+                                 order_value numeric, cost_per_click numeric, impressions_per_click numeric);
+INSERT INTO demo_channels VALUES
+  ('google_ads', 12000, 0.0257, 0.12,  900, 1.10, 33),
+  ('influence',  11000, 0.0110, 0.08, 2000, 2.40, 85),
+  ('email',       2400, 0.0770, 0.20,  400, 0.15, 0),
+  ('social',      4800, 0.0360, 0.10,  700, 0.70, 110);
+
+CREATE TEMP TABLE demo_history AS
+SELECT k,
+       ('00000000-0000-4000-8000-0000000010' || lpad(k::text, 2, '0'))::uuid AS id,
+       (DATE '2024-10-01' + make_interval(months => k) + make_interval(days => (k % 3) * 5))::date AS start_date,
+       21 + (k % 4) * 7 AS days,
+       (ARRAY['acquisition', 'conversion', 'retention', 'awareness'])[1 + k % 4] AS objective,
+       (ARRAY[ARRAY['email', 'google_ads', 'social'], ARRAY['google_ads', 'influence', 'email'],
+              ARRAY['email', 'social', 'influence'], ARRAY['google_ads', 'influence', 'social']])[1 + k % 4:1 + k % 4]
+           AS channel_set,
+       0.8 + 0.4 * ((k * 7) % 5) / 4.0 AS scale
+FROM generate_series(0, 23) k;
+
+INSERT INTO campaigns (id, org_id, name, objective, status, start_date, end_date, budget_amount, budget_currency,
+                       channel_budgets, owner, team, channels, tags, created_by)
+SELECT h.id, 'demo',
+       initcap(h.objective) || ' push, ' || to_char(h.start_date, 'FMMonth YYYY'), h.objective, 'completed',
+       h.start_date, h.start_date + h.days - 1, b.total + 1000, 'EUR', b.split,
+       CASE WHEN h.k % 2 = 0 THEN 'demo-planner' ELSE 'demo-manager' END, 'Growth', b.channels, '{history}',
+       'demo-loader'
+FROM demo_history h
+CROSS JOIN LATERAL (
+    SELECT array_agg(c.channel ORDER BY c.channel) AS channels, sum(round(c.budget * h.scale)) AS total,
+           jsonb_agg(jsonb_build_object('channel', c.channel, 'amount', round(c.budget * h.scale)::text || '.00')
+                     ORDER BY c.channel) AS split
+    FROM demo_channels c WHERE c.channel = ANY (h.channel_set[1:3])) b
+ON CONFLICT (id) DO NOTHING;
+
+-- Each day of each campaign on each of its channels: spend about its channel budget over the days (90 % of
+-- it, give or take the wobble), and what that spend brought.
+INSERT INTO measurements (org_id, campaign_id, channel, date, source, external_id, impressions, sends, opens, clicks,
+                          bounces, unsubscribes, leads, conversions, spend, revenue, currency)
+SELECT 'demo', h.id, c.channel, d.date, CASE c.channel WHEN 'email' THEN 'mailer' ELSE 'crm' END,
+       'history-' || h.k || '-' || c.channel || '-' || d.date,
+       CASE WHEN c.channel <> 'email' THEN round(f.clicks * c.impressions_per_click) END,
+       CASE WHEN c.channel = 'email' THEN round(f.spend / 0.02) END,
+       CASE WHEN c.channel = 'email' THEN round(f.spend / 0.02 * 0.28) END,
+       round(f.clicks),
+       CASE WHEN c.channel = 'email' THEN round(f.spend / 0.02 * 0.01) END,
+       CASE WHEN c.channel = 'email' THEN round(f.spend / 0.02 * 0.002) END,
+       round(f.leads), f.conversions, f.spend, f.conversions * c.order_value, 'EUR'
+FROM demo_history h
+JOIN demo_channels c ON c.channel = ANY (h.channel_set[1:3])
+CROSS JOIN LATERAL generate_series(0, h.days - 1) AS i
+CROSS JOIN LATERAL (SELECT h.start_date + i AS date,
+                           (1 + 0.25 * sin(i * 1.7 + h.k) * cos(i * 0.3 + length(c.channel)))::numeric AS wobble) d
+CROSS JOIN LATERAL (SELECT round(c.budget * h.scale * 0.9 / h.days * d.wobble, 2) AS spend) s
+CROSS JOIN LATERAL (SELECT s.spend,
+                           s.spend / c.cost_per_click AS clicks,
+                           c.lead_factor * power(s.spend, 0.85) * (1 + 0.15 * sin(h.k * 2.3 + i))::numeric AS leads) l
+-- Less than one conversion a day on average: whole ones, on the days the running total passes the next one.
+CROSS JOIN LATERAL (SELECT l.*, floor(l.leads * c.conv_rate * (i + 1)) - floor(l.leads * c.conv_rate * i)
+                           AS conversions) f
+ON CONFLICT (org_id, source, external_id) DO NOTHING;
+
+-- Targets as a plan would set them: a CTR (where there are impressions), a CPL and the leads expected, some
+-- within reach and some not.
+INSERT INTO kpi_target_sets (org_id, campaign_id, version)
+SELECT 'demo', h.id, 1 FROM demo_history h
+ON CONFLICT DO NOTHING;
+INSERT INTO kpi_targets (org_id, campaign_id, kpi, unit, channel, target, direction, position)
+SELECT 'demo', h.id, t.kpi, t.unit, NULL, t.target, t.direction, t.position
+FROM demo_history h
+CROSS JOIN LATERAL (VALUES
+    ('leads', 'count', round(h.days * 9 * h.scale * (0.85 + 0.1 * (h.k % 4))), 'higher', 1),
+    ('cpl', 'money', 60 + 10 * (h.k % 5), 'lower', 2),
+    ('ctr', 'ratio', 0.018 + 0.004 * (h.k % 3), 'higher', 3)) AS t(kpi, unit, target, direction, position)
+WHERE NOT EXISTS (SELECT 1 FROM kpi_targets x WHERE x.org_id = 'demo' AND x.campaign_id = h.id);
+
+DROP TABLE demo_history, demo_channels;
