@@ -16,6 +16,7 @@
 #include "validate.h"
 
 #define PERIODS_MAX 1000
+#define CAPACITY_DAYS_MAX 731 /* two years of weeks */
 
 /* from, to (optional calendar dates, to not before from) and currency (optional ISO 4217 code) into *w. */
 static int window_or_reply(req_ctx *ctx, dash_window *w)
@@ -317,4 +318,32 @@ out:
     json_decref(j_periods);
     json_decref(j);
     dash_groups_free(&g);
+}
+
+/* Not judged in C: the weeks' arithmetic is the query's (dashboard_store.c). The window is two calendar dates;
+ * its ISO weeks, at most two years of them. */
+void h_dashboard_capacity(req_ctx *ctx)
+{
+    static const char *const allowed[] = {"from", "to", NULL};
+    dash_window w;
+    db_conn *conn = NULL;
+    char *json = NULL;
+    long from, to;
+
+    if (!require_perm_or_reply(ctx, PERM_MEASUREMENT_READ) || !query_known_or_reply(ctx, allowed) ||
+        !window_or_reply(ctx, &w))
+        return;
+    if (!w.from || !w.to) { reply_bad_param(ctx, w.from ? "to" : "from", "is required: a calendar date"); return; }
+    dash_day(w.from, &from);
+    dash_day(w.to, &to);
+    if (to - from > CAPACITY_DAYS_MAX) {
+        reply_bad_param(ctx, "to", "the window is longer than two years: narrow it");
+        return;
+    }
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (!e) e = dash_store_capacity(conn, ctx->claims.org, w.from, w.to, &json);
+    db_release(ctx->app->pool, conn);
+    if (e) reply_problem(ctx, e, NULL);
+    else reply_json_text(ctx, 200, json);
+    free(json);
 }

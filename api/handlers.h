@@ -79,6 +79,7 @@ void h_measurement_delete(req_ctx *ctx);
 void h_dashboard_campaign(req_ctx *ctx);
 void h_dashboard_channels(req_ctx *ctx);
 void h_dashboard_portfolio(req_ctx *ctx);
+void h_dashboard_capacity(req_ctx *ctx);
 void h_measurement_import(req_ctx *ctx);
 void h_measurement_export(req_ctx *ctx);
 

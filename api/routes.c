@@ -76,5 +76,6 @@ const route routes[] = {
     {"GET", "/v1/dashboards/campaigns/:id", h_dashboard_campaign, 1},
     {"GET", "/v1/dashboards/channels", h_dashboard_channels, 1},
     {"GET", "/v1/dashboards/portfolio", h_dashboard_portfolio, 1},
+    {"GET", "/v1/dashboards/capacity", h_dashboard_capacity, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -81,6 +81,52 @@ static const db_stmt q_periods = {
     " FROM p LEFT JOIN s ON s.key = p.key ORDER BY p.key, 2",
     5};
 
+/* The team's capacity per ISO week of the window: each active person (hours per week) with capacity, leave
+ * (weekdays of the week touched by leave or unavailability, a fifth of the week's hours each, days in the
+ * organisation's time zone), available hours, booked hours (non-cancelled bookings, by the ISO week they count
+ * in), utilisation and over-allocation; and per skill the available and booked hours of the people who have it,
+ * with the shortfall. Rendered here: an aggregate read with nothing to judge but arithmetic. */
+static const db_stmt q_capacity = {
+    "dash_capacity",
+    "WITH o AS (SELECT coalesce((SELECT time_zone FROM organisations WHERE id = $1), 'UTC') AS tz),"
+    " w AS (SELECT g::date AS week FROM generate_series(date_trunc('week', $2::date::timestamp),"
+    "  date_trunc('week', $3::date::timestamp), interval '1 week') g),"
+    " r AS (SELECT x.id, x.name, x.capacity, x.skills FROM resources x"
+    "  WHERE x.org_id = $1 AND x.kind = 'person' AND x.capacity_unit = 'hours_per_week' AND x.active),"
+    " b AS (SELECT k.resource_id, k.load_bucket AS week, sum(k.quantity) AS booked FROM bookings k"
+    "  WHERE k.org_id = $1 AND k.status <> 'cancelled' AND k.resource_id IN (SELECT id FROM r)"
+    "  AND k.load_bucket BETWEEN (SELECT min(week) FROM w) AND (SELECT max(week) FROM w) GROUP BY 1, 2),"
+    " l AS (SELECT r.id, w.week, count(*) AS days FROM r CROSS JOIN w CROSS JOIN generate_series(0, 4) d, o"
+    "  WHERE EXISTS (SELECT 1 FROM availability a WHERE a.org_id = $1 AND a.resource_id = r.id"
+    "   AND a.kind IN ('leave', 'unavailable') AND a.period && tstzrange((w.week + d)::timestamp AT TIME ZONE o.tz,"
+    "   (w.week + d + 1)::timestamp AT TIME ZONE o.tz)) GROUP BY 1, 2),"
+    " c AS (SELECT r.id, r.name, r.skills, w.week, r.capacity, coalesce(l.days, 0) * r.capacity / 5.0 AS leave,"
+    "  r.capacity - coalesce(l.days, 0) * r.capacity / 5.0 AS available, coalesce(b.booked, 0) AS booked"
+    "  FROM r CROSS JOIN w LEFT JOIN l ON l.id = r.id AND l.week = w.week"
+    "  LEFT JOIN b ON b.resource_id = r.id AND b.week = w.week),"
+    " people AS (SELECT json_agg(json_build_object('resource_id', p.id, 'name', p.name, 'skills', p.skills,"
+    "   'weeks', p.weeks) ORDER BY p.name, p.id) AS j"
+    "  FROM (SELECT c.id, c.name, c.skills, json_agg(json_build_object('week', to_char(c.week, 'IYYY-\"W\"IW'),"
+    "    'start', c.week, 'capacity', c.capacity, 'leave', trim_scale(round(c.leave, 2)),"
+    "    'available', trim_scale(round(c.available, 2)), 'booked', c.booked,"
+    "    'utilisation', CASE WHEN c.available > 0 THEN round(c.booked / c.available, 4) END,"
+    "    'over_allocated', c.booked > c.available,"
+    "    'over_hours', trim_scale(round(greatest(c.booked - c.available, 0), 2))) ORDER BY c.week) AS weeks"
+    "   FROM c GROUP BY c.id, c.name, c.skills) p),"
+    " sk AS (SELECT s.skill, c.week, count(*) AS people, sum(c.available) AS available, sum(c.booked) AS booked"
+    "  FROM c CROSS JOIN LATERAL unnest(c.skills) AS s(skill) GROUP BY 1, 2),"
+    " skills AS (SELECT json_agg(json_build_object('skill', q.skill, 'weeks', q.weeks) ORDER BY q.skill) AS j"
+    "  FROM (SELECT sk.skill, json_agg(json_build_object('week', to_char(sk.week, 'IYYY-\"W\"IW'), 'start', sk.week,"
+    "    'people', sk.people, 'available', trim_scale(round(sk.available, 2)), 'booked', sk.booked,"
+    "    'shortfall', trim_scale(round(greatest(sk.booked - sk.available, 0), 2))) ORDER BY sk.week) AS weeks"
+    "   FROM sk GROUP BY sk.skill) q)"
+    " SELECT json_build_object('from', $2::date, 'to', $3::date,"
+    "  'weeks', (SELECT json_agg(json_build_object('week', to_char(w.week, 'IYYY-\"W\"IW'), 'start', w.week)"
+    "   ORDER BY w.week) FROM w),"
+    "  'people', coalesce((SELECT j FROM people), '[]'), 'skills', coalesce((SELECT j FROM skills), '[]'))::text",
+    3};
+
+
 static const db_stmt q_today = {
     "dash_today",
     "SELECT (now() AT TIME ZONE coalesce((SELECT time_zone FROM organisations WHERE id = $1), 'UTC'))::date::text",
@@ -215,4 +261,10 @@ app_err dash_store_today(db_conn *conn, const char *org, char *out)
     if (!e) copy(out, 11, today);
     free(today);
     return e;
+}
+
+app_err dash_store_capacity(db_conn *conn, const char *org, const char *from, const char *to, char **json)
+{
+    const char *params[] = {org, from, to};
+    return db_one_row(conn, &q_capacity, params, json, NULL, 0);
 }

@@ -72,6 +72,11 @@ app_err dash_store_channels(db_conn *conn, const char *org, const dash_window *w
 app_err dash_store_periods(db_conn *conn, const char *org, const char *granularity, const dash_window *w,
                            dash_groups *out);
 
+/* The team's capacity per ISO week from the week holding from to the one
+ * holding to, per person (hours per week, active) and per skill, as the
+ * capacity dashboard answers it (*json malloc'd). */
+app_err dash_store_capacity(db_conn *conn, const char *org, const char *from, const char *to, char **json);
+
 /* Today's date in the organisation's time zone (out: 11 bytes). */
 app_err dash_store_today(db_conn *conn, const char *org, char *out);
 

@@ -226,6 +226,40 @@ class DashboardsTest(unittest.TestCase):
         st, _, b = self.get("/v1/dashboards/portfolio?from=2026-03-04&to=2026-03-05&granularity=day")
         self.assertEqual([p["start"] for p in b["periods"]], ["2026-03-04", "2026-03-05"])
 
+    def test_capacity_per_person_and_skill(self):
+        def person(name, skills):
+            st, _, b = self.srv.request("POST", "/v1/resources", {"kind": "person", "name": name, "capacity": 40,
+                                                                  "capacity_unit": "hours_per_week",
+                                                                  "skills": skills}, self.tok["manager"])
+            self.assertEqual(st, 201, b)
+            return b["id"]
+        ann, bo = person("Ann " + self.org, ["seo", "copy"]), person("Bo " + self.org, ["seo"])
+        camp = self.campaign(start_date="2026-03-02", end_date="2026-03-20")
+        for who, start, end, hours in [(ann, "2026-03-02T09:00:00Z", "2026-03-04T17:00:00Z", 30),
+                                       (bo, "2026-03-03T09:00:00Z", "2026-03-03T17:00:00Z", 8),
+                                       (ann, "2026-03-09T09:00:00Z", "2026-03-09T17:00:00Z", 24)]:
+            st, _, b = self.srv.request("POST", "/v1/bookings", {"campaign_id": camp, "resource_id": who,
+                                                                 "start": start, "end": end, "quantity": hours},
+                                        self.tok["manager"])
+            self.assertEqual(st, 201, b)
+        # Ann takes Wednesday to Friday off in the second week: 3 weekdays, 24 of her 40 hours.
+        st, _, b = self.srv.request("POST", f"/v1/resources/{ann}/availability",
+                                    {"kind": "leave", "start": "2026-03-11T00:00:00Z", "end": "2026-03-14T00:00:00Z"},
+                                    self.tok["manager"])
+        self.assertEqual(st, 201, b)
+        st, _, b = self.get("/v1/dashboards/capacity?from=2026-03-04&to=2026-03-12")
+        self.assertEqual(st, 200, b)
+        self.assertEqual([w["week"] for w in b["weeks"]], ["2026-W10", "2026-W11"])
+        weeks = {p["name"].split()[0]: [(w["available"], w["booked"], w["utilisation"], w["over_allocated"])
+                                        for w in p["weeks"]] for p in b["people"]}
+        self.assertEqual(weeks, {"Ann": [(40, 30, 0.75, False), (16, 24, 1.5, True)],
+                                 "Bo": [(40, 8, 0.2, False), (40, 0, 0, False)]})
+        ann_w11 = b["people"][0]["weeks"][1]
+        self.assertEqual((ann_w11["leave"], ann_w11["over_hours"]), (24, 8))
+        skills = {s["skill"]: [(w["people"], w["available"], w["booked"], w["shortfall"]) for w in s["weeks"]]
+                  for s in b["skills"]}
+        self.assertEqual(skills, {"copy": [(1, 40, 30, 0), (1, 16, 24, 8)], "seo": [(2, 80, 38, 0), (2, 56, 24, 0)]})
+
     def test_bad_parameters(self):
         camp = self.campaign()
         for path, param in [("/v1/dashboards/channels?from=2026-02-30", "from"),
@@ -236,7 +270,10 @@ class DashboardsTest(unittest.TestCase):
                             ("/v1/dashboards/campaigns/not-a-uuid", "id"),
                             ("/v1/dashboards/portfolio?from=2026-03-01", "to"),
                             ("/v1/dashboards/portfolio?from=2026-03-01&to=2026-03-02&granularity=year", "granularity"),
-                            ("/v1/dashboards/portfolio?from=2020-01-01&to=2026-03-02&granularity=day", "to")]:
+                            ("/v1/dashboards/portfolio?from=2020-01-01&to=2026-03-02&granularity=day", "to"),
+                            ("/v1/dashboards/capacity?from=2026-03-01", "to"),
+                            ("/v1/dashboards/capacity?from=2026-03-01&to=2028-03-02", "to"),
+                            ("/v1/dashboards/capacity?from=2026-03-01&to=2026-03-02&currency=EUR", "currency")]:
             st, _, b = self.get(path)
             self.assertEqual((st, b["code"]), (400, "invalid_parameter"), (path, b))
         st, _, b = self.get(f"/v1/dashboards/campaigns/{uuid.uuid4()}")
@@ -249,7 +286,8 @@ class DashboardsTest(unittest.TestCase):
     def test_roles(self):
         camp = self.campaign()
         paths = [f"/v1/dashboards/campaigns/{camp}", "/v1/dashboards/channels",
-                 "/v1/dashboards/portfolio?from=2026-03-01&to=2026-03-31"]
+                 "/v1/dashboards/portfolio?from=2026-03-01&to=2026-03-31",
+                 "/v1/dashboards/capacity?from=2026-03-01&to=2026-03-31"]
         for role in self.tok:
             for path in paths:
                 st, _, b = self.get(path, role)
