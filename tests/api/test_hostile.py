@@ -47,6 +47,7 @@ ACCEPTED = {
     ("POST", "risks", "due_date"): [None], ("POST", "risks", "notes"): OPTIONAL_TEXT + ["x" * 5000],
     ("PATCH", "risks", "title"): TEXT, ("PATCH", "risks", "owner"): TEXT, ("PATCH", "risks", "mitigation"): [None] + TEXT,
     ("PATCH", "risks", "due_date"): [None], ("PATCH", "risks", "notes"): OPTIONAL_TEXT + ["x" * 5000],
+    ("PUT", "targets", "targets"): [[]],  # the empty set clears the targets
 }
 # A value of the right shape that a rule refuses, with the status and code.
 REFUSED_BY_RULE = {
@@ -146,13 +147,15 @@ class HostileTest(unittest.TestCase):
             ("risks", "POST", lambda: (f"/v1/campaigns/{self.fresh()['camp']}/risks", risk())),
             ("risks", "PATCH", lambda: ("/v1/risks/" + self.make(f"/v1/campaigns/{self.fresh()['camp']}/risks",
                                                                  risk())["id"], risk())),
+            ("targets", "PUT", lambda: (f"/v1/campaigns/{self.fresh()['camp']}/targets",
+                                        {"targets": [{"kpi": "leads", "channel": "email", "target": 10}]})),
         ]
 
     def fingerprint(self):
         """A digest of every row this test's organisation has, in every table a write route touches."""
         tables = ("campaigns", "segments", "resources", "availability", "bookings", "key_events",
                   "calendar_feed_tokens", "workflows", "approval_requests", "approval_decisions", "audit_log",
-                  "outbox_events", "risks")
+                  "outbox_events", "risks", "kpi_targets", "kpi_target_sets", "measurements")
         sql = " UNION ALL ".join(
             f"SELECT '{t}', md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {t} t "
             "WHERE org_id = :'org'" for t in tables) + ";"

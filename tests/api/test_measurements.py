@@ -147,6 +147,34 @@ class MeasurementsTest(unittest.TestCase):
         self.assertEqual((created, unchanged), (2000, 2000), out)
         self.assertEqual(count_rows(self.org, "r"), 2000)
 
+    def test_hostile_values_in_every_row_field(self):
+        """Each field of a row replaced by values of the wrong type or out of range: that row fails naming the
+        field, the good row beside it is stored, and nothing else is written."""
+        wrong = [None, -1, 1.5, True, "", "x" * 5000, [], {}, "2026-02-30", "'; DROP TABLE measurements; --",
+                 "\u202e\ufeff", 2 ** 62, "12.345", "-3.00"]
+        # Values that are right for a field: an optional counter or channel may be null; text is text.
+        text = ["'; DROP TABLE measurements; --", "2026-02-30", "\u202e\ufeff", "12.345", "-3.00"]
+        accepted = {"channel": [None, "2026-02-30"], "sends": [None], "opens": [None], "clicks": [None],
+                    "spend": [None], "source": text, "external_id": text}
+        n = 0
+        for field in row(self.camp, "x"):
+            for value in wrong:
+                bad = row(self.camp, f"h{n}", **{field: value})
+                good = row(self.camp, f"g{n}")
+                n += 1
+                st, _, b = self.batch([bad, good])
+                with self.subTest(field=field, value=value):
+                    self.assertEqual(st, 200, b)
+                    if any(value == a and type(value) is type(a) for a in accepted.get(field, [])):
+                        self.assertEqual(b["results"][0]["status"], "created", b)
+                        continue
+                    self.assertEqual((b["results"][0]["status"], b["results"][1]["status"]), ("failed", "created"), b)
+                    self.assertIn(field, [e["field"] for e in b["results"][0]["errors"]], b)
+        self.assertEqual(count_rows(self.org, "g"), n)
+        # A row that is not an object, and unknown fields, fail alone too.
+        st, _, b = self.batch([42, row(self.camp, "u1", colour="red"), row(self.camp, "u2")])
+        self.assertEqual([r["status"] for r in b["results"]], ["failed", "failed", "created"], b)
+
     def test_who_may_ingest(self):
         for role in ("admin", "manager", "analyst", "integration"):
             st, _, b = self.batch([row(self.camp, "w-" + role)], role)

@@ -175,6 +175,55 @@ class RoleMatrixTest(unittest.TestCase):
         self.assertEqual(self.srv.request("PATCH", "/v1/risks/" + r["id"], {"impact": 5}, planner)[0], 200)
         self.assertEqual(self.srv.request("DELETE", "/v1/risks/" + r["id"], None, planner)[0], 204)
 
+    def test_kpi_reads(self):
+        c = self.campaign()
+        for allowed, path in (
+                (ALL, "/v1/kpis"), (NOT_INTEGRATION, "/v1/measurements"), (NOT_INTEGRATION, "/v1/measurements.csv"),
+                (ALL, f"/v1/campaigns/{c['id']}/targets"), (NOT_INTEGRATION, f"/v1/dashboards/campaigns/{c['id']}"),
+                (NOT_INTEGRATION, "/v1/dashboards/channels"),
+                (NOT_INTEGRATION, "/v1/dashboards/portfolio?from=2026-03-01&to=2026-03-31"),
+                (NOT_INTEGRATION, "/v1/dashboards/capacity?from=2026-03-01&to=2026-03-31")):
+            with self.subTest(path=path):
+                self.check(allowed, self.status("GET", path))
+
+    def test_kpi_writes(self):
+        ingest = {"admin", "manager", "analyst", "integration"}
+
+        def row(camp):
+            return {"campaign_id": camp["id"], "date": "2026-03-02", "source": "crm",
+                    "external_id": uuid.uuid4().hex, "leads": 3}
+
+        def push(token):  # someone else's campaign: a planner may push only for their own
+            st, _, b = self.srv.request("POST", "/v1/measurements/batch", {"rows": [row(self.campaign())]}, token)
+            return 403 if st == 422 and b["errors"][0]["field"] == "rows[0].campaign_id" else st
+        self.check(ingest, push)
+
+        def upload(token):
+            camp = self.campaign()
+            st, _, b = self.srv.request(
+                "POST", "/v1/imports/measurements", token=token, headers={"Content-Type": "text/csv"},
+                raw=f"campaign_id,date,source,external_id,leads\n{camp['id']},2026-03-02,crm,{uuid.uuid4().hex},3\n"
+                .encode())
+            return 403 if st == 422 and b["errors"][0]["field"].endswith("campaign_id") else st
+        self.check(ingest, upload)
+        # A planner's own campaign takes their rows.
+        planner = self.tokens["planner"]
+        mine = self.make("/v1/campaigns", campaign(), planner)
+        st, _, b = self.srv.request("POST", "/v1/measurements/batch", {"rows": [row(mine)]}, planner)
+        self.assertEqual((st, b["summary"]["created"]), (200, 1), b)
+
+        def delete(token):
+            st, _, b = self.srv.request("POST", "/v1/measurements/batch", {"rows": [row(self.campaign())]},
+                                        self.tokens["admin"])
+            return self.status("DELETE", "/v1/measurements/" + b["results"][0]["id"])(token)
+        self.check(ADMIN_MANAGER, delete, 204)
+        # Targets follow the campaign: someone else's for managers and admins, their own for a planner.
+        targets = {"targets": [{"kpi": "leads", "target": 10}]}
+        self.check(ADMIN_MANAGER, lambda t: self.status("PUT", f"/v1/campaigns/{self.campaign()['id']}/targets",
+                                                        targets)(t))
+        st, _, b = self.srv.request("PUT", f"/v1/campaigns/{mine['id']}/targets", targets, planner)
+        self.assertEqual(st, 200, b)
+
     def test_feed_tokens_for_everyone(self):
         self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}), 201)
 
