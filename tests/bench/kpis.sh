@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# kpis.sh — measurements and dashboards: one 10,000-row batch stored, the same
+# batch re-sent (every row unchanged), then, over 1,000,000 measurement rows
+# (1,000 campaigns × 365 days × 3 channels, ANALYZEd after loading), each
+# dashboard at 8 connections with wrk. Prints figures; never pass/fail.
+# Usage: bash tests/bench/kpis.sh [seconds]   (run it under the heavy-work lock)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+secs=${1:-10}
+bash tests/deps.sh >/dev/null
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+work=$(mktemp -d)
+pgdir=$work/pg
+url=$(bash tests/pg/cluster.sh start "$pgdir")
+port=$((20000 + RANDOM % 10000))
+export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
+CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CAMPAIGND_JWT_SECRET
+build-rel/campaignd &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+
+sql() { psql -qAt -v ON_ERROR_STOP=1 "$url" -c "$1"; }
+echo "campaignd KPI benchmark: $(nproc) cores, ${secs}s per dashboard run"
+# 1,000 campaigns of 2026 in EUR, each with three channel budgets.
+sql "SELECT campaignd_begin('bench','bench','admin','seed');
+  INSERT INTO campaigns (org_id, name, objective, start_date, end_date, budget_amount, budget_currency,
+                         channel_budgets, channels, owner, created_by)
+  SELECT 'bench', 'Campaign ' || g, 'acquisition', DATE '2026-01-01', DATE '2026-12-31', 30000, 'EUR',
+         '[{\"channel\": \"email\", \"amount\": \"5000\"}, {\"channel\": \"google_ads\", \"amount\": \"15000\"},
+           {\"channel\": \"social\", \"amount\": \"10000\"}]', '{email,google_ads,social}', 'bench', 'bench'
+  FROM generate_series(1, 1000) g" >/dev/null
+sql "SELECT id FROM campaigns WHERE org_id = 'bench' ORDER BY name" >"$work/ids"
+token=$(build-rel/campaignd token --sub bench --org bench --role analyst --ttl 3600)
+
+# The batch: 10,000 rows, 10 days × 1,000 campaigns on google_ads, every counter a source would send.
+python3 - "$work/ids" "$work/batch.json" <<'PY'
+import json, sys
+ids = [l.strip() for l in open(sys.argv[1])]
+rows = [{"campaign_id": c, "channel": "google_ads", "date": f"2026-02-{d + 1:02d}", "source": "bench-crm",
+         "external_id": f"{c}-{d}", "impressions": 10000 + d, "clicks": 300 + d, "visits": 250, "leads": 12,
+         "mqls": 6, "sqls": 3, "conversions": 2, "spend": f"{300 + d}.50", "revenue": "900.00"}
+        for c in ids for d in range(10)]
+json.dump({"rows": rows}, open(sys.argv[2], "w"))
+PY
+post() { # -> seconds, summary
+    curl -s -o "$work/out.json" -w '%{time_total}' -X POST "localhost:$port/v1/measurements/batch" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary @"$work/batch.json"
+}
+t=$(post)
+printf '%-44s %6.3f s   %s\n' "POST a 10,000-row batch (all created)" "$t" "$(jq -c .summary "$work/out.json")"
+t=$(post)
+printf '%-44s %6.3f s   %s\n' "the same batch again (all unchanged)" "$t" "$(jq -c .summary "$work/out.json")"
+sed -i 's/"leads": 12/"leads": 13/g' "$work/batch.json"
+t=$(post)
+printf '%-44s %6.3f s   %s\n' "the batch corrected (all updated)" "$t" "$(jq -c .summary "$work/out.json")"
+
+# 1,000,000 more rows: every campaign, every day of 2026, three channels. Loaded in SQL (the audit trigger off
+# for the load: a million audit entries would only slow the loading), the day rollup kept by its trigger.
+start=$(date +%s%N)
+sql "ALTER TABLE measurements DISABLE TRIGGER measurements_audit_insert;
+  INSERT INTO measurements (org_id, campaign_id, channel, date, source, external_id, impressions, clicks, leads,
+                            conversions, spend, revenue, currency)
+  SELECT 'bench', c.id, ch, DATE '2026-01-01' + d, 'bench-load', c.id || '-' || ch || '-' || d,
+         1000 + d, 30 + d % 7, 1 + d % 3, d % 2, 20 + d % 10, 45, 'EUR'
+  FROM campaigns c CROSS JOIN generate_series(0, 364) d CROSS JOIN unnest('{email,google_ads,social}'::text[]) ch
+  WHERE c.org_id = 'bench';
+  ALTER TABLE measurements ENABLE TRIGGER measurements_audit_insert"
+sql "SET client_min_messages = error; ANALYZE" # statistics after the bulk load
+printf '%-44s %6.1f s   (%s measurement rows, %s day rows)\n' "loading 1,095,000 rows in SQL" \
+    "$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN {print (b - a) / 1e9}')" "$(sql "SELECT count(*) FROM measurements")" \
+    "$(sql "SELECT count(*) FROM measurement_days")"
+
+cat > "$work/campaign.lua" <<LUA
+local ids = {}
+for line in io.lines("$work/ids") do ids[#ids + 1] = line end
+wrk.headers["Authorization"] = "Bearer $token"
+request = function() return wrk.format("GET", "/v1/dashboards/campaigns/" .. ids[math.random(#ids)] .. "?to=2026-06-30") end
+LUA
+cat > "$work/plain.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+run() { # name, url, script
+    local out
+    out=$(wrk -t2 -c8 -d"${secs}s" --latency -s "$3" "$2")
+    printf '%-44s %8s req/s   p50 %-9s p99 %s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+}
+base=http://127.0.0.1:$port/v1/dashboards
+run "GET /v1/dashboards/campaigns/{id}" "$base/campaigns/x" "$work/campaign.lua"
+run "GET /v1/dashboards/channels (a year)" "$base/channels?from=2026-01-01&to=2026-12-31" "$work/plain.lua"
+run "GET /v1/dashboards/portfolio (12 months)" \
+    "$base/portfolio?from=2026-01-01&to=2026-12-31&granularity=month" "$work/plain.lua"
+run "GET /v1/dashboards/portfolio (365 days)" "$base/portfolio?from=2026-01-01&to=2026-12-31&granularity=day" \
+    "$work/plain.lua"
