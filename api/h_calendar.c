@@ -18,6 +18,18 @@
 #define CALENDAR_DEFAULT_LIMIT 1000
 #define CALENDAR_MAX_LIMIT 5000
 #define FEED_ID_SEGMENT 3 /* /v1/calendar/feed-tokens/<id> */
+/* The item types shown when none are named: every type, but risks only to a role that may read them. */
+#define TYPES_ALL "{campaign,booking,availability,key_event,risk}"
+#define TYPES_WITHOUT_RISKS "{campaign,booking,availability,key_event}"
+
+/* Whether the item types list types ("{a,b}") names type. */
+static int types_name(const char *types, const char *type)
+{
+    size_t n = strlen(type);
+    for (const char *p = types; (p = strstr(p, type)) != NULL; p += n)
+        if ((p[-1] == '{' || p[-1] == ',') && (p[n] == '}' || p[n] == ',')) return 1;
+    return 0;
+}
 
 /* Reads the filter parameters shared by the calendar and its feed into f
  * (types malloc'd into *types). 0 after replying. */
@@ -44,7 +56,9 @@ static int filter_params_or_reply(req_ctx *ctx, calendar_filter *f, char **types
         return 0;
     }
     if (!enum_list_or_reply(ctx, "types", calendar_item_types, types)) return 0;
-    f->types = *types ? *types : "{campaign,booking,availability,key_event}";
+    int risks = auth_role_can(ctx->claims.role, PERM_RISK_READ);
+    if (*types && types_name(*types, "risk") && !require_perm_or_reply(ctx, PERM_RISK_READ)) return 0;
+    f->types = *types ? *types : risks ? TYPES_ALL : TYPES_WITHOUT_RISKS;
     return 1;
 }
 
@@ -57,9 +71,13 @@ static json_t *item_json(const calendar_rows *r, size_t i)
     char link[128];
     json_t *j_links = json_object();
     int ok = j_links != NULL;
-    if (ok && (strcmp(type, "campaign") == 0 || strcmp(type, "booking") == 0 || strcmp(type, "key_event") == 0)) {
+    if (ok && strcmp(type, "availability") != 0) {
         snprintf(link, sizeof link, "/v1/%s/%s",
-                 type[0] == 'c' ? "campaigns" : type[0] == 'b' ? "bookings" : "key-events", id);
+                 type[0] == 'c'   ? "campaigns"
+                 : type[0] == 'b' ? "bookings"
+                 : type[0] == 'r' ? "risks"
+                                  : "key-events",
+                 id);
         ok = json_object_set_new(j_links, "self", json_string(link)) == 0;
     }
     if (ok && campaign) {
@@ -154,7 +172,7 @@ static int token_filters(json_t *j_filters, calendar_filter *f, char **types)
         }
         strcat(*types, "}");
     }
-    f->types = *types ? *types : "{campaign,booking,availability,key_event}";
+    f->types = *types ? *types : TYPES_ALL; /* made by a role that may not read risks, it names its types */
     return 0;
 }
 
@@ -277,6 +295,27 @@ out:
     free(types);
 }
 
+/* A feed token shows only what its creator may read: one made by a role that may not read risks names its
+ * types without risk (every other type, when the body named none), and asking for risks is 403. 0 after
+ * replying. */
+static int feed_types_for_role_or_reply(req_ctx *ctx, json_t *j_body)
+{
+    if (auth_role_can(ctx->claims.role, PERM_RISK_READ)) return 1;
+    json_t *j_filters = json_object_get(j_body, "filters"), *j_types = json_object_get(j_filters, "types"), *j_t;
+    size_t i;
+    json_array_foreach(j_types, i, j_t) {
+        if (strcmp(json_string_value(j_t), "risk") == 0) return require_perm_or_reply(ctx, PERM_RISK_READ);
+    }
+    if (j_types) return 1;
+    if (!j_filters && json_object_set_new(j_body, "filters", j_filters = json_object()) != 0) j_filters = NULL;
+    if (!j_filters || json_object_set_new(j_filters, "types", json_pack("[s,s,s,s]", "campaign", "booking",
+                                                                        "availability", "key_event")) != 0) {
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 void h_feed_token_create(req_ctx *ctx)
 {
     json_t *j_body = NULL, *j_doc = NULL;
@@ -288,6 +327,7 @@ void h_feed_token_create(req_ctx *ctx)
         goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (feed_token_validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    if (!feed_types_for_role_or_reply(ctx, j_body)) goto out;
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (calendar_feed_token_new(token) != 0) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;

@@ -7,9 +7,10 @@
 #include <sys/random.h>
 
 #include "resource.h"
+#include "risk.h"
 
 const char *const key_event_kinds[] = {"industry_event", "holiday", "sales_period", "blackout", NULL};
-const char *const calendar_item_types[] = {"campaign", "booking", "availability", "key_event", NULL};
+const char *const calendar_item_types[] = {"campaign", "booking", "availability", "key_event", "risk", NULL};
 
 static const field_spec key_event_fields[] = {
     {"name", FK_TEXT, FS_REQUIRED, 1, 200, NULL, NULL},
@@ -29,7 +30,7 @@ static const field_spec feed_filter_fields[] = {
     {"segment_id", FK_UUID, FS_NULLABLE, 0, 0, NULL, NULL},
     {"channel", FK_TEXT, FS_NULLABLE, 1, 50, NULL, NULL},
     {"owner", FK_TEXT, FS_NULLABLE, 1, 255, NULL, NULL},
-    {"types", FK_SLUG_ARRAY, 0, 0, 4, NULL, NULL},
+    {"types", FK_SLUG_ARRAY, 0, 0, 5, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -70,7 +71,7 @@ size_t feed_token_validate(json_t *j_body, verrs *v)
     json_t *j_type;
     json_array_foreach(j_types, i, j_type) {
         if (enum_index(calendar_item_types, json_string_value(j_type)) < 0)
-            verrs_add(v, "filters.types", "each must be one of campaign, booking, availability, key_event");
+            verrs_add(v, "filters.types", "each must be one of campaign, booking, availability, key_event, risk");
     }
     if (j_types && json_array_size(j_types) == 0) verrs_add(v, "filters.types", "must name at least one type");
     return verrs_count(v) - before;
@@ -93,10 +94,13 @@ const char *calendar_colour(const char *type, const char *key)
     static const char *const objective_colours[] = {"#4e79a7", "#f28e2b", "#59a14f", "#76b7b2", "#e15759", "#9c755f"};
     static const char *const availability_colours[] = {"#79706e", "#bab0ac", "#3b3b3b"};
     static const char *const key_event_colours[] = {"#b07aa1", "#edc948", "#ff9da7", "#3b3b3b"};
+    /* low, medium, high, critical: green to red */
+    static const char *const risk_level_colours[] = {"#59a14f", "#edc948", "#f28e2b", "#e15759"};
     if (strcmp(type, "campaign") == 0) return by_name(key, objectives, objective_colours, "#9c755f");
     if (strcmp(type, "availability") == 0)
         return by_name(key, availability_kinds, availability_colours, "#79706e");
     if (strcmp(type, "key_event") == 0) return by_name(key, key_event_kinds, key_event_colours, "#b07aa1");
+    if (strcmp(type, "risk") == 0) return by_name(key, risk_levels, risk_level_colours, "#e15759");
     /* A booking: the same resource always gets the same colour (FNV-1a of its id). */
     unsigned h = 2166136261u;
     for (const char *p = key ? key : ""; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
@@ -107,6 +111,7 @@ const char *calendar_ics_status(const char *type, const char *status)
 {
     if (!status) return "CONFIRMED";
     if (strcmp(status, "cancelled") == 0) return "CANCELLED";
+    if (strcmp(type, "risk") == 0) return strcmp(status, "closed") == 0 ? "CANCELLED" : "CONFIRMED";
     if (strcmp(type, "booking") == 0) return strcmp(status, "tentative") == 0 ? "TENTATIVE" : "CONFIRMED";
     if (strcmp(type, "campaign") == 0)
         return strcmp(status, "draft") == 0 || strcmp(status, "in_review") == 0 ? "TENTATIVE" : "CONFIRMED";

@@ -8,7 +8,7 @@
 #include "validate.h"
 
 extern const char *const key_event_kinds[];
-/* The item types of GET /v1/calendar: campaign, booking, availability, key_event. */
+/* The item types of GET /v1/calendar: campaign, booking, availability, key_event, risk. */
 extern const char *const calendar_item_types[];
 
 /* The longest window GET /v1/calendar and the feed answer for, in days. */
@@ -25,10 +25,12 @@ size_t feed_token_validate(json_t *j_body, verrs *v);
 
 /* A colour hint (#rrggbb) for a calendar item: campaigns by objective, bookings
  * by resource (a stable colour per resource id), availability and key events by
- * kind. key is the objective, the resource id or the kind. Never NULL. */
+ * kind, risks by level. key is the objective, the resource id, the kind or the
+ * level. Never NULL. */
 const char *calendar_colour(const char *type, const char *key);
 
-/* The iCalendar STATUS of an item of type with the given status (may be NULL). */
+/* The iCalendar STATUS of an item of type with the given status (may be NULL):
+ * cancelled items and closed risks are CANCELLED, so subscribers drop them. */
 const char *calendar_ics_status(const char *type, const char *status);
 
 /* A new feed token: "cfeed_" and 64 hex digits from the system's random source.

@@ -179,6 +179,95 @@ class CalendarTest(unittest.TestCase):
         self.assertEqual({i["id"]: i["colour"] for i in again["items"] if i["type"] == "booking"},
                          {bk["id"]: bk["colour"]})
 
+    def test_risks_with_a_due_date_are_dated_items(self):
+        w = self.world()
+        camp, other = w["camp"]["id"], w["other"]["id"]
+
+        def risk(camp_id, **over):
+            body = {"title": "Checkout fails at launch", "category": "technical", "probability": 4, "impact": 5,
+                    "due_date": "2026-03-12"}
+            body.update(over)
+            return self.created(f"/v1/campaigns/{camp_id}/risks", body)
+
+        critical = risk(camp, owner="pat")
+        low = risk(other, title="Printer late", category="schedule", probability=1, impact=2, due_date="2026-03-20",
+                   owner="mia", mitigation="Order a week early")
+        risk(camp, title="No date", due_date=None)  # no due date: not on the calendar
+        risk(camp, title="April", due_date="2026-04-02")  # outside the window
+        closed = risk(other, title="Closed", status="closed", due_date="2026-03-13")
+        cal = self.calendar("from=2026-03-01&to=2026-04-01", self.viewer)
+        risks = {i["id"]: i for i in cal["items"] if i["type"] == "risk"}
+        self.assertEqual(set(risks), {critical["id"], low["id"]})  # closed ones only when asked
+        item = risks[critical["id"]]
+        self.assertEqual((item["start"], item["end"], item["all_day"], item["status"], item["kind"]),
+                         ("2026-03-12", "2026-03-12", True, "open", "technical"))
+        self.assertEqual(item["title"], "Checkout fails at launch — Spring sale")
+        self.assertEqual((item["campaign_id"], item["resource_id"], item["segment_id"]), (camp, None, None))
+        self.assertEqual(item["links"], {"self": "/v1/risks/" + critical["id"], "campaign": "/v1/campaigns/" + camp})
+        # The colour says the level: critical red, low green.
+        self.assertEqual((item["colour"], risks[low["id"]]["colour"]), ("#e15759", "#59a14f"))
+        starts = [i["start"][:10] for i in cal["items"]]
+        self.assertEqual(starts, sorted(starts))
+        # A day's window holds the risk due that day; the day after does not.
+        self.assertEqual([i["id"] for i in self.calendar("from=2026-03-12&to=2026-03-13&types=risk")["items"]],
+                         [critical["id"]])
+        self.assertEqual(self.calendar("from=2026-03-13&to=2026-03-14&types=risk")["items"], [])
+        # types leaves risks out or keeps only them; filters narrow them like their campaign's items.
+        self.assertNotIn("risk", {i["type"] for i in self.calendar(
+            "from=2026-03-01&to=2026-04-01&types=campaign,booking,availability")["items"]})
+        only = self.calendar("from=2026-03-01&to=2026-04-01&types=risk&include_cancelled=true")["items"]
+        self.assertEqual({i["id"] for i in only}, {critical["id"], low["id"], closed["id"]})
+        self.assertEqual({i["id"] for i in self.calendar("from=2026-03-01&to=2026-04-01&types=risk&owner=mia")
+                          ["items"]}, {low["id"]})
+        self.assertEqual({i["id"] for i in self.calendar("from=2026-03-01&to=2026-04-01&types=risk&channel=display")
+                          ["items"]}, {low["id"]})
+        self.assertEqual({i["id"] for i in self.calendar(
+            f"from=2026-03-01&to=2026-04-01&types=risk&segment_id={w['seg']['id']}")["items"]}, {critical["id"]})
+        self.assertEqual({i["id"] for i in self.calendar(
+            f"from=2026-03-01&to=2026-04-01&types=risk&resource_id={w['writer']['id']}")["items"]}, {low["id"]})
+        # Another organisation sees none of them.
+        theirs = self.srv.token("eve", "other-" + self.org, "admin")
+        self.assertEqual(self.calendar("from=2026-03-01&to=2026-04-01&types=risk", theirs)["items"], [])
+        # A role that may not read risks gets every other type, and asking for risks is 403.
+        crm = self.srv.token("crm", self.org, "integration")
+        self.assertNotIn("risk", {i["type"] for i in self.calendar("from=2026-03-01&to=2026-04-01", crm)["items"]})
+        st, _, b = self.req("GET", "/v1/calendar?from=2026-03-01&to=2026-04-01&types=booking,risk", token=crm)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        self.assertEqual(self.ics("from=2026-03-01&to=2026-04-01&types=risk", token=crm)[0], 403)
+
+        # The feed: an all-day event on the due date; a closed risk stays as CANCELLED.
+        st, _, body = self.ics("from=2026-03-01&to=2026-04-01")
+        self.assertEqual(st, 200, body)
+        evs = self.events(self.parse(body))
+        ev = evs["risk-%s@campaignd" % critical["id"]]
+        self.assertEqual((ev.decoded("DTSTART"), ev.decoded("DTEND")),
+                         (datetime.date(2026, 3, 12), datetime.date(2026, 3, 13)))
+        self.assertEqual((str(ev["STATUS"]), str(ev["SUMMARY"]), str(ev["CATEGORIES"].cats[0])),
+                         ("CONFIRMED", "Checkout fails at launch — Spring sale", "risk"))
+        self.assertIn("Level: critical (probability 4 × impact 5 = 20)", str(ev["DESCRIPTION"]))
+        self.assertIn("Owner: pat", str(ev["DESCRIPTION"]))
+        self.assertIn("Mitigation: Order a week early", str(evs["risk-%s@campaignd" % low["id"]]["DESCRIPTION"]))
+        self.assertEqual(str(evs["risk-%s@campaignd" % closed["id"]]["STATUS"]), "CANCELLED")
+        # A new due date moves it and raises SEQUENCE.
+        st, _, b = self.req("PATCH", "/v1/risks/" + critical["id"], {"due_date": "2026-03-14"}, self.planner)
+        self.assertEqual(st, 200, b)
+        ev = self.events(self.parse(self.ics("from=2026-03-01&to=2026-04-01")[2]))["risk-%s@campaignd" % critical["id"]]
+        self.assertEqual((ev.decoded("DTSTART"), int(ev["SEQUENCE"])), (datetime.date(2026, 3, 14), 1))
+        # A feed token made by a role that may not read risks names its types without them.
+        st, _, tok = self.req("POST", "/v1/calendar/feed-tokens", {"name": "CRM"}, crm)
+        self.assertEqual(st, 201, tok)
+        self.assertEqual(tok["filters"]["types"], ["campaign", "booking", "availability", "key_event"])
+        st, _, body = self.ics("from=2026-03-01&to=2026-04-01&token=" + tok["token"], bearer=False)
+        self.assertEqual(st, 200, body)
+        self.assertFalse([u for u in self.events(self.parse(body)) if u.startswith("risk-")])
+        st, _, b = self.req("POST", "/v1/calendar/feed-tokens", {"name": "CRM", "filters": {"types": ["risk"]}}, crm)
+        self.assertEqual((st, b["code"]), (403, "forbidden"))
+        # Anyone else's token without types shows them.
+        st, _, tok = self.req("POST", "/v1/calendar/feed-tokens", {"name": "Mine"}, self.planner)
+        self.assertEqual((st, tok["filters"]), (201, {}), tok)
+        body = self.ics("from=2026-03-01&to=2026-04-01&token=" + tok["token"], bearer=False)[2]
+        self.assertIn("risk-%s@campaignd" % critical["id"], self.events(self.parse(body)))
+
     def test_calendar_window_is_half_open_and_bounded(self):
         w = self.world()
         # The booking is [08:00, 09:00) UTC: a window ending at 08:00 or starting at 09:00 misses it.

@@ -182,8 +182,9 @@ START_TEST(feed_token_rules)
     ck_assert_str_eq(feed_errors("{\"name\":\"desk\"}"), "");
     ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"booking\",\"key_event\"],"
                                  "\"owner\":\"pat\",\"resource_id\":null}}"), "");
+    ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"risk\",\"campaign\"]}}"), "");
     ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[\"meeting\"]}}"), "filters.types");
-    ck_assert_str_eq(unit_why(), "filters.types: each must be one of campaign, booking, availability, key_event");
+    ck_assert_str_eq(unit_why(), "filters.types: each must be one of campaign, booking, availability, key_event, risk");
     ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"types\":[]}}"), "filters.types");
     ck_assert_str_eq(unit_why(), "filters.types: must name at least one type");
     ck_assert_str_eq(feed_errors("{\"name\":\"desk\",\"filters\":{\"resource_id\":\"x\",\"colour\":\"red\"}}"),
@@ -221,6 +222,14 @@ START_TEST(colours_and_statuses)
     ck_assert_str_eq(calendar_ics_status("campaign", "approved"), "CONFIRMED");
     ck_assert_str_eq(calendar_ics_status("campaign", "cancelled"), "CANCELLED");
     ck_assert_str_eq(calendar_ics_status("key_event", NULL), "CONFIRMED");
+    /* Risks: the level's colour, green to red; a closed risk leaves subscribers' calendars. */
+    ck_assert_str_eq(calendar_colour("risk", "low"), "#59a14f");
+    ck_assert_str_eq(calendar_colour("risk", "medium"), "#edc948");
+    ck_assert_str_eq(calendar_colour("risk", "high"), "#f28e2b");
+    ck_assert_str_eq(calendar_colour("risk", "critical"), "#e15759");
+    ck_assert_str_eq(calendar_ics_status("risk", "open"), "CONFIRMED");
+    ck_assert_str_eq(calendar_ics_status("risk", "mitigated"), "CONFIRMED");
+    ck_assert_str_eq(calendar_ics_status("risk", "closed"), "CANCELLED");
 }
 END_TEST
 
