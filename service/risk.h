@@ -15,6 +15,7 @@
 #define RISK_LEVEL_LOW_MAX 4     /* score <= 4: low */
 #define RISK_LEVEL_MEDIUM_MAX 9  /* score <= 9: medium */
 #define RISK_LEVEL_HIGH_MAX 15   /* score <= 15: high; above: critical */
+#define RISK_MATRIX_CELL_IDS 100 /* ids listed per cell of the matrix (the count is always the full number) */
 
 extern const char *const risk_categories[]; /* NULL-terminated, in the matrix's order */
 extern const char *const risk_statuses[];

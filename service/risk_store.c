@@ -16,10 +16,17 @@
 
 static const db_stmt q_get = {
     "risk_get", "SELECT " RISK_DOC ", t.version FROM risks t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
+/* The locks in the house order: the campaign's row first (SHARE, as the risk trigger takes it), then the
+ * risk's. Deleting a campaign locks its row and then its risks (the cascade); a risk locked first and its
+ * campaign second (by the trigger of the update that follows) deadlocked with it. The CTE's rows are locked as
+ * the join reads them, before the risk's row lock above the join. */
 static const db_stmt q_lock = {
     "risk_lock",
-    "SELECT " RISK_DOC ", t.version, c.owner FROM risks t JOIN campaigns c ON c.org_id = t.org_id"
-    " AND c.id = t.campaign_id WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE OF t",
+    "WITH c AS MATERIALIZED (SELECT c.id, c.owner FROM campaigns c"
+    "  WHERE c.id = (SELECT r.campaign_id FROM risks r WHERE " DB_BY_KEY("r", "$2", "$1") ")"
+    "  AND (c.org_id = $1) IS TRUE FOR SHARE OF c)"
+    " SELECT " RISK_DOC ", t.version, c.owner FROM risks t JOIN c ON c.id = t.campaign_id"
+    " WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE OF t",
     2};
 static const db_stmt q_insert = {
     "risk_insert",
@@ -46,8 +53,12 @@ static const db_stmt q_update = {
     3};
 static const db_stmt q_delete = {"risk_delete", "DELETE FROM risks WHERE " DB_BY_KEY("risks", "$2", "$1"), 2};
 
+#define RISK_STR_(x) #x
+#define RISK_STR(x) RISK_STR_(x)
+
 /* The matrix: the risks of the campaigns overlapping [from, to] (dates, inclusive) that pass the filters, as
- * 25 cells (probability 1–5 × impact 1–5, in that order) with their count and ids, and the totals by level and
+ * 25 cells (probability 1–5 × impact 1–5, in that order) with their count and their oldest ids (at most
+ * RISK_MATRIX_CELL_IDS, so a portfolio's matrix stays a screenful of JSON), and the totals by level and
  * by category ($8 and $9: the levels and categories in the order the service names them). */
 static const db_stmt q_matrix = {
     "risk_matrix",
@@ -59,7 +70,8 @@ static const db_stmt q_matrix = {
     "  AND ($6::text[] IS NULL OR t.status = ANY ($6::text[]))"
     "  AND ($7::text IS NULL OR t.owner = $7)),"
     " cells AS (SELECT p, i, count(r.id) AS n,"
-    "  coalesce(json_agg(r.id ORDER BY r.created_at, r.id) FILTER (WHERE r.id IS NOT NULL), '[]'::json) AS ids"
+    "  coalesce(to_json((array_agg(r.id ORDER BY r.created_at, r.id) FILTER (WHERE r.id IS NOT NULL))"
+    "   [1:" RISK_STR(RISK_MATRIX_CELL_IDS) "]), '[]'::json) AS ids"
     "  FROM generate_series(1, 5) p CROSS JOIN generate_series(1, 5) i"
     "  LEFT JOIN r ON r.probability = p AND r.impact = i GROUP BY p, i)"
     " SELECT json_build_object('from', $2::date, 'to', $3::date,"

@@ -5,6 +5,7 @@ and the scheduling gate with its race against a concurrent risk or schedule.
 Usage: test_risks.py BINARY"""
 import os
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -235,6 +236,37 @@ class RiskTest(unittest.TestCase):
         self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE campaign_id = '{camp['id']}'"), "0")
 
 
+    def test_editing_a_risk_while_its_campaign_is_deleted_queues_instead_of_deadlocking(self):
+        """Deleting a campaign locks its row, then its risks (the cascade). A risk's edit takes the same order:
+        the campaign's row first. Here a transaction holds the campaign's row as a deletion does, the PATCH
+        queues behind it, and the deletion then reaches the risk: it must find it free (before, the PATCH held
+        the risk and waited for the campaign: a deadlock PostgreSQL broke by failing one of the two)."""
+        camp = self.campaign()
+        r = self.risk(camp)
+        deleter = subprocess.Popen(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", DB], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deleter.stdin.write(f"BEGIN; SELECT 1 FROM campaigns WHERE id = '{camp['id']}' FOR UPDATE;\n")
+        deleter.stdin.flush()
+        self.assertEqual(deleter.stdout.readline().strip(), "1")
+        result = {}
+        patcher = threading.Thread(target=lambda: result.update(patch=self.req(
+            "PATCH", "/v1/risks/" + r["id"], {"probability": 1}, self.planner)))
+        patcher.start()
+        for _ in range(100):  # until the PATCH waits for a lock
+            if psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE '%risk%'") != "0":
+                break
+            time.sleep(0.05)
+        else:
+            self.fail("the PATCH never waited for the campaign")
+        out, err = deleter.communicate(f"DELETE FROM campaigns WHERE id = '{camp['id']}'; COMMIT;\n", timeout=30)
+        patcher.join(timeout=30)
+        self.assertEqual(deleter.returncode, 0, err)
+        self.assertNotIn("deadlock", err)
+        st, _, b = result["patch"]
+        self.assertEqual((st, b["code"]), (404, "not_found"), b)
+        self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE id = '{r['id']}'"), "0")
+
     # -- the matrix ----------------------------------------------------------
 
     def test_matrix_counts_against_hand_computed_ones(self):
@@ -282,6 +314,22 @@ class RiskTest(unittest.TestCase):
             self.assertEqual((st, body["code"]), (400, "invalid_parameter"), bad)
         self.assertEqual(self.req("GET", "/v1/risks/matrix?from=2027-03-01&to=2027-04-01",
                                   token=self.integration)[0], 403)
+
+    def test_matrix_lists_at_most_100_ids_per_cell_and_counts_them_all(self):
+        camp = self.campaign(start_date="2027-05-01", end_date="2027-05-31")
+        first = self.risk(camp, probability=2, impact=3)
+        # 149 more in the same cell, loaded in one statement (each a second younger than the one before)
+        psql(f"INSERT INTO risks (org_id, campaign_id, title, category, probability, impact, owner, created_by,"
+             f" created_at) SELECT '{self.org}', '{camp['id']}', 'Risk ' || g, 'budget', 2, 3, 'pat', 'pat',"
+             f" now() + g * interval '1 second' FROM generate_series(1, 149) g")
+        oldest = psql(f"SELECT string_agg(id::text, ',' ORDER BY created_at, id) FROM (SELECT id, created_at"
+                      f" FROM risks WHERE campaign_id = '{camp['id']}' ORDER BY created_at, id LIMIT 100) r").split(",")
+        st, _, m = self.req("GET", "/v1/risks/matrix?from=2027-05-01&to=2027-05-31", token=self.viewer)
+        self.assertEqual(st, 200, m)
+        cell = next(x for x in m["cells"] if (x["probability"], x["impact"]) == (2, 3))
+        self.assertEqual((cell["count"], len(cell["risk_ids"]), m["totals"]["risks"]), (150, 100, 150))
+        self.assertEqual(cell["risk_ids"], oldest)
+        self.assertEqual(cell["risk_ids"][0], first["id"])
 
 if __name__ == "__main__":
     main()
