@@ -138,6 +138,7 @@ void crud_create(req_ctx *ctx, const crud_desc *d)
     if (d->parent_lock && !path_uuid_or_reply(ctx, d->parent_id_segment, parent_id)) goto out;
     if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
     if (d->validate(j_body, VALIDATE_CREATE, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (d->precheck_or_reply && !d->precheck_or_reply(ctx, j_body)) goto out;
     /* The parent's id comes from the path (the validator refuses it in a body). */
     if ((d->parent_lock && json_object_set_new(j_body, d->parent_field, json_string(parent_id)) != 0) ||
         !(text = json_dumps(j_body, JSON_COMPACT))) {
@@ -218,6 +219,7 @@ void crud_patch(req_ctx *ctx, const crud_desc *d)
     if (annotating && !annotation_only_or_reply(ctx, d, j_body)) goto out;
     /* Field shapes first: no connection is taken for a malformed patch. */
     if (d->validate(j_body, VALIDATE_PATCH, NULL, &v)) { reply_validation(ctx, &v); goto out; }
+    if (d->precheck_or_reply && !d->precheck_or_reply(ctx, j_body)) goto out;
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!open_locked_or_reply(ctx, d, &tx, j_body, id, &lk, annotating)) goto out;
     if (d->validate(j_body, VALIDATE_PATCH, lk.j_current, &v)) {

@@ -51,6 +51,9 @@ struct crud_desc {
      * transaction closed); *j_warnings (a new reference or NULL) is added to the answer as "warnings" when it
      * holds any (the conflict rules' warnings). */
     int (*judge_or_reply)(req_ctx *ctx, write_tx *tx, json_t *j_body, json_t **j_warnings);
+    /* Checks of a valid body that need the request's context (the configuration, the network: a webhook's
+     * URL is resolved) before any connection is taken; 0 after replying. May be NULL. */
+    int (*precheck_or_reply)(req_ctx *ctx, json_t *j_body);
     app_err (*insert)(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                       char id_out[37], app_refusal *why);
     app_err (*update)(db_conn *conn, const char *org, const char *id, const char *patch_json, db_doc *doc,

@@ -104,6 +104,16 @@ void h_settings_patch(req_ctx *ctx);
 
 void h_conflict_list(req_ctx *ctx);
 void h_conflict_check(req_ctx *ctx);
+void h_webhook_list(req_ctx *ctx);
+void h_webhook_create(req_ctx *ctx);
+void h_webhook_get(req_ctx *ctx);
+void h_webhook_patch(req_ctx *ctx);
+void h_webhook_delete(req_ctx *ctx);
+void h_webhook_rotate(req_ctx *ctx);
+void h_webhook_delivery_list(req_ctx *ctx);
+void h_webhook_delivery_retry(req_ctx *ctx);
+
+void h_audit_list(req_ctx *ctx);
 
 /* The bearer-token check every authenticated route gets before its handler
  * (server.c); called directly by a route that also accepts another

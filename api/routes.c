@@ -77,5 +77,14 @@ const route routes[] = {
     {"GET", "/v1/dashboards/channels", h_dashboard_channels, 1},
     {"GET", "/v1/dashboards/portfolio", h_dashboard_portfolio, 1},
     {"GET", "/v1/dashboards/capacity", h_dashboard_capacity, 1},
+    {"GET", "/v1/webhooks", h_webhook_list, 1},
+    {"POST", "/v1/webhooks", h_webhook_create, 1},
+    {"GET", "/v1/webhooks/:id", h_webhook_get, 1},
+    {"PATCH", "/v1/webhooks/:id", h_webhook_patch, 1},
+    {"DELETE", "/v1/webhooks/:id", h_webhook_delete, 1},
+    {"POST", "/v1/webhooks/:id/rotate-secret", h_webhook_rotate, 1},
+    {"GET", "/v1/webhooks/:id/deliveries", h_webhook_delivery_list, 1},
+    {"POST", "/v1/webhooks/:id/deliveries/:delivery_id/retry", h_webhook_delivery_retry, 1},
+    {"GET", "/v1/audit", h_audit_list, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -13,9 +13,10 @@ static const char *const role_names[ROLE__COUNT] = {
     [ROLE_VIEWER] = "viewer",
 };
 
-#define P(x) (1u << (x))
+#define P(x) (1ull << (x))
+_Static_assert(PERM__COUNT <= 64, "the role table holds 64 permissions");
 /* The role matrix of SPEC §5, as far as the routes built so far need it. */
-static const unsigned role_perms[ROLE__COUNT] = {
+static const unsigned long long role_perms[ROLE__COUNT] = {
     [ROLE_ADMIN] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_ANY) |
                    P(PERM_CAMPAIGN_WRITE_OWN) | P(PERM_SEGMENT_READ) | P(PERM_SEGMENT_WRITE) | P(PERM_RESOURCE_READ) |
                    P(PERM_RESOURCE_WRITE) | P(PERM_BOOKING_READ) | P(PERM_BOOKING_WRITE_ANY) |
@@ -23,7 +24,8 @@ static const unsigned role_perms[ROLE__COUNT] = {
                    P(PERM_FEED_TOKEN_ANY) | P(PERM_WORKFLOW_READ) | P(PERM_WORKFLOW_WRITE) | P(PERM_APPROVAL_READ) |
                    P(PERM_RISK_READ) | P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) |
                    P(PERM_MEASUREMENT_DELETE) | P(PERM_SETTINGS_READ) | P(PERM_SETTINGS_WRITE) |
-                   P(PERM_CONFLICT_READ) | P(PERM_CONFLICT_FORCE),
+                   P(PERM_CONFLICT_READ) | P(PERM_CONFLICT_FORCE) | P(PERM_WEBHOOK_ADMIN) |
+                   P(PERM_AUDIT_READ),
     [ROLE_MANAGER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_ANY) |
                      P(PERM_CAMPAIGN_WRITE_OWN) | P(PERM_SEGMENT_READ) | P(PERM_SEGMENT_WRITE) |
                      P(PERM_RESOURCE_READ) | P(PERM_RESOURCE_WRITE) | P(PERM_BOOKING_READ) |
@@ -31,7 +33,7 @@ static const unsigned role_perms[ROLE__COUNT] = {
                      P(PERM_KEY_EVENT_WRITE) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
                      P(PERM_KPI_READ) | P(PERM_MEASUREMENT_READ) | P(PERM_MEASUREMENT_WRITE_ANY) |
                      P(PERM_MEASUREMENT_DELETE) | P(PERM_SETTINGS_READ) | P(PERM_CONFLICT_READ) |
-                     P(PERM_CONFLICT_FORCE),
+                     P(PERM_CONFLICT_FORCE) | P(PERM_AUDIT_READ),
     [ROLE_PLANNER] = P(PERM_CAMPAIGN_READ) | P(PERM_CAMPAIGN_CREATE) | P(PERM_CAMPAIGN_WRITE_OWN) |
                      P(PERM_SEGMENT_READ) | P(PERM_RESOURCE_READ) | P(PERM_BOOKING_READ) | P(PERM_BOOKING_WRITE_OWN) |
                      P(PERM_CALENDAR_READ) | P(PERM_WORKFLOW_READ) | P(PERM_APPROVAL_READ) | P(PERM_RISK_READ) |
@@ -58,7 +60,7 @@ static const unsigned role_perms[ROLE__COUNT] = {
 int auth_role_can(auth_role role, auth_perm perm)
 {
     if ((int)role < 0 || role >= ROLE__COUNT || (int)perm < 0 || perm >= PERM__COUNT) return 0;
-    return (role_perms[role] >> perm) & 1u;
+    return (role_perms[role] >> perm) & 1ull;
 }
 
 int auth_role_from_name(const char *name, auth_role *out)

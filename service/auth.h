@@ -61,6 +61,8 @@ typedef enum auth_perm {
     PERM_SETTINGS_WRITE,     /* admin only */
     PERM_CONFLICT_READ,      /* the portfolio scan and checks of proposals */
     PERM_CONFLICT_FORCE,     /* override blocking findings the settings let be forced: manager, admin */
+    PERM_WEBHOOK_ADMIN,      /* webhook subscriptions, their secrets and delivery logs: admin only */
+    PERM_AUDIT_READ,         /* the audit trail: admins and managers */
     PERM__COUNT
 } auth_perm;
 

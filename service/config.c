@@ -32,6 +32,14 @@ static const struct {
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
     {"CAMPAIGND_SHUTDOWN_GRACE", "10", "seconds to finish in-flight requests after SIGTERM"},
     {"CAMPAIGND_LIFECYCLE_INTERVAL", "60", "seconds between moves of campaigns along their dates (0: off)"},
+    {"CAMPAIGND_WEBHOOK_WORKERS", "2", "webhook delivery threads in this replica (0: this replica delivers nothing)"},
+    {"CAMPAIGND_WEBHOOK_POLL_MS", "500", "milliseconds between looks for due webhook deliveries when idle"},
+    {"CAMPAIGND_WEBHOOK_TIMEOUT", "15", "seconds a webhook attempt may take in all (then it failed)"},
+    {"CAMPAIGND_WEBHOOK_CONNECT_TIMEOUT", "5", "seconds a webhook attempt may take to connect"},
+    {"CAMPAIGND_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may be http:// as well as https://"},
+    {"CAMPAIGND_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhook receivers may be loopback or private addresses"},
+    {"CAMPAIGND_WEBHOOK_RETRY_DIVISOR", "1", "the webhook retry schedule divided by this (tests compress it)"},
+    {"CAMPAIGND_WEBHOOK_DISABLE_AFTER", "432000", "seconds of consecutive failure that disable a webhook (5 days)"},
     {"CAMPAIGND_LOG_LEVEL", "info", "error, warning, info or debug"},
 };
 
@@ -172,6 +180,23 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->shutdown_grace = (unsigned)v;
         if (parse_uint("CAMPAIGND_LIFECYCLE_INTERVAL", "60", 0, 86400, &v, errbuf, errlen)) goto fail;
         out->lifecycle_interval = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_WORKERS", "2", 0, 64, &v, errbuf, errlen)) goto fail;
+        out->webhook.workers = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_POLL_MS", "500", 10, 60000, &v, errbuf, errlen)) goto fail;
+        out->webhook.poll_ms = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_TIMEOUT", "15", 1, 120, &v, errbuf, errlen)) goto fail;
+        out->webhook.timeout = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_CONNECT_TIMEOUT", "5", 1, out->webhook.timeout, &v, errbuf, errlen))
+            goto fail;
+        out->webhook.connect_timeout = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_ALLOW_HTTP", "0", 0, 1, &v, errbuf, errlen)) goto fail;
+        out->webhook.allow_http = (int)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_ALLOW_PRIVATE", "0", 0, 1, &v, errbuf, errlen)) goto fail;
+        out->webhook.allow_private = (int)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_RETRY_DIVISOR", "1", 1, 10000000, &v, errbuf, errlen)) goto fail;
+        out->webhook.retry_divisor = (unsigned)v;
+        if (parse_uint("CAMPAIGND_WEBHOOK_DISABLE_AFTER", "432000", 1, 31536000, &v, errbuf, errlen)) goto fail;
+        out->webhook.disable_after = (unsigned)v;
         s = env_or("CAMPAIGND_CORS_ORIGINS", NULL);
         if (s && strcmp(s, "*") == 0) out->cors_any = 1;
         else if (s && !(out->cors_origins = split_origins(s))) {

@@ -22,6 +22,16 @@ typedef struct config {
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
     unsigned lifecycle_interval; /* seconds between date-driven status moves; 0: off */
+    struct {
+        unsigned workers;         /* delivery threads of this replica; 0: none */
+        unsigned poll_ms;         /* between looks for due deliveries when there was nothing to do */
+        unsigned timeout;         /* seconds an attempt may take, all in */
+        unsigned connect_timeout; /* seconds to connect */
+        int allow_http;           /* http:// receivers as well as https:// */
+        int allow_private;        /* loopback and private receiver addresses */
+        unsigned retry_divisor;   /* the retry schedule divided by this (tests) */
+        unsigned disable_after;   /* seconds of consecutive failure that disable a subscription */
+    } webhook;
     char **cors_origins;         /* NULL-terminated; NULL when CORS is off */
     int cors_any;                /* CAMPAIGND_CORS_ORIGINS=* */
     int log_level;               /* yder level */

@@ -64,6 +64,13 @@ char *cursor_encode(const char *sort, const char *key, const char *id)
     return out;
 }
 
+/* A row id: a UUID, or a positive integer of at most 18 digits (bigint ids: the audit trail's). */
+static int valid_row_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return valid_uuid(s) || (n >= 1 && n <= 18 && s[n] == '\0' && s[0] != '0');
+}
+
 int cursor_decode(const char *cursor, const char *sort, char **key, char **id)
 {
     if (!cursor || !*cursor || strlen(cursor) > CURSOR_MAX_LEN) return -1;
@@ -76,7 +83,7 @@ int cursor_decode(const char *cursor, const char *sort, char **key, char **id)
     const char *s = json_string_value(json_object_get(j, "s"));
     const char *k = json_string_value(json_object_get(j, "k"));
     const char *i = json_string_value(json_object_get(j, "i"));
-    if (json_is_object(j) && json_object_size(j) == 3 && s && k && i && strcmp(s, sort) == 0 && valid_uuid(i) &&
+    if (json_is_object(j) && json_object_size(j) == 3 && s && k && i && strcmp(s, sort) == 0 && valid_row_id(i) &&
         strlen(k) <= 512) {
         char *kc = strdup(k), *ic = strdup(i);
         if (kc && ic) {

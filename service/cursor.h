@@ -9,7 +9,7 @@
 char *cursor_encode(const char *sort, const char *key, const char *id);
 
 /* Decodes cursor made for sort. On success returns 0 and sets *key and *id to
- * malloc'd strings (free() both); id is checked to be a UUID. Returns -1 for a
+ * malloc'd strings (free() both); id is checked to be a UUID or a positive integer (bigint ids). Returns -1 for a
  * cursor it did not make, -2 when out of memory (neither out-param is set). */
 int cursor_decode(const char *cursor, const char *sort, char **key, char **id);
 

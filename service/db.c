@@ -47,8 +47,10 @@ struct db_conn {
 };
 
 static atomic_ullong round_trips; /* every wait for the server, all connections */
+static atomic_ullong pool_waits;  /* checkouts that found every connection taken and waited */
 
 unsigned long long db_round_trips(void) { return atomic_load(&round_trips); }
+unsigned long long db_pool_waits(void) { return atomic_load(&pool_waits); }
 
 struct db_pool {
     pthread_mutex_t lock;
@@ -187,6 +189,7 @@ app_err db_acquire(db_pool *pool, db_conn **out)
 
     pthread_mutex_lock(&pool->lock);
     db_conn *c = NULL;
+    int waited = 0;
     for (;;) {
         /* Prefer a connection that is already open. */
         for (unsigned i = 0; i < pool->size && !c; i++)
@@ -194,6 +197,10 @@ app_err db_acquire(db_pool *pool, db_conn **out)
         for (unsigned i = 0; i < pool->size && !c; i++)
             if (!pool->conns[i].in_use) c = &pool->conns[i];
         if (c) break;
+        if (!waited) {
+            waited = 1;
+            atomic_fetch_add(&pool_waits, 1);
+        }
         if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&pool->lock);
             log_note_cause("database pool exhausted after %d ms", DB_ACQUIRE_WAIT_MS);

@@ -114,6 +114,9 @@ void db_commit_with_next(db_conn *conn);
  * the server's answers: one per pipeline of statements); /metrics shows it. */
 unsigned long long db_round_trips(void);
 
+/* Checkouts that found every pooled connection taken and had to wait (or gave up), all pools together. */
+unsigned long long db_pool_waits(void);
+
 /* Runs parameterless SQL text that is a program constant (migrations). */
 app_err db_exec_script(db_conn *conn, const char *sql);
 

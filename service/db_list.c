@@ -23,8 +23,8 @@ static void build(list_query *lq)
             const sort_spec *sp = &lq->sorts[s];
             const char *dir = desc ? "DESC" : "ASC";
             char *cursor = NULL;
-            if (after ? asprintf(&cursor, " AND (%s, t.id) %s ($%d::%s, $%d::uuid)", sp->column, desc ? "<" : ">", k,
-                                 sp->type, k + 1) < 0
+            if (after ? asprintf(&cursor, " AND (%s, t.id) %s ($%d::%s, $%d::%s)", sp->column, desc ? "<" : ">", k,
+                                 sp->type, k + 1, lq->id_type ? lq->id_type : "uuid") < 0
                       : !(cursor = strdup("")))
                 continue;
             if (asprintf(&lq->sql[i], "SELECT %s, (%s)::text, t.id::text FROM %s WHERE %s%s ORDER BY %s %s, t.id %s LIMIT $%d",

@@ -27,6 +27,7 @@ typedef struct list_query {
     int nfilters;
     const sort_spec *sorts;  /* nsorts entries */
     size_t nsorts;
+    const char *id_type;     /* SQL type of t.id, which breaks ties and ends the cursor (NULL: uuid) */
     /* built on first use: */
     int built;
     db_stmt stmts[4 * LIST_MAX_SORTS]; /* [sort * 4 + desc + 2 * after_cursor] */

@@ -201,6 +201,16 @@ static const app_constraint constraints[] = {
                 "the segment has declared overlaps"),
     NAMED("resources_frequency_cap", APP_ERR_VALIDATION, NULL, "frequency_cap",
           "only channels have a frequency cap, with both sends and days"),
+    /* webhooks (the service writes the delivery bookkeeping itself: breaking it is a bug, 500) */
+    NAMED("webhook_subscriptions_event_types", APP_ERR_VALIDATION, NULL, "event_types",
+          "must be event types (see the contract's list) or *"),
+    NAMED("webhook_subscriptions_disabled", APP_ERR_INTERNAL, NULL, NULL,
+          "a webhook disabled by the service must be inactive, with the time it was disabled"),
+    NAMED("webhook_secrets_current", APP_ERR_CONFLICT, NULL, NULL,
+          "the webhook's secret was rotated by someone else just now; try again"),
+    NAMED("webhook_deliveries_pending", APP_ERR_INTERNAL, NULL, NULL, "a delivery's schedule is inconsistent"),
+    FOREIGN_KEY("webhook_deliveries_subscription", APP_ERR_NOT_FOUND, NULL, "no webhook with this id",
+                "the webhook has deliveries"),
 };
 
 const app_constraint *app_constraint_table(size_t *n)

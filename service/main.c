@@ -1,6 +1,7 @@
 /* main.c — config → logs → db pool → migrations → routes → wait for a signal
  * → drain → exit. Subcommands: migrate, token, --help. */
 #define _GNU_SOURCE
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "routes.h"
+#include "webhook_worker.h"
 
 static int die(const char *msg)
 {
@@ -89,6 +91,12 @@ int main(int argc, char **argv)
     server *srv = NULL;
     auth_cache *tokens = NULL;
     lifecycle_worker *lifecycle = NULL;
+    webhook_worker *webhooks = NULL;
+    /* libcurl's global state, before any thread exists (webhook deliveries and URL checks use it). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        config_free(&cfg);
+        return die("cannot initialise libcurl");
+    }
     db_pool *pool = db_pool_create(cfg.database_url, serve ? cfg.db_pool_size : 1, cfg.statement_timeout_ms);
     if (!pool || migrate_now(pool) != 0) goto out;
     if (!serve) { rc = 0; goto out; }
@@ -106,18 +114,25 @@ int main(int argc, char **argv)
     if (!(srv = server_start(&a))) goto out;
     log_info("serving on %s:%u with %u threads, pool %u", cfg.bind, cfg.port, cfg.threads, cfg.db_pool_size);
     lifecycle = lifecycle_start(pool, cfg.lifecycle_interval);
+    webhooks = webhook_worker_start(pool, &cfg);
     int sig = 0;
     sigwait(&set, &sig);
     log_info("signal %d: draining (up to %u s)", sig, cfg.shutdown_grace);
+    /* Webhook attempts in flight get the same grace as requests, then are cut and left due for another replica. */
+    webhook_worker_quiesce(webhooks, cfg.shutdown_grace);
     lifecycle_stop(lifecycle);
     lifecycle = NULL;
     server_stop(srv, cfg.shutdown_grace);
+    webhook_worker_stop(webhooks);
+    webhooks = NULL;
     rc = 0;
 out:
+    webhook_worker_stop(webhooks);
     lifecycle_stop(lifecycle);
     auth_cache_free(tokens);
     db_pool_free(pool);
     log_close();
     config_free(&cfg);
+    curl_global_cleanup();
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "webhook_worker.h"
 
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
@@ -112,6 +113,32 @@ char *metrics_render(unsigned pool_size, unsigned pool_in_use)
     fprintf(f, "# HELP campaignd_db_round_trips_total Waits for the database's answers (one per pipeline of"
                " statements).\n# TYPE campaignd_db_round_trips_total counter\ncampaignd_db_round_trips_total %llu\n",
             db_round_trips());
+    fprintf(f, "# HELP campaignd_db_pool_waits_total Checkouts that found every pooled connection taken and waited."
+               "\n# TYPE campaignd_db_pool_waits_total counter\ncampaignd_db_pool_waits_total %llu\n", db_pool_waits());
+    webhook_counts wc;
+    webhook_worker_counts(&wc);
+    fprintf(f, "# HELP campaignd_webhook_attempts_total Webhook delivery attempts made by this process, by outcome"
+               " (released: cut by a shutdown, due again).\n# TYPE campaignd_webhook_attempts_total counter\n"
+               "campaignd_webhook_attempts_total{outcome=\"succeeded\"} %llu\n"
+               "campaignd_webhook_attempts_total{outcome=\"failed\"} %llu\n"
+               "campaignd_webhook_attempts_total{outcome=\"gone\"} %llu\n"
+               "campaignd_webhook_attempts_total{outcome=\"released\"} %llu\n",
+            wc.succeeded, wc.failed, wc.gone, wc.released);
+    fprintf(f, "# HELP campaignd_webhook_ssrf_refusals_total Webhook attempts refused because the receiver's address"
+               " is not allowed.\n# TYPE campaignd_webhook_ssrf_refusals_total counter\n"
+               "campaignd_webhook_ssrf_refusals_total %llu\n", wc.refused);
+    if (wc.have_stats)
+        fprintf(f, "# HELP campaignd_outbox_lag_seconds Age of the oldest event not yet handed to webhook deliveries."
+                   "\n# TYPE campaignd_outbox_lag_seconds gauge\ncampaignd_outbox_lag_seconds %.3f\n"
+                   "# HELP campaignd_webhook_oldest_due_seconds How long the most overdue due webhook delivery has"
+                   " waited.\n# TYPE campaignd_webhook_oldest_due_seconds gauge\n"
+                   "campaignd_webhook_oldest_due_seconds %.3f\n"
+                   "# HELP campaignd_webhook_deliveries_pending Webhook deliveries not yet succeeded or failed.\n"
+                   "# TYPE campaignd_webhook_deliveries_pending gauge\ncampaignd_webhook_deliveries_pending %lld\n"
+                   "# HELP campaignd_webhook_subscriptions_disabled Webhook subscriptions the service disabled"
+                   " (410 Gone, or failing too long).\n# TYPE campaignd_webhook_subscriptions_disabled gauge\n"
+                   "campaignd_webhook_subscriptions_disabled %lld\n",
+                wc.outbox_lag_s, wc.oldest_due_s, wc.pending, wc.disabled);
     /* A write that failed (no memory) would leave series out: no text rather than a partial one. */
     int failed = ferror(f);
     if (fclose(f) != 0 || failed) {

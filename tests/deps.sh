@@ -9,7 +9,7 @@ packages=(
     build-essential cmake pkg-config
     libulfius-dev libjansson-dev libpq-dev libjwt-dev liborcania-dev libyder-dev libmicrohttpd-dev libgnutls28-dev
     libnlopt-dev
-    libcsv-dev
+    libcsv-dev libcurl4-gnutls-dev
     check postgresql postgresql-contrib wrk
     python3 python3-yaml python3-jsonschema python3-icalendar
     curl openssl ca-certificates jq

@@ -108,6 +108,9 @@ class Server:
             # The date-driven moves would race tests that walk the lifecycle by hand with past dates;
             # the tests of the worker turn it on.
             "CAMPAIGND_LIFECYCLE_INTERVAL": "0",
+            # Webhook delivery polls the database, which would show in the round trips other tests count;
+            # the webhook tests turn it on.
+            "CAMPAIGND_WEBHOOK_WORKERS": "0",
         })
         env.update(extra_env or {})
         self.env = env

@@ -48,6 +48,8 @@ ACCEPTED = {
     ("PATCH", "risks", "title"): TEXT, ("PATCH", "risks", "owner"): TEXT, ("PATCH", "risks", "mitigation"): [None] + TEXT,
     ("PATCH", "risks", "due_date"): [None], ("PATCH", "risks", "notes"): OPTIONAL_TEXT + ["x" * 5000],
     ("PUT", "targets", "targets"): [[]],  # the empty set clears the targets
+    ("POST", "webhooks", "description"): OPTIONAL_TEXT, ("POST", "webhooks", "active"): [True],
+    ("PATCH", "webhooks", "description"): OPTIONAL_TEXT, ("PATCH", "webhooks", "active"): [True],
 }
 # A value of the right shape that a rule refuses, with the status and code.
 REFUSED_BY_RULE = {
@@ -59,6 +61,12 @@ REFUSED_BY_RULE = {
 def risk():
     return {"title": "Launch bug", "category": "technical", "probability": 2, "impact": 2, "mitigation": "m",
             "owner": "pat", "status": "open", "due_date": "2026-03-01", "notes": "n"}
+
+
+def webhook():
+    # A public address literal: the URL's address rules need no DNS, and this server delivers nothing.
+    return {"url": "https://93.184.216.34/hook", "event_types": ["booking.created"], "description": "d",
+            "active": False}
 
 
 class HostileTest(unittest.TestCase):
@@ -149,13 +157,18 @@ class HostileTest(unittest.TestCase):
                                                                  risk())["id"], risk())),
             ("targets", "PUT", lambda: (f"/v1/campaigns/{self.fresh()['camp']}/targets",
                                         {"targets": [{"kpi": "leads", "channel": "email", "target": 10}]})),
+            ("webhooks", "POST", lambda: ("/v1/webhooks", webhook())),
+            ("webhooks", "PATCH", lambda: ("/v1/webhooks/" + self.make("/v1/webhooks", webhook())["id"],
+                                           {"url": "https://93.184.216.34/other", "event_types": ["*"],
+                                            "description": "d", "active": False})),
         ]
 
     def fingerprint(self):
         """A digest of every row this test's organisation has, in every table a write route touches."""
         tables = ("campaigns", "segments", "resources", "availability", "bookings", "key_events",
                   "calendar_feed_tokens", "workflows", "approval_requests", "approval_decisions", "audit_log",
-                  "outbox_events", "risks", "kpi_targets", "kpi_target_sets", "measurements")
+                  "outbox_events", "risks", "kpi_targets", "kpi_target_sets", "measurements",
+                  "webhook_subscriptions")
         sql = " UNION ALL ".join(
             f"SELECT '{t}', md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {t} t "
             "WHERE org_id = :'org'" for t in tables) + ";"

@@ -224,6 +224,20 @@ class RoleMatrixTest(unittest.TestCase):
         st, _, b = self.srv.request("PUT", f"/v1/campaigns/{mine['id']}/targets", targets, planner)
         self.assertEqual(st, 200, b)
 
+    def test_webhooks_admin_only(self):
+        body = {"url": "https://93.184.216.34/hook", "event_types": ["booking.created"], "active": False}
+        hook = lambda: self.make("/v1/webhooks", body)["id"]
+        self.check({"admin"}, self.status("GET", "/v1/webhooks"))
+        self.check({"admin"}, self.status("POST", "/v1/webhooks", body), 201)
+        self.check({"admin"}, lambda t: self.status("GET", "/v1/webhooks/" + hook())(t))
+        self.check({"admin"}, lambda t: self.status("PATCH", "/v1/webhooks/" + hook(), {"description": "d"})(t))
+        self.check({"admin"}, lambda t: self.status("DELETE", "/v1/webhooks/" + hook())(t), 204)
+        self.check({"admin"}, lambda t: self.status("POST", f"/v1/webhooks/{hook()}/rotate-secret")(t))
+        self.check({"admin"}, lambda t: self.status("GET", f"/v1/webhooks/{hook()}/deliveries")(t))
+
+    def test_audit_for_admins_and_managers(self):
+        self.check(ADMIN_MANAGER, self.status("GET", "/v1/audit?limit=1"))
+
     def test_feed_tokens_for_everyone(self):
         self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}), 201)
 

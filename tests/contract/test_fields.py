@@ -48,6 +48,7 @@ BODIES = {
     "settings:cap_fields": (None, "FrequencyCapPatch"),
     "settings:weight_fields": (None, "PriorityWeightsPatch"),
     "segment:overlap_fields": ("SegmentOverlap", None),
+    "webhook:webhook_fields": ("WebhookCreate", "WebhookPatch"),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
 OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"},

@@ -28,6 +28,19 @@ START_TEST(garbage_refused)
     char *bad_id = cursor_encode("name", "x", "not-a-uuid");
     ck_assert_int_eq(cursor_decode(bad_id, "name", &k, &i), -1);
     free(bad_id);
+    /* integer ids (the audit trail's bigints): positive, at most 18 digits, nothing else */
+    static const char *const bad_ints[] = {"0", "-1", "1e3", "012", "1234567890123456789", " 7", "7 "};
+    for (size_t n = 0; n < sizeof bad_ints / sizeof bad_ints[0]; n++) {
+        char *c = cursor_encode("at", "x", bad_ints[n]);
+        ck_assert_msg(cursor_decode(c, "at", &k, &i) == -1, "%s", bad_ints[n]);
+        free(c);
+    }
+    char *c = cursor_encode("at", "x", "123456789012345678");
+    ck_assert_int_eq(cursor_decode(c, "at", &k, &i), 0);
+    ck_assert_str_eq(i, "123456789012345678");
+    free(k);
+    free(i);
+    free(c);
 }
 END_TEST
 
