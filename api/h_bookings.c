@@ -11,6 +11,8 @@
 #include "booking_store.h"
 #include "conflict_gate.h"
 #include "crud.h"
+#include "export.h"
+#include "import.h"
 #include "handlers.h"
 #include "respond.h"
 #include "tx.h"
@@ -103,44 +105,53 @@ static int require_write_role_or_reply(req_ctx *ctx)
     return 0;
 }
 
-/* Checks what the new booking refers to, in its transaction; 0 after replying. */
-static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char resource_kind[16])
+/* What a new booking refers to, checked in its transaction: APP_OK with resource_kind set; otherwise the
+ * refusal: APP_ERR_VALIDATION with field errors in v, or another error with its detail. */
+static app_err refs_refused(req_ctx *ctx, db_conn *conn, json_t *j_body, char resource_kind[16], verrs *v,
+                            char *detail, size_t detail_len)
 {
     const char *campaign_id = json_string_value(json_object_get(j_body, "campaign_id"));
     const char *resource_id = json_string_value(json_object_get(j_body, "resource_id"));
     const char *segment_id = json_string_value(json_object_get(j_body, "segment_id"));
     booking_refs refs;
-    app_err e = booking_store_refs(tx->conn, ctx->claims.org, campaign_id, resource_id, segment_id, &refs);
-    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
-    verrs v;
-    verrs_init(&v);
-    if (!refs.campaign_status[0]) verrs_add(&v, "campaign_id", "no such campaign in your organisation");
-    if (!refs.resource_kind[0]) verrs_add(&v, "resource_id", "no such resource in your organisation");
-    if (segment_id && !refs.segment_found) verrs_add(&v, "segment_id", "no such segment in your organisation");
-    if (verrs_count(&v)) {
-        tx_abort(ctx, tx);
-        reply_validation(ctx, &v);
-        verrs_free(&v);
-        return 0;
-    }
-    verrs_free(&v);
+    detail[0] = '\0';
+    app_err e = booking_store_refs(conn, ctx->claims.org, campaign_id, resource_id, segment_id, &refs);
+    if (e) return e;
+    if (!refs.campaign_status[0]) verrs_add(v, "campaign_id", "no such campaign in your organisation");
+    if (!refs.resource_kind[0]) verrs_add(v, "resource_id", "no such resource in your organisation");
+    if (segment_id && !refs.segment_found) verrs_add(v, "segment_id", "no such segment in your organisation");
+    if (verrs_count(v)) return APP_ERR_VALIDATION;
     if (!may_book(ctx, refs.campaign_owner)) {
-        tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "a planner books only for the campaigns they own", NULL);
-        return 0;
+        snprintf(detail, detail_len, "a planner books only for the campaigns they own");
+        return APP_ERR_FORBIDDEN;
     }
     if (strcmp(refs.campaign_status, "cancelled") == 0 || strcmp(refs.campaign_status, "completed") == 0) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "the campaign is %s and takes no new bookings", refs.campaign_status);
-        tx_fail_reply(ctx, tx, APP_ERR_INVALID_STATE, msg, NULL);
-        return 0;
+        snprintf(detail, detail_len, "the campaign is %s and takes no new bookings", refs.campaign_status);
+        return APP_ERR_INVALID_STATE;
     }
     if (!refs.resource_active) {
-        tx_fail_reply(ctx, tx, APP_ERR_RESOURCE_INACTIVE, "the resource is inactive; activate it or book another",
-                      NULL);
-        return 0;
+        snprintf(detail, detail_len, "the resource is inactive; activate it or book another");
+        return APP_ERR_RESOURCE_INACTIVE;
     }
     snprintf(resource_kind, 16, "%s", refs.resource_kind);
-    return 1;
+    return APP_OK;
+}
+
+/* Checks what the new booking refers to, in its transaction; 0 after replying. */
+static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, char resource_kind[16])
+{
+    verrs v;
+    verrs_init(&v);
+    char detail[160];
+    app_err e = refs_refused(ctx, tx->conn, j_body, resource_kind, &v, detail, sizeof detail);
+    if (e == APP_ERR_VALIDATION) {
+        tx_abort(ctx, tx);
+        reply_validation(ctx, &v);
+    } else if (e) {
+        tx_fail_reply(ctx, tx, e, detail[0] ? detail : NULL, NULL);
+    }
+    verrs_free(&v);
+    return e == APP_OK;
 }
 
 /* Whether the body asks to force the conflict rules; the key is taken out (the store never sees it). */
@@ -221,6 +232,68 @@ out:
 }
 
 void h_booking_get(req_ctx *ctx) { crud_get(ctx, &booking_crud); }
+
+/* The columns of GET /v1/bookings.csv: every field, the cost estimate flattened. */
+static const export_column booking_columns[] = {
+    {"id", "id", 0}, {"campaign_id", "campaign_id", 0}, {"resource_id", "resource_id", 0},
+    {"segment_id", "segment_id", 0}, {"start", "start", 0}, {"end", "end", 0}, {"quantity", "quantity", 0},
+    {"status", "status", 0}, {"status_reason", "status_reason", 0}, {"notes", "notes", 0},
+    {"cost_amount", "cost_estimate.amount", 0}, {"cost_currency", "cost_estimate.currency", 0},
+    {"created_by", "created_by", 0}, {"version", "version", 0}, {"created_at", "created_at", 0},
+    {"updated_at", "updated_at", 0}, {NULL, NULL, 0},
+};
+
+void h_booking_export(req_ctx *ctx) { export_csv(ctx, &booking_crud, booking_columns, "bookings.csv"); }
+
+static json_t *import_row_body(json_t *j_row, verrs *v)
+{
+    static const char *const text[] = {"campaign_id", "resource_id", "segment_id", "start", "end", "quantity",
+                                       "status", "notes", NULL};
+    return import_body(j_row, text, NULL, v);
+}
+
+/* One booking of an import: the create's rules (validation, references, the caller's campaigns, the database's
+ * booking rules: a conflict is this row's refusal, with its rule). */
+static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, char id_out[37], verrs *v,
+                                 char *detail, size_t detail_len, const char **rule)
+{
+    char kind[16];
+    if (booking_validate_create(j_body, v)) return APP_ERR_VALIDATION;
+    app_err e = refs_refused(ctx, conn, j_body, kind, v, detail, detail_len);
+    if (e) return e;
+    char *text = json_dumps(j_body, JSON_COMPACT);
+    if (!text) return APP_ERR_INTERNAL;
+    db_doc doc = {0};
+    app_refusal why = {0};
+    e = booking_store_insert(conn, ctx->claims.org, ctx->claims.sub, text, &doc, id_out, &why);
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        json_t *j_items = why.items ? json_loads(why.items, 0, NULL) : NULL;
+        *rule = booking_rule(why.rule, kind, j_items);
+        json_decref(j_items);
+    }
+    if (e && why.field) verrs_add(v, why.field, "%s", why.sentence ? why.sentence : app_err_lookup(e)->title);
+    else if (e && why.sentence) snprintf(detail, detail_len, "%s", why.sentence);
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    free(text);
+    return e;
+}
+
+static const import_desc booking_import = {
+    .name = "booking",
+    .patch_path = "/v1/bookings",
+    .columns = booking_columns,
+    .required = (const char *const[]){"campaign_id", "resource_id", "start", "end", NULL},
+    .integer_columns = (const char *const[]){"quantity", NULL},
+    .get = booking_store_get,
+    .body = import_row_body,
+    .create = import_row_create,
+};
+
+void h_booking_import(req_ctx *ctx)
+{
+    if (require_write_role_or_reply(ctx)) import_csv(ctx, &booking_import);
+}
 
 void h_booking_list(req_ctx *ctx) { crud_list(ctx, &booking_crud); }
 

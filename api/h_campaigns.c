@@ -10,33 +10,49 @@
 #include "campaign_store.h"
 #include "conflict_gate.h"
 #include "crud.h"
+#include "export.h"
+#include "import.h"
 #include "handlers.h"
 #include "respond.h"
 #include "tx.h"
 
 #define ID_SEGMENT 2 /* /v1/campaigns/<id> */
 
-/* Field errors for segment ids that are not the organisation's; 0 when all exist. */
-static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
+/* Segment ids of the body that are not the organisation's, as field errors in v (APP_ERR_VALIDATION); APP_OK
+ * when all exist; a database error as it is. */
+static app_err segments_refused(req_ctx *ctx, db_conn *conn, json_t *j_body, verrs *v)
 {
     json_t *j_ids = json_object_get(j_body, "segment_ids");
-    if (!json_array_size(j_ids)) return 1;
+    if (!json_array_size(j_ids)) return APP_OK;
     char *ids = json_dumps(j_ids, JSON_COMPACT);
     json_t *j_missing = NULL;
-    app_err e = ids ? campaign_store_unknown_segments(tx->conn, ctx->claims.org, ids, &j_missing) : APP_ERR_INTERNAL;
+    app_err e = ids ? campaign_store_unknown_segments(conn, ctx->claims.org, ids, &j_missing) : APP_ERR_INTERNAL;
     free(ids);
-    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
-    if (json_array_size(j_missing) == 0) { json_decref(j_missing); return 1; }
-    verrs v;
-    verrs_init(&v);
+    if (e) return e;
     size_t i;
     json_t *j_idx;
     json_array_foreach(j_missing, i, j_idx) {
         char field[32];
         snprintf(field, sizeof field, "segment_ids[%lld]", json_integer_value(j_idx));
-        verrs_add(&v, field, "no such segment in your organisation");
+        verrs_add(v, field, "no such segment in your organisation");
     }
+    e = json_array_size(j_missing) ? APP_ERR_VALIDATION : APP_OK;
     json_decref(j_missing);
+    return e;
+}
+
+/* Field errors for segment ids that are not the organisation's; 0 when all exist. */
+static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
+{
+    verrs v;
+    verrs_init(&v);
+    app_err e = segments_refused(ctx, tx->conn, j_body, &v);
+    if (e != APP_ERR_VALIDATION) {
+        verrs_free(&v);
+        if (!e) return 1;
+        tx_fail_reply(ctx, tx, e, NULL, NULL);
+        return 0;
+    }
     tx_abort(ctx, tx);
     reply_validation(ctx, &v);
     verrs_free(&v);
@@ -156,7 +172,75 @@ static const crud_desc campaign_crud = {
     .list = list,
 };
 
+/* The columns of GET /v1/campaigns.csv: every field, nested ones flattened (budget) or as JSON. */
+static const export_column campaign_columns[] = {
+    {"id", "id", 0}, {"name", "name", 0}, {"objective", "objective", 0}, {"status", "status", 0},
+    {"status_reason", "status_reason", 0}, {"owner", "owner", 0}, {"team", "team", 0},
+    {"start_date", "start_date", 0}, {"end_date", "end_date", 0}, {"budget_amount", "budget.amount", 0},
+    {"budget_currency", "budget.currency", 0}, {"channel_budgets", "channel_budgets", 1},
+    {"channels", "channels", 1}, {"tags", "tags", 1}, {"segment_ids", "segment_ids", 1}, {"offer", "offer", 1},
+    {"scoring", "scoring", 1}, {"notes", "notes", 0}, {"version", "version", 0}, {"created_by", "created_by", 0},
+    {"created_at", "created_at", 0}, {"updated_at", "updated_at", 0}, {NULL, NULL, 0},
+};
+
 void h_campaign_list(req_ctx *ctx) { crud_list(ctx, &campaign_crud); }
+void h_campaign_export(req_ctx *ctx) { export_csv(ctx, &campaign_crud, campaign_columns, "campaigns.csv"); }
+
+/* A row of campaigns.csv as a create's body: budget_amount and budget_currency make the budget. */
+static json_t *import_row_body(json_t *j_row, verrs *v)
+{
+    static const char *const text[] = {"name", "objective", "start_date", "end_date", "team", "notes", NULL};
+    static const char *const json[] = {"channel_budgets", "channels", "tags", "segment_ids", "offer", "scoring", NULL};
+    json_t *j_body = import_body(j_row, text, json, v);
+    json_t *j_amount = json_object_get(j_row, "budget_amount"), *j_currency = json_object_get(j_row, "budget_currency");
+    if (j_body && (j_amount || j_currency)) {
+        json_t *j_budget = json_object();
+        if (!j_budget || (j_amount && json_object_set(j_budget, "amount", j_amount) != 0) ||
+            (j_currency && json_object_set(j_budget, "currency", j_currency) != 0) ||
+            json_object_set_new(j_body, "budget", j_budget) != 0) {
+            json_decref(j_body);
+            return NULL;
+        }
+    }
+    return j_body;
+}
+
+/* One campaign of an import: the create's rules (validation, segments, the schema), the caller its owner. */
+static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, char id_out[37], verrs *v,
+                                 char *detail, size_t detail_len, const char **rule)
+{
+    (void)rule;
+    if (campaign_validate_create(j_body, v)) return APP_ERR_VALIDATION;
+    app_err e = segments_refused(ctx, conn, j_body, v);
+    if (e) return e;
+    char *text = json_dumps(j_body, JSON_COMPACT);
+    if (!text) return APP_ERR_INTERNAL;
+    db_doc doc = {0};
+    app_refusal why = {0};
+    e = campaign_store_insert(conn, ctx->claims.org, ctx->claims.sub, text, &doc, id_out, &why);
+    if (e && why.field) verrs_add(v, why.field, "%s", why.sentence ? why.sentence : app_err_lookup(e)->title);
+    else if (e && why.sentence) snprintf(detail, detail_len, "%s", why.sentence);
+    app_refusal_clear(&why);
+    db_doc_free(&doc);
+    free(text);
+    return e;
+}
+
+static const import_desc campaign_import = {
+    .name = "campaign",
+    .patch_path = "/v1/campaigns",
+    .columns = campaign_columns,
+    .required = (const char *const[]){"name", "objective", "start_date", "end_date", NULL},
+    .integer_columns = (const char *const[]){NULL},
+    .get = campaign_store_get,
+    .body = import_row_body,
+    .create = import_row_create,
+};
+
+void h_campaign_import(req_ctx *ctx)
+{
+    if (require_perm_or_reply(ctx, PERM_CAMPAIGN_CREATE)) import_csv(ctx, &campaign_import);
+}
 void h_campaign_create(req_ctx *ctx) { crud_create(ctx, &campaign_crud); }
 void h_campaign_get(req_ctx *ctx) { crud_get(ctx, &campaign_crud); }
 

@@ -12,6 +12,8 @@ void h_metrics(req_ctx *ctx);
 void h_openapi(req_ctx *ctx);
 
 void h_campaign_list(req_ctx *ctx);
+void h_campaign_export(req_ctx *ctx);
+void h_campaign_import(req_ctx *ctx);
 void h_campaign_create(req_ctx *ctx);
 void h_campaign_get(req_ctx *ctx);
 void h_campaign_patch(req_ctx *ctx);
@@ -36,6 +38,8 @@ void h_availability_create(req_ctx *ctx);
 void h_availability_delete(req_ctx *ctx);
 
 void h_booking_list(req_ctx *ctx);
+void h_booking_export(req_ctx *ctx);
+void h_booking_import(req_ctx *ctx);
 void h_booking_create(req_ctx *ctx);
 void h_booking_get(req_ctx *ctx);
 void h_booking_patch(req_ctx *ctx);

@@ -42,7 +42,7 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
             return 0;
         }
         /* Without its body the fingerprint would match another request's. */
-        char *canon = j_body ? json_dumps(j_body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *canon = j_body ? json_dumps(j_body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
         if ((j_body && !canon) ||
             asprintf(&tx->fingerprint, "%s %s\n%s", ctx->req->http_verb, ctx->req->url_path, canon ? canon : "") < 0)
             tx->fingerprint = NULL;

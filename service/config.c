@@ -267,7 +267,8 @@ void config_free(config *cfg)
 
 size_t config_body_limit(const config *cfg, const char *path)
 {
-    static const char *const bulk[] = {"/v1/measurements/batch", "/v1/imports/measurements", NULL};
+    static const char *const bulk[] = {"/v1/measurements/batch", "/v1/imports/measurements", "/v1/imports/campaigns",
+                                       "/v1/imports/bookings", NULL};
     for (int i = 0; path && bulk[i]; i++)
         if (strcmp(path, bulk[i]) == 0)
             return cfg->max_bulk_body_bytes > cfg->max_body_bytes ? cfg->max_bulk_body_bytes : cfg->max_body_bytes;

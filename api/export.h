@@ -1,0 +1,28 @@
+/* export.h — a collection as a CSV file (RFC 4180, UTF-8, CRLF): the rows
+ * its list descriptor (crud.h) gives for the request's filters, every page of
+ * them, as columns taken from each row's document. */
+#ifndef CAMPAIGND_EXPORT_H
+#define CAMPAIGND_EXPORT_H
+
+#include "crud.h"
+
+/* A column: its header, and where its value sits in the document ("budget.amount": a member of a member).
+ * A string is written as it is, a number or boolean as JSON writes it, null or absent as an empty field;
+ * json columns (arrays and objects: channels, offer, ...) as compact JSON, so a file reads back exactly. */
+typedef struct export_column {
+    const char *header;
+    const char *path;
+    int json;
+} export_column;
+
+/* A column's value in a document as the export writes it (malloc'd; "" for null or absent); NULL when out of
+ * memory. */
+char *export_field(json_t *j_doc, const export_column *c);
+
+#define EXPORT_MAX_ROWS 200000 /* more is 400: narrow the filters */
+
+/* GET <collection>.csv: d's read permission and list filters (d->query_params; no limit, cursor or sort),
+ * rows in d's first sort, ascending; 200 text/csv with Content-Disposition naming filename. */
+void export_csv(req_ctx *ctx, const crud_desc *d, const export_column *columns, const char *filename);
+
+#endif
