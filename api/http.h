@@ -11,11 +11,13 @@
 #include "config.h"
 #include "db.h"
 #include "query.h"
+#include "ratelimit.h"
 
 typedef struct app {
     const config *cfg;
     db_pool *pool;
     auth_cache *tokens; /* verified bearer tokens (may be NULL) */
+    ratelimit *limits;  /* per subject and organisation (NULL: no limits) */
 } app;
 
 typedef struct req_ctx req_ctx;

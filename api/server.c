@@ -122,6 +122,30 @@ static const route *route_find(const char *method, const char *path)
     return &unmatched_route;
 }
 
+/* The rate limits (ratelimit.h) of the caller's subject and organisation: RateLimit-Policy and RateLimit on
+ * the answer, and 429 rate_limited with Retry-After beyond them. 0 after replying. */
+static int mw_rate_limit(req_ctx *ctx)
+{
+    ratelimit *rl = ctx->app->limits;
+    if (!rl) return 1;
+    ratelimit_result r;
+    char policy[128], state[96];
+    ratelimit_take(rl, ctx->claims.org, ctx->claims.sub, (long long)time(NULL), &r);
+    ratelimit_policy_header(rl, policy, sizeof policy);
+    snprintf(state, sizeof state, "\"%s\";r=%u;t=%u", r.policy, r.remaining, r.reset_s);
+    reply_header(ctx, "RateLimit-Policy", policy);
+    reply_header(ctx, "RateLimit", state);
+    if (r.allowed) return 1;
+    char retry[16], detail[160];
+    snprintf(retry, sizeof retry, "%u", r.reset_s);
+    snprintf(detail, sizeof detail, "the %s's requests for this window are used up; retry in %u s", r.policy,
+             r.reset_s);
+    metrics_rate_limited();
+    reply_header(ctx, "Retry-After", retry);
+    reply_problem(ctx, APP_ERR_RATE_LIMITED, detail);
+    return 0;
+}
+
 /* Every request ends here, refused by the wire or not: one response, one log
  * line, one metrics sample. */
 static void dispatch(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused)
@@ -145,7 +169,7 @@ static void dispatch(const struct _u_request *req, struct _u_response *resp, con
     if (refused && refused->field) reply_bad_param(&ctx, refused->field, refused->detail);
     else if (refused) reply_problem(&ctx, refused->err, refused->detail);
     else if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
-    else if (!rt->needs_auth || mw_auth(&ctx)) rt->handler(&ctx);
+    else if (!rt->needs_auth || (mw_auth(&ctx) && mw_rate_limit(&ctx))) rt->handler(&ctx);
     if (!ctx.status) reply_problem(&ctx, APP_ERR_INTERNAL, "the handler produced no response");
     reply_header(&ctx, "X-Request-Id", ctx.request_id);
     query_free(&ctx.q);

@@ -32,6 +32,9 @@ static const struct {
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
     {"CAMPAIGND_SHUTDOWN_GRACE", "10", "seconds to finish in-flight requests after SIGTERM"},
     {"CAMPAIGND_LIFECYCLE_INTERVAL", "60", "seconds between moves of campaigns along their dates (0: off)"},
+    {"CAMPAIGND_RATE_LIMIT_SUBJECT", "600", "requests per window for one token subject, in this replica (0: off)"},
+    {"CAMPAIGND_RATE_LIMIT_ORG", "3000", "requests per window for one organisation, in this replica (0: off)"},
+    {"CAMPAIGND_RATE_LIMIT_WINDOW", "60", "seconds of a rate limit window"},
     {"CAMPAIGND_WEBHOOK_WORKERS", "2", "webhook delivery threads in this replica (0: this replica delivers nothing)"},
     {"CAMPAIGND_WEBHOOK_POLL_MS", "500", "milliseconds between looks for due webhook deliveries when idle"},
     {"CAMPAIGND_WEBHOOK_TIMEOUT", "15", "seconds a webhook attempt may take in all (then it failed)"},
@@ -180,6 +183,12 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->shutdown_grace = (unsigned)v;
         if (parse_uint("CAMPAIGND_LIFECYCLE_INTERVAL", "60", 0, 86400, &v, errbuf, errlen)) goto fail;
         out->lifecycle_interval = (unsigned)v;
+        if (parse_uint("CAMPAIGND_RATE_LIMIT_SUBJECT", "600", 0, 100000000, &v, errbuf, errlen)) goto fail;
+        out->rate_limit_subject = (unsigned)v;
+        if (parse_uint("CAMPAIGND_RATE_LIMIT_ORG", "3000", 0, 100000000, &v, errbuf, errlen)) goto fail;
+        out->rate_limit_org = (unsigned)v;
+        if (parse_uint("CAMPAIGND_RATE_LIMIT_WINDOW", "60", 1, 86400, &v, errbuf, errlen)) goto fail;
+        out->rate_limit_window = (unsigned)v;
         if (parse_uint("CAMPAIGND_WEBHOOK_WORKERS", "2", 0, 64, &v, errbuf, errlen)) goto fail;
         out->webhook.workers = (unsigned)v;
         if (parse_uint("CAMPAIGND_WEBHOOK_POLL_MS", "500", 10, 60000, &v, errbuf, errlen)) goto fail;

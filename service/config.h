@@ -22,6 +22,9 @@ typedef struct config {
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
     unsigned lifecycle_interval; /* seconds between date-driven status moves; 0: off */
+    unsigned rate_limit_subject; /* requests per window for one token subject; 0: off */
+    unsigned rate_limit_org;     /* requests per window for one organisation; 0: off */
+    unsigned rate_limit_window;  /* seconds */
     struct {
         unsigned workers;         /* delivery threads of this replica; 0: none */
         unsigned poll_ms;         /* between looks for due deliveries when there was nothing to do */

@@ -35,6 +35,7 @@ static const app_err_info err_table[APP_ERR__COUNT] = {
     [APP_ERR_VALIDATION] = {422, "validation_failed", "The request has invalid fields"},
     [APP_ERR_IDEMPOTENCY_KEY_REUSED] = {422, "idempotency_key_reused",
                                         "This Idempotency-Key was used with a different request"},
+    [APP_ERR_RATE_LIMITED] = {429, "rate_limited", "Too many requests: wait for the time Retry-After gives"},
     [APP_ERR_INTERNAL] = {500, "internal_error", "Internal server error"},
     [APP_ERR_UNAVAILABLE] = {503, "service_unavailable", "The service is temporarily unavailable"},
     [APP_ERR_TIMEOUT] = {503, "timeout", "The request took too long"},

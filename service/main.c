@@ -110,7 +110,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     tokens = auth_cache_new();
-    app a = {&cfg, pool, tokens};
+    ratelimit *limits = ratelimit_new(cfg.rate_limit_subject, cfg.rate_limit_org, cfg.rate_limit_window);
+    app a = {&cfg, pool, tokens, limits};
     if (!(srv = server_start(&a))) goto out;
     log_info("serving on %s:%u with %u threads, pool %u", cfg.bind, cfg.port, cfg.threads, cfg.db_pool_size);
     lifecycle = lifecycle_start(pool, cfg.lifecycle_interval);
@@ -123,6 +124,7 @@ int main(int argc, char **argv)
     lifecycle_stop(lifecycle);
     lifecycle = NULL;
     server_stop(srv, cfg.shutdown_grace);
+    ratelimit_free(limits);
     webhook_worker_stop(webhooks);
     webhooks = NULL;
     rc = 0;

@@ -12,7 +12,8 @@
 
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 500, 503};
+static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429,
+                                500, 503};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
 typedef struct route_stats {
@@ -62,6 +63,8 @@ void metrics_record(size_t route, int status, double seconds)
 }
 
 void metrics_in_flight(int delta) { atomic_fetch_add(&in_flight, delta); }
+static atomic_ulong rate_limited;
+void metrics_rate_limited(void) { atomic_fetch_add(&rate_limited, 1); }
 int metrics_in_flight_now(void) { return atomic_load(&in_flight); }
 
 char *metrics_render(unsigned pool_size, unsigned pool_in_use)
@@ -113,6 +116,9 @@ char *metrics_render(unsigned pool_size, unsigned pool_in_use)
     fprintf(f, "# HELP campaignd_db_round_trips_total Waits for the database's answers (one per pipeline of"
                " statements).\n# TYPE campaignd_db_round_trips_total counter\ncampaignd_db_round_trips_total %llu\n",
             db_round_trips());
+    fprintf(f, "# HELP campaignd_rate_limit_refusals_total Requests refused with 429 by the rate limits.\n"
+               "# TYPE campaignd_rate_limit_refusals_total counter\ncampaignd_rate_limit_refusals_total %lu\n",
+            atomic_load(&rate_limited));
     fprintf(f, "# HELP campaignd_db_pool_waits_total Checkouts that found every pooled connection taken and waited."
                "\n# TYPE campaignd_db_pool_waits_total counter\ncampaignd_db_pool_waits_total %llu\n", db_pool_waits());
     webhook_counts wc;

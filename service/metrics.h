@@ -17,6 +17,8 @@ void metrics_set_label(size_t i, const char *label, const char *method);
 /* Counts a request of route (an index out of range counts as the last route). */
 void metrics_record(size_t route, int status, double seconds);
 void metrics_in_flight(int delta);
+/* Counts a request refused by the rate limits. */
+void metrics_rate_limited(void);
 int metrics_in_flight_now(void);
 
 /* Renders the text exposition format; returns malloc'd text (NULL when out of memory). pool_* describe the db pool. */

@@ -111,6 +111,9 @@ class Server:
             # Webhook delivery polls the database, which would show in the round trips other tests count;
             # the webhook tests turn it on.
             "CAMPAIGND_WEBHOOK_WORKERS": "0",
+            # One token sends far more than a client would; the rate limit tests turn the limits on.
+            "CAMPAIGND_RATE_LIMIT_SUBJECT": "0",
+            "CAMPAIGND_RATE_LIMIT_ORG": "0",
         })
         env.update(extra_env or {})
         self.env = env

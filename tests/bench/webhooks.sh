@@ -15,6 +15,8 @@ work=$(mktemp -d)
 pgdir=$work/pg
 url=$(bash tests/pg/cluster.sh start "$pgdir")
 export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
+# One client at full speed: the rate limits would refuse most of it.
+export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
 export CAMPAIGND_WEBHOOK_ALLOW_HTTP=1 CAMPAIGND_WEBHOOK_ALLOW_PRIVATE=1 CAMPAIGND_WEBHOOK_POLL_MS=50
 CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export CAMPAIGND_JWT_SECRET
@@ -81,7 +83,11 @@ rate() { # replicas
         start_replica "$p" "$workers"
         ports+=("$replica")
     done
-    while (($(delivered) < before + events)); do sleep 0.05; done
+    local deadline=$((SECONDS + 120))
+    while (($(delivered) < before + events)); do
+        ((SECONDS < deadline)) || { echo "webhooks.sh: deliveries stalled at $(delivered)" >&2; exit 1; }
+        sleep 0.05
+    done
     t1=$(date +%s.%N)
     for r in "${ports[@]}"; do stop_replica "$r"; done
     n=$(sql "SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
