@@ -32,10 +32,12 @@ static json_t *findings(const cf_portfolio *p, const cf_result *r, int sev)
     return j;
 }
 
-int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int focus, int focus_booking, int force,
-                           conflict_gate *g)
+app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int focus, int focus_booking, int force,
+                            conflict_gate *g, const char **detail, json_t **j_extra)
 {
     memset(g, 0, sizeof *g);
+    *detail = NULL;
+    *j_extra = NULL;
     const cf_portfolio *p = conflict_slice_portfolio(s);
     const cf_settings *st = conflict_slice_settings(s);
     cf_scope q = conflict_slice_scope(s);
@@ -43,6 +45,7 @@ int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int fo
     q.focus_campaign = focus_booking ? -1 : focus;
     json_t *j_blocks = NULL;
     char *warn_text = NULL, *block_text = NULL;
+    app_err e = APP_OK;
     if (cf_run(p, st, &q, &g->r) != 0 || !(g->j_warnings = findings(p, &g->r, CF_WARN))) goto oom;
     size_t blocks = 0;
     int forceable = 1;
@@ -54,18 +57,17 @@ int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int fo
     }
     if (blocks) {
         if (force && !auth_role_can(ctx->claims.role, PERM_CONFLICT_FORCE)) {
-            tx_fail_reply(ctx, tx, APP_ERR_FORBIDDEN, "only a manager or an admin may force the conflict rules", NULL);
+            *detail = "only a manager or an admin may force the conflict rules";
+            e = APP_ERR_FORBIDDEN;
             goto refused;
         }
         if (!force || !forceable) {
             json_t *j_all = findings(p, &g->r, -1);
-            json_t *j_extra = j_all ? json_pack("{s:o, s:b}", "findings", j_all, "forceable", forceable) : NULL;
-            if (!j_extra) goto oom;
-            tx_fail_reply(ctx, tx, APP_ERR_CONFLICT_BLOCKED,
-                          !forceable ? "the conflict rules refuse this change, and no role may force it"
-                                     : "the conflict rules refuse this change; a manager or an admin may send "
-                                       "\"force\": true to override it",
-                          j_extra);
+            if (!j_all || !(*j_extra = json_pack("{s:o, s:b}", "findings", j_all, "forceable", forceable))) goto oom;
+            *detail = !forceable ? "the conflict rules refuse this change, and no role may force it"
+                                 : "the conflict rules refuse this change; a manager or an admin may send "
+                                   "\"force\": true to override it";
+            e = APP_ERR_CONFLICT_BLOCKED;
             goto refused;
         }
         if (!(j_blocks = findings(p, &g->r, CF_BLOCK)) || !(block_text = json_dumps(j_blocks, JSON_COMPACT))) goto oom;
@@ -73,21 +75,31 @@ int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int fo
     if (json_array_size(g->j_warnings) && !(warn_text = json_dumps(g->j_warnings, JSON_COMPACT))) goto oom;
     if (warn_text || block_text) {
         const char *params[] = {warn_text, block_text};
-        app_err e = db_defer(tx->conn, &q_note, params, NULL);
-        if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); goto refused; }
+        if ((e = db_defer(conn, &q_note, params, NULL))) goto refused;
     }
     json_decref(j_blocks);
     free(warn_text);
     free(block_text);
-    return 1;
+    return APP_OK;
 oom:
-    tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, "out of memory", NULL);
+    e = APP_ERR_INTERNAL;
+    *detail = "out of memory";
 refused:
     json_decref(j_blocks);
     free(warn_text);
     free(block_text);
     conflict_gate_free(g);
-    return 0;
+    return e;
+}
+
+int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int focus, int focus_booking, int force,
+                           conflict_gate *g)
+{
+    const char *detail;
+    json_t *j_extra;
+    app_err e = conflict_gate_judge(ctx, tx->conn, s, focus, focus_booking, force, g, &detail, &j_extra);
+    if (e) tx_fail_reply(ctx, tx, e, detail, j_extra);
+    return e == APP_OK;
 }
 
 int conflict_gate_decorate(const conflict_gate *g, db_doc *doc)

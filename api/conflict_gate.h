@@ -22,6 +22,12 @@ typedef struct conflict_gate {
 int conflict_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, int focus, int focus_booking, int force,
                            conflict_gate *g);
 
+/* The same judgement as a value, on conn (a write's open transaction): APP_OK to go on (as above); otherwise the
+ * refusal, g released: the error, *detail (static) and *j_extra (a new reference or NULL: the findings). For the
+ * writes that report a refusal per row (the CSV imports). */
+app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int focus, int focus_booking, int force,
+                            conflict_gate *g, const char **detail, json_t **j_extra);
+
 /* The written document with the gate's warnings added ("warnings": [...]; none: the document unchanged);
  * doc->json replaced. 0 out of memory. */
 int conflict_gate_decorate(const conflict_gate *g, db_doc *doc);

@@ -259,7 +259,28 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
 {
     char kind[16];
     if (booking_validate_create(j_body, v)) return APP_ERR_VALIDATION;
-    app_err e = refs_refused(ctx, conn, j_body, kind, v, detail, detail_len);
+    /* The conflict rules, as on POST /v1/bookings (a row cannot force them): the slice is read with the
+     * references, the row judged against it; warnings are announced. */
+    conflict_ask ask = {.mode = CONFLICT_BOOKING,
+                        .from = json_string_value(json_object_get(j_body, "start")),
+                        .to = json_string_value(json_object_get(j_body, "end")),
+                        .campaign_id = json_string_value(json_object_get(j_body, "campaign_id")),
+                        .resource_id = json_string_value(json_object_get(j_body, "resource_id"))};
+    conflict_slice *s = NULL;
+    conflict_gate g = {0};
+    app_err e = conflict_store_defer(conn, ctx->claims.org, &ask, &s);
+    if (!e) e = refs_refused(ctx, conn, j_body, kind, v, detail, detail_len);
+    if (!e && (e = conflict_store_read(s)) == APP_ERR_NOT_FOUND) e = APP_ERR_INTERNAL;
+    if (!e) {
+        const char *field, *why_detail = NULL;
+        json_t *j_findings = NULL;
+        int at = conflict_slice_propose_booking(s, j_body, NULL, &field);
+        e = at < 0 ? APP_ERR_INTERNAL : conflict_gate_judge(ctx, conn, s, at, 1, 0, &g, &why_detail, &j_findings);
+        json_decref(j_findings);
+        if (e && why_detail) snprintf(detail, detail_len, "%s", why_detail);
+        if (!e) conflict_gate_free(&g);
+    }
+    conflict_slice_free(s);
     if (e) return e;
     char *text = json_dumps(j_body, JSON_COMPACT);
     if (!text) return APP_ERR_INTERNAL;

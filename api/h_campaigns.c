@@ -62,28 +62,41 @@ static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
 /* Judges the campaign as it would be (j_doc: a create body, or the stored document with the change; id NULL: a
  * new one) under the conflict rules in its transaction: blocking findings refuse it (409 conflict_blocked)
  * unless forced, warnings fill g. 1 to go on; 0 after replying. */
-static int campaign_gate_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_doc, const char *id, int force,
-                                  conflict_gate *g)
+/* The conflict rules on a campaign write, as a value (see conflict_gate_judge). */
+static app_err campaign_gate(req_ctx *ctx, db_conn *conn, json_t *j_doc, const char *id, int force, conflict_gate *g,
+                             const char **detail, json_t **j_extra)
 {
     char from[16], to[16];
     int ok;
+    *detail = NULL;
+    *j_extra = NULL;
+    memset(g, 0, sizeof *g);
     snprintf(from, sizeof from, "%s", json_string_value(json_object_get(j_doc, "start_date")));
     cf_day_format(cf_day_parse(json_string_value(json_object_get(j_doc, "end_date")), &ok) + 1, to);
     conflict_ask ask = {.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id};
     conflict_slice *s = NULL;
-    app_err e = conflict_store_load(tx->conn, ctx->claims.org, &ask, &s);
-    if (e) { tx_fail_reply(ctx, tx, e, NULL, NULL); return 0; }
+    app_err e = conflict_store_load(conn, ctx->claims.org, &ask, &s);
+    if (e) return e;
     const char *field;
     int at = conflict_slice_propose_campaign(s, j_doc, id, &field);
     if (at < 0) {
-        tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, field ? "the campaign's segments changed under it" : "out of memory",
-                      NULL);
-        conflict_slice_free(s);
-        return 0;
+        *detail = field ? "the campaign's segments changed under it" : "out of memory";
+        e = APP_ERR_INTERNAL;
+    } else {
+        e = conflict_gate_judge(ctx, conn, s, at, 0, force, g, detail, j_extra);
     }
-    ok = conflict_gate_or_reply(ctx, tx, s, at, 0, force, g);
     conflict_slice_free(s);
-    return ok;
+    return e;
+}
+
+static int campaign_gate_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_doc, const char *id, int force,
+                                  conflict_gate *g)
+{
+    const char *detail;
+    json_t *j_extra;
+    app_err e = campaign_gate(ctx, tx->conn, j_doc, id, force, g, &detail, &j_extra);
+    if (e) tx_fail_reply(ctx, tx, e, detail, j_extra);
+    return e == APP_OK;
 }
 
 static int take_force(json_t *j_body)
@@ -213,6 +226,17 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
     if (campaign_validate_create(j_body, v)) return APP_ERR_VALIDATION;
     app_err e = segments_refused(ctx, conn, j_body, v);
     if (e) return e;
+    /* The conflict rules, as on POST /v1/campaigns (a row cannot force them); warnings are announced. */
+    conflict_gate g;
+    const char *why_detail;
+    json_t *j_findings;
+    e = campaign_gate(ctx, conn, j_body, NULL, 0, &g, &why_detail, &j_findings);
+    json_decref(j_findings);
+    if (e) {
+        if (why_detail) snprintf(detail, detail_len, "%s", why_detail);
+        return e;
+    }
+    conflict_gate_free(&g);
     char *text = json_dumps(j_body, JSON_COMPACT);
     if (!text) return APP_ERR_INTERNAL;
     db_doc doc = {0};

@@ -172,6 +172,17 @@ class ImportTest(ExportTest):
         self.assertEqual(r[3]["errors"][0]["column"], "end")
         st, _, page = self.req("GET", f"/v1/bookings?campaign_id={camp['id']}")
         self.assertEqual(sorted(x["id"] for x in page["items"]), sorted([r[0]["id"], r[1]["id"]]))
+        # the conflict rules judge each row as they judge POST /v1/bookings: a booking whose cost takes the
+        # campaign over its budget is blocked, that row alone
+        st, _, small = self.req("POST", "/v1/campaigns", campaign(budget={"amount": "100.00", "currency": "EUR"}))
+        st, _, dear = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Dear", "cost_per_unit":
+                                                         {"amount": "250.00", "currency": "EUR"}})
+        b = self.post("/v1/imports/bookings", rows[0] + "\n" + "\t".join(
+            [small["id"], dear["id"], "2026-03-05T09:00:00Z", "2026-03-05T10:00:00Z", "confirmed", "1"]) + "\n"
+            + "\t".join([camp["id"], slot["id"], "2026-03-05T09:00:00Z", "2026-03-05T10:00:00Z", "confirmed", "1"])
+            + "\n")
+        self.assertEqual([(x["status"], x.get("code")) for x in b["results"]],
+                         [("failed", "conflict_blocked"), ("created", None)], b)
         # a planner books only for their own campaigns
         planner = self.srv.token("pat", self.org, "planner")
         b = self.post("/v1/imports/bookings", rows[0] + "\n" + rows[1].replace("09:00", "15:00").replace("10:00", "16:00")
