@@ -111,15 +111,25 @@ sql "SELECT id FROM resources WHERE org_id = 'bench' ORDER BY name" >"$work/slot
 cat >"$work/book.lua" <<LUA
 local slots = {}
 for line in io.lines("$work/slots") do slots[#slots + 1] = line end
-local counter, tid, n = 0, 0, 0
-function setup(thread) n = n + 1; thread:set("tid", n) end
+local counter, tid, n, created, other = 0, 0, 0, 0, 0
+local threads = {}
+function setup(thread) n = n + 1; thread:set("tid", n); table.insert(threads, thread) end
 function init(args) tid = tonumber(wrk.thread:get("tid")) + (tonumber(os.getenv("OFFSET")) or 0) end
+function response(status)
+  if status == 201 then created = created + 1 else other = other + 1 end
+  wrk.thread:set("c", created); wrk.thread:set("o", other)
+end
+function done()
+  local c, o = 0, 0
+  for _, t in ipairs(threads) do c = c + (t:get("c") or 0); o = o + (t:get("o") or 0) end
+  io.write(string.format("STATUS %d %d\n", c, o))
+end
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $manager"
 wrk.headers["Content-Type"] = "application/json"
 function request()
   counter = counter + 1
-  local t = 1830297600 + (tid * 10000000 + counter) * 3600
+  local t = 1830297600 + (tid * 100000 + counter) * 3600 -- an hour per request, years below 5000
   local s, e = os.date("!%Y-%m-%dT%H:%M:%SZ", t), os.date("!%Y-%m-%dT%H:%M:%SZ", t + 3600)
   return wrk.format(nil, "/v1/bookings", nil, string.format(
     '{"campaign_id":"$camp","resource_id":"%s","start":"%s","end":"%s"}', slots[math.random(#slots)], s, e))
@@ -128,8 +138,9 @@ LUA
 book() { # label, offset
     local out
     out=$(OFFSET=$2 wrk -t2 -c8 -d"${secs}s" --latency -s "$work/book.lua" "http://127.0.0.1:$port/v1/bookings")
-    printf '%-52s %9s req/s  p50 %-9s p99 %s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
-        "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    printf '%-52s %9s req/s  p50 %-9s p99 %-9s %s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+        "$(awk '/^STATUS/ {printf "201: %d  other: %d", $2, $3}' <<<"$out")"
 }
 stop_replica "$api"
 start_replica "$port" "$workers"
