@@ -260,6 +260,24 @@ class DashboardsTest(unittest.TestCase):
                   for s in b["skills"]}
         self.assertEqual(skills, {"copy": [(1, 40, 30, 0), (1, 16, 24, 8)], "seo": [(2, 80, 38, 0), (2, 56, 24, 0)]})
 
+    def test_corrections_after_an_unchanged_batch_stay_fast(self):
+        """An upsert whose rows are all unchanged fires the UPDATE audit trigger with no rows; a batch of
+        corrections later in the same session must not inherit a plan made for none (it took 30 s for 10,000
+        rows, past the statement timeout). One session, as a pooled connection lives."""
+        camp = self.campaign(budget=eur("1000"))
+        script = f"""
+        SET statement_timeout = '4s';
+        INSERT INTO measurements (org_id, campaign_id, date, source, external_id, leads)
+        SELECT '{self.org}', '{camp}', DATE '2026-03-01' + g % 20, 'plan', 'p' || g, 1
+        FROM generate_series(1, 5000) g;
+        UPDATE measurements SET leads = leads WHERE false;
+        UPDATE measurements SET leads = 2 WHERE org_id = '{self.org}' AND source = 'plan';
+        SELECT count(*) FROM audit_log WHERE org_id = '{self.org}' AND entity = 'measurement' AND action = 'update';
+        """
+        out = subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", os.environ["CAMPAIGND_TEST_DATABASE_URL"]],
+                             input=script, capture_output=True, text=True)
+        self.assertEqual((out.returncode, out.stdout.strip()), (0, "5000"), out.stderr)
+
     def test_bad_parameters(self):
         camp = self.campaign()
         for path, param in [("/v1/dashboards/channels?from=2026-02-30", "from"),
