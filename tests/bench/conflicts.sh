@@ -49,15 +49,15 @@ sql "SET client_min_messages = error; ANALYZE"
 # 100,000 bookings through the booking rules: 500 a slot (one hour every 17 hours) and 500 a channel, each for a
 # campaign, the channels' to a segment
 sql "SELECT campaignd_begin('bench','bench','admin','seed');
-  WITH c AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM campaigns WHERE org_id = 'bench'),
-       s AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM segments WHERE org_id = 'bench'),
+  WITH a AS (SELECT (SELECT array_agg(id ORDER BY id) FROM campaigns WHERE org_id = 'bench') AS c,
+                    (SELECT array_agg(id ORDER BY id) FROM segments WHERE org_id = 'bench') AS s),
        r AS (SELECT id, kind, row_number() OVER (ORDER BY kind, name) - 1 AS n FROM resources WHERE org_id = 'bench')
   INSERT INTO bookings (org_id, campaign_id, resource_id, segment_id, period, created_by)
-  SELECT 'bench', (SELECT c.id FROM c WHERE c.n = (r.n * 500 + g) % 5000), r.id,
-         CASE WHEN r.kind = 'channel' THEN (SELECT s.id FROM s WHERE s.n = (r.n * 7 + g) % 500) END,
+  SELECT 'bench', a.c[1 + (r.n * 500 + g) % 5000], r.id,
+         CASE WHEN r.kind = 'channel' THEN a.s[1 + (r.n * 7 + g) % 500] END,
          tstzrange(timestamptz '2027-01-01' + (g * 17 + r.n) * interval '1 hour',
                    timestamptz '2027-01-01' + (g * 17 + r.n + 1) * interval '1 hour'), 'bench'
-    FROM r, generate_series(0, 416) g" >/dev/null
+    FROM a, r, generate_series(0, 416) g" >/dev/null
 seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 sql "SET client_min_messages = error; ANALYZE"
 counts=$(sql "SELECT (SELECT count(*) FROM segments) || ' segments, ' || (SELECT count(*) FROM campaigns) ||
