@@ -234,13 +234,11 @@ void h_conflict_check(req_ctx *ctx)
     conflict_slice *s = NULL;
     cf_result r = {0};
     write_tx tx;
-    int open = 0;
 
     if (!require_perm_or_reply(ctx, PERM_CONFLICT_READ) || !query_known_or_reply(ctx, no_params)) return;
     if (!(j_body = body_object_or_reply(ctx, 0)) || !check_body_or_reply(ctx, j_body, &what, &id)) goto out;
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    open = 1;
-    if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); open = 0; goto out; }
+    if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
     int booking = strcmp(what, "booking") == 0;
     conflict_ask ask = {.mode = booking ? CONFLICT_BOOKING : CONFLICT_CAMPAIGN};
     if (booking) {
@@ -262,12 +260,11 @@ void h_conflict_check(req_ctx *ctx)
         verrs_init(&v);
         verrs_add(&v, "booking.resource_id", "no such resource in your organisation");
         tx_abort(ctx, &tx);
-        open = 0;
         reply_validation(ctx, &v);
         verrs_free(&v);
         goto out;
     }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); open = 0; goto out; }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     const char *field;
     int at = booking ? conflict_slice_propose_booking(s, j_prop, id, &field)
                      : conflict_slice_propose_campaign(s, j_prop, id, &field);
@@ -278,7 +275,6 @@ void h_conflict_check(req_ctx *ctx)
         snprintf(path, sizeof path, "%s.%s", what, field ? field : "");
         if (field) verrs_add(&v, path, "no such %s in your organisation", strcmp(field, "segment_ids") == 0 ? "segment" : field);
         tx_abort(ctx, &tx);
-        open = 0;
         if (field) reply_validation(ctx, &v);
         else reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
         verrs_free(&v);
@@ -290,13 +286,10 @@ void h_conflict_check(req_ctx *ctx)
     const cf_portfolio *p = conflict_slice_portfolio(s);
     if (cf_run(p, conflict_slice_settings(s), &q, &r) != 0 || !(text = check_json(p, &r, conflict_slice_settings(s)))) {
         tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
-        open = 0;
         goto out;
     }
     tx_commit_reply(ctx, &tx, 200, NULL, text);
-    open = 0;
 out:
-    (void)open;
     free(text);
     cf_result_free(&r);
     conflict_slice_free(s);
