@@ -186,10 +186,12 @@ void cfx_rule_offers(cx *c)
             cfx_window_days(&f, x->start > y->start ? x->start : y->start, x->end < y->end ? x->end : y->end);
             cf_finding *o = cfx_push(c, &f, NULL);
             if (!o) continue;
-            const char *tx = x->offer_terms ? x->offer_terms : x->offer_description;
-            const char *ty = y->offer_terms ? y->offer_terms : y->offer_description;
-            o->message = cfx_fmt("%s says \"%s\" and %s says \"%s\" for offer %s at the same time", x->name,
-                             tx ? tx : "(no terms)", y->name, ty ? ty : "(no terms)", x->offer_code);
+            /* in the order of their ids, so that every scan says it the same way */
+            const cf_campaign *u = lo == (int)i ? x : y, *v = u == x ? y : x;
+            const char *tu = u->offer_terms ? u->offer_terms : u->offer_description;
+            const char *tv = v->offer_terms ? v->offer_terms : v->offer_description;
+            o->message = cfx_fmt("%s says \"%s\" and %s says \"%s\" for offer %s at the same time", u->name,
+                                 tu ? tu : "(no terms)", v->name, tv ? tv : "(no terms)", x->offer_code);
             cfx_name_move(c, o, (int)i, (int)j);
             o->suggestion = cfx_fmt("align the terms of offer %s in both campaigns, or give %s its own offer code",
                                 x->offer_code, p->campaigns[o->move].name);
