@@ -2,7 +2,8 @@
  * the campaign), /v1/risks (list across campaigns) and /v1/risks/{id} (get,
  * patch, delete), all through the shared pipeline (crud.c). Who may write a
  * risk follows who may edit its campaign; approvers may write its notes. Score,
- * level and the scheduling gate live in the schema (0016_risks.sql). */
+ * level and the scheduling gate live in the schema (0016_risks.sql; the level
+ * follows the organisation's thresholds, 0020_risk_levels.sql). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +87,7 @@ static const crud_desc risk_crud = {
     .insert = risk_store_insert,
     .update = risk_store_update,
     .remove = risk_store_remove,
-    .parent_lock = campaign_store_lock, /* created under its campaign, whose lock the gate shares */
+    .parent_lock = risk_store_lock_campaign, /* created under its campaign, whose lock the gate shares */
     .parent_name = "campaign",
     .parent_id_segment = CAMPAIGN_ID_SEGMENT,
     .parent_field = "campaign_id",

@@ -170,6 +170,8 @@ static const app_constraint constraints[] = {
           "approved first"),
     NAMED("campaign_unmitigated_risks", APP_ERR_UNMITIGATED_RISK, NULL, NULL,
           "the campaign has open critical risks without a mitigation: mitigate, accept or close them first"),
+    /* set only by risks_guard from the organisation's thresholds: breaking it is a bug */
+    NAMED("risks_level", APP_ERR_INTERNAL, NULL, NULL, "a risk's level is not one of low, medium, high, critical"),
     /* KPIs: channel budgets, measurements, targets */
     NAMED("campaigns_channel_budgets", APP_ERR_VALIDATION, NULL, "channel_budgets",
           "must be unique channels with amounts summing to at most the budget (and none without a budget)"),
@@ -191,6 +193,8 @@ static const app_constraint constraints[] = {
     NAMED("org_settings_weights", APP_ERR_VALIDATION, NULL, "priority_weights", "must not all be 0"),
     NAMED("org_settings_forceable", APP_ERR_VALIDATION, NULL, "forceable_rules",
           "may name only budget_overrun and blackout"),
+    NAMED("org_settings_risk_levels", APP_ERR_VALIDATION, NULL, "risk_level_max",
+          "must rise strictly within 1–25: low < medium < high"),
     NAMED("org_settings_time_zone", APP_ERR_VALIDATION, NULL, "time_zone",
           "is not a time zone PostgreSQL knows; use an IANA name such as Europe/Paris"),
     NAMED("segment_overlaps_ratio", APP_ERR_VALIDATION, NULL, "overlaps", "ratios must be from 0 to 1"),

@@ -7,6 +7,7 @@ const char *const risk_categories[] = {"technical", "regulatory", "reputation", 
                                        "resource",  "schedule",   "other",      NULL};
 const char *const risk_statuses[] = {"open", "mitigated", "accepted", "closed", NULL};
 const char *const risk_levels[] = {"low", "medium", "high", "critical", NULL};
+const risk_thresholds risk_thresholds_default = {4, 9, 15};
 
 static const field_spec risk_fields[] = {
     {"title", FK_TEXT, FS_REQUIRED, 1, 200, NULL, NULL},
@@ -37,12 +38,18 @@ int risk_score(int probability, int impact)
     return probability * impact;
 }
 
-const char *risk_level(int score)
+int risk_thresholds_valid(const risk_thresholds *t)
 {
-    if (score < RISK_RATING_MIN * RISK_RATING_MIN || score > RISK_RATING_MAX * RISK_RATING_MAX) return NULL;
-    if (score <= RISK_LEVEL_LOW_MAX) return risk_levels[0];
-    if (score <= RISK_LEVEL_MEDIUM_MAX) return risk_levels[1];
-    if (score <= RISK_LEVEL_HIGH_MAX) return risk_levels[2];
+    return t->low_max >= RISK_RATING_MIN * RISK_RATING_MIN && t->low_max < t->medium_max &&
+           t->medium_max < t->high_max && t->high_max <= RISK_SCORE_MAX;
+}
+
+const char *risk_level(const risk_thresholds *t, int score)
+{
+    if (score < RISK_RATING_MIN * RISK_RATING_MIN || score > RISK_SCORE_MAX) return NULL;
+    if (score <= t->low_max) return risk_levels[0];
+    if (score <= t->medium_max) return risk_levels[1];
+    if (score <= t->high_max) return risk_levels[2];
     return risk_levels[3];
 }
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "campaign_store.h"
 #include "risk.h"
 
 /* The risk as the API shows it; inline in each statement (see campaign_store.c). */
@@ -13,6 +14,11 @@
     " 'mitigation', t.mitigation, 'owner', t.owner, 'status', t.status, 'due_date', t.due_date,"          \
     " 'notes', t.notes, 'version', t.version, 'created_by', t.created_by,"                                \
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
+/* The organisation's risk-level lock, shared (0020_risk_levels.sql): every write of a risk takes it before any
+ * row lock, so new thresholds (which take it exclusively, then campaigns, then risks) never wait for a writer
+ * that waits for them. Sent in the round trip of the lock that follows. */
+static const db_stmt q_hold = {"risk_levels_hold", "SELECT risk_levels_hold($1)", 1};
 
 static const db_stmt q_get = {
     "risk_get", "SELECT " RISK_DOC ", t.version FROM risks t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
@@ -69,6 +75,7 @@ static const db_stmt q_matrix = {
     "  AND ($5::text[] IS NULL OR t.category = ANY ($5::text[]))"
     "  AND ($6::text[] IS NULL OR t.status = ANY ($6::text[]))"
     "  AND ($7::text IS NULL OR t.owner = $7)),"
+    " s AS (SELECT risk_low_max AS lo, risk_medium_max AS me, risk_high_max AS hi FROM org_settings_of($1)),"
     " cells AS (SELECT p, i, count(r.id) AS n,"
     "  coalesce(to_json((array_agg(r.id ORDER BY r.created_at, r.id) FILTER (WHERE r.id IS NOT NULL))"
     "   [1:" RISK_STR(RISK_MATRIX_CELL_IDS) "]), '[]'::json) AS ids"
@@ -76,7 +83,7 @@ static const db_stmt q_matrix = {
     "  LEFT JOIN r ON r.probability = p AND r.impact = i GROUP BY p, i)"
     " SELECT json_build_object('from', $2::date, 'to', $3::date,"
     "  'cells', (SELECT json_agg(json_build_object('probability', p, 'impact', i, 'score', p * i,"
-    "    'level', risk_level(p * i), 'count', n, 'risk_ids', ids) ORDER BY p, i) FROM cells),"
+    "    'level', risk_level(p * i, s.lo, s.me, s.hi), 'count', n, 'risk_ids', ids) ORDER BY p, i) FROM cells, s),"
     "  'totals', json_build_object('risks', (SELECT count(*) FROM r),"
     "   'by_level', (SELECT json_object_agg(l, (SELECT count(*) FROM r WHERE r.level = l) ORDER BY o)"
     "    FROM unnest($8::text[]) WITH ORDINALITY AS x(l, o)),"
@@ -114,7 +121,15 @@ app_err risk_store_get(db_conn *conn, const char *org, const char *id, db_doc *d
 app_err risk_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_lock_row(conn, &q_lock, params, doc);
+    app_err e = db_defer(conn, &q_hold, params, NULL);
+    return e ? e : db_lock_row(conn, &q_lock, params, doc);
+}
+
+app_err risk_store_lock_campaign(db_conn *conn, const char *org, const char *campaign_id, db_doc *doc)
+{
+    const char *params[] = {org};
+    app_err e = db_defer(conn, &q_hold, params, NULL);
+    return e ? e : campaign_store_lock(conn, org, campaign_id, doc);
 }
 
 app_err risk_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,

@@ -1,6 +1,7 @@
 /* risk_store.h — risk SQL, scoped by organisation. The schema keeps the rules:
- * score and level are generated columns, and a write of a risk takes its
- * campaign's row lock for the scheduling gate (sql/migrations/0016_risks.sql). */
+ * the score is generated, the level set from the organisation's thresholds, and
+ * a write of a risk takes the organisation's risk-level lock and its campaign's
+ * row lock for the scheduling gate (sql/migrations/0016_risks.sql, 0020_risk_levels.sql). */
 #ifndef CAMPAIGND_RISK_STORE_H
 #define CAMPAIGND_RISK_STORE_H
 
@@ -16,8 +17,11 @@ typedef struct risk_filter {
 } risk_filter;
 
 app_err risk_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
-/* Locks the risk row; doc->owner is its campaign's owner (who may write it). */
+/* Locks the risk row (after the organisation's risk-level lock and its campaign's row); doc->owner is its
+ * campaign's owner (who may write it). */
 app_err risk_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* Locks a campaign to create a risk under (after the organisation's risk-level lock), as campaign_store_lock. */
+app_err risk_store_lock_campaign(db_conn *conn, const char *org, const char *campaign_id, db_doc *doc);
 /* body_json carries campaign_id; owner defaults to the actor, who is created_by. */
 app_err risk_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                           char id_out[37], app_refusal *why);

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "risk.h"
+
 static const field_spec cap_fields[] = {
     {"sends", FK_INTEGER, 0, 1, 1000, NULL, NULL},
     {"days", FK_INTEGER, 0, 1, 365, NULL, NULL},
@@ -18,6 +20,14 @@ static const field_spec weight_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+/* The highest score of each risk level but critical (merged field by field; in order, checked below). */
+static const field_spec risk_level_fields[] = {
+    {"low", FK_INTEGER, 0, 1, RISK_SCORE_MAX, NULL, NULL},
+    {"medium", FK_INTEGER, 0, 1, RISK_SCORE_MAX, NULL, NULL},
+    {"high", FK_INTEGER, 0, 1, RISK_SCORE_MAX, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
 static const field_spec settings_fields[] = {
     {"time_zone", FK_TEXT, 0, 1, SETTINGS_TIME_ZONE_MAX, NULL, NULL},
     {"overlap_window_days", FK_INTEGER, 0, 1, 365, NULL, NULL},
@@ -29,6 +39,7 @@ static const field_spec settings_fields[] = {
     {"unapproved_launch_days", FK_INTEGER, 0, 0, 365, NULL, NULL},
     {"priority_weights", FK_OBJECT, 0, 0, 0, NULL, weight_fields},
     {"forceable_rules", FK_SLUG_ARRAY, 0, 0, 2, NULL, NULL},
+    {"risk_level_max", FK_OBJECT, 0, 0, 0, NULL, risk_level_fields},
     {"version", FK_INTEGER, FS_READONLY, 0, 0, NULL, NULL},
     {"updated_at", FK_TEXT, FS_READONLY, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
@@ -83,6 +94,16 @@ size_t settings_validate(json_t *j_body, validate_mode mode, json_t *j_current, 
         sum += json_integer_value(j ? j : json_object_get(j_cw, weight_names[k]));
     }
     if (sum <= 0) verrs_add(v, "priority_weights", "must not all be 0");
+    /* the risk levels merge field by field too; the result must rise strictly within 1–25 */
+    json_t *j_r = json_object_get(j_body, "risk_level_max"), *j_cr = json_object_get(j_current, "risk_level_max");
+    if (j_r) {
+        risk_thresholds t = {(int)json_integer_value(effective(j_r, j_cr, "low")),
+                             (int)json_integer_value(effective(j_r, j_cr, "medium")),
+                             (int)json_integer_value(effective(j_r, j_cr, "high"))};
+        if (!risk_thresholds_valid(&t))
+            verrs_add(v, "risk_level_max", "must rise strictly within 1–25: low < medium < high (here %d, %d, %d)",
+                      t.low_max, t.medium_max, t.high_max);
+    }
     return verrs_count(v) - before;
 }
 

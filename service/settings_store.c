@@ -24,6 +24,9 @@ static const db_stmt q_update = {
     " weight_cpa = coalesce((d->'priority_weights'->>'estimated_cpa')::integer, t.weight_cpa),"
     " weight_experience = coalesce((d->'priority_weights'->>'customer_experience')::integer, t.weight_experience),"
     " weight_alignment = coalesce((d->'priority_weights'->>'strategic_alignment')::integer, t.weight_alignment),"
+    " risk_low_max = coalesce((d->'risk_level_max'->>'low')::integer, t.risk_low_max),"
+    " risk_medium_max = coalesce((d->'risk_level_max'->>'medium')::integer, t.risk_medium_max),"
+    " risk_high_max = coalesce((d->'risk_level_max'->>'high')::integer, t.risk_high_max),"
     " forceable_rules = CASE WHEN d ? 'forceable_rules'"
     "  THEN ARRAY(SELECT jsonb_array_elements_text(d->'forceable_rules')) ELSE t.forceable_rules END"
     " FROM (SELECT $2::jsonb AS d) p WHERE t.org_id = $1 RETURNING settings_json(t)::text, t.version",

@@ -267,6 +267,104 @@ class RiskTest(unittest.TestCase):
         self.assertEqual((st, b["code"]), (404, "not_found"), b)
         self.assertEqual(psql(f"SELECT count(*) FROM risks WHERE id = '{r['id']}'"), "0")
 
+    # -- the organisation's level thresholds ---------------------------------
+
+    def thresholds(self, token=None, **levels):
+        return self.req("PATCH", "/v1/settings", {"risk_level_max": levels}, token)
+
+    def test_levels_matrix_gate_and_scan_follow_the_thresholds(self):
+        camp = self.approved_campaign()
+        twelve = self.risk(camp, probability=3, impact=4)  # 12: high under 4, 9, 15
+        six = self.risk(camp, probability=2, impact=3, mitigation="Watch the forums")  # 6: medium
+        self.assertEqual((twelve["level"], six["level"]), ("high", "medium"))
+        self.assertEqual(self.thresholds(self.manager, high=11)[0], 403)  # only admins write
+
+        st, _, b = self.thresholds(low=2, high=11)  # low ≤ 2, medium ≤ 9, high ≤ 11, critical above
+        self.assertEqual((st, b["risk_level_max"]), (200, {"low": 2, "medium": 9, "high": 11}), b)
+        st, h, got = self.req("GET", "/v1/risks/" + twelve["id"], token=self.viewer)
+        self.assertEqual((got["level"], got["version"], h["etag"]), ("critical", 2, '"2"'))  # a new version
+        self.assertEqual(self.req("GET", "/v1/risks/" + six["id"])[2]["level"], "medium")  # unchanged
+        self.assertEqual(self.req("GET", "/v1/risks/" + six["id"])[2]["version"], 1)
+        st, _, page = self.req("GET", f"/v1/campaigns/{camp['id']}/risks?level=critical")
+        self.assertEqual([x["id"] for x in page["items"]], [twelve["id"]])
+        # the recomputation is audited and tells webhook receivers, like any change of the risk
+        rows = psql(f"SELECT before->>'level', after->>'level', actor FROM audit_log WHERE entity = 'risk'"
+                    f" AND entity_id = '{twelve['id']}' AND action = 'update'")
+        self.assertEqual(rows, "high|critical|ada")
+        self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE entity_id = '{twelve['id']}'"
+                              f" AND type = 'risk.updated' AND payload->>'level' = 'critical'"), "1")
+
+        # the matrix: cells and totals by the organisation's levels
+        st, _, m = self.req("GET", "/v1/risks/matrix?from=2026-03-01&to=2026-03-31", token=self.viewer)
+        levels = {x["score"]: x["level"] for x in m["cells"]}
+        self.assertEqual((levels[2], levels[3], levels[9], levels[10], levels[12], levels[25]),
+                         ("low", "medium", "medium", "high", "critical", "critical"))
+        self.assertEqual(m["totals"]["by_level"], {"low": 0, "medium": 1, "high": 0, "critical": 1})
+        # the conflict scan lists it, and the gate refuses scheduling
+        st, _, scan = self.req("GET", f"/v1/conflicts?from=2026-03-01&to=2026-04-01&campaign_id={camp['id']}"
+                                      f"&type=unmitigated_critical_risk")
+        self.assertEqual((st, len(scan["items"])), (200, 1), scan)
+        st, _, b = self.schedule(camp)
+        self.assertEqual((st, b["code"], [x["risk_id"] for x in b["risks"]]),
+                         (409, "unmitigated_critical_risk", [twelve["id"]]), b)
+        # new risks are judged by the new thresholds too
+        self.assertEqual(self.risk(camp, probability=2, impact=1)["level"], "low")
+        # back to SPEC's thresholds: high again, and the campaign may be scheduled
+        self.assertEqual(self.thresholds(low=4, high=15)[0], 200)
+        self.assertEqual(self.req("GET", "/v1/risks/" + twelve["id"])[2]["level"], "high")
+        st, _, m = self.req("GET", "/v1/risks/matrix?from=2026-03-01&to=2026-03-31")
+        self.assertEqual(m["totals"]["by_level"], {"low": 1, "medium": 1, "high": 1, "critical": 0})
+        self.assertEqual(self.schedule(camp)[0], 200)
+        # a scheduled campaign keeps the gate: thresholds that would give it an unmitigated critical risk are
+        # refused naming the risk, and nothing changes
+        st, _, b = self.thresholds(high=11)
+        self.assertEqual((st, b["code"], b["risks"][0]["risk_id"]), (409, "unmitigated_critical_risk", twelve["id"]))
+        self.assertEqual(self.req("GET", "/v1/settings")[2]["risk_level_max"], {"low": 4, "medium": 9, "high": 15})
+        self.assertEqual(self.req("GET", "/v1/risks/" + twelve["id"])[2]["level"], "high")
+        # other organisations keep their own levels
+        other = self.srv.token("ada", "rk-other-" + uuid.uuid4().hex[:8], "admin")
+        st, _, oc = self.req("POST", "/v1/campaigns", campaign(), other)
+        st, _, orisk = self.req("POST", f"/v1/campaigns/{oc['id']}/risks", risk(probability=3, impact=4), other)
+        self.assertEqual(self.thresholds(high=20)[0], 200)
+        self.assertEqual(self.req("GET", "/v1/risks/" + orisk["id"], token=other)[2]["level"], "high")
+        self.assertEqual(self.risk(camp, probability=4, impact=4)["level"], "high")  # 16 ≤ 20 here
+
+    def test_race_thresholds_while_scheduling(self):
+        # Scheduling holds the campaign's row: new thresholds wait for it, then see it scheduled and are refused.
+        camp = self.approved_campaign()
+        twelve = self.risk(camp, probability=3, impact=4)
+        (st, _, b), waited = self.race(f"UPDATE campaigns SET status = 'scheduled' WHERE id = '{camp['id']}'",
+                                       lambda: self.thresholds(high=11))
+        self.assertEqual((st, b["code"], b["risks"][0]["risk_id"]), (409, "unmitigated_critical_risk", twelve["id"]))
+        self.assertGreater(waited, 0.5)
+        self.assertEqual(self.req("GET", "/v1/risks/" + twelve["id"])[2]["level"], "high")
+
+    def test_race_scheduling_while_thresholds_change(self):
+        # New thresholds hold the campaign whose risk they make critical: scheduling waits, then judges by them.
+        camp = self.approved_campaign()
+        twelve = self.risk(camp, probability=3, impact=4)
+        self.assertEqual(self.thresholds(high=14)[0], 200)  # the settings row exists now
+        (st, _, b), waited = self.race(f"UPDATE org_settings SET risk_high_max = 11 WHERE org_id = '{self.org}'",
+                                       lambda: self.schedule(camp))
+        self.assertEqual((st, b["code"], [x["risk_id"] for x in b["risks"]]),
+                         (409, "unmitigated_critical_risk", [twelve["id"]]), b)
+        self.assertGreater(waited, 0.5)
+
+    def test_race_risk_written_while_thresholds_change(self):
+        # A risk's write waits for new thresholds in flight (the organisation's risk-level lock), then judges by
+        # them: on a scheduled campaign, 12 is critical under high ≤ 11 and refused without a mitigation.
+        camp = self.approved_campaign()
+        self.assertEqual(self.schedule(camp)[0], 200)
+        self.assertEqual(self.thresholds(high=14)[0], 200)
+        (st, _, b), waited = self.race(
+            f"UPDATE org_settings SET risk_high_max = 11 WHERE org_id = '{self.org}'",
+            lambda: self.req("POST", f"/v1/campaigns/{camp['id']}/risks", risk(probability=3, impact=4),
+                             self.planner))
+        self.assertEqual((st, b["code"], b["risks"][0]["level"]), (409, "unmitigated_critical_risk", "critical"), b)
+        self.assertGreater(waited, 0.5)
+        r = self.risk(camp, probability=3, impact=4, mitigation="Second supplier on standby")
+        self.assertEqual(r["level"], "critical")
+
     # -- the matrix ----------------------------------------------------------
 
     def test_matrix_counts_against_hand_computed_ones(self):

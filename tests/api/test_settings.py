@@ -17,7 +17,8 @@ DEFAULTS = {"time_zone": "UTC", "overlap_window_days": 7, "overlap_ratio": 0.3,
             "capacity_warn_percent": 90, "unapproved_launch_days": 5,
             "priority_weights": {"engagement_potential": 30, "estimated_cpa": 25, "customer_experience": 20,
                                  "strategic_alignment": 25},
-            "forceable_rules": ["budget_overrun", "blackout"], "version": 1, "updated_at": None}
+            "forceable_rules": ["budget_overrun", "blackout"], "risk_level_max": {"low": 4, "medium": 9, "high": 15},
+            "version": 1, "updated_at": None}
 
 
 def psql(sql):
@@ -74,8 +75,10 @@ class SettingsTest(unittest.TestCase):
 
     def test_only_admins_write(self):
         for tok in (self.manager, self.planner, self.viewer, self.integration):
-            st, _, p = self.req("PATCH", "/v1/settings", {"overlap_window_days": 3}, token=tok)
-            self.assertEqual((st, p["code"]), (403, "forbidden"))
+            for body in ({"overlap_window_days": 3}, {"risk_level_max": {"high": 12}}):
+                st, _, p = self.req("PATCH", "/v1/settings", body, token=tok)
+                self.assertEqual((st, p["code"]), (403, "forbidden"))
+        self.assertEqual(self.req("GET", "/v1/settings")[2], DEFAULTS)
         st, _, p = self.req("GET", "/v1/settings", token=self.integration)
         self.assertEqual(st, 403)
         st, _, p = self.srv.request("GET", "/v1/settings")
@@ -91,7 +94,16 @@ class SettingsTest(unittest.TestCase):
                                       "strategic_alignment": 0}}, "priority_weights"),
                ({"forceable_rules": ["resource_double_booked"]}, "forceable_rules"),
                ({"time_zone": "+05"}, "time_zone"), ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
-               ({"version": 9}, "version"), ({"colour": "red"}, "colour")]
+               ({"version": 9}, "version"), ({"colour": "red"}, "colour"),
+               # risk levels: 1–25 each, rising strictly once merged over the stored 4, 9, 15
+               ({"risk_level_max": {"high": 26}}, "risk_level_max.high"),
+               ({"risk_level_max": {"low": 0}}, "risk_level_max.low"),
+               ({"risk_level_max": {"medium": "9"}}, "risk_level_max.medium"),
+               ({"risk_level_max": {"critical": 20}}, "risk_level_max.critical"),
+               ({"risk_level_max": None}, "risk_level_max"),
+               ({"risk_level_max": {"medium": 4}}, "risk_level_max"),
+               ({"risk_level_max": {"high": 9}}, "risk_level_max"),
+               ({"risk_level_max": {"low": 20, "medium": 15, "high": 10}}, "risk_level_max")]
         for body, field in bad:
             st, _, p = self.req("PATCH", "/v1/settings", body)
             self.assertEqual(st, 422, (body, p))
@@ -101,6 +113,12 @@ class SettingsTest(unittest.TestCase):
         # both percentages together may move past each other's old value
         st, _, b = self.req("PATCH", "/v1/settings", {"budget_warn_percent": 110, "budget_block_percent": 120})
         self.assertEqual(st, 200, b)
+        # thresholds merge field by field: a higher low and medium with the stored high
+        st, _, b = self.req("PATCH", "/v1/settings", {"risk_level_max": {"low": 6, "medium": 12}})
+        self.assertEqual((st, b["risk_level_max"]), (200, {"low": 6, "medium": 12, "high": 15}), b)
+        rows = psql(f"SELECT after->>'risk_low_max', after->>'risk_medium_max' FROM audit_log "
+                    f"WHERE org_id = '{self.org}' AND entity = 'settings' ORDER BY id DESC LIMIT 1")
+        self.assertEqual(rows, "6|12")  # audited like every setting
         st, _, p = self.req("PATCH", "/v1/settings", "not an object")
         self.assertEqual(st, 400)
 

@@ -47,6 +47,7 @@ BODIES = {
     "settings:settings_fields": (None, "SettingsPatch"),
     "settings:cap_fields": (None, "FrequencyCapPatch"),
     "settings:weight_fields": (None, "PriorityWeightsPatch"),
+    "settings:risk_level_fields": (None, "RiskLevelMaxPatch"),
     "segment:overlap_fields": ("SegmentOverlap", None),
     "webhook:webhook_fields": ("WebhookCreate", "WebhookPatch"),
 }

@@ -71,20 +71,35 @@ START_TEST(migrations_are_idempotent)
 }
 END_TEST
 
-/* The schema's risk levels (the gate and the matrix read them) are the C module's, for every score. */
+/* The schema's risk levels (the gate and the matrix read them) are the C module's, for every score, under the
+ * defaults and under other thresholds; and the defaults of org_settings_of() are the C module's. */
 START_TEST(risk_levels_agree_with_the_schema)
 {
-    static const db_stmt q_level = {"t_risk_level", "SELECT risk_level($1::integer)", 1};
-    for (int score = 1; score <= 25; score++) {
-        char text[8];
-        snprintf(text, sizeof text, "%d", score);
-        const char *params[] = {text};
-        char *level = NULL;
-        ck_assert_int_eq(db_one_row(c, &q_level, params, &level, NULL, 0), APP_OK);
-        ck_assert_msg(strcmp(level, risk_level(score)) == 0, "score %d: schema %s, C %s", score, level,
-                      risk_level(score));
-        free(level);
-    }
+    static const db_stmt q_level = {"t_risk_level", "SELECT risk_level($1::integer, $2, $3, $4)", 4};
+    static const db_stmt q_defaults = {
+        "t_risk_defaults",
+        "SELECT concat_ws(',', risk_low_max, risk_medium_max, risk_high_max) FROM org_settings_of('no such org')", 0};
+    const risk_thresholds sets[] = {risk_thresholds_default, {1, 2, 3}, {2, 6, 11}, {10, 20, 25}};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++)
+        for (int score = 1; score <= 25; score++) {
+            char text[4][8];
+            snprintf(text[0], sizeof text[0], "%d", score);
+            snprintf(text[1], sizeof text[1], "%d", sets[k].low_max);
+            snprintf(text[2], sizeof text[2], "%d", sets[k].medium_max);
+            snprintf(text[3], sizeof text[3], "%d", sets[k].high_max);
+            const char *params[] = {text[0], text[1], text[2], text[3]};
+            char *level = NULL;
+            ck_assert_int_eq(db_one_row(c, &q_level, params, &level, NULL, 0), APP_OK);
+            ck_assert_msg(strcmp(level, risk_level(&sets[k], score)) == 0, "set %zu, score %d: schema %s, C %s", k,
+                          score, level, risk_level(&sets[k], score));
+            free(level);
+        }
+    char *defaults = NULL, want[32];
+    ck_assert_int_eq(db_one_row(c, &q_defaults, NULL, &defaults, NULL, 0), APP_OK);
+    snprintf(want, sizeof want, "%d,%d,%d", risk_thresholds_default.low_max, risk_thresholds_default.medium_max,
+             risk_thresholds_default.high_max);
+    ck_assert_str_eq(defaults, want);
+    free(defaults);
 }
 END_TEST
 

@@ -29,19 +29,40 @@ END_TEST
 
 START_TEST(level_thresholds_at_their_edges)
 {
-    /* low ≤ 4 < medium ≤ 9 < high ≤ 15 < critical */
+    /* SPEC's defaults: low ≤ 4 < medium ≤ 9 < high ≤ 15 < critical */
+    const risk_thresholds *d = &risk_thresholds_default;
     static const struct { int score; const char *level; } cases[] = {
         {1, "low"},     {4, "low"},   {5, "medium"},    {9, "medium"},    {10, "high"},
         {15, "high"},   {16, "critical"}, {20, "critical"}, {25, "critical"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        ck_assert_str_eq(risk_level(cases[i].score), cases[i].level);
-    ck_assert_ptr_null(risk_level(0));
-    ck_assert_ptr_null(risk_level(26));
+        ck_assert_str_eq(risk_level(d, cases[i].score), cases[i].level);
+    ck_assert_ptr_null(risk_level(d, 0));
+    ck_assert_ptr_null(risk_level(d, 26));
     /* 4 × 4 is the smallest critical product; 3 × 5 the largest high one */
-    ck_assert_str_eq(risk_level(risk_score(4, 4)), "critical");
-    ck_assert_str_eq(risk_level(risk_score(3, 5)), "high");
-    ck_assert_str_eq(risk_level(risk_score(2, 2)), "low");
+    ck_assert_str_eq(risk_level(d, risk_score(4, 4)), "critical");
+    ck_assert_str_eq(risk_level(d, risk_score(3, 5)), "high");
+    ck_assert_str_eq(risk_level(d, risk_score(2, 2)), "low");
+    /* an organisation's own thresholds: 12 is critical above 11, and nothing is critical under 25 */
+    const risk_thresholds strict = {2, 6, 11}, lenient = {10, 20, 25};
+    ck_assert_str_eq(risk_level(&strict, 12), "critical");
+    ck_assert_str_eq(risk_level(&strict, 11), "high");
+    ck_assert_str_eq(risk_level(&strict, 3), "medium");
+    ck_assert_str_eq(risk_level(&lenient, 25), "high");
+    ck_assert_str_eq(risk_level(&lenient, 10), "low");
+}
+END_TEST
+
+START_TEST(thresholds_rise_strictly_within_1_to_25)
+{
+    ck_assert(risk_thresholds_valid(&risk_thresholds_default));
+    ck_assert(risk_thresholds_valid(&(risk_thresholds){1, 2, 3}));
+    ck_assert(risk_thresholds_valid(&(risk_thresholds){23, 24, 25}));
+    ck_assert(!risk_thresholds_valid(&(risk_thresholds){0, 9, 15}));
+    ck_assert(!risk_thresholds_valid(&(risk_thresholds){4, 4, 15}));
+    ck_assert(!risk_thresholds_valid(&(risk_thresholds){4, 9, 9}));
+    ck_assert(!risk_thresholds_valid(&(risk_thresholds){9, 4, 15}));
+    ck_assert(!risk_thresholds_valid(&(risk_thresholds){4, 9, 26}));
 }
 END_TEST
 
@@ -89,6 +110,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, score_is_probability_times_impact);
     tcase_add_test(tc, level_thresholds_at_their_edges);
+    tcase_add_test(tc, thresholds_rise_strictly_within_1_to_25);
     tcase_add_test(tc, create_rules);
     tcase_add_test(tc, patch_rules);
     suite_add_tcase(s, tc);

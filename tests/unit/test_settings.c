@@ -22,7 +22,7 @@ static const char *errors(const char *json, const char *current)
     "\"days\":7},\"budget_warn_percent\":80,\"budget_block_percent\":100,\"capacity_warn_percent\":90,"          \
     "\"unapproved_launch_days\":5,\"priority_weights\":{\"engagement_potential\":30,\"estimated_cpa\":25,"        \
     "\"customer_experience\":20,\"strategic_alignment\":25},\"forceable_rules\":[\"budget_overrun\",\"blackout\"]," \
-    "\"version\":1,\"updated_at\":null}"
+    "\"risk_level_max\":{\"low\":4,\"medium\":9,\"high\":15},\"version\":1,\"updated_at\":null}"
 
 START_TEST(patch_rules)
 {
@@ -46,6 +46,16 @@ START_TEST(patch_rules)
                             "\"customer_experience\":0}}", DEFAULTS), "");
     ck_assert_str_eq(errors("{\"priority_weights\":{\"engagement_potential\":0,\"estimated_cpa\":0,"
                             "\"customer_experience\":0,\"strategic_alignment\":0}}", DEFAULTS), "priority_weights");
+    /* risk levels: 1–25 each, merged over the stored ones, rising strictly */
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":12}}", DEFAULTS), "");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":1,\"medium\":2,\"high\":25}}", DEFAULTS), "");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":26}}", NULL), "risk_level_max.high");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":0}}", NULL), "risk_level_max.low");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"medium\":null}}", NULL), "risk_level_max.medium");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"medium\":4}}", DEFAULTS), "risk_level_max");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":9}}", DEFAULTS), "risk_level_max");
+    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":16}}", DEFAULTS), "risk_level_max");
+    ck_assert_str_eq(errors("{\"risk_level_max\":[]}", NULL), "risk_level_max");
 }
 END_TEST
 
