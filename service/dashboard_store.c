@@ -127,6 +127,36 @@ static const db_stmt q_capacity = {
     3};
 
 
+/* The alerts' inputs: three statements sent in one round trip, each in campaign id order. */
+#define ALERT_IDS "(SELECT x::uuid FROM jsonb_array_elements_text($2::jsonb) x)"
+static const db_stmt q_alert_campaigns = {
+    "dash_alert_campaigns",
+    "SELECT c.id::text, c.name, c.status, c.start_date::text, c.end_date::text,"
+    " (now() AT TIME ZONE coalesce(o.time_zone, 'UTC'))::date::text, coalesce(c.budget_currency, ''),"
+    " c.budget_amount::text,"
+    " coalesce((SELECT sum(b.cost_amount) FROM bookings b JOIN resources r ON r.id = b.resource_id"
+    "  WHERE b.org_id = c.org_id AND b.campaign_id = c.id AND b.status <> 'cancelled'"
+    "  AND b.cost_currency = c.budget_currency AND r.kind <> 'budget_pool'), 0)::text,"
+    " s.budget_warn_percent, s.budget_block_percent, coalesce(a.level, '')"
+    " FROM campaigns c LEFT JOIN organisations o ON o.id = c.org_id CROSS JOIN org_settings_of($1) s"
+    " LEFT JOIN campaign_budget_alerts a ON a.campaign_id = c.id"
+    " WHERE c.org_id = $1 AND c.id IN " ALERT_IDS " AND c.status <> 'cancelled' ORDER BY c.id",
+    2};
+static const db_stmt q_alert_targets = {
+    "dash_alert_targets",
+    "SELECT t.campaign_id::text, t.kpi, coalesce(t.channel, ''), t.target::text, t.direction = 'higher', t.id::text,"
+    " coalesce(a.status, '')"
+    " FROM kpi_targets t LEFT JOIN kpi_target_alerts a ON a.target_id = t.id"
+    " WHERE t.org_id = $1 AND t.campaign_id IN " ALERT_IDS " ORDER BY t.campaign_id, t.position",
+    2};
+static const db_stmt q_alert_sums = {
+    "dash_alert_sums",
+    "SELECT m.campaign_id::text, coalesce(m.channel, '') AS key, coalesce(m.currency, '') AS currency,"
+    " NULL::text, " PAIRS(PAIR_M)
+    " FROM measurements m WHERE m.org_id = $1 AND m.campaign_id IN " ALERT_IDS
+    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    2};
+
 static const db_stmt q_today = {
     "dash_today",
     "SELECT (now() AT TIME ZONE coalesce((SELECT time_zone FROM organisations WHERE id = $1), 'UTC'))::date::text",
@@ -164,27 +194,29 @@ void dash_campaign_free(dash_campaign *c)
 
 static void copy(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src); }
 
+/* Row r of a result whose columns, from column `skip`, are key, currency, allocation, then the counter pairs. */
+static void group_of(PGresult *res, int r, int skip, dash_group *g)
+{
+    copy(g->key, sizeof g->key, PQgetvalue(res, r, skip));
+    copy(g->currency, sizeof g->currency, PQgetvalue(res, r, skip + 1));
+    g->has_allocated = !PQgetisnull(res, r, skip + 2);
+    g->allocated = g->has_allocated ? cents_of(PQgetvalue(res, r, skip + 2)) : 0;
+    for (int k = 0; k < KPI_COUNTERS; k++) {
+        int col = skip + GROUP_COLUMNS + 2 * k;
+        if (PQgetisnull(res, r, col + 1) || atoll(PQgetvalue(res, r, col + 1)) <= 0) continue;
+        const char *v = PQgetvalue(res, r, col);
+        g->c.v[k] = k == KPI_SPEND || k == KPI_REVENUE ? cents_of(v) : atoll(v);
+        g->c.present |= 1u << k;
+    }
+}
+
 /* The groups of a result whose columns are key, currency, allocation, then the counter pairs. */
 static app_err groups_of(PGresult *res, dash_groups *out)
 {
     size_t n = (size_t)PQntuples(res);
     dash_group *items = calloc(n ? n : 1, sizeof *items);
     if (!items) return APP_ERR_INTERNAL;
-    for (size_t i = 0; i < n; i++) {
-        dash_group *g = &items[i];
-        int r = (int)i;
-        copy(g->key, sizeof g->key, PQgetvalue(res, r, 0));
-        copy(g->currency, sizeof g->currency, PQgetvalue(res, r, 1));
-        g->has_allocated = !PQgetisnull(res, r, 2);
-        g->allocated = g->has_allocated ? cents_of(PQgetvalue(res, r, 2)) : 0;
-        for (int k = 0; k < KPI_COUNTERS; k++) {
-            int col = GROUP_COLUMNS + 2 * k;
-            if (PQgetisnull(res, r, col + 1) || atoll(PQgetvalue(res, r, col + 1)) <= 0) continue;
-            const char *v = PQgetvalue(res, r, col);
-            g->c.v[k] = k == KPI_SPEND || k == KPI_REVENUE ? cents_of(v) : atoll(v);
-            g->c.present |= 1u << k;
-        }
-    }
+    for (size_t i = 0; i < n; i++) group_of(res, (int)i, 0, &items[i]);
     out->items = items;
     out->n = n;
     return APP_OK;
@@ -197,6 +229,22 @@ static app_err run_groups(db_conn *conn, const db_stmt *stmt, const char *const 
     if (!e) e = groups_of(res, out);
     PQclear(res);
     return e;
+}
+
+/* Row r of a result whose columns, from column `skip`, are kpi, channel, target, higher (then, for alerts, the
+ * target's id and its alert). 0 for a key the catalogue no longer has. */
+static int target_of(PGresult *res, int r, int skip, dash_target_row *t)
+{
+    const char *target = PQgetvalue(res, r, skip + 2);
+    if (!(t->def = kpi_find(PQgetvalue(res, r, skip)))) return 0;
+    copy(t->channel, sizeof t->channel, PQgetvalue(res, r, skip + 1));
+    t->target = (kpi_value){0, t->def->unit, atoll(target), cents_of(target), strtod(target, NULL)};
+    t->higher = PQgetvalue(res, r, skip + 3)[0] == 't';
+    if (PQnfields(res) > skip + 5) {
+        copy(t->id, sizeof t->id, PQgetvalue(res, r, skip + 4));
+        copy(t->alert, sizeof t->alert, PQgetvalue(res, r, skip + 5));
+    }
+    return 1;
 }
 
 app_err dash_store_campaign(db_conn *conn, const char *org, const char *campaign_id, const dash_window *w,
@@ -222,15 +270,8 @@ app_err dash_store_campaign(db_conn *conn, const char *org, const char *campaign
     if ((e = db_exec(conn, &q_targets, params, &res))) goto out;
     size_t n = (size_t)PQntuples(res);
     if (!(c.targets = calloc(n ? n : 1, sizeof *c.targets))) { e = APP_ERR_INTERNAL; goto out; }
-    for (size_t i = 0; i < n; i++) {
-        dash_target_row *t = &c.targets[c.ntargets];
-        const char *target = PQgetvalue(res, (int)i, 2);
-        if (!(t->def = kpi_find(PQgetvalue(res, (int)i, 0)))) continue; /* a key the catalogue no longer has */
-        copy(t->channel, sizeof t->channel, PQgetvalue(res, (int)i, 1));
-        t->target = (kpi_value){0, t->def->unit, atoll(target), cents_of(target), strtod(target, NULL)};
-        t->higher = PQgetvalue(res, (int)i, 3)[0] == 't';
-        c.ntargets++;
-    }
+    for (size_t i = 0; i < n; i++)
+        c.ntargets += target_of(res, (int)i, 0, &c.targets[c.ntargets]);
     if ((e = run_groups(conn, &q_campaign_channels, params, &c.channels))) goto out;
     *out = c;
     memset(&c, 0, sizeof c);
@@ -267,4 +308,75 @@ app_err dash_store_capacity(db_conn *conn, const char *org, const char *from, co
 {
     const char *params[] = {org, from, to};
     return db_one_row(conn, &q_capacity, params, json, NULL, 0);
+}
+
+/* Appends row r of res (a campaign id in column 0) to the campaign of that id: the groups of res come per
+ * campaign in id order, as the campaigns do; *at is where the search resumes. */
+static int alert_append(dash_campaign *camps, size_t n, size_t *at, PGresult *res, int r, int targets)
+{
+    const char *id = PQgetvalue(res, r, 0);
+    while (*at < n && strcmp(camps[*at].id, id) < 0) (*at)++;
+    if (*at == n || strcmp(camps[*at].id, id) != 0) return 0; /* a cancelled campaign's */
+    dash_campaign *c = &camps[*at];
+    if (targets) {
+        dash_target_row *grown = realloc(c->targets, (c->ntargets + 1) * sizeof *grown);
+        if (!grown) return -1;
+        c->targets = grown;
+        memset(&grown[c->ntargets], 0, sizeof *grown);
+        c->ntargets += target_of(res, r, 1, &grown[c->ntargets]);
+    } else {
+        dash_group *grown = realloc(c->channels.items, (c->channels.n + 1) * sizeof *grown);
+        if (!grown) return -1;
+        c->channels.items = grown;
+        memset(&grown[c->channels.n], 0, sizeof *grown);
+        group_of(res, r, 1, &grown[c->channels.n++]);
+    }
+    return 0;
+}
+
+app_err dash_store_alert_inputs(db_conn *conn, const char *org, const char *ids_json, dash_campaign **out, size_t *n)
+{
+    const char *params[] = {org, ids_json};
+    PGresult *res = NULL, *targets = NULL, *sums = NULL;
+    dash_campaign *camps = NULL;
+    size_t count = 0;
+    app_err e = db_defer(conn, &q_alert_targets, params, &targets);
+    if (!e) e = db_defer(conn, &q_alert_sums, params, &sums);
+    if (!e) e = db_exec(conn, &q_alert_campaigns, params, &res);
+    if (e) goto out;
+    count = (size_t)PQntuples(res);
+    if (!(camps = calloc(count ? count : 1, sizeof *camps))) { e = APP_ERR_INTERNAL; goto out; }
+    for (size_t i = 0; i < count; i++) {
+        dash_campaign *c = &camps[i];
+        int r = (int)i;
+        copy(c->id, sizeof c->id, PQgetvalue(res, r, 0));
+        copy(c->name, sizeof c->name, PQgetvalue(res, r, 1));
+        copy(c->status, sizeof c->status, PQgetvalue(res, r, 2));
+        copy(c->start, sizeof c->start, PQgetvalue(res, r, 3));
+        copy(c->end, sizeof c->end, PQgetvalue(res, r, 4));
+        copy(c->today, sizeof c->today, PQgetvalue(res, r, 5));
+        copy(c->currency, sizeof c->currency, PQgetvalue(res, r, 6));
+        c->has_budget = !PQgetisnull(res, r, 7);
+        c->budget = c->has_budget ? cents_of(PQgetvalue(res, r, 7)) : 0;
+        c->committed = cents_of(PQgetvalue(res, r, 8));
+        c->warn_pct = atoi(PQgetvalue(res, r, 9));
+        c->block_pct = atoi(PQgetvalue(res, r, 10));
+        copy(c->budget_alert, sizeof c->budget_alert, PQgetvalue(res, r, 11));
+    }
+    size_t at = 0;
+    for (int r = 0; r < PQntuples(targets); r++)
+        if (alert_append(camps, count, &at, targets, r, 1) != 0) { e = APP_ERR_INTERNAL; goto out; }
+    at = 0;
+    for (int r = 0; r < PQntuples(sums); r++)
+        if (alert_append(camps, count, &at, sums, r, 0) != 0) { e = APP_ERR_INTERNAL; goto out; }
+    *out = camps;
+    *n = count;
+    camps = NULL;
+out:
+    for (size_t i = 0; camps && i < count; i++) dash_campaign_free(&camps[i]);
+    free(camps);
+    PQclear(res);
+    PQclear(targets);
+    PQclear(sums);
+    return e;
 }

@@ -37,6 +37,8 @@ typedef struct dash_target_row {
     char channel[64]; /* "" for a campaign-wide target */
     kpi_value target; /* in the KPI's unit */
     int higher;
+    char id[37];    /* alerts only: the target's id */
+    char alert[10]; /* alerts only: the status last announced (at_risk, missed), "" for none */
 } dash_target_row;
 
 typedef struct dash_campaign {
@@ -50,6 +52,10 @@ typedef struct dash_campaign {
     dash_target_row *targets;
     size_t ntargets;
     dash_groups channels; /* the campaign's measurements in the window, per channel and currency */
+    /* alerts only (dash_store_alert_inputs) */
+    char id[37];
+    int warn_pct, block_pct; /* the settings' budget percentages */
+    char budget_alert[8];    /* the budget level last announced (warn, block), "" for none */
 } dash_campaign;
 
 void dash_campaign_free(dash_campaign *c);
@@ -58,6 +64,14 @@ void dash_campaign_free(dash_campaign *c);
  * the organisation's. *out is set only on success. */
 app_err dash_store_campaign(db_conn *conn, const char *org, const char *campaign_id, const dash_window *w,
                             dash_campaign *out);
+
+/* The inputs of the KPI alerts (service/alert.c) for the campaigns of ids_json (a JSON array of ids) that are
+ * not cancelled, in id order: as their dashboards read them over all their measurements, with the targets'
+ * ids and the states last announced (0050_kpi_alerts.sql), the settings' budget percentages, and as committed
+ * the live bookings' cost estimates in the budget's currency, budget pools aside (as the budget_overrun rule
+ * counts it). *out (free each with dash_campaign_free, then the array) and *n are set only on success. */
+app_err dash_store_alert_inputs(db_conn *conn, const char *org, const char *ids_json, dash_campaign **out,
+                                size_t *n);
 
 /* The organisation's measurements in the window per channel and currency,
  * with the channel budgets of the campaigns (not cancelled) whose dates

@@ -187,6 +187,12 @@ static const app_constraint constraints[] = {
     FOREIGN_KEY("kpi_target_sets_campaign", APP_ERR_NOT_FOUND, NULL, "no campaign with this id",
                 "the campaign has KPI targets"),
     FOREIGN_KEY("kpi_targets_set", APP_ERR_INTERNAL, NULL, "the targets' set is missing", "the set has targets"),
+    /* the KPI alerts' records (0050_kpi_alerts.sql): a set of targets replaced while a batch judged them */
+    FOREIGN_KEY("kpi_target_alerts_target", APP_ERR_CONFLICT, NULL,
+                "the campaign's targets were replaced while this batch was judged against them; send it again",
+                "the target has an alert"),
+    FOREIGN_KEY("campaign_budget_alerts_campaign", APP_ERR_CONFLICT, NULL,
+                "the campaign was deleted while this batch was judged; send it again", "the campaign has an alert"),
     /* settings, segment overlaps and frequency caps (0018_conflicts.sql) */
     NAMED("org_settings_budget_order", APP_ERR_VALIDATION, NULL, "budget_warn_percent",
           "must not be above budget_block_percent"),

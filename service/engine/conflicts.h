@@ -243,6 +243,11 @@ void cf_result_free(cf_result *r);
 /* Whether the rules that block in r may all be forced under s (1), or some may not (0); 1 with none. */
 int cf_blocks_forceable(const cf_result *r, const cf_settings *s);
 
+/* The budget_overrun rule's severity of spending total (committed and spent) against budget under s: 2 block
+ * (above budget_block_pct of it), 1 warn (from budget_warn_pct), 0 neither (or nothing spent or committed).
+ * The KPI alerts (service/alert.c) announce the same levels. */
+int cf_budget_level(const cf_settings *s, cf_money total, cf_money budget);
+
 /* The number of findings of severity sev in r. */
 size_t cf_count(const cf_result *r, cf_severity sev);
 

@@ -201,15 +201,16 @@ void cfx_rule_offers(cx *c)
 
 /* ---- budgets ---- */
 
-/* The severity of spending total against budget: 1 warn, 2 block, 0 neither (nothing spent or committed). */
-static int budget_level(const cx *c, cf_money total, cf_money budget)
+int cf_budget_level(const cf_settings *s, cf_money total, cf_money budget)
 {
     if (total <= 0) return 0;
     __int128 t = (__int128)total * 100;
-    if (t > (__int128)budget * c->s->budget_block_pct) return 2;
-    if (t >= (__int128)budget * c->s->budget_warn_pct) return 1;
+    if (t > (__int128)budget * s->budget_block_pct) return 2;
+    if (t >= (__int128)budget * s->budget_warn_pct) return 1;
     return 0;
 }
+
+static int budget_level(const cx *c, cf_money total, cf_money budget) { return cf_budget_level(c->s, total, budget); }
 
 static void budget_finding(cx *c, int camp, int level, const char *channel, cf_money spent, cf_money budget,
                            cf_money committed)
