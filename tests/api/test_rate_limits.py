@@ -27,26 +27,40 @@ class RateLimitTest(unittest.TestCase):
         while time.time() % 2 > 0.3:
             time.sleep(0.05)
 
+    def in_one_window(self, steps):
+        """Runs steps(org) for a new organisation from the start of a window, and again (another organisation)
+        when the window turned before they ended: a busy machine (sanitizers, other work) can stretch a few
+        requests past a 2-second window. Returns the organisation and what steps returned."""
+        for _ in range(5):
+            org = "rl-" + uuid.uuid4().hex[:10]
+            self.fresh_window()
+            window = int(time.time() // 2)
+            got = steps(org)
+            if int(time.time() // 2) == window:
+                return org, got
+        self.fail("five windows in a row turned before a few requests ended")
+
     def test_subject_then_organisation(self):
-        org = "rl-" + uuid.uuid4().hex[:10]
-        ada, bob = self.srv.token("ada", org, "manager"), self.srv.token("bob", org, "manager")
-        self.fresh_window()
+        def steps(org):
+            ada, bob = self.srv.token("ada", org, "manager"), self.srv.token("bob", org, "manager")
+            return ([self.srv.request("GET", "/v1/campaigns", token=ada) for _ in range(4)],
+                    self.srv.request("POST", "/v1/campaigns", campaign(), ada),
+                    [self.srv.request("GET", "/v1/campaigns", token=bob) for _ in range(3)], ada)
+        org, (firsts, refused, bobs, ada) = self.in_one_window(steps)
         seen = []
-        for i in range(4):
-            st, h, b = self.srv.request("GET", "/v1/campaigns", token=ada)
+        for st, h, b in firsts:
             self.assertEqual(st, 200, b)
             self.assertEqual(h["ratelimit-policy"], '"subject";q=4;w=2, "organisation";q=6;w=2')
             seen.append(h["ratelimit"])
         self.assertEqual([re.match(r'"(\w+)";r=(\d+);t=\d+$', x).groups() for x in seen],
                          [("subject", "3"), ("subject", "2"), ("subject", "1"), ("subject", "0")])
         # ada is done for this window; nothing she asks for is done
-        st, h, b = self.srv.request("POST", "/v1/campaigns", campaign(), ada)
+        st, h, b = refused
         self.assertEqual((st, b["code"]), (429, "rate_limited"), b)
         self.assertIn(int(h["retry-after"]), (1, 2))
         self.assertRegex(h["ratelimit"], r'^"subject";r=0;t=[12]$')
         # bob has his own 4, but the organisation only 2 more
-        for expect in (200, 200, 429):
-            st, h, b = self.srv.request("GET", "/v1/campaigns", token=bob)
+        for (st, h, b), expect in zip(bobs, (200, 200, 429)):
             self.assertEqual(st, expect, b)
         self.assertRegex(h["ratelimit"], r'^"organisation";r=0;t=\d+$')
         # another organisation is not affected
