@@ -4,7 +4,9 @@
 #include <stdlib.h>
 
 /* Fine states delete their rows; bad ones are upserted where they differ (waiting for another transaction's row
- * of the same key, then judging its state); the events go with the rows this statement changed, in key order. */
+ * of the same key, then judging its state); the events go with the rows this statement changed. The rows are
+ * written in the changes' order, campaigns by id and targets by position (alert_judge keeps the inputs' order),
+ * so two batches over the same campaigns take their locks in one order. */
 static const db_stmt q_record = {
     "alert_record",
     "WITH ch AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(kind text, campaign_id uuid, target_id uuid,"
@@ -14,14 +16,13 @@ static const db_stmt q_record = {
     " t_bad AS (INSERT INTO kpi_target_alerts AS a (target_id, org_id, campaign_id, status)"
     "  SELECT ch.target_id, $1, ch.campaign_id, ch.state FROM ch"
     "  WHERE ch.kind = 'target' AND ch.state IS NOT NULL"
-    "  AND EXISTS (SELECT 1 FROM kpi_targets t WHERE t.id = ch.target_id AND t.org_id = $1) ORDER BY ch.target_id"
+    "  AND EXISTS (SELECT 1 FROM kpi_targets t WHERE " DB_BY_KEY("t", "ch.target_id", "$1") ")"
     "  ON CONFLICT (target_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()"
     "  WHERE a.status <> EXCLUDED.status RETURNING a.target_id),"
     " b_fine AS (DELETE FROM campaign_budget_alerts a USING ch WHERE ch.kind = 'budget' AND ch.state IS NULL"
     "  AND a.campaign_id = ch.campaign_id AND a.org_id = $1),"
     " b_bad AS (INSERT INTO campaign_budget_alerts AS a (campaign_id, org_id, level)"
     "  SELECT ch.campaign_id, $1, ch.state FROM ch WHERE ch.kind = 'budget' AND ch.state IS NOT NULL"
-    "  ORDER BY ch.campaign_id"
     "  ON CONFLICT (campaign_id) DO UPDATE SET level = EXCLUDED.level, updated_at = now()"
     "  WHERE a.level <> EXCLUDED.level RETURNING a.campaign_id)"
     " SELECT count(emit_event($1, ch.type, 'campaign', ch.campaign_id, ch.data))::text FROM ch"

@@ -127,34 +127,34 @@ static const db_stmt q_capacity = {
     3};
 
 
-/* The alerts' inputs: three statements sent in one round trip, each in campaign id order. */
-#define ALERT_IDS "(SELECT x::uuid FROM jsonb_array_elements_text($2::jsonb) x)"
+/* The alerts' inputs: three statements sent in one round trip, each reading the touched campaigns' rows by
+ * their keys (tests/db/test_plans.c holds their plans: no sort, no scan of the organisation's rows); the
+ * campaigns are put in id order in C. */
+#define ALERT_IDS "ANY (ARRAY(SELECT x::uuid FROM jsonb_array_elements_text($2::jsonb) x))"
 static const db_stmt q_alert_campaigns = {
     "dash_alert_campaigns",
     "SELECT c.id::text, c.name, c.status, c.start_date::text, c.end_date::text,"
     " (now() AT TIME ZONE coalesce(o.time_zone, 'UTC'))::date::text, coalesce(c.budget_currency, ''),"
     " c.budget_amount::text,"
-    " coalesce((SELECT sum(b.cost_amount) FROM bookings b JOIN resources r ON r.id = b.resource_id"
-    "  WHERE b.org_id = c.org_id AND b.campaign_id = c.id AND b.status <> 'cancelled'"
-    "  AND b.cost_currency = c.budget_currency AND r.kind <> 'budget_pool'), 0)::text,"
-    " s.budget_warn_percent, s.budget_block_percent, coalesce(a.level, '')"
+    " coalesce((SELECT sum(b.cost_amount) FROM bookings b WHERE b.campaign_id = c.id AND b.status <> 'cancelled'"
+    "  AND b.cost_currency = c.budget_currency"
+    "  AND (SELECT r.kind FROM resources r WHERE r.id = b.resource_id) <> 'budget_pool'), 0)::text,"
+    " s.budget_warn_percent, s.budget_block_percent,"
+    " coalesce((SELECT a.level FROM campaign_budget_alerts a WHERE a.campaign_id = c.id), '')"
     " FROM campaigns c LEFT JOIN organisations o ON o.id = c.org_id CROSS JOIN org_settings_of($1) s"
-    " LEFT JOIN campaign_budget_alerts a ON a.campaign_id = c.id"
-    " WHERE c.org_id = $1 AND c.id IN " ALERT_IDS " AND c.status <> 'cancelled' ORDER BY c.id",
+    " WHERE c.id = " ALERT_IDS " AND (c.org_id = $1) IS TRUE AND c.status <> 'cancelled'",
     2};
 static const db_stmt q_alert_targets = {
     "dash_alert_targets",
     "SELECT t.campaign_id::text, t.kpi, coalesce(t.channel, ''), t.target::text, t.direction = 'higher', t.id::text,"
-    " coalesce(a.status, '')"
-    " FROM kpi_targets t LEFT JOIN kpi_target_alerts a ON a.target_id = t.id"
-    " WHERE t.org_id = $1 AND t.campaign_id IN " ALERT_IDS " ORDER BY t.campaign_id, t.position",
+    " coalesce((SELECT a.status FROM kpi_target_alerts a WHERE a.target_id = t.id), '')"
+    " FROM kpi_targets t WHERE t.org_id = $1 AND t.campaign_id = " ALERT_IDS,
     2};
 static const db_stmt q_alert_sums = {
     "dash_alert_sums",
-    "SELECT m.campaign_id::text, coalesce(m.channel, '') AS key, coalesce(m.currency, '') AS currency,"
-    " NULL::text, " PAIRS(PAIR_M)
-    " FROM measurements m WHERE m.org_id = $1 AND m.campaign_id IN " ALERT_IDS
-    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    "SELECT k.id::text, s.* FROM jsonb_array_elements_text($2::jsonb) k(id) CROSS JOIN LATERAL"
+    " (SELECT coalesce(m.channel, '') AS key, coalesce(m.currency, '') AS currency, NULL::text, " PAIRS(PAIR_M)
+    "  FROM measurements m WHERE m.org_id = $1 AND m.campaign_id = k.id::uuid GROUP BY 1, 2) s",
     2};
 
 static const db_stmt q_today = {
@@ -310,14 +310,18 @@ app_err dash_store_capacity(db_conn *conn, const char *org, const char *from, co
     return db_one_row(conn, &q_capacity, params, json, NULL, 0);
 }
 
-/* Appends row r of res (a campaign id in column 0) to the campaign of that id: the groups of res come per
- * campaign in id order, as the campaigns do; *at is where the search resumes. */
-static int alert_append(dash_campaign *camps, size_t n, size_t *at, PGresult *res, int r, int targets)
+static int by_id(const void *key, const void *camp) { return strcmp(key, ((const dash_campaign *)camp)->id); }
+static int by_id_of(const void *a, const void *b)
 {
-    const char *id = PQgetvalue(res, r, 0);
-    while (*at < n && strcmp(camps[*at].id, id) < 0) (*at)++;
-    if (*at == n || strcmp(camps[*at].id, id) != 0) return 0; /* a cancelled campaign's */
-    dash_campaign *c = &camps[*at];
+    return strcmp(((const dash_campaign *)a)->id, ((const dash_campaign *)b)->id);
+}
+
+/* Appends row r of res (a campaign id in column 0) to the campaign of that id (camps: in id order, the text of
+ * a uuid sorting as the uuid does); a row of a campaign not among them (a cancelled one) is left out. */
+static int alert_append(dash_campaign *camps, size_t n, PGresult *res, int r, int targets)
+{
+    dash_campaign *c = bsearch(PQgetvalue(res, r, 0), camps, n, sizeof *camps, by_id);
+    if (!c) return 0;
     if (targets) {
         dash_target_row *grown = realloc(c->targets, (c->ntargets + 1) * sizeof *grown);
         if (!grown) return -1;
@@ -363,12 +367,12 @@ app_err dash_store_alert_inputs(db_conn *conn, const char *org, const char *ids_
         c->block_pct = atoi(PQgetvalue(res, r, 10));
         copy(c->budget_alert, sizeof c->budget_alert, PQgetvalue(res, r, 11));
     }
-    size_t at = 0;
+    qsort(camps, count, sizeof *camps, by_id_of);
+    /* the targets (in the order the index gives them) and the sums to their campaigns */
     for (int r = 0; r < PQntuples(targets); r++)
-        if (alert_append(camps, count, &at, targets, r, 1) != 0) { e = APP_ERR_INTERNAL; goto out; }
-    at = 0;
+        if (alert_append(camps, count, targets, r, 1) != 0) { e = APP_ERR_INTERNAL; goto out; }
     for (int r = 0; r < PQntuples(sums); r++)
-        if (alert_append(camps, count, &at, sums, r, 0) != 0) { e = APP_ERR_INTERNAL; goto out; }
+        if (alert_append(camps, count, sums, r, 0) != 0) { e = APP_ERR_INTERNAL; goto out; }
     *out = camps;
     *n = count;
     camps = NULL;

@@ -20,10 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert_store.h"
 #include "approval_store.h"
 #include "booking_store.h"
 #include "calendar_store.h"
 #include "campaign_store.h"
+#include "dashboard_store.h"
 #include "db.h"
 #include "idempotency_store.h"
 #include "migrate.h"
@@ -60,6 +62,9 @@ static const char seed_sql[] =
     "  r.id, tstzrange(timestamptz '2027-01-01' + g * interval '1 day',"
     "  timestamptz '2027-01-01' + (g + 1) * interval '1 day'), 'seed'"
     " FROM resources r, generate_series(0, 9) g;"
+    "INSERT INTO measurements (org_id, campaign_id, channel, date, source, external_id, leads, spend, currency)"
+    " SELECT c.org_id, c.id, 'email', DATE '2027-01-01' + g, 'seed', c.id || '-' || g, 1, 10, 'EUR'"
+    " FROM campaigns c, generate_series(0, 9) g;"
     "INSERT INTO key_events (org_id, name, kind, start_date, end_date)"
     " SELECT o, 'Event ' || g, 'holiday', DATE '2027-01-01' + g, DATE '2027-01-01' + g"
     " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 300) g;"
@@ -132,6 +137,18 @@ static const expect expected[] = {
     {"approval_advance", "approval_requests", "approval_requests_pkey"},
     {"campaign_move", "campaigns", "campaigns_pkey"},
     {"campaign_set_status", "campaigns", "campaigns_pkey"},
+    /* the KPI alerts after a batch of measurements: the touched campaigns' inputs, and the records */
+    {"dash_alert_campaigns", "campaigns", "campaigns_pkey"},
+    {"dash_alert_campaigns", "organisations", "organisations_pkey"},
+    {"dash_alert_campaigns", "bookings", "bookings_campaign_idx"},
+    {"dash_alert_campaigns", "resources", "resources_pkey"},
+    {"dash_alert_campaigns", "campaign_budget_alerts", "campaign_budget_alerts_pkey"},
+    {"dash_alert_targets", "kpi_targets", "kpi_targets_campaign"},
+    {"dash_alert_targets", "kpi_target_alerts", "kpi_target_alerts_pkey"},
+    {"dash_alert_sums", "measurements", "measurements_campaign_date"},
+    {"alert_record", "kpi_target_alerts", "kpi_target_alerts_pkey"},
+    {"alert_record", "kpi_targets", "kpi_targets_pkey"},
+    {"alert_record", "campaign_budget_alerts", "campaign_budget_alerts_pkey"},
     /* not hot, but prepared on this connection by the migration runner */
     {"migrate_", "schema_migrations", "schema_migrations_pkey"},
     {NULL, NULL, NULL},
@@ -343,6 +360,21 @@ static void run_hot_paths(db_conn *c)
                              campaign_store_move(c, org, campaign_id, "draft", "changes requested: more") ||
                              db_commit(c));
     IN_ROLLED_BACK_TX(c, campaign_store_set_status(c, org, campaign_id, "in_review", "submitted", &moved, NULL));
+
+    /* the KPI alerts after a batch of measurements */
+    char ids[64], changes[512];
+    snprintf(ids, sizeof ids, "[\"%s\"]", campaign_id);
+    snprintf(changes, sizeof changes,
+             "[{\"kind\":\"budget\",\"campaign_id\":\"%s\",\"target_id\":null,\"state\":\"warn\",\"type\":null,"
+             "\"data\":null},{\"kind\":\"target\",\"campaign_id\":\"%s\","
+             "\"target_id\":\"00000000-0000-0000-0000-000000000000\",\"state\":null,\"type\":null,\"data\":null}]",
+             campaign_id, campaign_id);
+    dash_campaign *camps = NULL;
+    size_t ncamps = 0;
+    IN_ROLLED_BACK_TX(c, dash_store_alert_inputs(c, org, ids, &camps, &ncamps) ||
+                             alert_store_record(c, org, changes, NULL));
+    for (size_t i = 0; i < ncamps; i++) dash_campaign_free(&camps[i]);
+    free(camps);
     db_doc_free(&doc);
     db_doc_free(&lock);
     db_doc_free(&campaign);
