@@ -75,6 +75,9 @@ void h_risk_delete(req_ctx *ctx);
 void h_risk_matrix(req_ctx *ctx);
 
 void h_kpi_catalogue(req_ctx *ctx);
+void h_forecast_create(req_ctx *ctx);
+void h_forecast_backtest(req_ctx *ctx);
+void h_budget_allocate(req_ctx *ctx);
 void h_targets_get(req_ctx *ctx);
 void h_targets_put(req_ctx *ctx);
 void h_measurement_batch(req_ctx *ctx);

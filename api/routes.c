@@ -90,5 +90,8 @@ const route routes[] = {
     {"GET", "/v1/webhooks/:id/deliveries", h_webhook_delivery_list, 1},
     {"POST", "/v1/webhooks/:id/deliveries/:delivery_id/retry", h_webhook_delivery_retry, 1},
     {"GET", "/v1/audit", h_audit_list, 1},
+    {"POST", "/v1/forecasts", h_forecast_create, 1},
+    {"POST", "/v1/forecasts/backtest", h_forecast_backtest, 1},
+    {"POST", "/v1/budget/allocate", h_budget_allocate, 1},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];

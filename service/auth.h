@@ -63,6 +63,7 @@ typedef enum auth_perm {
     PERM_CONFLICT_FORCE,     /* override blocking findings the settings let be forced: manager, admin */
     PERM_WEBHOOK_ADMIN,      /* webhook subscriptions, their secrets and delivery logs: admin only */
     PERM_AUDIT_READ,         /* the audit trail: admins and managers */
+    PERM_FORECAST,           /* forecasts, backtests and budget allocations (they change nothing) */
     PERM__COUNT
 } auth_perm;
 

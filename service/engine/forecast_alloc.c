@@ -125,15 +125,20 @@ static void alloc_repair(size_t n, const double *lo, const double *hi, bool exac
     }
 }
 
-/* The greedy start: from the minimums, 1/ALLOC_STEPS of the budget at a time to the channel it raises most
- * (in CPA mode only while the plan still meets the target). */
-static void alloc_greedy(alloc_ctx *a, const double *lo, const double *hi, bool cpa, double *z)
+/* Within the budget and the target CPA (CPA mode). */
+static bool alloc_inside(alloc_ctx *a, const double *z)
+{
+    return alloc_cpa((unsigned)a->n, z, NULL, a) <= 0 && alloc_sum((unsigned)a->n, z, NULL, a) <= 0;
+}
+
+/* The greedy split: from z, 1/ALLOC_STEPS of the budget at a time to the channel whose outcome it raises most
+ * (it climbs past S-curve shoulders), until the budget is spent or, with cpa, until the next step would break
+ * the target CPA (z must then be within it). */
+static void alloc_greedy(alloc_ctx *a, const double *hi, bool cpa, double *z)
 {
     double left = 1;
-    for (size_t c = 0; c < a->n; c++) {
-        z[c] = lo[c];
-        left -= lo[c];
-    }
+    for (size_t c = 0; c < a->n; c++)
+        left -= z[c];
     double step = 1.0 / ALLOC_STEPS;
     while (left > 1e-12) {
         double d = fmin(step, left), best = 0;
@@ -153,18 +158,12 @@ static void alloc_greedy(alloc_ctx *a, const double *lo, const double *hi, bool 
             break;
         double dc = fmin(d, hi[pick] - z[pick]);
         z[pick] += dc;
-        if (cpa && alloc_cpa((unsigned)a->n, z, NULL, a) > 0) {
+        if (cpa && !alloc_inside(a, z)) {
             z[pick] -= dc;
             break;
         }
         left -= dc;
     }
-}
-
-/* Within the budget and the target CPA (CPA mode). */
-static bool alloc_inside(alloc_ctx *a, const double *z)
-{
-    return alloc_cpa((unsigned)a->n, z, NULL, a) <= 0 && alloc_sum((unsigned)a->n, z, NULL, a) <= 0;
 }
 
 static bool finite_nonneg(double v)
@@ -233,9 +232,10 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
         memset(best, 0, n * sizeof *best);
     } else if (!cpa) {
         for (int start = 0; start < 3; start++) {
-            if (start == 0)
-                alloc_greedy(&a, lo, hi, false, z);
-            else if (start == 1)
+            if (start == 0) {
+                memcpy(z, lo, n * sizeof *z);
+                alloc_greedy(&a, hi, false, z);
+            } else if (start == 1)
                 for (size_t c = 0; c < n; c++)
                     z[c] = lo[c] + (hi[c] - lo[c]) * (smax > smin ? (B - smin) / (smax - smin) : 0);
             else if (req->current) {
@@ -259,24 +259,54 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
             }
         }
     } else {
-        /* a feasible start: the split with the most room under the target, from the minimums */
-        memcpy(z, lo, n * sizeof *z);
-        if (alloc_cpa((unsigned)n, z, NULL, &a) > 0) {
+        /* A feasible start that spends something: the split with the most room under the target (the slack
+         * maximised from each channel's own best on a grid of 1/ALLOC_STEPS of its range, from the minimums,
+         * from the greedy split of the whole budget and from the proportional one). Spending nothing meets any
+         * target vacuously, so it does not count; none other: infeasible. */
+        double best_slack = INFINITY;
+        for (int start = 0; start < 4; start++) {
+            if (start == 3)
+                for (size_t c = 0; c < n; c++) { /* cpa·f_c(x) − x is separable: each channel's best alone */
+                    double best_v = -INFINITY;
+                    for (int k = 0; k <= ALLOC_STEPS; k++) {
+                        double x = lo[c] + (hi[c] - lo[c]) * k / ALLOC_STEPS;
+                        double v = a.cpa * fc_model_channel_value(m, c, x * a.budget) / a.budget - x;
+                        if (v > best_v) {
+                            best_v = v;
+                            z[c] = x;
+                        }
+                    }
+                }
+            else if (start == 0)
+                memcpy(z, lo, n * sizeof *z);
+            else if (start == 1) {
+                memcpy(z, lo, n * sizeof *z);
+                alloc_greedy(&a, hi, false, z);
+            } else
+                for (size_t c = 0; c < n; c++)
+                    z[c] = lo[c] + (hi[c] - lo[c]) * (smax > smin ? fmin((B - smin) / (smax - smin), 1) : 0);
             alloc_solve(&a, alloc_slack, true, lo, hi, z);
             alloc_repair(n, lo, hi, false, z);
-            if (!alloc_inside(&a, z)) {
-                out->bound = FC_BOUND_CPA;
-                st = FC_ERR_INFEASIBLE;
-                goto out;
+            double spend = 0, v = alloc_cpa((unsigned)n, z, NULL, &a);
+            for (size_t c = 0; c < n; c++)
+                spend += z[c];
+            if (spend > 0 && alloc_inside(&a, z) && v < best_slack) {
+                best_slack = v;
+                memcpy(step, z, n * sizeof *z);
             }
         }
+        if (!isfinite(best_slack)) {
+            out->bound = FC_BOUND_CPA;
+            st = FC_ERR_INFEASIBLE;
+            goto out;
+        }
+        memcpy(z, step, n * sizeof *z);
         double *feasible = zero; /* reused: the known-feasible point */
         memcpy(feasible, z, n * sizeof *z);
         for (int start = 0; start < 2; start++) {
-            if (start == 0)
-                alloc_greedy(&a, lo, hi, true, z);
-            else
-                memcpy(z, feasible, n * sizeof *z);
+            memcpy(z, feasible, n * sizeof *z);
+            if (start == 0) /* from the feasible start, more budget while the target holds */
+                alloc_greedy(&a, hi, true, z);
             alloc_solve(&a, alloc_objective, true, lo, hi, z);
             alloc_repair(n, lo, hi, false, z);
             /* SLSQP may end a hair outside: the furthest point inside on the way from the feasible start */

@@ -241,6 +241,16 @@ class RoleMatrixTest(unittest.TestCase):
     def test_feed_tokens_for_everyone(self):
         self.check(ALL, self.status("POST", "/v1/calendar/feed-tokens", {"name": "mine"}), 201)
 
+    def test_forecasts(self):
+        # This organisation has no completed campaign: a role allowed gets 422 insufficient_history, never 403.
+        plan = {"currency": "EUR", "start_date": "2027-03-01", "end_date": "2027-03-28",
+                "channels": [{"channel": "email", "amount": "100.00"}]}
+        allocate = {"kpi": "leads", "budget": "100.00", "currency": "EUR", "start_date": "2027-03-01",
+                    "end_date": "2027-03-28", "channels": [{"channel": "email"}]}
+        for path, body in (("/v1/forecasts", plan), ("/v1/forecasts/backtest", {"currency": "EUR"}),
+                           ("/v1/budget/allocate", allocate)):
+            self.check({"admin", "manager", "planner", "analyst"}, self.status("POST", path, body), 422)
+
 
 if __name__ == "__main__":
     main()

@@ -50,6 +50,11 @@ BODIES = {
     "settings:risk_level_fields": (None, "RiskLevelMaxPatch"),
     "segment:overlap_fields": ("SegmentOverlap", None),
     "webhook:webhook_fields": ("WebhookCreate", "WebhookPatch"),
+    "planning:forecast_fields": ("ForecastRequest", None),
+    "planning:plan_channel_fields": ("ChannelBudget", None),
+    "planning:allocate_fields": ("AllocationRequest", None),
+    "planning:allocate_channel_fields": ("AllocationChannel", None),
+    "planning:backtest_fields": ("BacktestRequest", None),
 }
 # Fields a handler validates outside the table (the workflow's steps go through step_fields one by one).
 OUTSIDE_TABLE = {"WorkflowCreate": {"steps"}, "WorkflowPatch": {"steps"},

@@ -1,0 +1,161 @@
+/* h_forecasts.c — POST /v1/forecasts, POST /v1/forecasts/backtest, POST /v1/budget/allocate.
+ * Not descriptors: nothing is stored. Each parses and validates the body, reads the organisation's completed
+ * history on one pooled connection (released before the engine runs), runs the engine (service/planning.c over
+ * service/engine/forecast.h) and renders its answer. They change nothing, so a retry is simply answered again:
+ * no transaction, and an Idempotency-Key is not needed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign_store.h"
+#include "handlers.h"
+#include "planning.h"
+#include "planning_store.h"
+#include "respond.h"
+
+static const char *const no_params[] = {NULL};
+
+/* Reads the history in currency (without campaign exclude_id, may be NULL) into h, with the channels j_channels
+ * names; replies and returns 0 on failure. */
+static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, const char *exclude_id,
+                            json_t *j_channels, planning_history *h)
+{
+    char *json = NULL;
+    app_err e = planning_store_history(conn, ctx->claims.org, currency, exclude_id, &json);
+    if (e) {
+        reply_problem(ctx, e, NULL);
+        return 0;
+    }
+    int rc = planning_history_load(json, j_channels, h);
+    free(json);
+    if (rc) {
+        reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
+static void reply_engine(req_ctx *ctx, fc_status st, json_t *j_extra)
+{
+    const char *detail = NULL;
+    app_err e = st == FC_OK ? APP_ERR_INTERNAL : planning_refusal(st, &detail);
+    reply_problem_extra(ctx, e, st == FC_OK ? "out of memory" : detail, j_extra);
+}
+
+/* An existing campaign as a plan: its currency, dates and channel budgets, into j_plan (a new object). Replies
+ * and returns NULL when it cannot be one. */
+static json_t *campaign_plan_or_reply(req_ctx *ctx, db_conn *conn, const char *id)
+{
+    db_doc doc = {0};
+    app_err e = campaign_store_get(conn, ctx->claims.org, id, &doc);
+    if (e) {
+        reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? "no campaign with this id" : NULL);
+        return NULL;
+    }
+    json_t *j_c = json_loads(doc.json, 0, NULL), *j_plan = NULL;
+    db_doc_free(&doc);
+    const char *currency = json_string_value(json_object_get(json_object_get(j_c, "budget"), "currency"));
+    json_t *j_budgets = json_object_get(j_c, "channel_budgets");
+    if (!j_c) {
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+    } else if (!currency || json_array_size(j_budgets) == 0) {
+        verrs v;
+        verrs_init(&v);
+        verrs_add(&v, "campaign_id", "the campaign has no channel budgets to forecast: set channel_budgets first");
+        reply_validation(ctx, &v);
+        verrs_free(&v);
+    } else {
+        j_plan = json_pack("{s:s, s:O, s:O, s:O}", "currency", currency, "start_date",
+                           json_object_get(j_c, "start_date"), "end_date", json_object_get(j_c, "end_date"),
+                           "channels", j_budgets);
+        if (!j_plan)
+            reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+    }
+    json_decref(j_c);
+    return j_plan;
+}
+
+void h_forecast_create(req_ctx *ctx)
+{
+    json_t *j_body = NULL, *j_plan = NULL, *j_out = NULL;
+    db_conn *conn = NULL;
+    planning_history h = {0};
+    long long *cents = NULL;
+    verrs v;
+    verrs_init(&v);
+
+    if (!require_perm_or_reply(ctx, PERM_FORECAST) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (planning_validate_forecast(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (e) { reply_problem(ctx, e, "the database is not reachable; retry shortly"); goto out; }
+    const char *id = json_string_value(json_object_get(j_body, "campaign_id"));
+    if (id && !(j_plan = campaign_plan_or_reply(ctx, conn, id))) goto out;
+    json_t *j_p = j_plan ? j_plan : j_body;
+    if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_p, "currency")), id,
+                          json_object_get(j_p, "channels"), &h))
+        goto out;
+    db_release(ctx->app->pool, conn);
+    conn = NULL;
+
+    if (!(cents = malloc((h.n_channels ? h.n_channels : 1) * sizeof *cents))) {
+        reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t c = 0; c < h.n_channels; c++) cents[c] = -1; /* not in the plan */
+    size_t i;
+    json_t *j_ch;
+    json_array_foreach(json_object_get(j_p, "channels"), i, j_ch) {
+        long c = planning_channel(&h, json_string_value(json_object_get(j_ch, "channel")));
+        if (c >= 0) cents[c] = planning_cents(json_string_value(json_object_get(j_ch, "amount")));
+    }
+    fc_status st;
+    j_out = planning_forecast(&h, cents, json_string_value(json_object_get(j_p, "start_date")),
+                              json_string_value(json_object_get(j_p, "end_date")),
+                              json_string_value(json_object_get(j_p, "currency")), &st);
+    if (!j_out) { reply_engine(ctx, st, NULL); goto out; }
+    reply_json(ctx, 200, j_out);
+out:
+    if (conn) db_release(ctx->app->pool, conn);
+    planning_history_free(&h);
+    free(cents);
+    json_decref(j_out);
+    json_decref(j_plan);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+/* The two that take their body as it comes: validate, read the history, run. */
+static void planning_route(req_ctx *ctx, size_t (*validate)(json_t *, verrs *), bool allocate)
+{
+    json_t *j_body = NULL, *j_out = NULL, *j_extra = NULL;
+    db_conn *conn = NULL;
+    planning_history h = {0};
+    verrs v;
+    verrs_init(&v);
+
+    if (!require_perm_or_reply(ctx, PERM_FORECAST) || !query_known_or_reply(ctx, no_params)) goto out;
+    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    app_err e = db_acquire(ctx->app->pool, &conn);
+    if (e) { reply_problem(ctx, e, "the database is not reachable; retry shortly"); goto out; }
+    if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_body, "currency")), NULL,
+                          allocate ? json_object_get(j_body, "channels") : NULL, &h))
+        goto out;
+    db_release(ctx->app->pool, conn);
+    conn = NULL;
+    fc_status st;
+    j_out = allocate ? planning_allocate(&h, j_body, &st, &j_extra) : planning_backtest(&h, j_body, &st);
+    if (!j_out) { reply_engine(ctx, st, j_extra); j_extra = NULL; goto out; }
+    reply_json(ctx, 200, j_out);
+out:
+    if (conn) db_release(ctx->app->pool, conn);
+    planning_history_free(&h);
+    json_decref(j_out);
+    json_decref(j_extra);
+    json_decref(j_body);
+    verrs_free(&v);
+}
+
+void h_forecast_backtest(req_ctx *ctx) { planning_route(ctx, planning_validate_backtest, false); }
+
+void h_budget_allocate(req_ctx *ctx) { planning_route(ctx, planning_validate_allocate, true); }

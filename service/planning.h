@@ -1,0 +1,60 @@
+/* planning.h — forecasts, backtests and budget allocations as the API speaks them: the bodies' rules, the
+ * history the store reads turned into the engine's structs (service/engine/forecast.h), and the engine's answers
+ * as JSON. Pure: no ulfius, no libpq. */
+#ifndef CAMPAIGND_PLANNING_H
+#define CAMPAIGND_PLANNING_H
+
+#include <jansson.h>
+
+#include "engine/forecast.h"
+#include "errors.h"
+#include "validate.h"
+
+#define PLANNING_CHANNELS_MAX 20
+
+/* Body rules; each returns the number of errors added to v. */
+size_t planning_validate_forecast(json_t *j_body, verrs *v);
+size_t planning_validate_allocate(json_t *j_body, verrs *v);
+size_t planning_validate_backtest(json_t *j_body, verrs *v);
+
+/* The organisation's completed campaigns as the engine reads them, with one channel list for all of them. */
+typedef struct planning_history {
+    size_t n_channels;
+    char **channels;        /* names, [n_channels] */
+    fc_campaign *campaigns; /* [history.n_campaigns] */
+    double *values;         /* the arrays the campaigns point into */
+    char first[11], last[11]; /* the first start and last end date among them ("" when none) */
+    fc_history history;
+} planning_history;
+
+/* Reads the store's history (a JSON array of {"start", "end", "budgets": [{channel, amount}], "rows":
+ * [{channel|null, spend, leads, conversions, revenue}]}, values null where not measured) into h, adding the
+ * channels named by j_channels (an array of objects with "channel", may be NULL) that it does not hold. Spend per
+ * channel is the measured spend, or the channel budget where none was measured. Returns 0, or -1 (out of memory
+ * or unreadable). */
+int planning_history_load(const char *json, json_t *j_channels, planning_history *h);
+void planning_history_free(planning_history *h);
+/* The index of a channel by name, or -1. */
+long planning_channel(const planning_history *h, const char *name);
+
+/* An engine refusal of a whole request, as an error and a sentence (static). */
+app_err planning_refusal(fc_status st, const char **detail);
+
+/* The forecast of a plan (spend per channel of h, in cents; days) as the response body, or NULL (out of memory)
+ * with *st FC_OK; when no KPI can be forecast, NULL with *st the engine's reason. */
+json_t *planning_forecast(const planning_history *h, const long long *cents, const char *start, const char *end,
+                          const char *currency, fc_status *st);
+
+/* The allocation asked by j_body (valid) over h, or NULL with *st (FC_ERR_INFEASIBLE: *j_refusal has the
+ * problem's extra members "bound" and "channel"). */
+json_t *planning_allocate(const planning_history *h, json_t *j_body, fc_status *st, json_t **j_refusal);
+
+/* The backtest asked by j_body (valid) over h, or NULL with *st. */
+json_t *planning_backtest(const planning_history *h, json_t *j_body, fc_status *st);
+
+/* "1250.05" → 125005 cents; -1 when not a valid amount. */
+long long planning_cents(const char *amount);
+/* Days from 1970-01-01 of a valid date YYYY-MM-DD. */
+long planning_day(const char *date);
+
+#endif

@@ -1,0 +1,16 @@
+/* planning_store.h — the history forecasts learn from: the organisation's completed campaigns and what was
+ * measured on them. Read-only. */
+#ifndef CAMPAIGND_PLANNING_STORE_H
+#define CAMPAIGND_PLANNING_STORE_H
+
+#include "db.h"
+#include "errors.h"
+
+/* *json (malloc'd) gets the completed campaigns of org whose money is in currency (those without a budget too),
+ * but not exclude_id (NULL: none), oldest first, in the shape planning_history_load reads: per campaign its dates,
+ * channel budgets and, per channel (null: campaign-wide rows), the sums of spend, leads, conversions and revenue
+ * measured (null where nothing was). Measured money in another currency is left out, never converted. */
+app_err planning_store_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
+                               char **json);
+
+#endif

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""API tests of forecasts, backtests and budget allocation: a seeded organisation of completed campaigns with
+known response curves (leads measured per channel, revenue only in total), forecasts with ordered intervals,
+warnings instead of silent extrapolation, a campaign forecast by its id, refusals (fields, too little history,
+infeasible bounds by name), determinism, roles on every route, and that nothing is written. Usage:
+test_forecasts.py BINARY"""
+import os
+import random
+import subprocess
+import unittest
+import uuid
+
+from harness import Server, campaign, main
+
+ROLES = ("admin", "manager", "planner", "approver", "analyst", "integration", "viewer")
+ALLOWED = {"admin", "manager", "planner", "analyst"}
+# channel -> (beta, gamma, alpha): leads = beta·x^alpha / (x^alpha + gamma^alpha)
+TRUTH = {"email": (300, 800, 1.2), "search": (500, 3000, 2.0)}
+
+
+def sql(query):
+    return subprocess.run(["psql", "-qAt", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c", query],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def hill(ch, x):
+    b, g, a = TRUTH[ch]
+    return b * x ** a / (x ** a + g ** a) if x > 0 else 0.0
+
+
+class ForecastsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.org = "fc-" + uuid.uuid4().hex[:10]
+        cls.tok = {r: cls.srv.token(r + "-sub", cls.org, r) for r in ROLES}
+        cls.history = cls.seed(cls.org, 16, random.Random(13))
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    @classmethod
+    def seed(cls, org, n, rng, currency="EUR"):
+        """n completed 4-week campaigns: per channel spend log-uniform in [0.2γ, 4γ], leads per channel
+        (the curve with 10 % noise), revenue as a campaign-wide row (80 a lead plus 20 a day)."""
+        admin = cls.srv.token("seed", org, "admin")
+        ids = []
+        for i in range(n):
+            start = f"2025-{1 + i % 12:02d}-01" if i < 12 else f"2024-{1 + i % 12:02d}-01"
+            end = start[:8] + "28"
+            spends = {ch: round(TRUTH[ch][1] * 0.2 * 20 ** rng.random(), 2) for ch in TRUTH}
+            budget = f"{sum(spends.values()) + 100:.2f}"
+            st, _, c = cls.srv.request("POST", "/v1/campaigns", campaign(
+                name=f"History {i} {uuid.uuid4().hex[:6]}", start_date=start, end_date=end,
+                budget={"amount": budget, "currency": currency}, channels=list(TRUTH),
+                channel_budgets=[{"channel": ch, "amount": f"{x:.2f}"} for ch, x in spends.items()]), admin)
+            assert st == 201, c
+            rows, leads_total = [], 0
+            for ch, x in spends.items():
+                leads = max(0, round(hill(ch, x) * (1 + 0.1 * rng.gauss(0, 1))))
+                leads_total += leads
+                rows.append({"campaign_id": c["id"], "channel": ch, "date": start, "source": "seed",
+                             "external_id": f"{c['id']}-{ch}", "leads": leads, "spend": f"{x:.2f}"})
+            rows.append({"campaign_id": c["id"], "channel": None, "date": start, "source": "seed",
+                         "external_id": f"{c['id']}-all", "revenue": f"{80 * leads_total + 20 * 28:.2f}"})
+            st, _, b = cls.srv.request("POST", "/v1/measurements/batch", {"rows": rows}, admin)
+            assert st == 200 and b["summary"]["failed"] == 0, b
+            ids.append(c["id"])
+        # History from before the service: completed without walking the approval workflow (the triggers that
+        # guard the lifecycle are off inside this one transaction only)
+        sql("BEGIN; ALTER TABLE campaigns DISABLE TRIGGER USER; UPDATE campaigns SET status = 'completed' WHERE id IN"
+            " (%s); ALTER TABLE campaigns ENABLE TRIGGER USER; COMMIT" % ",".join(f"'{i}'" for i in ids))
+        return ids
+
+    def post(self, path, body, role="planner"):
+        return self.srv.request("POST", path, body, self.tok[role])
+
+    def plan(self, **over):
+        body = {"currency": "EUR", "start_date": "2027-03-01", "end_date": "2027-03-28",
+                "channels": [{"channel": "email", "amount": "900.00"}, {"channel": "search", "amount": "2500.00"}]}
+        body.update(over)
+        return body
+
+    def assert_interval(self, iv):
+        self.assertLessEqual(0, iv["p10"])
+        self.assertLessEqual(iv["p10"], iv["p50"])
+        self.assertLessEqual(iv["p50"], iv["p90"])
+
+    def test_forecast_of_a_plan(self):
+        st, _, f = self.post("/v1/forecasts", self.plan())
+        self.assertEqual(st, 200, f)
+        self.assertEqual(f["history"]["campaigns"], 16)
+        self.assertEqual(sorted(f["history"]["channels"]), ["email", "search"])
+        self.assertEqual((f["history"]["from"], f["history"]["to"]), ("2024-01-01", "2025-12-28"))
+        self.assertEqual(f["days"], 28)
+        self.assertEqual(f["total"]["spend"], "3400.00")
+        for iv in (f["total"]["leads"], f["total"]["revenue"], f["total"]["cpl"], f["total"]["roi"]):
+            self.assert_interval(iv) if iv is not f["total"]["roi"] else None
+        # the median is near the truth: within the interval's own spread and 25 %
+        truth = hill("email", 900) + hill("search", 2500)
+        self.assertLess(abs(f["total"]["leads"]["p50"] / truth - 1), 0.25, f["total"]["leads"])
+        by = {c["channel"]: c for c in f["channels"]}
+        self.assertEqual(set(by), {"email", "search"})
+        self.assertEqual(by["email"]["spend"], "900.00")
+        self.assertLess(abs(by["search"]["leads"]["p50"] / hill("search", 2500) - 1), 0.25)
+        # CPL falls as leads grow: its p10 is spend over the leads' p90
+        self.assertAlmostEqual(f["total"]["cpl"]["p10"], round(3400 / f["total"]["leads"]["p90"], 2), delta=0.02)
+        # conversions were never measured: null, and said so
+        self.assertIsNone(f["total"]["conversions"])
+        self.assertIsNone(f["total"]["cpa"])
+        self.assertIn(("no_history", "conversions", None), {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]})
+
+    def test_never_a_silent_extrapolation(self):
+        plan = self.plan(channels=[{"channel": "email", "amount": "40000.00"},
+                                   {"channel": "social", "amount": "500.00"}])
+        st, _, f = self.post("/v1/forecasts", plan)
+        self.assertEqual(st, 200, f)
+        codes = {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]}
+        self.assertIn(("extrapolation", "leads", "email"), codes)
+        self.assertIn(("no_history", "leads", "social"), codes)
+        self.assertEqual(f["confidence"], "low")
+        # a longer campaign than any seen extrapolates the base of the outcome known only in total
+        st, _, f = self.post("/v1/forecasts", self.plan(end_date="2027-06-30"))
+        self.assertEqual(st, 200, f)
+        self.assertIn(("extrapolation", "revenue", None), {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]})
+
+    def test_forecast_of_an_existing_campaign(self):
+        st, _, c = self.post("/v1/campaigns", campaign(
+            name="Next " + uuid.uuid4().hex[:6], start_date="2027-04-01", end_date="2027-04-28",
+            budget={"amount": "4000.00", "currency": "EUR"}, channels=["email", "search"],
+            channel_budgets=[{"channel": "email", "amount": "1000.00"}, {"channel": "search", "amount": "2000.00"}]))
+        self.assertEqual(st, 201, c)
+        st, _, f = self.post("/v1/forecasts", {"campaign_id": c["id"]})
+        self.assertEqual(st, 200, f)
+        self.assertEqual((f["start_date"], f["end_date"], f["currency"]), ("2027-04-01", "2027-04-28", "EUR"))
+        self.assertEqual(f["total"]["spend"], "3000.00")
+        # a completed campaign is left out of its own history
+        st, _, f = self.post("/v1/forecasts", {"campaign_id": self.history[0]})
+        self.assertEqual((st, f["history"]["campaigns"]), (200, 15))
+        # one without channel budgets, and one that is not there
+        st, _, bare = self.post("/v1/campaigns", campaign(name="Bare " + uuid.uuid4().hex[:6]))
+        st, _, p = self.post("/v1/forecasts", {"campaign_id": bare["id"]})
+        self.assertEqual((st, p["code"], p["errors"][0]["field"]), (422, "validation_failed", "campaign_id"))
+        st, _, p = self.post("/v1/forecasts", {"campaign_id": str(uuid.uuid4())})
+        self.assertEqual((st, p["code"]), (404, "not_found"))
+
+    def test_refusals_name_their_fields(self):
+        cases = [
+            ({}, {"currency", "start_date", "end_date", "channels"}),
+            ({"campaign_id": str(uuid.uuid4()), "currency": "EUR"}, {"currency"}),
+            (self.plan(end_date="2027-02-01"), {"end_date"}),
+            (self.plan(channels=[]), {"channels"}),
+            (self.plan(channels=[{"channel": "email", "amount": "1.00"}, {"channel": "email", "amount": "2.00"}]),
+             {"channels[1].channel"}),
+            (self.plan(channels=[{"channel": "email", "amount": "-1"}]), {"channels[0].amount"}),
+            (self.plan(currency="euros"), {"currency"}),
+            (self.plan(segments=["x"]), {"segments"}),
+        ]
+        for body, fields in cases:
+            st, _, p = self.post("/v1/forecasts", body)
+            self.assertEqual((st, p["code"]), (422, "validation_failed"), body)
+            self.assertEqual({e["field"] for e in p["errors"]}, fields, body)
+        st, _, p = self.srv.request("POST", "/v1/forecasts", token=self.tok["planner"], raw=b"[1,2",
+                                    headers={"Content-Type": "application/json"})
+        self.assertEqual((st, p["code"]), (400, "malformed_json"))
+
+    def test_too_little_history_is_a_clear_422(self):
+        org = "fc1-" + uuid.uuid4().hex[:8]
+        tok = self.srv.token("p", org, "planner")
+        st, _, p = self.srv.request("POST", "/v1/forecasts", self.plan(), tok)
+        self.assertEqual((st, p["code"]), (422, "insufficient_history"))
+        self.seed(org, 1, random.Random(5))
+        for path, body in (("/v1/forecasts", self.plan()), ("/v1/forecasts/backtest", {"currency": "EUR"}),
+                           ("/v1/budget/allocate", {"kpi": "leads", "budget": "1000.00", "currency": "EUR",
+                                                    "start_date": "2027-03-01", "end_date": "2027-03-28",
+                                                    "channels": [{"channel": "email"}]})):
+            st, _, p = self.srv.request("POST", path, body, tok)
+            self.assertEqual((st, p["code"]), (422, "insufficient_history"), path)
+        # money in another currency is another history
+        st, _, p = self.post("/v1/forecasts", self.plan(currency="USD"))
+        self.assertEqual((st, p["code"]), (422, "insufficient_history"))
+
+    def test_the_same_request_gives_the_same_answer(self):
+        answers = [self.post("/v1/forecasts", self.plan())[2] for _ in range(2)]
+        self.assertEqual(answers[0], answers[1])
+        body = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",
+                "end_date": "2027-03-28", "channels": [{"channel": "email"}, {"channel": "search"}]}
+        answers = [self.post("/v1/budget/allocate", body)[2] for _ in range(2)]
+        self.assertEqual(answers[0], answers[1])
+
+    def test_allocation_moves_budget_to_the_better_return(self):
+        body = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",
+                "end_date": "2027-03-28",
+                "channels": [{"channel": "email", "current": "300.00"},
+                             {"channel": "search", "current": "3100.00", "max": "3000.00"}]}
+        st, _, a = self.post("/v1/budget/allocate", body, "analyst")
+        self.assertEqual(st, 200, a)
+        split = {s["channel"]: s for s in a["split"]}
+        cents = sum(round(float(s["amount"]) * 100) for s in a["split"])
+        self.assertEqual((cents, a["spent"], a["budget"]), (340000, "3400.00", "3400.00"))
+        self.assertLessEqual(float(split["search"]["amount"]), 3000)
+        self.assertGreaterEqual(a["uplift"], 0)
+        self.assert_interval(a["expected"])
+        self.assert_interval(a["current"])
+        # at the optimum the marginal returns of channels strictly inside their bounds are about equal
+        m = [s["marginal_return"] for s in a["split"] if 0 < float(s["amount"]) < 3000]
+        if len(m) == 2:
+            self.assertAlmostEqual(m[0] / m[1], 1, delta=0.05)
+        # the true curves agree it is better than the current split
+        got = sum(hill(c, float(s["amount"])) for c, s in split.items())
+        self.assertGreater(got, hill("email", 300) + hill("search", 3100))
+        # with a target CPA: cost per lead within it, spending at most the budget
+        body.update(target_cpa="6.00")
+        st, _, a = self.post("/v1/budget/allocate", body)
+        self.assertEqual(st, 200, a)
+        self.assertLess(0, float(a["spent"]))
+        self.assertLessEqual(float(a["spent"]), 3400)
+        self.assertLessEqual(float(a["spent"]) / a["expected"]["p50"], 6.0 + 0.01)
+
+    def test_infeasible_bounds_say_which(self):
+        base = {"kpi": "leads", "budget": "1000.00", "currency": "EUR", "start_date": "2027-03-01",
+                "end_date": "2027-03-28"}
+        cases = [
+            ([{"channel": "email", "min": "800.00"}, {"channel": "search", "min": "800.00"}], "min_sum", None),
+            ([{"channel": "email", "max": "100.00"}, {"channel": "search", "max": "100.00"}], "max_sum", None),
+            ([{"channel": "email", "min": "500.00", "max": "400.00"}, {"channel": "search"}], "channel", "email"),
+        ]
+        for channels, bound, channel in cases:
+            st, _, p = self.post("/v1/budget/allocate", dict(base, channels=channels))
+            self.assertEqual((st, p["code"], p["bound"], p["channel"]), (422, "allocation_infeasible", bound, channel))
+        st, _, p = self.post("/v1/budget/allocate", dict(base, channels=[{"channel": "email"}], target_cpa="0.01"))
+        self.assertEqual((st, p["code"], p["bound"]), (422, "allocation_infeasible", "cpa"))
+        st, _, p = self.post("/v1/budget/allocate", dict(base, channels=[{"channel": "email"}], target_cpa="0"))
+        self.assertEqual((st, p["errors"][0]["field"]), (422, "target_cpa"))
+        st, _, p = self.post("/v1/budget/allocate", dict(base, kpi="clicks", channels=[{"channel": "email"}]))
+        self.assertEqual((st, p["errors"][0]["field"]), (422, "kpi"))
+
+    def test_backtest_beside_the_baseline(self):
+        for method in ("rolling_origin", "leave_one_out"):
+            st, _, b = self.post("/v1/forecasts/backtest", {"currency": "EUR", "method": method})
+            self.assertEqual(st, 200, b)
+            self.assertEqual((b["method"], b["campaigns"]), (method, 16))
+            self.assertEqual(b["folds"], 16 if method == "leave_one_out" else 12)
+            kpis = {k["kpi"]: k for k in b["kpis"]}
+            self.assertEqual(set(kpis), {"leads", "revenue"})
+            self.assertEqual({c["channel"] for c in kpis["leads"]["channels"]}, {"email", "search"})
+            self.assertEqual(kpis["revenue"]["channels"], [])
+            for c in kpis["leads"]["channels"]:
+                self.assertLess(c["model"]["wmape"], c["baseline"]["wmape"], (method, c))
+                self.assertTrue(0 <= c["model"]["coverage"] <= 1)
+        st, _, p = self.post("/v1/forecasts/backtest", {"currency": "EUR", "min_train": 1})
+        self.assertEqual((st, p["errors"][0]["field"]), (422, "min_train"))
+
+    def test_roles_on_every_route(self):
+        routes = [("/v1/forecasts", self.plan()), ("/v1/forecasts/backtest", {"currency": "EUR"}),
+                  ("/v1/budget/allocate", {"kpi": "revenue", "budget": "2000.00", "currency": "EUR",
+                                           "start_date": "2027-03-01", "end_date": "2027-03-28",
+                                           "channels": [{"channel": "email"}, {"channel": "search"}]})]
+        for path, body in routes:
+            for role in ROLES:
+                st, _, b = self.post(path, body, role)
+                self.assertEqual(st, 200 if role in ALLOWED else 403, (path, role, b))
+            st, _, _ = self.srv.request("POST", path, body)
+            self.assertEqual(st, 401)
+            st, _, _ = self.srv.request("GET", path, token=self.tok["admin"])
+            self.assertEqual(st, 405)
+
+    def test_forecasts_change_nothing(self):
+        before = sql(f"SELECT (SELECT count(*) FROM audit_log WHERE org_id = '{self.org}'),"
+                     f" (SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}')")
+        self.post("/v1/forecasts", self.plan())
+        self.post("/v1/forecasts/backtest", {"currency": "EUR"})
+        self.post("/v1/budget/allocate", {"kpi": "leads", "budget": "100.00", "currency": "EUR",
+                                          "start_date": "2027-03-01", "end_date": "2027-03-28",
+                                          "channels": [{"channel": "email"}]})
+        after = sql(f"SELECT (SELECT count(*) FROM audit_log WHERE org_id = '{self.org}'),"
+                    f" (SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}')")
+        self.assertEqual(before, after)
+
+
+if __name__ == "__main__":
+    main()
