@@ -1,9 +1,14 @@
 /* forecast.c — fitting the response curves of one KPI and forecasting a plan from them.
  *
  * Rows. Each completed campaign gives, for the KPI, one row per channel where the outcome is measured per channel
- * (outcome_c = f_c(spend_c)), or one row for its total (total = base·days + Σ_c f_c(spend_c)) where it is not.
- * Spend is measured in units of each channel's median positive spend (u = x/m_c), outcomes in units of their mean,
- * days in units of their mean, so every parameter is of order one.
+ * (outcome_c = s·f_c(spend_c/s)), or one row for its total (total = base·days + Σ_c s·f_c(spend_c/s)) where it is
+ * not. s = days/d_ref is the campaign's duration in reference durations (d_ref: the median campaign's), so a curve
+ * answers spend per d_ref days: a channel saturates with the spend of a day, not of a campaign (a campaign twice as
+ * long at the same spend per day reaches twice the outcome; a history of equal durations has s = 1). The demo's
+ * channels answer each day's spend: fitted on spend per campaign, its leads were forecast no better than by cost
+ * per lead (tests/api/test_demo_forecasts.py).
+ * Spend per reference duration is measured in units of each channel's median of it (u = x/(s·m_c)), outcomes in
+ * units of their mean, days in units of their mean, so every parameter is of order one.
  *
  * The curve, in those units: f(u) = ρ·(1+κ^α)·u^α/(u^α+κ^α), a Hill curve written so that f(1) = ρ: ρ is the
  * outcome of a median spend, κ the half-saturation spend in medians, α the shape. The optimiser moves ln ρ, ln κ
@@ -93,6 +98,13 @@ double fc_hill_slope(const double *th, double u)
     return fc_hill(th, u, NULL) * a * tt / u;
 }
 
+/* A spend over `days` as the spend per reference duration the curves answer (x itself, exactly, where the
+ * campaign lasts the reference duration: a history of equal durations is fitted in its spends as they are). */
+static double model_rate(const fc_model *m, double x, double days)
+{
+    return x * (m->d_ref / days);
+}
+
 /* ---- rows ---- */
 
 enum { ROW_TOTAL, ROW_CHANNEL };
@@ -105,7 +117,9 @@ typedef struct {
 
 typedef struct {
     size_t ch;
-    double u, lu; /* spend in medians, and its logarithm */
+    double x;     /* the spend, as measured */
+    double s;     /* the campaign's duration in reference durations, days / d_ref (its days until fc_fit knows d_ref) */
+    double u, lu; /* the spend per reference duration (x / s) in medians, and its logarithm */
 } fit_term;
 
 typedef struct {
@@ -140,7 +154,7 @@ static void fit_predict(fit_ctx *c, const double *x)
         double yh = (c->has_base && r->type == ROW_TOTAL) ? x[c->base_at] * r->d : 0;
         for (size_t k = r->first; k < r->first + r->count; k++) {
             double dl[3];
-            double f = hill_eval(&c->prep[c->pooled ? 0 : c->terms[k].ch], c->terms[k].lu, dl);
+            double f = c->terms[k].s * hill_eval(&c->prep[c->pooled ? 0 : c->terms[k].ch], c->terms[k].lu, dl);
             for (int j = 0; j < 3; j++)
                 c->fdl[3 * k + j] = f * dl[j];
             yh += f;
@@ -385,14 +399,14 @@ static fc_status rows_build(const fc_history *h, fc_kpi k, fc_model *m, fit_ctx 
                 if (!(cp->spend[ch] > 0) || cp->by_channel[k][ch] < 0)
                     continue;
                 c->rows[c->n_rows++] = (fit_row){ROW_CHANNEL, cp->by_channel[k][ch], cp->days, c->n_terms, 1};
-                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], 0};
+                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, 0, 0};
             }
         }
         if (cp->has_total[k] && !per_channel) {
             fit_row r = {ROW_TOTAL, cp->total[k], cp->days, c->n_terms, 0};
             for (size_t ch = 0; ch < n_ch; ch++)
                 if (cp->spend[ch] > 0) {
-                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], 0};
+                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, 0, 0};
                     r.count++;
                 }
             c->rows[c->n_rows++] = r;
@@ -405,15 +419,8 @@ static fc_status rows_build(const fc_history *h, fc_kpi k, fc_model *m, fit_ctx 
         m->days_max = m->n_campaigns > 1 ? fmax(m->days_max, cp->days) : cp->days;
         m->first_start = fmin(m->first_start, cp->start);
         m->last_end = fmax(m->last_end, cp->start + cp->days);
-        for (size_t ch = 0; ch < n_ch; ch++) {
-            double x = cp->spend[ch];
-            if (!(x > 0))
-                continue;
-            fc_curve *cv = &m->curves[ch];
-            cv->spend_min = cv->n_campaigns ? fmin(cv->spend_min, x) : x;
-            cv->spend_max = cv->n_campaigns ? fmax(cv->spend_max, x) : x;
-            cv->n_campaigns++;
-        }
+        for (size_t ch = 0; ch < n_ch; ch++)
+            m->curves[ch].n_campaigns += cp->spend[ch] > 0;
     }
     if (!m->n_campaigns)
         m->first_start = m->last_end = 0;
@@ -457,7 +464,7 @@ static fc_status fit_ratio(fit_ctx *c, fc_model *m)
         const fit_row *r = &c->rows[i];
         double x = 0, y = r->y * m->y_scale;
         for (size_t k = r->first; k < r->first + r->count; k++) {
-            double xk = c->terms[k].u * m->median[c->terms[k].ch];
+            double xk = c->terms[k].x;
             x += xk;
             if (r->type == ROW_CHANNEL) {
                 ys[c->terms[k].ch] += y;
@@ -479,8 +486,7 @@ static fc_status fit_ratio(fit_ctx *c, fc_model *m)
         const fit_row *r = &c->rows[i];
         double yh = 0;
         for (size_t k = r->first; k < r->first + r->count; k++)
-            yh += c->terms[k].u * m->median[c->terms[k].ch] *
-                  (r->type == ROW_TOTAL ? m->ratio_total : m->ratio[c->terms[k].ch]);
+            yh += c->terms[k].x * (r->type == ROW_TOTAL ? m->ratio_total : m->ratio[c->terms[k].ch]);
         c->yhat[i] = yh / m->y_scale;
     }
     double *lev = calloc(c->n_rows ? c->n_rows : 1, sizeof *lev);
@@ -549,7 +555,7 @@ static fc_status fit_hill(fit_ctx *c, fc_model *m)
     for (size_t i = 0; i < c->n_rows; i++) {
         ysum += c->rows[i].y;
         for (size_t k = c->rows[i].first; k < c->rows[i].first + c->rows[i].count; k++)
-            usum += c->terms[k].u;
+            usum += c->terms[k].s * c->terms[k].u;
         if (c->rows[i].type == ROW_TOTAL) {
             dsum += c->rows[i].d;
             rate = fmax(rate, c->rows[i].y / c->rows[i].d);
@@ -744,7 +750,16 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
     for (size_t i = 0; i < c.n_rows; i++)
         c.w[i] = 1;
 
-    /* units: each channel's median positive spend; the organisation's median of them for a channel without */
+    /* the reference duration: the median campaign's; a campaign's spend on a channel is its spend per reference
+     * duration, spend·d_ref/days (one and the same where every campaign lasts as long) */
+    for (size_t i = 0; i < c.n_used; i++)
+        tmp[i] = h->campaigns[c.used[i]].days;
+    m->d_ref = median_of(tmp, c.n_used);
+    for (size_t k = 0; k < c.n_terms; k++)
+        c.terms[k].s /= m->d_ref;
+
+    /* units: each channel's median positive spend per reference duration; the organisation's median of them for
+     * a channel without */
     double *meds = malloc((n_ch ? n_ch : 1) * sizeof *meds);
     size_t n_meds = 0;
     if (!meds) {
@@ -753,9 +768,16 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
     }
     for (size_t ch = 0; ch < n_ch; ch++) {
         size_t n = 0;
-        for (size_t i = 0; i < c.n_used; i++)
-            if (h->campaigns[c.used[i]].spend[ch] > 0)
-                tmp[n++] = h->campaigns[c.used[i]].spend[ch];
+        fc_curve *cv = &m->curves[ch];
+        for (size_t i = 0; i < c.n_used; i++) {
+            const fc_campaign *cp = &h->campaigns[c.used[i]];
+            if (!(cp->spend[ch] > 0))
+                continue;
+            double r = model_rate(m, cp->spend[ch], cp->days);
+            cv->spend_min = n ? fmin(cv->spend_min, r) : r;
+            cv->spend_max = n ? fmax(cv->spend_max, r) : r;
+            tmp[n++] = r;
+        }
         if (n) {
             m->median[ch] = median_of(tmp, n);
             meds[n_meds++] = m->median[ch];
@@ -787,7 +809,7 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
         c.rows[i].y /= m->y_scale;
         c.rows[i].d /= m->d_scale;
         for (size_t k = c.rows[i].first; k < c.rows[i].first + c.rows[i].count; k++) {
-            c.terms[k].u /= m->median[c.terms[k].ch];
+            c.terms[k].u = c.terms[k].x / c.terms[k].s / m->median[c.terms[k].ch];
             c.terms[k].lu = log(c.terms[k].u);
         }
     }
@@ -833,6 +855,11 @@ out:
     return st;
 }
 
+double fc_model_reference_days(const fc_model *m)
+{
+    return m->d_ref;
+}
+
 fc_method fc_model_method(const fc_model *m)
 {
     return m->method;
@@ -865,20 +892,22 @@ void fc_model_history(const fc_model *m, size_t *campaigns, double *first_start,
     *last_end = m->last_end;
 }
 
-double fc_model_channel_value(const fc_model *m, size_t c, double x)
+double fc_model_channel_value(const fc_model *m, size_t c, double x, double days)
 {
     if (!(x > 0))
         return 0;
     if (m->method == FC_METHOD_RATIO)
         return (m->channel_rows ? m->ratio[c] : m->ratio_total) * x;
-    return m->y_scale * fc_hill(m->theta + 3 * c, x / m->median[c], NULL);
+    return m->y_scale * (days / m->d_ref) * fc_hill(m->theta + 3 * c, model_rate(m, x, days) / m->median[c], NULL);
 }
 
-double fc_model_channel_marginal(const fc_model *m, size_t c, double x)
+double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double days)
 {
     if (m->method == FC_METHOD_RATIO)
         return m->channel_rows ? m->ratio[c] : m->ratio_total;
-    return m->y_scale * fc_hill_slope(m->theta + 3 * c, fmax(x, 0) / m->median[c]) / m->median[c];
+    /* d/dx of (days/d_ref)·f(x·d_ref/days): the curve's slope at the rate */
+    return m->y_scale * fc_hill_slope(m->theta + 3 * c, model_rate(m, fmax(x, 0), days) / m->median[c]) /
+           m->median[c];
 }
 
 /* The split-conformal order statistics of n sorted residuals: the lower and upper ends of an 80 % interval. */
@@ -928,8 +957,8 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
     resid_bounds(m->resid_total, m->n_resid_total, &tlo, &thi);
     resid_bounds(m->resid_channel, m->n_resid_channel, &clo, &chi);
     unsigned warnings = m->warnings;
-    /* the base grows with the days: a duration outside those seen extrapolates it */
-    if (hill && m->has_base && (days < m->days_min || days > m->days_max))
+    /* the base and the curves' share grow with the days: a duration outside those seen extrapolates them */
+    if (hill && (days < m->days_min || days > m->days_max))
         warnings |= FC_WARN_EXTRAPOLATION;
     double sum = hill && m->has_base ? m->base * days / m->d_scale : 0; /* normalised */
     double sum_ratio = 0, spend_total = 0;
@@ -944,13 +973,14 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
         cf->warnings = 0;
         if (x > 0 && !cv->n_campaigns)
             cf->warnings |= FC_WARN_NO_HISTORY;
-        if (x > 0 && cv->n_campaigns && (x > cv->spend_max || x < cv->spend_min))
+        double r = model_rate(m, x, days);
+        if (x > 0 && cv->n_campaigns && (r > cv->spend_max || r < cv->spend_min))
             cf->warnings |= FC_WARN_EXTRAPOLATION;
         if (x > 0)
             cf->warnings |= cv->warnings & (FC_WARN_CONSTANT_SPEND | FC_WARN_THIN_CHANNEL);
         warnings |= cf->warnings;
         spend_total += x;
-        double y = fc_model_channel_value(m, c, x) / m->y_scale;
+        double y = fc_model_channel_value(m, c, x, days) / m->y_scale;
         if (!hill) {
             sum_ratio += y;
             double lo = m->channel_rows ? clo : tlo, hi = m->channel_rows ? chi : thi;
@@ -959,7 +989,7 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
         }
         sum += y;
         double dl[3];
-        fc_hill(m->theta + 3 * c, x / m->median[c], dl);
+        fc_hill(m->theta + 3 * c, r / m->median[c], dl);
         memset(gc, 0, p * sizeof *gc);
         double var_prior = 0;
         if (m->index[c] >= 0)
@@ -995,13 +1025,14 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
             }
             out->total = (fc_interval){fmax(y - sqrt(a), 0), y, y + sqrt(b)};
         }
-    } else if (m->total_rows) {
+    } else if (m->total_rows && m->n_resid_total) {
         double h0 = leverage(m, g, sum);
         fc_interval iv = interval_scaled(sum, tlo, thi, sqrt(1 + h0));
         double pad = FC_Z90 * sqrt(prior_var);
         out->total = (fc_interval){fmax(sum - hypot(sum - iv.p10, pad), 0) * m->y_scale, sum * m->y_scale,
                                    (sum + hypot(iv.p90 - sum, pad)) * m->y_scale};
-    } else {
+    } else { /* per-channel rows (or totals that left no residual: a campaign with no spend, say): the channels'
+              * spreads in quadrature */
         out->total = (fc_interval){fmax(sum - sqrt(q_lo), 0) * m->y_scale, sum * m->y_scale,
                                    (sum + sqrt(q_hi)) * m->y_scale};
     }

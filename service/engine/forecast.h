@@ -3,8 +3,10 @@
  * globals; the same input gives the same output (every optimiser used is deterministic, nothing is drawn at random).
  *
  * The model, per KPI (leads, conversions, revenue):
- *   outcome of a campaign = base·days + Σ_c f_c(spend_c),   f_c(x) = β_c·x^α_c / (x^α_c + γ_c^α_c)   (Hill)
- * where a campaign's outcome is known in total, and outcome_c = f_c(spend_c) where it is measured per channel.
+ *   outcome of a campaign = base·days + Σ_c s·f_c(spend_c/s),   f_c(x) = β_c·x^α_c / (x^α_c + γ_c^α_c)   (Hill)
+ * where a campaign's outcome is known in total, and outcome_c = s·f_c(spend_c/s) where it is measured per channel;
+ * s = days/d_ref, d_ref the history's median duration: the curves answer spend per d_ref days, so a campaign twice
+ * as long at the same spend per day gets twice the outcome (s = 1, the spend as it is, where all last as long).
  * Fitted in two stages by least squares (NLopt, L-BFGS under bounds): first one curve shape shared by every
  * channel (the organisation prior, in units of each channel's median spend), then each channel's own curve with a
  * Gaussian penalty on its log-parameters toward that prior (maximum a posteriori), so a channel with little
@@ -69,8 +71,9 @@ extern const char *const fc_confidence_names[]; /* "low", "medium", "high" */
 typedef enum { FC_METHOD_HILL, FC_METHOD_RATIO } fc_method;
 
 typedef struct {
-    double beta, gamma, alpha;   /* f(x) = β·x^α/(x^α+γ^α); γ is the half-saturation spend (all 0: ratio model) */
-    double spend_min, spend_max; /* smallest and largest positive spend seen (0, 0: none) */
+    double beta, gamma, alpha;   /* f(x) = β·x^α/(x^α+γ^α); γ is the half-saturation spend (all 0: ratio model);
+                                    x is spend per reference duration (fc_model_reference_days) */
+    double spend_min, spend_max; /* smallest and largest positive spend per reference duration seen (0, 0: none) */
     size_t n_campaigns;          /* campaigns with spend in the channel */
     unsigned warnings;           /* FC_WARN_NO_HISTORY, FC_WARN_CONSTANT_SPEND, FC_WARN_THIN_CHANNEL */
 } fc_curve;
@@ -88,6 +91,8 @@ fc_method fc_model_method(const fc_model *m);
 size_t fc_model_channels(const fc_model *m);
 const fc_curve *fc_model_curve(const fc_model *m, size_t channel);
 double fc_model_base_per_day(const fc_model *m);
+/* The duration the curves' spends are per: the median duration of the campaigns fitted, in days. */
+double fc_model_reference_days(const fc_model *m);
 unsigned fc_model_warnings(const fc_model *m);
 /* Campaigns the fit used, and the first start and last end (days since 1970-01-01) among them. */
 void fc_model_history(const fc_model *m, size_t *campaigns, double *first_start, double *last_end);

@@ -22,6 +22,7 @@ typedef struct {
     const fc_model *m;
     size_t n;
     double budget, scale, base, cpa;
+    double days; /* the plan's */
 } alloc_ctx;
 
 /* The objective in budget units: z = x / budget. */
@@ -31,9 +32,9 @@ static double alloc_objective(unsigned n, const double *z, double *grad, void *d
     double s = a->base;
     for (unsigned c = 0; c < n; c++) {
         double x = z[c] * a->budget;
-        s += fc_model_channel_value(a->m, c, x);
+        s += fc_model_channel_value(a->m, c, x, a->days);
         if (grad)
-            grad[c] = a->budget * fc_model_channel_marginal(a->m, c, x) / a->scale;
+            grad[c] = a->budget * fc_model_channel_marginal(a->m, c, x, a->days) / a->scale;
     }
     return s / a->scale;
 }
@@ -58,9 +59,9 @@ static double alloc_cpa(unsigned n, const double *z, double *grad, void *data)
     double s = -a->cpa * a->base / a->budget;
     for (unsigned c = 0; c < n; c++) {
         double x = z[c] * a->budget;
-        s += z[c] - a->cpa * fc_model_channel_value(a->m, c, x) / a->budget;
+        s += z[c] - a->cpa * fc_model_channel_value(a->m, c, x, a->days) / a->budget;
         if (grad)
-            grad[c] = 1 - a->cpa * fc_model_channel_marginal(a->m, c, x);
+            grad[c] = 1 - a->cpa * fc_model_channel_marginal(a->m, c, x, a->days);
     }
     return s;
 }
@@ -147,8 +148,8 @@ static void alloc_greedy(alloc_ctx *a, const double *hi, bool cpa, double *z)
             double dc = fmin(d, hi[c] - z[c]);
             if (!(dc > 0))
                 continue;
-            double gain = (fc_model_channel_value(a->m, c, (z[c] + dc) * a->budget) -
-                           fc_model_channel_value(a->m, c, z[c] * a->budget)) / dc;
+            double gain = (fc_model_channel_value(a->m, c, (z[c] + dc) * a->budget, a->days) -
+                           fc_model_channel_value(a->m, c, z[c] * a->budget, a->days)) / dc;
             if (pick == a->n || gain > best) {
                 best = gain;
                 pick = c;
@@ -215,7 +216,7 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
         goto out;
     if ((st = fc_forecast_plan(m, zero, req->days, &base_f)) != FC_OK)
         goto out;
-    alloc_ctx a = {m, n, B > 0 ? B : 1, 1, base_f.total.p50, req->target_cpa};
+    alloc_ctx a = {m, n, B > 0 ? B : 1, 1, base_f.total.p50, req->target_cpa, req->days};
     for (size_t c = 0; c < n; c++) {
         lo[c] = (req->min ? req->min[c] : 0) / a.budget;
         hi[c] = fmin(req->max ? req->max[c] : B, B) / a.budget;
@@ -270,7 +271,7 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
                     double best_v = -INFINITY;
                     for (int k = 0; k <= ALLOC_STEPS; k++) {
                         double x = lo[c] + (hi[c] - lo[c]) * k / ALLOC_STEPS;
-                        double v = a.cpa * fc_model_channel_value(m, c, x * a.budget) / a.budget - x;
+                        double v = a.cpa * fc_model_channel_value(m, c, x * a.budget, req->days) / a.budget - x;
                         if (v > best_v) {
                             best_v = v;
                             z[c] = x;
@@ -345,7 +346,7 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
         spent = B;
     }
     for (size_t c = 0; c < n; c++)
-        out->marginal[c] = fc_model_channel_marginal(m, c, out->split[c]);
+        out->marginal[c] = fc_model_channel_marginal(m, c, out->split[c], req->days);
     out->spent = spent;
     out->bound = FC_BOUND_NONE;
     fc_forecast f = {.channels = out->expected.channels};

@@ -28,6 +28,9 @@ struct fc_model {
     bool has_base;            /* outcomes known in total: base·days is fitted */
     double base;              /* per normalised day */
     double y_scale, d_scale;  /* outcome and days units of the fit */
+    double d_ref;             /* the reference duration: the curves answer spend per d_ref days (the median
+                                 campaign's days), a campaign of `days` gets days/d_ref times the curve at its
+                                 spend·d_ref/days */
     size_t p;                 /* parameters fitted */
     double *hinv;             /* [p × p] inverse of the Gauss–Newton Hessian JᵀJ + λ·I (normalised units) */
     double sigma2;            /* residual variance (normalised, weighted units) */
@@ -50,8 +53,9 @@ double fc_hill(const double *th, double u, double *dlog);
 /* d f / d u of the same curve (∂ outcome per median spend). */
 double fc_hill_slope(const double *th, double u);
 
-/* A channel's contribution (in the model's outcome units) at spend x, and its derivative in outcome per spend. */
-double fc_model_channel_value(const fc_model *m, size_t c, double x);
-double fc_model_channel_marginal(const fc_model *m, size_t c, double x);
+/* A channel's contribution (in the model's outcome units) at spend x over `days` days, and its derivative in
+ * outcome per spend. */
+double fc_model_channel_value(const fc_model *m, size_t c, double x, double days);
+double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double days);
 
 #endif

@@ -120,10 +120,14 @@ class ForecastsTest(unittest.TestCase):
         self.assertIn(("extrapolation", "leads", "email"), codes)
         self.assertIn(("no_history", "leads", "social"), codes)
         self.assertEqual(f["confidence"], "low")
-        # a longer campaign than any seen extrapolates the base of the outcome known only in total
+        # a longer campaign than any seen extrapolates: the base of the outcome known only in total, and the curves
+        # (answering spend per day: the same spend over 122 days is a rate below any seen on search)
         st, _, f = self.post("/v1/forecasts", self.plan(end_date="2027-06-30"))
         self.assertEqual(st, 200, f)
-        self.assertIn(("extrapolation", "revenue", None), {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]})
+        codes = {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]}
+        self.assertIn(("extrapolation", "leads", "search"), codes)
+        self.assertIn(("extrapolation", "revenue", "search"), codes)
+        self.assertNotEqual(f["confidence"], "high")
 
     def test_forecast_of_an_existing_campaign(self):
         st, _, c = self.post("/v1/campaigns", campaign(
