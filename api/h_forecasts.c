@@ -34,6 +34,40 @@ static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, c
     return 1;
 }
 
+/* The people the segments j_ids (an array of uuids, may be NULL) reach into *audience (0: none named, or a size
+ * unknown); replies and returns 0 on failure (422 when a segment does not exist). */
+static int audience_or_reply(req_ctx *ctx, db_conn *conn, json_t *j_ids, double *audience)
+{
+    *audience = 0;
+    if (json_array_size(j_ids) == 0)
+        return 1;
+    char *ids = json_dumps(j_ids, JSON_COMPACT), *json = NULL;
+    app_err e = ids ? planning_store_audience(conn, ctx->claims.org, ids, &json) : APP_ERR_INTERNAL;
+    free(ids);
+    if (e) {
+        reply_problem(ctx, e, NULL);
+        return 0;
+    }
+    json_t *j = json_loads(json, 0, NULL);
+    free(json);
+    int ok = j != NULL;
+    if (!j) {
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+    } else if (json_integer_value(json_object_get(j, "unknown")) > 0) {
+        verrs v;
+        verrs_init(&v);
+        verrs_add(&v, "segment_ids", "names a segment that does not exist");
+        reply_validation(ctx, &v);
+        verrs_free(&v);
+        ok = 0;
+    } else {
+        json_t *j_a = json_object_get(j, "audience");
+        *audience = json_is_integer(j_a) ? (double)json_integer_value(j_a) : 0;
+    }
+    json_decref(j);
+    return ok;
+}
+
 static void reply_engine(req_ctx *ctx, fc_status st, json_t *j_extra)
 {
     const char *detail = NULL;
@@ -41,8 +75,8 @@ static void reply_engine(req_ctx *ctx, fc_status st, json_t *j_extra)
     reply_problem_extra(ctx, e, st == FC_OK ? "out of memory" : detail, j_extra);
 }
 
-/* An existing campaign as a plan: its currency, dates and channel budgets, into j_plan (a new object). Replies
- * and returns NULL when it cannot be one. */
+/* An existing campaign as a plan: its currency, dates, channel budgets and segments, into j_plan (a new object).
+ * Replies and returns NULL when it cannot be one. */
 static json_t *campaign_plan_or_reply(req_ctx *ctx, db_conn *conn, const char *id)
 {
     db_doc doc = {0};
@@ -64,9 +98,9 @@ static json_t *campaign_plan_or_reply(req_ctx *ctx, db_conn *conn, const char *i
         reply_validation(ctx, &v);
         verrs_free(&v);
     } else {
-        j_plan = json_pack("{s:s, s:O, s:O, s:O}", "currency", currency, "start_date",
+        j_plan = json_pack("{s:s, s:O, s:O, s:O, s:O*}", "currency", currency, "start_date",
                            json_object_get(j_c, "start_date"), "end_date", json_object_get(j_c, "end_date"),
-                           "channels", j_budgets);
+                           "channels", j_budgets, "segment_ids", json_object_get(j_c, "segment_ids"));
         if (!j_plan)
             reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
     }
@@ -91,6 +125,8 @@ void h_forecast_create(req_ctx *ctx)
     const char *id = json_string_value(json_object_get(j_body, "campaign_id"));
     if (id && !(j_plan = campaign_plan_or_reply(ctx, conn, id))) goto out;
     json_t *j_p = j_plan ? j_plan : j_body;
+    double audience;
+    if (!audience_or_reply(ctx, conn, json_object_get(j_p, "segment_ids"), &audience)) goto out;
     if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_p, "currency")), id,
                           json_object_get(j_p, "channels"), &h))
         goto out;
@@ -111,7 +147,7 @@ void h_forecast_create(req_ctx *ctx)
     fc_status st;
     j_out = planning_forecast(&h, cents, json_string_value(json_object_get(j_p, "start_date")),
                               json_string_value(json_object_get(j_p, "end_date")),
-                              json_string_value(json_object_get(j_p, "currency")), &st);
+                              json_string_value(json_object_get(j_p, "currency")), audience, &st);
     if (!j_out) { reply_engine(ctx, st, NULL); goto out; }
     reply_json(ctx, 200, j_out);
 out:
@@ -138,13 +174,15 @@ static void planning_route(req_ctx *ctx, size_t (*validate)(json_t *, verrs *), 
     if (validate(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     app_err e = db_acquire(ctx->app->pool, &conn);
     if (e) { reply_problem(ctx, e, "the database is not reachable; retry shortly"); goto out; }
+    double audience;
+    if (!audience_or_reply(ctx, conn, json_object_get(j_body, "segment_ids"), &audience)) goto out;
     if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_body, "currency")), NULL,
                           allocate ? json_object_get(j_body, "channels") : NULL, &h))
         goto out;
     db_release(ctx->app->pool, conn);
     conn = NULL;
     fc_status st;
-    j_out = allocate ? planning_allocate(&h, j_body, &st, &j_extra) : planning_backtest(&h, j_body, &st);
+    j_out = allocate ? planning_allocate(&h, j_body, audience, &st, &j_extra) : planning_backtest(&h, j_body, &st);
     if (!j_out) { reply_engine(ctx, st, j_extra); j_extra = NULL; goto out; }
     reply_json(ctx, 200, j_out);
 out:

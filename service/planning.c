@@ -22,6 +22,7 @@ static const field_spec forecast_fields[] = {
     {"start_date", FK_DATE, 0, 0, 0, NULL, NULL},
     {"end_date", FK_DATE, 0, 0, 0, NULL, NULL},
     {"channels", FK_OBJECT_ARRAY, 0, 0, PLANNING_CHANNELS_MAX, NULL, plan_channel_fields},
+    {"segment_ids", FK_UUID_ARRAY, 0, 0, PLANNING_SEGMENTS_MAX, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -41,6 +42,7 @@ static const field_spec allocate_fields[] = {
     {"end_date", FK_DATE, FS_REQUIRED, 0, 0, NULL, NULL},
     {"target_cpa", FK_DECIMAL, 0, 0, 0, NULL, NULL},
     {"channels", FK_OBJECT_ARRAY, FS_REQUIRED, 0, PLANNING_CHANNELS_MAX, NULL, allocate_channel_fields},
+    {"segment_ids", FK_UUID_ARRAY, 0, 0, PLANNING_SEGMENTS_MAX, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -118,6 +120,8 @@ size_t planning_validate_forecast(json_t *j_body, verrs *v)
     validate_object(j_body, forecast_fields, VALIDATE_CREATE, "", v);
     static const char *const plan[] = {"currency", "start_date", "end_date", "channels", NULL};
     bool by_id = json_object_get(j_body, "campaign_id") != NULL;
+    if (by_id && json_object_get(j_body, "segment_ids"))
+        verrs_add(v, "segment_ids", "is taken from the campaign: send campaign_id alone, or a plan without it");
     for (size_t i = 0; plan[i]; i++) {
         bool has = json_object_get(j_body, plan[i]) != NULL;
         if (by_id && has)
@@ -229,6 +233,8 @@ int planning_history_load(const char *json, json_t *j_channels, planning_history
             goto fail;
         cp->start = (double)planning_day(start);
         cp->days = (double)(planning_day(end) - planning_day(start) + 1);
+        json_t *j_a = json_object_get(j_c, "audience");
+        cp->audience = json_is_number(j_a) && json_number_value(j_a) > 0 ? json_number_value(j_a) : 0;
         cp->spend = spend;
         if (!h->first[0] || strcmp(start, h->first) < 0)
             snprintf(h->first, sizeof h->first, "%s", start);
@@ -409,8 +415,15 @@ static fc_status worse(fc_status a, fc_status b)
     return a == FC_ERR_TOO_LITTLE_HISTORY || b == FC_ERR_TOO_LITTLE_HISTORY ? FC_ERR_TOO_LITTLE_HISTORY : a;
 }
 
+/* {"size": audience or null, "kpis": the outcomes whose curves answer it} (steals j_kpis) */
+static json_t *audience_json(double audience, json_t *j_kpis)
+{
+    return json_pack("{s:o, s:o}", "size", audience > 0 ? json_integer((json_int_t)audience) : json_null(), "kpis",
+                     j_kpis);
+}
+
 json_t *planning_forecast(const planning_history *h, const long long *cents, const char *start, const char *end,
-                          const char *currency, fc_status *st)
+                          const char *currency, double audience, fc_status *st)
 {
     size_t nc = h->n_channels;
     double days = (double)(planning_day(end) - planning_day(start) + 1);
@@ -419,12 +432,12 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
     bool has[FC_KPIS] = {0};
     unsigned *chw = calloc((nc ? nc : 1) * FC_KPIS, sizeof *chw);
     fc_channel_forecast *cf = calloc(nc ? nc : 1, sizeof *cf);
-    json_t *j_out = NULL, *j_warn = json_array(), *j_ch = json_array();
+    json_t *j_out = NULL, *j_warn = json_array(), *j_ch = json_array(), *j_aud = json_array();
     fc_confidence conf = FC_CONFIDENCE_HIGH;
     fc_status fail = FC_OK;
     long long total = 0;
     *st = FC_OK;
-    if (!spend || !iv || !chw || !cf || !j_warn || !j_ch)
+    if (!spend || !iv || !chw || !cf || !j_warn || !j_ch || !j_aud)
         goto out;
     for (size_t c = 0; c < nc; c++) { /* cents < 0: a channel the plan does not name */
         spend[c] = cents[c] > 0 ? (double)cents[c] / 100 : 0;
@@ -441,8 +454,11 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
         }
         fc_forecast f = {.channels = cf};
         if (s == FC_OK)
-            s = fc_forecast_plan(m, spend, days, &f);
+            s = fc_forecast_plan_reaching(m, spend, days, audience, &f);
+        bool by_audience = s == FC_OK && fc_model_reference_audience(m) > 0;
         fc_model_free(m);
+        if (by_audience && json_array_append_new(j_aud, json_string(planning_kpis[q])))
+            goto out;
         if (s != FC_OK) {
             *st = s;
             goto out;
@@ -458,8 +474,8 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
             if (cents[c] > 0 && warnings_add(j_warn, chw[c * FC_KPIS + q], planning_kpis[q], h->channels[c]))
                 goto out;
         }
-        /* what no channel accounts for: the model's own, and a duration outside those seen */
-        unsigned level = f.warnings & (FC_WARN_LITTLE_HISTORY | FC_WARN_ZERO_OUTCOMES |
+        /* what no channel accounts for: the model's own, the audience, and a duration outside those seen */
+        unsigned level = f.warnings & (FC_WARN_LITTLE_HISTORY | FC_WARN_ZERO_OUTCOMES | FC_WARN_AUDIENCE_UNKNOWN |
                                        (by_channel & FC_WARN_EXTRAPOLATION ? 0 : FC_WARN_EXTRAPOLATION));
         if (warnings_add(j_warn, level, planning_kpis[q], NULL))
             goto out;
@@ -478,10 +494,11 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
             goto out;
         }
     }
-    j_out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:s, s:o, s:O, s:O}", "currency", currency, "start_date", start,
-                      "end_date", end, "days", (json_int_t)days, "history", history_json(h), "confidence",
-                      fc_confidence_names[conf], "total", kpi_block(total, iv + nc * FC_KPIS, has), "channels", j_ch,
-                      "warnings", j_warn);
+    j_out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:O, s:O}", "currency", currency, "start_date",
+                      start, "end_date", end, "days", (json_int_t)days, "audience", audience_json(audience, j_aud),
+                      "history", history_json(h), "confidence", fc_confidence_names[conf], "total",
+                      kpi_block(total, iv + nc * FC_KPIS, has), "channels", j_ch, "warnings", j_warn);
+    j_aud = NULL;
 out:
     free(spend);
     free(iv);
@@ -489,6 +506,7 @@ out:
     free(cf);
     json_decref(j_warn);
     json_decref(j_ch);
+    json_decref(j_aud);
     return j_out;
 }
 
@@ -498,7 +516,8 @@ static const char *bound_name(fc_bound b)
     return (unsigned)b < sizeof names / sizeof *names ? names[b] : "none";
 }
 
-json_t *planning_allocate(const planning_history *h, json_t *j_body, fc_status *st, json_t **j_refusal)
+json_t *planning_allocate(const planning_history *h, json_t *j_body, double audience, fc_status *st,
+                          json_t **j_refusal)
 {
     size_t nc = h->n_channels;
     const char *kpi_name = json_string_value(json_object_get(j_body, "kpi"));
@@ -540,7 +559,8 @@ json_t *planning_allocate(const planning_history *h, json_t *j_body, fc_status *
                             .min = lo,
                             .max = hi,
                             .target_cpa = cpa ? (double)planning_cents(cpa) / 100 : 0,
-                            .current = has_current ? cur : NULL};
+                            .current = has_current ? cur : NULL,
+                            .audience = audience};
     fc_alloc_result r = {.split = split, .marginal = marg, .expected.channels = cf};
     if ((*st = fc_allocate(m, &req, &r)) != FC_OK) {
         if (*st == FC_ERR_INFEASIBLE) {
@@ -578,12 +598,15 @@ json_t *planning_allocate(const planning_history *h, json_t *j_body, fc_status *
                                          h->channels[c]))
             goto out;
     }
-    if (warnings_add(j_warn, fc_model_warnings(m) & (FC_WARN_LITTLE_HISTORY | FC_WARN_ZERO_OUTCOMES),
+    if (warnings_add(j_warn, (fc_model_warnings(m) & (FC_WARN_LITTLE_HISTORY | FC_WARN_ZERO_OUTCOMES)) |
+                                 (r.expected.warnings & FC_WARN_AUDIENCE_UNKNOWN),
                      planning_kpis[kpi], NULL))
         goto out;
-    j_out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:O, s:O}", "kpi", planning_kpis[kpi], "currency",
-                      json_string_value(json_object_get(j_body, "currency")), "budget", amount_json(budget), "spent",
-                      amount_json(sum), "expected", interval_json(&r.expected.total), "current",
+    json_t *j_aud = fc_model_reference_audience(m) > 0 ? json_pack("[s]", planning_kpis[kpi]) : json_array();
+    j_out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:O, s:O}", "kpi", planning_kpis[kpi],
+                      "currency", json_string_value(json_object_get(j_body, "currency")), "budget",
+                      amount_json(budget), "spent", amount_json(sum), "audience", audience_json(audience, j_aud),
+                      "expected", interval_json(&r.expected.total), "current",
                       r.has_current ? interval_json(&r.current) : json_null(), "uplift",
                       r.has_current ? json_real(r2(r.uplift)) : json_null(), "confidence",
                       fc_confidence_names[r.expected.confidence], "split", j_split, "warnings", j_warn);

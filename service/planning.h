@@ -11,6 +11,7 @@
 #include "validate.h"
 
 #define PLANNING_CHANNELS_MAX 20
+#define PLANNING_SEGMENTS_MAX 50 /* a campaign's, as campaign.c allows */
 
 /* Body rules; each returns the number of errors added to v. */
 size_t planning_validate_forecast(json_t *j_body, verrs *v);
@@ -27,11 +28,11 @@ typedef struct planning_history {
     fc_history history;
 } planning_history;
 
-/* Reads the store's history (a JSON array of {"start", "end", "budgets": [{channel, amount}], "rows":
- * [{channel|null, spend, leads, conversions, revenue}]}, values null where not measured) into h, adding the
- * channels named by j_channels (an array of objects with "channel", may be NULL) that it does not hold. Spend per
- * channel is the measured spend, or the channel budget where none was measured. Returns 0, or -1 (out of memory
- * or unreadable). */
+/* Reads the store's history (a JSON array of {"start", "end", "audience" (null: unknown), "budgets": [{channel,
+ * amount}], "rows": [{channel|null, spend, leads, conversions, revenue}]}, values null where not measured) into h,
+ * adding the channels named by j_channels (an array of objects with "channel", may be NULL) that it does not
+ * hold. Spend per channel is the measured spend, or the channel budget where none was measured. Returns 0, or -1
+ * (out of memory or unreadable). */
 int planning_history_load(const char *json, json_t *j_channels, planning_history *h);
 void planning_history_free(planning_history *h);
 /* The index of a channel by name, or -1. */
@@ -40,14 +41,16 @@ long planning_channel(const planning_history *h, const char *name);
 /* An engine refusal of a whole request, as an error and a sentence (static). */
 app_err planning_refusal(fc_status st, const char **detail);
 
-/* The forecast of a plan (spend per channel of h, in cents; days) as the response body, or NULL (out of memory)
- * with *st FC_OK; when no KPI can be forecast, NULL with *st the engine's reason. */
+/* The forecast of a plan (spend per channel of h, in cents; days; the people it reaches, 0: unknown) as the
+ * response body, or NULL (out of memory) with *st FC_OK; when no KPI can be forecast, NULL with *st the engine's
+ * reason. */
 json_t *planning_forecast(const planning_history *h, const long long *cents, const char *start, const char *end,
-                          const char *currency, fc_status *st);
+                          const char *currency, double audience, fc_status *st);
 
-/* The allocation asked by j_body (valid) over h, or NULL with *st (FC_ERR_INFEASIBLE: *j_refusal has the
- * problem's extra members "bound" and "channel"). */
-json_t *planning_allocate(const planning_history *h, json_t *j_body, fc_status *st, json_t **j_refusal);
+/* The allocation asked by j_body (valid) for a plan reaching `audience` people (0: unknown) over h, or NULL with
+ * *st (FC_ERR_INFEASIBLE: *j_refusal has the problem's extra members "bound" and "channel"). */
+json_t *planning_allocate(const planning_history *h, json_t *j_body, double audience, fc_status *st,
+                          json_t **j_refusal);
 
 /* The backtest asked by j_body (valid) over h, or NULL with *st. */
 json_t *planning_backtest(const planning_history *h, json_t *j_body, fc_status *st);

@@ -1,22 +1,28 @@
 /* planning_store.c — see planning_store.h. */
 #include "planning_store.h"
 
-/* One statement: the campaigns, then their measurements summed per channel (a campaign's rows are read through
- * measurements_campaign_date, led by (org_id, campaign_id)). */
+/* One statement, linear in the history whatever the planner knows: per campaign its measurements summed per
+ * channel, read through measurements_campaign_date (led by org_id, campaign_id) in a subquery of its own, and
+ * the audiences of every campaign's segments at once (segments_audiences, 0019), hash-joined by campaign. (A join
+ * of the measurements with the campaigns, grouped, is planned as a nested loop over the campaigns for each
+ * measurement when sorts are priced out, as db.c does: quadratic, 0.2 s for 1,000 campaigns.) */
 static const db_stmt q_history = {
     "planning_history",
     "WITH c AS MATERIALIZED (SELECT id, start_date, end_date, channel_budgets FROM campaigns"
     "  WHERE org_id = $1 AND status = 'completed' AND (budget_currency IS NULL OR budget_currency = $2)"
     "  AND ($3::uuid IS NULL OR id <> $3::uuid)),"
-    " m AS (SELECT m.campaign_id, m.channel,"
-    "  sum(m.spend) FILTER (WHERE m.currency = $2) AS spend, sum(m.leads) AS leads,"
-    "  sum(m.conversions) AS conversions, sum(m.revenue) FILTER (WHERE m.currency = $2) AS revenue"
-    "  FROM measurements m JOIN c ON m.org_id = $1 AND m.campaign_id = c.id GROUP BY m.campaign_id, m.channel)"
-    " SELECT coalesce(json_agg(json_build_object('start', c.start_date, 'end', c.end_date,"
-    "  'budgets', c.channel_budgets, 'rows', coalesce((SELECT json_agg(json_build_object('channel', m.channel,"
-    "  'spend', m.spend, 'leads', m.leads, 'conversions', m.conversions, 'revenue', m.revenue)"
-    "  ORDER BY m.channel NULLS FIRST) FROM m WHERE m.campaign_id = c.id), '[]'::json))"
-    "  ORDER BY c.start_date, c.id), '[]'::json)::text FROM c",
+    " cs AS (SELECT array_agg(cs.campaign_id) AS sets, array_agg(cs.segment_id) AS ids"
+    "  FROM campaign_segments cs WHERE cs.org_id = $1 AND cs.campaign_id = ANY (ARRAY(SELECT id FROM c))),"
+    " a AS (SELECT x.set_id, x.audience FROM cs, segments_audiences($1, cs.sets, cs.ids) x)"
+    " SELECT coalesce(json_agg(json_build_object('start', c.start_date, 'end', c.end_date, 'audience', a.audience,"
+    "  'budgets', c.channel_budgets, 'rows', coalesce((SELECT json_agg(json_build_object('channel', g.channel,"
+    "  'spend', g.spend, 'leads', g.leads, 'conversions', g.conversions, 'revenue', g.revenue)"
+    "  ORDER BY g.channel NULLS FIRST) FROM (SELECT m.channel, sum(m.spend) FILTER (WHERE m.currency = $2) AS spend,"
+    "  sum(m.leads) AS leads, sum(m.conversions) AS conversions,"
+    "  sum(m.revenue) FILTER (WHERE m.currency = $2) AS revenue FROM measurements m"
+    "  WHERE m.org_id = $1 AND m.campaign_id = c.id GROUP BY m.channel) g), '[]'::json))"
+    "  ORDER BY c.start_date, c.id), '[]'::json)::text"
+    " FROM c LEFT JOIN a ON a.set_id = c.id",
     3};
 
 app_err planning_store_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
@@ -24,4 +30,20 @@ app_err planning_store_history(db_conn *conn, const char *org, const char *curre
 {
     const char *params[] = {org, currency, exclude_id};
     return db_one_row(conn, &q_history, params, json, NULL, 0);
+}
+
+/* The segments of org among the ids of a JSON array, and the people they reach (segments_audiences, 0019). */
+static const db_stmt q_audience = {
+    "planning_audience",
+    "WITH ids AS (SELECT ARRAY(SELECT DISTINCT v::uuid FROM jsonb_array_elements_text($2::jsonb) v) AS a)"
+    " SELECT json_build_object('audience', (SELECT x.audience FROM segments_audiences($1,"
+    "  array_fill('00000000-0000-0000-0000-000000000000'::uuid, ARRAY[cardinality(ids.a)]), ids.a) x), 'unknown',"
+    "  cardinality(ids.a) - (SELECT count(*) FROM segments s WHERE s.org_id = $1 AND s.id = ANY (ids.a)))::text"
+    " FROM ids",
+    2};
+
+app_err planning_store_audience(db_conn *conn, const char *org, const char *ids_json, char **json)
+{
+    const char *params[] = {org, ids_json};
+    return db_one_row(conn, &q_audience, params, json, NULL, 0);
 }

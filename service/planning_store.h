@@ -8,9 +8,14 @@
 
 /* *json (malloc'd) gets the completed campaigns of org whose money is in currency (those without a budget too),
  * but not exclude_id (NULL: none), oldest first, in the shape planning_history_load reads: per campaign its dates,
- * channel budgets and, per channel (null: campaign-wide rows), the sums of spend, leads, conversions and revenue
- * measured (null where nothing was). Measured money in another currency is left out, never converted. */
+ * audience (segments_audiences of its segments, null when unknown), channel budgets and, per channel (null:
+ * campaign-wide rows), the sums of spend, leads, conversions and revenue measured (null where nothing was).
+ * Measured money in another currency is left out, never converted. */
 app_err planning_store_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
                                char **json);
+
+/* *json (malloc'd) gets {"audience": the people the segments of ids_json (a JSON array of uuids) reach, or null
+ * where unknown; "unknown": how many of those ids name no segment of org}. */
+app_err planning_store_audience(db_conn *conn, const char *org, const char *ids_json, char **json);
 
 #endif

@@ -45,7 +45,7 @@
 
 const char *const fc_kpi_names[FC_KPIS] = {"leads", "conversions", "revenue"};
 const char *const fc_warning_names[] = {"extrapolation", "no_history", "little_history", "constant_spend",
-                                        "thin_channel", "zero_outcomes", NULL};
+                                        "thin_channel", "zero_outcomes", "audience_unknown", NULL};
 const char *const fc_confidence_names[] = {"low", "medium", "high"};
 
 /* What a curve's evaluations share, computed once per parameter vector rather than once per campaign. */
@@ -98,11 +98,12 @@ double fc_hill_slope(const double *th, double u)
     return fc_hill(th, u, NULL) * a * tt / u;
 }
 
-/* A spend over `days` as the spend per reference duration the curves answer (x itself, exactly, where the
- * campaign lasts the reference duration: a history of equal durations is fitted in its spends as they are). */
-static double model_rate(const fc_model *m, double x, double days)
+double fc_model_scale(const fc_model *m, double days, double audience)
 {
-    return x * (m->d_ref / days);
+    double s = days / m->d_ref;
+    if (m->a_ref > 0)
+        s *= (audience > 0 ? audience : m->a_ref) / m->a_ref;
+    return s;
 }
 
 /* ---- rows ---- */
@@ -118,8 +119,9 @@ typedef struct {
 typedef struct {
     size_t ch;
     double x;     /* the spend, as measured */
-    double s;     /* the campaign's duration in reference durations, days / d_ref (its days until fc_fit knows d_ref) */
-    double u, lu; /* the spend per reference duration (x / s) in medians, and its logarithm */
+    double s;     /* the campaign's scale (fc_model_scale; its days until fit_form knows d_ref) */
+    double a;     /* the campaign's audience (0: unknown) */
+    double u, lu; /* the spend per unit of scale (x / s) in medians, and its logarithm */
 } fit_term;
 
 typedef struct {
@@ -342,7 +344,8 @@ static bool history_valid(const fc_history *h)
         return false;
     for (size_t i = 0; i < h->n_campaigns; i++) {
         const fc_campaign *cp = &h->campaigns[i];
-        if (!isfinite(cp->start) || !isfinite(cp->days) || !(cp->days > 0) || (h->n_channels && !cp->spend))
+        if (!isfinite(cp->start) || !isfinite(cp->days) || !(cp->days > 0) || !finite_nonneg(cp->audience) ||
+            (h->n_channels && !cp->spend))
             return false;
         for (size_t c = 0; c < h->n_channels; c++)
             if (!finite_nonneg(cp->spend[c]))
@@ -399,14 +402,14 @@ static fc_status rows_build(const fc_history *h, fc_kpi k, fc_model *m, fit_ctx 
                 if (!(cp->spend[ch] > 0) || cp->by_channel[k][ch] < 0)
                     continue;
                 c->rows[c->n_rows++] = (fit_row){ROW_CHANNEL, cp->by_channel[k][ch], cp->days, c->n_terms, 1};
-                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, 0, 0};
+                c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, cp->audience, 0, 0};
             }
         }
         if (cp->has_total[k] && !per_channel) {
             fit_row r = {ROW_TOTAL, cp->total[k], cp->days, c->n_terms, 0};
             for (size_t ch = 0; ch < n_ch; ch++)
                 if (cp->spend[ch] > 0) {
-                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, 0, 0};
+                    c->terms[c->n_terms++] = (fit_term){ch, cp->spend[ch], cp->days, cp->audience, 0, 0};
                     r.count++;
                 }
             c->rows[c->n_rows++] = r;
@@ -713,11 +716,12 @@ out:
     return st;
 }
 
-fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **out)
+/* Fits one form of the model: curves of spend per day (audience false) or of spend per day and person reached
+ * (audience true: FC_ERR_INVALID when a campaign fitted has no audience or all have the same, where the form says
+ * nothing the other does not). On FC_OK *score is the fit's sum of squared relative residuals. */
+static fc_status fit_form(const fc_history *h, fc_kpi kpi, fc_method method, bool audience, fc_model **out,
+                          double *score)
 {
-    if (!out || (unsigned)kpi >= FC_KPIS || (method != FC_METHOD_HILL && method != FC_METHOD_RATIO) ||
-        !history_valid(h))
-        return FC_ERR_INVALID;
     size_t n_ch = h->n_channels;
     fit_ctx c = {0};
     fc_model *m = model_new(n_ch);
@@ -750,16 +754,37 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
     for (size_t i = 0; i < c.n_rows; i++)
         c.w[i] = 1;
 
-    /* the reference duration: the median campaign's; a campaign's spend on a channel is its spend per reference
-     * duration, spend·d_ref/days (one and the same where every campaign lasts as long) */
+    /* the reference duration: the median campaign's; a campaign's spend on a channel is taken per unit of its
+     * scale, spend/s (the spend itself where every campaign lasts as long and no audience counts) */
     for (size_t i = 0; i < c.n_used; i++)
         tmp[i] = h->campaigns[c.used[i]].days;
     m->d_ref = median_of(tmp, c.n_used);
+    if (audience) {
+        /* and the reference audience, the median campaign's: a spend per person reached */
+        st = FC_ERR_INVALID;
+        bool varies = false;
+        for (size_t i = 0; i < c.n_used; i++) {
+            tmp[i] = h->campaigns[c.used[i]].audience;
+            varies = varies || tmp[i] != tmp[0];
+            if (!(tmp[i] > 0)) {
+                free(tmp);
+                goto out;
+            }
+        }
+        if (!varies) {
+            free(tmp);
+            goto out;
+        }
+        st = FC_ERR_NOMEM;
+        m->a_ref = median_of(tmp, c.n_used);
+        m->audience_min = tmp[0];
+        m->audience_max = tmp[c.n_used - 1];
+    }
     for (size_t k = 0; k < c.n_terms; k++)
-        c.terms[k].s /= m->d_ref;
+        c.terms[k].s = fc_model_scale(m, c.terms[k].s, c.terms[k].a);
 
-    /* units: each channel's median positive spend per reference duration; the organisation's median of them for
-     * a channel without */
+    /* units: each channel's median positive spend per unit of scale; the organisation's median of them for a
+     * channel without */
     double *meds = malloc((n_ch ? n_ch : 1) * sizeof *meds);
     size_t n_meds = 0;
     if (!meds) {
@@ -773,7 +798,7 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
             const fc_campaign *cp = &h->campaigns[c.used[i]];
             if (!(cp->spend[ch] > 0))
                 continue;
-            double r = model_rate(m, cp->spend[ch], cp->days);
+            double r = cp->spend[ch] / fc_model_scale(m, cp->days, cp->audience);
             cv->spend_min = n ? fmin(cv->spend_min, r) : r;
             cv->spend_max = n ? fmax(cv->spend_max, r) : r;
             tmp[n++] = r;
@@ -840,6 +865,10 @@ fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **o
         cv->beta = m->y_scale * exp(th[FC_P_RHO]) * (1 + pow(kap, a));
         m->warnings |= cv->warnings & (FC_WARN_CONSTANT_SPEND | FC_WARN_THIN_CHANNEL);
     }
+    *score = 0;
+    for (size_t i = 0; i < c.n_rows; i++)
+        if (c.yhat[i] > 0)
+            *score += (c.rows[i].y - c.yhat[i]) * (c.rows[i].y - c.yhat[i]) / (c.yhat[i] * c.yhat[i]);
     *out = m;
     m = NULL;
     st = FC_OK;
@@ -855,9 +884,45 @@ out:
     return st;
 }
 
+fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **out)
+{
+    if (!out || (unsigned)kpi >= FC_KPIS || (method != FC_METHOD_HILL && method != FC_METHOD_RATIO) ||
+        !history_valid(h))
+        return FC_ERR_INVALID;
+    fc_model *m = NULL, *ma = NULL;
+    double score, score_a;
+    fc_status st = fit_form(h, kpi, method, false, &m, &score);
+    if (st != FC_OK || m->method != FC_METHOD_HILL)
+        goto out;
+    /* The audience form is kept only where the history says so: it fits the campaigns more closely (the same
+     * parameters, so the closer fit is the better model, not the larger one). */
+    fc_status st_a = fit_form(h, kpi, method, true, &ma, &score_a);
+    if (st_a == FC_ERR_NOMEM) {
+        st = st_a;
+        goto out;
+    }
+    if (st_a == FC_OK && ma->method == FC_METHOD_HILL && score_a < score) {
+        fc_model *t = m;
+        m = ma;
+        ma = t;
+    }
+out:
+    fc_model_free(ma);
+    if (st == FC_OK)
+        *out = m;
+    else
+        fc_model_free(m);
+    return st;
+}
+
 double fc_model_reference_days(const fc_model *m)
 {
     return m->d_ref;
+}
+
+double fc_model_reference_audience(const fc_model *m)
+{
+    return m->a_ref;
 }
 
 fc_method fc_model_method(const fc_model *m)
@@ -892,22 +957,21 @@ void fc_model_history(const fc_model *m, size_t *campaigns, double *first_start,
     *last_end = m->last_end;
 }
 
-double fc_model_channel_value(const fc_model *m, size_t c, double x, double days)
+double fc_model_channel_value(const fc_model *m, size_t c, double x, double s)
 {
     if (!(x > 0))
         return 0;
     if (m->method == FC_METHOD_RATIO)
         return (m->channel_rows ? m->ratio[c] : m->ratio_total) * x;
-    return m->y_scale * (days / m->d_ref) * fc_hill(m->theta + 3 * c, model_rate(m, x, days) / m->median[c], NULL);
+    return m->y_scale * s * fc_hill(m->theta + 3 * c, x / s / m->median[c], NULL);
 }
 
-double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double days)
+double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double s)
 {
     if (m->method == FC_METHOD_RATIO)
         return m->channel_rows ? m->ratio[c] : m->ratio_total;
-    /* d/dx of (days/d_ref)·f(x·d_ref/days): the curve's slope at the rate */
-    return m->y_scale * fc_hill_slope(m->theta + 3 * c, model_rate(m, fmax(x, 0), days) / m->median[c]) /
-           m->median[c];
+    /* d/dx of s·f(x/s): the curve's slope at x/s */
+    return m->y_scale * fc_hill_slope(m->theta + 3 * c, fmax(x, 0) / s / m->median[c]) / m->median[c];
 }
 
 /* The split-conformal order statistics of n sorted residuals: the lower and upper ends of an 80 % interval. */
@@ -940,7 +1004,14 @@ static fc_interval interval_scaled(double y, double lo, double hi, double scale)
 
 fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, fc_forecast *out)
 {
-    if (!m || !out || !out->channels || (m->n_channels && !spend) || !isfinite(days) || !(days > 0))
+    return fc_forecast_plan_reaching(m, spend, days, 0, out);
+}
+
+fc_status fc_forecast_plan_reaching(const fc_model *m, const double *spend, double days, double audience,
+                                    fc_forecast *out)
+{
+    if (!m || !out || !out->channels || (m->n_channels && !spend) || !isfinite(days) || !(days > 0) ||
+        !finite_nonneg(audience))
         return FC_ERR_INVALID;
     for (size_t c = 0; c < m->n_channels; c++)
         if (!finite_nonneg(spend[c]))
@@ -960,6 +1031,13 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
     /* the base and the curves' share grow with the days: a duration outside those seen extrapolates them */
     if (hill && (days < m->days_min || days > m->days_max))
         warnings |= FC_WARN_EXTRAPOLATION;
+    /* where the curves answer spend per person reached: an audience outside those seen extrapolates them, and
+     * none given is taken as the median campaign's, said so */
+    if (hill && m->a_ref > 0 && audience > 0 && (audience < m->audience_min || audience > m->audience_max))
+        warnings |= FC_WARN_EXTRAPOLATION;
+    if (hill && m->a_ref > 0 && !(audience > 0))
+        warnings |= FC_WARN_AUDIENCE_UNKNOWN;
+    double scale = fc_model_scale(m, days, audience);
     double sum = hill && m->has_base ? m->base * days / m->d_scale : 0; /* normalised */
     double sum_ratio = 0, spend_total = 0;
     double prior_var = 0;        /* no-history channels' variance from the prior (normalised) */
@@ -973,14 +1051,14 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
         cf->warnings = 0;
         if (x > 0 && !cv->n_campaigns)
             cf->warnings |= FC_WARN_NO_HISTORY;
-        double r = model_rate(m, x, days);
+        double r = x / scale;
         if (x > 0 && cv->n_campaigns && (r > cv->spend_max || r < cv->spend_min))
             cf->warnings |= FC_WARN_EXTRAPOLATION;
         if (x > 0)
             cf->warnings |= cv->warnings & (FC_WARN_CONSTANT_SPEND | FC_WARN_THIN_CHANNEL);
         warnings |= cf->warnings;
         spend_total += x;
-        double y = fc_model_channel_value(m, c, x, days) / m->y_scale;
+        double y = fc_model_channel_value(m, c, x, scale) / m->y_scale;
         if (!hill) {
             sum_ratio += y;
             double lo = m->channel_rows ? clo : tlo, hi = m->channel_rows ? chi : thi;
@@ -1040,7 +1118,9 @@ fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, 
     double width = out->total.p50 > 0 ? (out->total.p90 - out->total.p10) / out->total.p50 : 0;
     if (warnings & (FC_WARN_NO_HISTORY | FC_WARN_LITTLE_HISTORY | FC_WARN_ZERO_OUTCOMES) || width > 1)
         out->confidence = FC_CONFIDENCE_LOW;
-    else if (warnings & (FC_WARN_EXTRAPOLATION | FC_WARN_CONSTANT_SPEND | FC_WARN_THIN_CHANNEL) || width > 0.5)
+    else if (warnings & (FC_WARN_EXTRAPOLATION | FC_WARN_CONSTANT_SPEND | FC_WARN_THIN_CHANNEL |
+                         FC_WARN_AUDIENCE_UNKNOWN) ||
+             width > 0.5)
         out->confidence = FC_CONFIDENCE_MEDIUM;
     else
         out->confidence = FC_CONFIDENCE_HIGH;

@@ -40,6 +40,7 @@ typedef enum {
 typedef struct {
     double start;                     /* days since 1970-01-01: orders the rolling-origin backtest */
     double days;                      /* duration in days, > 0 */
+    double audience;                  /* people its segments reach, > 0; 0: unknown */
     const double *spend;              /* per channel, ≥ 0 (0: the channel was not used) */
     bool has_total[FC_KPIS];          /* the outcome's total is known */
     double total[FC_KPIS];            /* ≥ 0 where has_total */
@@ -62,6 +63,8 @@ enum {
     FC_WARN_CONSTANT_SPEND = 1u << 3,  /* a channel's spend never varied: its curve's shape is the prior's */
     FC_WARN_THIN_CHANNEL = 1u << 4,    /* a channel seen in fewer campaigns than its curve has parameters: shrunk */
     FC_WARN_ZERO_OUTCOMES = 1u << 5,   /* every outcome in the history is zero */
+    FC_WARN_AUDIENCE_UNKNOWN = 1u << 6,/* the curves answer the audience and the plan gives none: the median
+                                          campaign's stands in */
 };
 extern const char *const fc_warning_names[]; /* by bit position: "extrapolation", "no_history", … NULL-ended */
 
@@ -93,6 +96,11 @@ const fc_curve *fc_model_curve(const fc_model *m, size_t channel);
 double fc_model_base_per_day(const fc_model *m);
 /* The duration the curves' spends are per: the median duration of the campaigns fitted, in days. */
 double fc_model_reference_days(const fc_model *m);
+/* The audience the curves' spends are per (the median campaign's), or 0 where they do not answer the audience. */
+double fc_model_reference_audience(const fc_model *m);
+/* A campaign's scale: days/d_ref, times audience/a_ref where the curves answer the audience (an unknown audience,
+ * 0, counts as a_ref). A channel's outcome is s·f(spend/s). */
+double fc_model_scale(const fc_model *m, double days, double audience);
 unsigned fc_model_warnings(const fc_model *m);
 /* Campaigns the fit used, and the first start and last end (days since 1970-01-01) among them. */
 void fc_model_history(const fc_model *m, size_t *campaigns, double *first_start, double *last_end);
@@ -118,6 +126,9 @@ typedef struct {
  * finite. Where outcomes were known only in total, a channel's interval carries the curve's parameter uncertainty
  * (delta method) and the total the residual spread as well. */
 fc_status fc_forecast_plan(const fc_model *m, const double *spend, double days, fc_forecast *out);
+/* The same for a plan reaching `audience` people (0: unknown). */
+fc_status fc_forecast_plan_reaching(const fc_model *m, const double *spend, double days, double audience,
+                                    fc_forecast *out);
 
 /* Cost per result (CPL, CPA) and ROI of an outcome interval at a given spend, monotone maps of it (cost per
  * result falls as the outcome grows, so p10 comes from the outcome's p90). False (the API's null) when a
@@ -139,6 +150,7 @@ typedef enum {
 typedef struct {
     double budget;          /* total to split, ≥ 0 */
     double days;            /* the plan's duration (the base outcome scales with it) */
+    double audience;        /* people the plan reaches (0: unknown) */
     const double *min;      /* per channel, or NULL: 0 */
     const double *max;      /* per channel, or NULL: the budget */
     double target_cpa;      /* > 0: maximise the outcome while spend/outcome ≤ target (spending at most the

@@ -22,7 +22,7 @@ typedef struct {
     const fc_model *m;
     size_t n;
     double budget, scale, base, cpa;
-    double days; /* the plan's */
+    double s; /* the plan's scale (fc_model_scale) */
 } alloc_ctx;
 
 /* The objective in budget units: z = x / budget. */
@@ -32,9 +32,9 @@ static double alloc_objective(unsigned n, const double *z, double *grad, void *d
     double s = a->base;
     for (unsigned c = 0; c < n; c++) {
         double x = z[c] * a->budget;
-        s += fc_model_channel_value(a->m, c, x, a->days);
+        s += fc_model_channel_value(a->m, c, x, a->s);
         if (grad)
-            grad[c] = a->budget * fc_model_channel_marginal(a->m, c, x, a->days) / a->scale;
+            grad[c] = a->budget * fc_model_channel_marginal(a->m, c, x, a->s) / a->scale;
     }
     return s / a->scale;
 }
@@ -59,9 +59,9 @@ static double alloc_cpa(unsigned n, const double *z, double *grad, void *data)
     double s = -a->cpa * a->base / a->budget;
     for (unsigned c = 0; c < n; c++) {
         double x = z[c] * a->budget;
-        s += z[c] - a->cpa * fc_model_channel_value(a->m, c, x, a->days) / a->budget;
+        s += z[c] - a->cpa * fc_model_channel_value(a->m, c, x, a->s) / a->budget;
         if (grad)
-            grad[c] = 1 - a->cpa * fc_model_channel_marginal(a->m, c, x, a->days);
+            grad[c] = 1 - a->cpa * fc_model_channel_marginal(a->m, c, x, a->s);
     }
     return s;
 }
@@ -148,8 +148,8 @@ static void alloc_greedy(alloc_ctx *a, const double *hi, bool cpa, double *z)
             double dc = fmin(d, hi[c] - z[c]);
             if (!(dc > 0))
                 continue;
-            double gain = (fc_model_channel_value(a->m, c, (z[c] + dc) * a->budget, a->days) -
-                           fc_model_channel_value(a->m, c, z[c] * a->budget, a->days)) / dc;
+            double gain = (fc_model_channel_value(a->m, c, (z[c] + dc) * a->budget, a->s) -
+                           fc_model_channel_value(a->m, c, z[c] * a->budget, a->s)) / dc;
             if (pick == a->n || gain > best) {
                 best = gain;
                 pick = c;
@@ -175,7 +175,7 @@ static bool finite_nonneg(double v)
 fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_result *out)
 {
     if (!m || !req || !out || !out->split || !out->marginal || !out->expected.channels || !isfinite(req->days) ||
-        !(req->days > 0) || !finite_nonneg(req->target_cpa))
+        !(req->days > 0) || !finite_nonneg(req->target_cpa) || !finite_nonneg(req->audience))
         return FC_ERR_INVALID;
     size_t n = m->n_channels;
     if (!finite_nonneg(req->budget)) {
@@ -214,9 +214,10 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
     fc_status st = FC_ERR_NOMEM;
     if (!zero || !lo || !hi || !z || !best || !step)
         goto out;
-    if ((st = fc_forecast_plan(m, zero, req->days, &base_f)) != FC_OK)
+    if ((st = fc_forecast_plan_reaching(m, zero, req->days, req->audience, &base_f)) != FC_OK)
         goto out;
-    alloc_ctx a = {m, n, B > 0 ? B : 1, 1, base_f.total.p50, req->target_cpa, req->days};
+    double scale = fc_model_scale(m, req->days, req->audience);
+    alloc_ctx a = {m, n, B > 0 ? B : 1, 1, base_f.total.p50, req->target_cpa, scale};
     for (size_t c = 0; c < n; c++) {
         lo[c] = (req->min ? req->min[c] : 0) / a.budget;
         hi[c] = fmin(req->max ? req->max[c] : B, B) / a.budget;
@@ -271,7 +272,7 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
                     double best_v = -INFINITY;
                     for (int k = 0; k <= ALLOC_STEPS; k++) {
                         double x = lo[c] + (hi[c] - lo[c]) * k / ALLOC_STEPS;
-                        double v = a.cpa * fc_model_channel_value(m, c, x * a.budget, req->days) / a.budget - x;
+                        double v = a.cpa * fc_model_channel_value(m, c, x * a.budget, a.s) / a.budget - x;
                         if (v > best_v) {
                             best_v = v;
                             z[c] = x;
@@ -346,11 +347,11 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
         spent = B;
     }
     for (size_t c = 0; c < n; c++)
-        out->marginal[c] = fc_model_channel_marginal(m, c, out->split[c], req->days);
+        out->marginal[c] = fc_model_channel_marginal(m, c, out->split[c], scale);
     out->spent = spent;
     out->bound = FC_BOUND_NONE;
     fc_forecast f = {.channels = out->expected.channels};
-    if ((st = fc_forecast_plan(m, out->split, req->days, &f)) != FC_OK)
+    if ((st = fc_forecast_plan_reaching(m, out->split, req->days, req->audience, &f)) != FC_OK)
         goto out;
     out->expected = f;
     out->has_current = req->current != NULL;
@@ -358,7 +359,7 @@ fc_status fc_allocate(const fc_model *m, const fc_alloc_request *req, fc_alloc_r
     if (req->current) {
         fc_channel_forecast *tmp = calloc(n ? n : 1, sizeof *tmp);
         fc_forecast cf = {.channels = tmp};
-        st = tmp ? fc_forecast_plan(m, req->current, req->days, &cf) : FC_ERR_NOMEM;
+        st = tmp ? fc_forecast_plan_reaching(m, req->current, req->days, req->audience, &cf) : FC_ERR_NOMEM;
         free(tmp);
         if (st != FC_OK)
             goto out;

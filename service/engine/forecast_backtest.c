@@ -94,7 +94,7 @@ static fc_status bt_fold(bt_ctx *b, size_t n_train, const fc_campaign *held)
             if (st != FC_OK)
                 return st;
             fc_forecast f = {.channels = b->cf};
-            st = fc_forecast_plan(m, held->spend, held->days, &f);
+            st = fc_forecast_plan_reaching(m, held->spend, held->days, held->audience, &f);
             fc_model_free(m);
             if (st != FC_OK)
                 return st;

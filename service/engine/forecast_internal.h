@@ -28,9 +28,11 @@ struct fc_model {
     bool has_base;            /* outcomes known in total: base·days is fitted */
     double base;              /* per normalised day */
     double y_scale, d_scale;  /* outcome and days units of the fit */
-    double d_ref;             /* the reference duration: the curves answer spend per d_ref days (the median
-                                 campaign's days), a campaign of `days` gets days/d_ref times the curve at its
-                                 spend·d_ref/days */
+    double d_ref;             /* the reference duration (the median campaign's days) */
+    double a_ref;             /* the reference audience (the median campaign's), or 0: the curves do not answer
+                                 the audience. A campaign's scale s is days/d_ref (times audience/a_ref): it gets
+                                 s times the curve at spend/s (fc_model_scale) */
+    double audience_min, audience_max; /* the smallest and largest audience fitted (with a_ref) */
     size_t p;                 /* parameters fitted */
     double *hinv;             /* [p × p] inverse of the Gauss–Newton Hessian JᵀJ + λ·I (normalised units) */
     double sigma2;            /* residual variance (normalised, weighted units) */
@@ -53,9 +55,9 @@ double fc_hill(const double *th, double u, double *dlog);
 /* d f / d u of the same curve (∂ outcome per median spend). */
 double fc_hill_slope(const double *th, double u);
 
-/* A channel's contribution (in the model's outcome units) at spend x over `days` days, and its derivative in
- * outcome per spend. */
-double fc_model_channel_value(const fc_model *m, size_t c, double x, double days);
-double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double days);
+/* A channel's contribution (in the model's outcome units) at spend x in a campaign of scale s (fc_model_scale),
+ * and its derivative in outcome per spend. */
+double fc_model_channel_value(const fc_model *m, size_t c, double x, double s);
+double fc_model_channel_marginal(const fc_model *m, size_t c, double x, double s);
 
 #endif

@@ -49,6 +49,8 @@ class DemoForecastsTest(unittest.TestCase):
     def test_a_new_campaign_is_forecast_with_intervals(self):
         f = self.post("/v1/forecasts", PLAN)
         self.assertEqual(f["history"]["campaigns"], 24)
+        # the demo's history reached no segments: its curves answer spend per day alone
+        self.assertEqual(f["audience"], {"size": None, "kpis": []})
         self.assertEqual(sorted(f["history"]["channels"]), ["email", "google_ads", "influence", "social"])
         self.assertEqual(f["total"]["spend"], "18200.00")
         for kpi in KPIS + ("cpl", "cpa"):

@@ -41,12 +41,21 @@ class ForecastsTest(unittest.TestCase):
         assert cls.srv.stop() == 0
 
     @classmethod
-    def seed(cls, org, n, rng, currency="EUR"):
+    def seed(cls, org, n, rng, currency="EUR", audiences=False):
         """n completed 4-week campaigns: per channel spend log-uniform in [0.2γ, 4γ], leads per channel
-        (the curve with 10 % noise), revenue as a campaign-wide row (80 a lead plus 20 a day)."""
+        (the curve with 10 % noise), revenue as a campaign-wide row (80 a lead plus 20 a day). With audiences,
+        each campaign reaches a segment of its own of 20,000 to 200,000 people (log-uniform) and each channel
+        answers the spend per 60,000 of them: leads = s·curve(spend/s), s = size/60,000."""
         admin = cls.srv.token("seed", org, "admin")
         ids = []
         for i in range(n):
+            size, extra = 60000, {}
+            if audiences:
+                size = round(20000 * 10 ** rng.random())
+                st, _, seg = cls.srv.request("POST", "/v1/segments", {"name": f"Readers {i} {uuid.uuid4().hex[:6]}",
+                                                                       "estimated_size": size}, admin)
+                assert st == 201, seg
+                extra = {"segment_ids": [seg["id"]]}
             start = f"2025-{1 + i % 12:02d}-01" if i < 12 else f"2024-{1 + i % 12:02d}-01"
             end = start[:8] + "28"
             spends = {ch: round(TRUTH[ch][1] * 0.2 * 20 ** rng.random(), 2) for ch in TRUTH}
@@ -54,11 +63,12 @@ class ForecastsTest(unittest.TestCase):
             st, _, c = cls.srv.request("POST", "/v1/campaigns", campaign(
                 name=f"History {i} {uuid.uuid4().hex[:6]}", start_date=start, end_date=end,
                 budget={"amount": budget, "currency": currency}, channels=list(TRUTH),
-                channel_budgets=[{"channel": ch, "amount": f"{x:.2f}"} for ch, x in spends.items()]), admin)
+                channel_budgets=[{"channel": ch, "amount": f"{x:.2f}"} for ch, x in spends.items()], **extra), admin)
             assert st == 201, c
             rows, leads_total = [], 0
             for ch, x in spends.items():
-                leads = max(0, round(hill(ch, x) * (1 + 0.1 * rng.gauss(0, 1))))
+                s = size / 60000
+                leads = max(0, round(s * hill(ch, x / s) * (1 + 0.1 * rng.gauss(0, 1))))
                 leads_total += leads
                 rows.append({"campaign_id": c["id"], "channel": ch, "date": start, "source": "seed",
                              "external_id": f"{c['id']}-{ch}", "leads": leads, "spend": f"{x:.2f}"})
@@ -149,6 +159,43 @@ class ForecastsTest(unittest.TestCase):
         st, _, p = self.post("/v1/forecasts", {"campaign_id": str(uuid.uuid4())})
         self.assertEqual((st, p["code"]), (404, "not_found"))
 
+    def test_audience_counts_where_the_history_says_so(self):
+        # this history has no segments: its curves answer spend per day alone
+        st, _, f = self.post("/v1/forecasts", self.plan())
+        self.assertEqual((st, f["audience"]), (200, {"size": None, "kpis": []}))
+        # one where each campaign reached a segment of its own, and leads answered the spend per person
+        org = "fca-" + uuid.uuid4().hex[:8]
+        tok = self.srv.token("p", org, "planner")
+        self.seed(org, 40, random.Random(17), audiences=True)
+        admin = self.srv.token("seed", org, "admin")
+        st, _, big = self.srv.request("POST", "/v1/segments", {"name": "Everyone", "estimated_size": 100000}, admin)
+        st, _, part = self.srv.request("POST", "/v1/segments", {"name": "Some", "estimated_size": 50000,
+                                                                "parent_id": big["id"]}, admin)
+        self.assertEqual(st, 201, part)
+        st, _, f = self.srv.request("POST", "/v1/forecasts", self.plan(segment_ids=[big["id"], part["id"]]), tok)
+        self.assertEqual(st, 200, f)
+        # a segment inside another of the plan's is counted once, within it; revenue (80 a lead) follows leads
+        self.assertEqual(f["audience"], {"size": 100000, "kpis": ["leads", "revenue"]})
+        s = 100000 / 60000
+        truth = s * (hill("email", 900 / s) + hill("search", 2500 / s))
+        self.assertLess(abs(f["total"]["leads"]["p50"] / truth - 1), 0.25, f["total"]["leads"])
+        self.assertNotIn("audience_unknown", {w["code"] for w in f["warnings"]})
+        # no segments named: the median campaign's audience stands in, said so
+        st, _, f = self.srv.request("POST", "/v1/forecasts", self.plan(), tok)
+        self.assertIn(("audience_unknown", "leads", None), {(w["code"], w["kpi"], w["channel"]) for w in f["warnings"]})
+        self.assertNotEqual(f["confidence"], "high")
+        # the allocator counts it too
+        st, _, a = self.srv.request("POST", "/v1/budget/allocate", {
+            "kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",
+            "end_date": "2027-03-28", "segment_ids": [big["id"]],
+            "channels": [{"channel": "email"}, {"channel": "search"}]}, tok)
+        self.assertEqual((st, a["audience"]), (200, {"size": 100000, "kpis": ["leads"]}), a)
+        # a segment that is not there, or another organisation's, is a 422 naming the field
+        for ids in ([str(uuid.uuid4())], [self.srv.request("POST", "/v1/segments", {"name": "Theirs"},
+                                                            self.tok["admin"])[2]["id"]]):
+            st, _, p = self.srv.request("POST", "/v1/forecasts", self.plan(segment_ids=ids), tok)
+            self.assertEqual((st, p["code"], p["errors"][0]["field"]), (422, "validation_failed", "segment_ids"))
+
     def test_refusals_name_their_fields(self):
         cases = [
             ({}, {"currency", "start_date", "end_date", "channels"}),
@@ -160,6 +207,8 @@ class ForecastsTest(unittest.TestCase):
             (self.plan(channels=[{"channel": "email", "amount": "-1"}]), {"channels[0].amount"}),
             (self.plan(currency="euros"), {"currency"}),
             (self.plan(segments=["x"]), {"segments"}),
+            (self.plan(segment_ids=["x"]), {"segment_ids[0]"}),
+            ({"campaign_id": str(uuid.uuid4()), "segment_ids": []}, {"segment_ids"}),
         ]
         for body, fields in cases:
             st, _, p = self.post("/v1/forecasts", body)

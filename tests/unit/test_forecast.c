@@ -541,6 +541,77 @@ START_TEST(campaigns_of_other_lengths_answer_their_spend_per_day)
 }
 END_TEST
 
+START_TEST(audience_sizes_are_used_where_the_history_says_so)
+{
+    /* The simulated organisation with an audience per campaign, log-uniform in [20,000, 200,000]. First each
+     * channel answers the spend per 60,000 people reached: leads = (n/60,000)·f(spend·60,000/n). Then the same
+     * audiences, but leads that ignore them (as simulated). The audience is used in the first and not the second. */
+    static sim_org o;
+    static double audience[SIM_CAMPAIGNS];
+    for (int pass = 0; pass < 2; pass++) {
+        sim_make(&o, 41, SIM_CAMPAIGNS, SIM_CHANNELS, true);
+        for (size_t i = 0; i < o.n; i++) {
+            fc_campaign *cp = &o.campaigns[i];
+            audience[i] = 20000 * pow(10, sim_uniform());
+            cp->audience = audience[i];
+            if (pass == 1)
+                continue;
+            double s = audience[i] / 60000;
+            cp->total[FC_LEADS] = 0;
+            for (size_t c = 0; c < o.n_ch; c++) {
+                double x = o.spend[i][c];
+                if (x > 0)
+                    o.leads[i][c] *= s * true_value(&sim_truth[c], x / s) / true_value(&sim_truth[c], x);
+                cp->total[FC_LEADS] += o.leads[i][c];
+            }
+        }
+        fc_model *m;
+        ck_assert_int_eq(fc_fit(&o.history, FC_LEADS, FC_METHOD_HILL, &m), FC_OK);
+        double a_ref = fc_model_reference_audience(m);
+        fc_backtest b;
+        ck_assert_int_eq(fc_backtest_run(&o.history, FC_BACKTEST_ROLLING_ORIGIN, 40, &b), FC_OK);
+        const fc_score *sc = &b.total[FC_LEADS];
+        printf("simulated audiences 20,000-200,000, %s: reference audience %.0f; rolling origin: model wMAPE %.3f "
+               "coverage %.1f%%, baseline wMAPE %.3f\n",
+               pass == 0 ? "leads answering spend per person" : "leads ignoring them", a_ref, sc->model.wmape,
+               100 * sc->model.coverage, sc->baseline.wmape);
+        ck_assert_double_lt(sc->model.wmape, 0.6 * sc->baseline.wmape);
+        double sc_model = sc->model.wmape;
+        fc_backtest_free(&b);
+        if (pass == 1) {
+            ck_assert_double_eq(a_ref, 0);
+            fc_model_free(m);
+            continue;
+        }
+        ck_assert_double_gt(a_ref, 0);
+        /* the same history without its audiences: the curves of spend per day alone err more */
+        for (size_t i = 0; i < o.n; i++)
+            o.campaigns[i].audience = 0;
+        ck_assert_int_eq(fc_backtest_run(&o.history, FC_BACKTEST_ROLLING_ORIGIN, 40, &b), FC_OK);
+        printf("  the same without audiences: model wMAPE %.3f coverage %.1f%%\n", b.total[FC_LEADS].model.wmape,
+               100 * b.total[FC_LEADS].model.coverage);
+        ck_assert_double_lt(1.5 * sc_model, b.total[FC_LEADS].model.wmape);
+        fc_backtest_free(&b);
+        /* a plan reaching 150,000 people: the spend per person is lower, the outcome follows */
+        double plan[SIM_CHANNELS], truth = 0, s = 150000.0 / 60000;
+        for (int c = 0; c < SIM_CHANNELS; c++) {
+            plan[c] = sim_truth[c].gamma;
+            truth += s * true_value(&sim_truth[c], plan[c] / s);
+        }
+        fc_channel_forecast cf[SIM_CHANNELS];
+        fc_forecast f = {.channels = cf};
+        ck_assert_int_eq(fc_forecast_plan_reaching(m, plan, 28, 150000, &f), FC_OK);
+        ck_assert_double_lt(fabs(f.total.p50 / truth - 1), 0.1);
+        ck_assert(!(f.warnings & FC_WARN_AUDIENCE_UNKNOWN));
+        /* no audience given: the median campaign's stands in, and the forecast says so */
+        ck_assert_int_eq(fc_forecast_plan(m, plan, 28, &f), FC_OK);
+        ck_assert(f.warnings & FC_WARN_AUDIENCE_UNKNOWN);
+        ck_assert_int_ne(f.confidence, FC_CONFIDENCE_HIGH);
+        fc_model_free(m);
+    }
+}
+END_TEST
+
 START_TEST(cost_per_result_and_roi_are_monotone_maps)
 {
     static const struct {
@@ -591,6 +662,7 @@ static Suite *forecast_suite(void)
     tcase_add_test(tc, the_same_input_gives_the_same_answer);
     tcase_add_test(tc, backtest_scores_per_channel_where_measured);
     tcase_add_test(tc, campaigns_of_other_lengths_answer_their_spend_per_day);
+    tcase_add_test(tc, audience_sizes_are_used_where_the_history_says_so);
     tcase_add_test(tc, cost_per_result_and_roi_are_monotone_maps);
     suite_add_tcase(s, tc);
     return s;
