@@ -1,9 +1,111 @@
 #!/usr/bin/env bash
-# forecast.sh — the forecasting engine's speed (tests/bench/bench_forecast.c): a forecast, an allocation and a
-# backtest over a simulated history of 1,000 campaigns, in a Release build. No database, no HTTP.
-# Usage: bash tests/bench/forecast.sh [runs]   (prints figures; never pass/fail)
+# forecast.sh — the forecasts' speed, in a Release build. Prints figures; never pass/fail.
+#   1. the engine alone (tests/bench/bench_forecast.c): a forecast, an allocation and a backtest over a simulated
+#      history of 1,000 campaigns; no database, no HTTP;
+#   2. the routes over HTTP (wrk, 2 connections: the machine's 2 cores) on the demo's history (sql/demo/demo.sql,
+#      24 completed campaigns, 2 years of daily measurements on 4 channels, loaded and ANALYZEd as
+#      service/demo.sh does): POST /v1/forecasts, /v1/budget/allocate and /v1/forecasts/backtest, each request
+#      reading the history in one statement and fitting it.
+# Usage: bash tests/bench/forecast.sh [runs] [seconds]   (run it under the heavy-work lock)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+runs=${1:-100}
+secs=${2:-10}
 bash tests/deps.sh >/dev/null
-cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 --target bench_forecast >/dev/null
-build-rel/bench_forecast "${1:-100}"
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+echo "== the engine, $(nproc) cores"
+build-rel/bench_forecast "$runs"
+
+work=$(mktemp -d)
+pgdir=$work/pg
+url=$(bash tests/pg/cluster.sh start "$pgdir")
+port=$((20000 + RANDOM % 10000))
+export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning
+# One client at full speed: the rate limits would refuse most of it.
+export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
+CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CAMPAIGND_JWT_SECRET
+build-rel/campaignd migrate >/dev/null
+psql "$url" -X -q -v ON_ERROR_STOP=1 -1 -f sql/demo/demo.sql >/dev/null
+psql "$url" -X -q -c "SET client_min_messages = error; ANALYZE"
+build-rel/campaignd &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+token=$(build-rel/campaignd token --sub bench --org demo --role analyst --ttl 3600)
+
+# The README walk-through's requests.
+forecast='{"currency":"EUR","start_date":"2027-10-04","end_date":"2027-10-31","channels":[{"channel":"email","amount":"2400.00"},{"channel":"google_ads","amount":"11000.00"},{"channel":"social","amount":"4800.00"}]}'
+allocate='{"kpi":"leads","currency":"EUR","budget":"20000.00","start_date":"2027-10-04","end_date":"2027-10-31","channels":[{"channel":"email","current":"2400.00","max":"4000.00"},{"channel":"google_ads","current":"8000.00"},{"channel":"influence","current":"6000.00","min":"3000.00"},{"channel":"social","current":"3600.00"}]}'
+backtest='{"currency":"EUR"}'
+post() { # path, body: one request, so the run starts from a known answer
+    curl -sf -o /dev/null -X POST "localhost:$port$1" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -d "$2"
+}
+run() { # name, path, body[, token]
+    local token=${4:-$token}
+    post "$2" "$3"
+    cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$3'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+done = function(summary, latency, requests)
+  io.write(string.format("non-2xx %d\n", summary.errors.status))
+end
+LUA
+    local out
+    out=$(wrk -t2 -c2 -d"${secs}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port$2")
+    printf '%-36s %8s req/s   p50 %-9s p99 %-9s %s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+        "$(grep '^non-2xx' <<<"$out")"
+}
+# Larger histories, as the engine's goals count them: organisation bench1000 with 1,000 completed 4-week
+# campaigns and bench200 with 200, each on four channels at budgets from 0.3 to 3 times the channel's usual, one
+# measurement row per campaign and channel (leads ~ spend^0.8, seeded noise; a tenth convert).
+seed() { # org, campaigns
+    psql -X -q -1 -v ON_ERROR_STOP=1 "$url" <<SQL >/dev/null
+INSERT INTO organisations (id, name) VALUES ('$1', '$1');
+SELECT set_config('campaignd.actor', 'bench', false), set_config('campaignd.role', 'admin', false), setseed(0.42);
+CREATE TEMP TABLE ch (channel text, budget numeric, factor numeric);
+INSERT INTO ch VALUES ('email', 2400, 0.16), ('google_ads', 12000, 0.06), ('social', 4800, 0.09),
+                      ('influence', 11000, 0.03);
+CREATE TEMP TABLE h AS SELECT g, gen_random_uuid() AS id, DATE '2020-01-01' + 2 * g AS start_date
+                      FROM generate_series(1, $2) g;
+INSERT INTO campaigns (id, org_id, name, objective, status, start_date, end_date, budget_amount, budget_currency,
+                       channel_budgets, owner, channels, created_by)
+SELECT h.id, '$1', 'History ' || h.g, 'acquisition', 'completed', h.start_date, h.start_date + 27, 40000, 'EUR',
+       (SELECT jsonb_agg(jsonb_build_object('channel', channel, 'amount', budget::text)) FROM ch),
+       'bench', '{email,google_ads,social,influence}', 'bench'
+FROM h;
+INSERT INTO measurements (org_id, campaign_id, channel, date, source, external_id, leads, conversions, spend, revenue,
+                          currency)
+SELECT '$1', r.id, r.channel, r.start_date, 'bench', r.g || '-' || r.channel, round(r.leads), round(r.leads / 10),
+       round(r.spend, 2), round(r.leads / 10) * 500, 'EUR'
+FROM (SELECT s.*, s.factor * power(s.spend, 0.8) * s.noise AS leads
+      FROM (SELECT h.*, ch.*, ch.budget * (0.3 + 2.7 * random())::numeric AS spend,
+                   (0.9 + 0.2 * random())::numeric AS noise FROM h CROSS JOIN ch) s) r;
+DROP TABLE h, ch;
+SQL
+}
+seed bench1000 1000
+seed bench200 200
+psql "$url" -X -q -c "SET client_min_messages = error; ANALYZE"
+
+echo "== the routes over HTTP on the demo's history ($(psql -qAt "$url" -c "SELECT count(*) FROM campaigns
+  WHERE org_id = 'demo' AND status = 'completed'") completed campaigns, $(psql -qAt "$url" -c "SELECT count(*)
+  FROM measurements WHERE org_id = 'demo'") measurements), wrk -t2 -c2, ${secs}s each"
+run "POST /v1/forecasts (3 channels)" /v1/forecasts "$forecast"
+run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate"
+run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest"
+for n in 1000 200; do
+    t=$(build-rel/campaignd token --sub bench --org "bench$n" --role analyst --ttl 3600)
+    echo "== the same over HTTP on $n completed campaigns (4 channels)"
+    if ((n == 1000)); then
+        run "POST /v1/forecasts (3 channels)" /v1/forecasts "$forecast" "$t"
+        run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate" "$t"
+    else
+        run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest" "$t"
+        run "  the same, leave one out" /v1/forecasts/backtest '{"currency":"EUR","method":"leave_one_out"}' "$t"
+    fi
+done
