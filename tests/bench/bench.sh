@@ -7,21 +7,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 secs=${1:-10}
-bash tests/deps.sh >/dev/null
-cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
-work=$(mktemp -d)
-pgdir=$work/pg
-url=$(bash tests/pg/cluster.sh start "$pgdir")
-port=$((20000 + RANDOM % 10000))
-export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning
-# One client at full speed: the rate limits would refuse most of it.
-export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
-CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export CAMPAIGND_JWT_SECRET
-build-rel/campaignd &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+source tests/bench/lib.sh
+bench_init
+bench_serve
 psql -q "$url" -c "SELECT campaignd_begin('bench','bench','admin','seed');
   INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)
   SELECT 'bench', 'Campaign ' || g, 'awareness', DATE '2027-01-01' + g % 300, DATE '2027-01-01' + g % 300 + 30,

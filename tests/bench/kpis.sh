@@ -7,21 +7,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 secs=${1:-10}
-bash tests/deps.sh >/dev/null
-cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
-work=$(mktemp -d)
-pgdir=$work/pg
-url=$(bash tests/pg/cluster.sh start "$pgdir")
-port=$((20000 + RANDOM % 10000))
-export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
-CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export CAMPAIGND_JWT_SECRET
-build-rel/campaignd &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+source tests/bench/lib.sh
+bench_init
+export CAMPAIGND_DB_POOL_SIZE=8
+bench_serve
 
-sql() { psql -qAt -v ON_ERROR_STOP=1 "$url" -c "$1"; }
 echo "campaignd KPI benchmark: $(nproc) cores, ${secs}s per dashboard run"
 # 1,000 campaigns of 2026 in EUR, each with three channel budgets.
 sql "SELECT campaignd_begin('bench','bench','admin','seed');

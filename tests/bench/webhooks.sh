@@ -9,24 +9,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 events=${1:-5000}
 secs=${2:-8}
 workers=${CAMPAIGND_WEBHOOK_WORKERS:-2}
-bash tests/deps.sh >/dev/null
-cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
-work=$(mktemp -d)
-pgdir=$work/pg
-url=$(bash tests/pg/cluster.sh start "$pgdir")
-export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_LOG_LEVEL=warning CAMPAIGND_DB_POOL_SIZE=8
-# One client at full speed: the rate limits would refuse most of it.
-export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
+source tests/bench/lib.sh
+bench_init
+export CAMPAIGND_DB_POOL_SIZE=8
 export CAMPAIGND_WEBHOOK_ALLOW_HTTP=1 CAMPAIGND_WEBHOOK_ALLOW_PRIVATE=1 CAMPAIGND_WEBHOOK_POLL_MS=50
-CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export CAMPAIGND_JWT_SECRET
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 # The receiver: /fast answers 200 at once, /slow after 50 ms.
 rport=$((30000 + RANDOM % 10000))
@@ -46,18 +32,16 @@ http.server.ThreadingHTTPServer.daemon_threads = True
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 python3 "$work/receiver.py" "$rport" &
-pids+=($!)
+bench_pids+=($!)
 
 start_replica() { # port, workers -> pid in $replica
     CAMPAIGND_PORT=$1 CAMPAIGND_WEBHOOK_WORKERS=$2 build-rel/campaignd &
     replica=$!
-    pids+=("$replica")
+    bench_pids+=("$replica")
     for _ in $(seq 50); do curl -sf "localhost:$1/readyz" >/dev/null && break; sleep 0.1; done
 }
 stop_replica() { kill "$1"; wait "$1" 2>/dev/null || true; }
-sql() { psql -qAt -v ON_ERROR_STOP=1 "$url" -c "$1"; }
 
-port=$((20000 + RANDOM % 10000))
 start_replica "$port" 0
 api=$replica
 admin=$(build-rel/campaignd token --sub bench --org bench --role admin --ttl 3600)
