@@ -16,24 +16,25 @@
 
 /* Every statement of a slice derives its window the same way, in SQL, so the whole slice is one pipeline
  * (one round trip, or none of its own inside a write's first one): $1 the organisation, $2 and $3 the window as
- * asked, $4 the mode (scan, booking, campaign). w: the settings' time zone and the window [f, t); the instants
+ * asked, $4 the mode (scan, booking, campaign). w: the organisation's time zone and the window [f, t); the instants
  * [lo, hi) of the bookings the rules look at (the window padded by the overlap window or the frequency cap's days,
  * and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as much, and the 13 weeks
- * a suggested move tries, unless a booking is asked about). */
+ * a suggested move tries, unless a booking is asked about). org_window() is inlined into each statement
+ * (0043_conflict_window.sql): a function call in FROM would be parsed and planned again by each of them. */
 #define WINDOW                                                                                                   \
-    "WITH w AS MATERIALIZED (SELECT s AS st, s.time_zone, x.f, x.t, x.cpad,"                                                            \
+    "WITH w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                              \
     " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
     " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
     " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day"                      \
-    " FROM org_settings_of($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone") \
-    " AS t, greatest(s.overlap_window_days, s.frequency_cap_days) + 14 AS bpad,"                                \
-    " CASE WHEN $4 = 'booking' THEN -1 ELSE greatest(s.overlap_window_days, s.frequency_cap_days) + 93 END AS cpad) x) "
+    " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
+    " AS t, s.pad_days + 14 AS bpad, CASE WHEN $4 = 'booking' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
 
-/* The settings, today, the window, what is loaded around it, and the bucket a booking on $5 starting at $2
- * counts in (its resource checked to be the organisation's). */
+/* The settings (whole, once a slice), today, the window, what is loaded around it, and the bucket a booking on
+ * $5 starting at $2 counts in (its resource checked to be the organisation's). */
 static const db_stmt q_frame = {
     "conflict_frame",
-    WINDOW "SELECT settings_json(w.st)::text, w.time_zone, (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
+    WINDOW "SELECT settings_json(org_settings_of($1))::text, w.time_zone,"
+    " (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
     " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
     " (w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
     " ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date + 1 - " EPOCH_DAYS ","
@@ -51,38 +52,62 @@ static const db_stmt q_overlaps = {
     "SELECT o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer FROM segment_overlaps o"
     " WHERE o.org_id = $1",
     1};
+/* A resource's columns, then its rank among a booking's alternatives (NULL: not one). */
+#define RESOURCE_COLUMNS(t)                                                                                      \
+    "SELECT " t ".id::text, " t ".name, " t ".kind, " t ".capacity_unit, " t ".capacity, " t ".active,"          \
+    " " t ".cost_currency, (" t ".cost_amount * 100)::bigint, " t ".frequency_cap_sends, " t ".frequency_cap_days"
 static const db_stmt q_resources = {
-    "conflict_resources",
-    "SELECT t.id::text, t.name, t.kind, t.capacity_unit, t.capacity, t.active, t.cost_currency,"
-    " (t.cost_amount * 100)::bigint, t.frequency_cap_sends, t.frequency_cap_days FROM resources t WHERE t.org_id = $1",
-    1};
-/* The campaigns whose dates meet [lo_day, hi_day], the campaign $5, and those of the bookings loaded (of resource
- * $6 when given), with the cost estimates of all their live bookings (budget pools aside) and their open critical
- * risks without a mitigation. */
+    "conflict_resources", RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.org_id = $1", 1};
+/* A booking reads only its resource (the rules see the bookings of that one only) and its alternatives: up to 3
+ * other active exclusive resources of its kind with at least its skills, free over the whole period (no live
+ * booking, no unavailability), by name. */
+static const db_stmt q_booking_resources = {
+    "conflict_booking_resources",
+    WINDOW RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.id = $5::uuid AND (t.org_id = $1) IS TRUE"
+    " UNION ALL SELECT a.*, row_number() OVER () FROM (" RESOURCE_COLUMNS("r") " FROM w, resources me, resources r"
+    " WHERE me.id = $5::uuid AND (me.org_id = $1) IS TRUE AND r.org_id = $1 AND r.id <> me.id AND r.active"
+    " AND r.kind = me.kind AND r.exclusive AND r.skills @> me.skills"
+    " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
+    "  AND b.period && tstzrange(w.f, w.t))"
+    " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
+    " ORDER BY r.name LIMIT 3) a",
+    5};
+/* A campaign's columns: with the committed cost of its live bookings (budget pools aside) in its budget's
+ * currency, kept per campaign by the bookings' triggers (0013_campaign_commitments.sql), its open critical risks
+ * without a mitigation, its channel budgets and the spend measured for it. */
+#define CAMPAIGN_COLUMNS                                                                                         \
+    "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","           \
+    " c.budget_currency, (c.budget_amount * 100)::bigint,"                                                      \
+    " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"         \
+    "  ORDER BY cs.position), ','),"                                                                            \
+    " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"                         \
+    " round(c.priority_score * 10)::integer, NULL, NULL, NULL,"                                                 \
+    " coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k WHERE k.campaign_id = c.id"    \
+    "  AND k.currency = c.budget_currency), 0),"                                                                \
+    " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k" \
+    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text," \
+    /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
+    " nullif(c.channel_budgets, '[]'::jsonb)::text,"                                                            \
+    " coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m WHERE m.org_id = c.org_id"         \
+    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0),"                                        \
+    " (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents)) FROM (SELECT m.channel,"      \
+    "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"                \
+    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
+/* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day], the campaign $5, and in a scan those of
+ * the bookings loaded. */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","
-    " c.budget_currency, (c.budget_amount * 100)::bigint,"
-    " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"
-    "  ORDER BY cs.position), ','),"
-    " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"
-    " round(c.priority_score * 10)::integer, NULL, NULL, NULL,"
-    " coalesce((SELECT round(sum(b.cost_amount) * 100)::bigint FROM bookings b JOIN resources r ON r.id = b.resource_id"
-    "  WHERE b.campaign_id = c.id AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency"
-    "  AND r.kind <> 'budget_pool'), 0),"
-    " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k"
-    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text,"
-    /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */
-    " nullif(c.channel_budgets, '[]'::jsonb)::text,"
-    " coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m WHERE m.org_id = c.org_id"
-    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0),"
-    " (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents)) FROM (SELECT m.channel,"
-    "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"
-    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
-    " FROM w, campaigns c WHERE c.org_id = $1 AND ((w.cpad >= 0 AND c.end_date >= w.lo_day AND c.start_date <= w.hi_day)"
-    " OR c.id = $5::uuid OR ($4 <> 'campaign' AND c.id IN (SELECT b.campaign_id FROM bookings b WHERE b.org_id = $1"
-    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)"
-    "  AND ($6::uuid IS NULL OR b.resource_id = $6::uuid))))",
+    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.org_id = $1 AND ((c.end_date >= w.lo_day"
+    " AND c.start_date <= w.hi_day) OR c.id = $5::uuid OR ($4 = 'scan' AND c.id IN (SELECT b.campaign_id"
+    "  FROM bookings b WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi))))",
+    5};
+/* A booking: its campaign $5 and those of the live bookings of its resource $6 around it, found through the
+ * resource's index within the window (never through the organisation's bookings). */
+static const db_stmt q_booking_campaigns = {
+    "conflict_booking_campaigns",
+    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id IN (SELECT $5::uuid UNION SELECT b.campaign_id"
+    "  FROM bookings b WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi))"
+    " AND (c.org_id = $1) IS TRUE",
     6};
 #define BOOKING_COLUMNS                                                                                          \
     "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
@@ -111,21 +136,9 @@ static const db_stmt q_blackouts = {
     " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"
     " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)",
     4};
-/* A booking's alternatives: other active exclusive resources of its resource's kind with at least its skills, free
- * over the whole period (no live booking, no unavailability), by name. */
-static const db_stmt q_alternatives = {
-    "conflict_alternatives",
-    WINDOW "SELECT r.id::text FROM w, resources me, resources r"
-    " WHERE me.id = $5::uuid AND (me.org_id = $1) IS TRUE AND r.org_id = $1 AND r.id <> me.id AND r.active"
-    " AND r.kind = me.kind AND r.exclusive AND r.skills @> me.skills"
-    " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
-    "  AND b.period && tstzrange(w.f, w.t))"
-    " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
-    " ORDER BY r.name LIMIT 3",
-    5};
 static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
 
-enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_ALT, R_COUNT };
+enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
 
 struct conflict_slice {
     PGresult *res[R_COUNT];
@@ -430,13 +443,14 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
     app_err e;
     if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) || (e = db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
-        (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) || (e = db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
-        (e = db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
+        (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) ||
+        (e = ask->mode == CONFLICT_BOOKING ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
+                                           : db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
+        (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_booking_campaigns : &q_campaigns, pc, &s->res[R_CAMP])) ||
         (ask->mode != CONFLICT_CAMPAIGN &&
          (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
         (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV])) ||
-        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK])) ||
-        (ask->mode == CONFLICT_BOOKING && (e = db_defer(conn, &q_alternatives, pb, &s->res[R_ALT])))) {
+        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK]))) {
         conflict_slice_free(s);
         return e;
     }
@@ -447,7 +461,7 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
 app_err conflict_store_read(conflict_slice *s)
 {
     for (int i = 0; i < R_COUNT; i++)
-        if (!s->res[i] && !((i == R_BOOK && s->mode == CONFLICT_CAMPAIGN) || (i == R_ALT && s->mode != CONFLICT_BOOKING)))
+        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN))
             return APP_ERR_INTERNAL;
     PGresult *frame = s->res[R_FRAME];
     if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
@@ -462,10 +476,10 @@ app_err conflict_store_read(conflict_slice *s)
                           .horizon_to = num(frame, 0, 10)};
     s->bucket = (int)num(frame, 0, 7);
     if (read_rows(s) != 0) return APP_ERR_INTERNAL;
-    for (int i = 0; s->res[R_ALT] && i < PQntuples(s->res[R_ALT]) && i < 3; i++) {
-        int r = conflict_slice_resource(s, PQgetvalue(s->res[R_ALT], i, 0));
-        if (r >= 0) s->alternatives[s->scope.n_alternatives++] = r;
-    }
+    /* a booking's alternatives, in their rank's order (the rows of a slice keep theirs) */
+    for (int rank = 1; rank <= 3; rank++)
+        for (size_t i = 0; i < s->p.n_resources; i++)
+            if (num(s->res[R_RES], (int)i, 10) == rank) s->alternatives[s->scope.n_alternatives++] = (int)i;
     s->scope.alternatives = s->alternatives;
     return APP_OK;
 }

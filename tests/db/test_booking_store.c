@@ -468,6 +468,162 @@ START_TEST(a_bulk_load_after_statistics_of_a_small_table_stays_on_the_index)
 }
 END_TEST
 
+/* Sends what the store deferred (BEGIN and the request context among them), so SQL sent by hand below runs in
+ * the open transaction. */
+static void flush_deferred(void)
+{
+    static const db_stmt q_flush = {"test_flush", "SELECT 1", 0};
+    ck_assert_int_eq(db_exec(c, &q_flush, NULL, NULL), APP_OK);
+}
+
+/* The text of the one value sql (a test's own SQL) returns on this test's connection, malloc'd. */
+static char *value_of(const char *sql)
+{
+    flush_deferred();
+    PGresult *res = PQexec(db_conn_pg(c), sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "%s: %s", sql,
+                  PQerrorMessage(db_conn_pg(c)));
+    char *v = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
+static void run_sql(const char *sql)
+{
+    flush_deferred();
+    PGresult *res = PQexec(db_conn_pg(c), sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
+                  PQerrorMessage(db_conn_pg(c)));
+    PQclear(res);
+}
+
+/* Checks campaign's committed cost in EUR, as kept (campaign_commitments) and as summed from its live bookings
+ * off budget pools: both must be expected. */
+static void committed_is(const char *campaign, const char *expected)
+{
+    char sql[1024], want[64];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT amount FROM campaign_commitments WHERE campaign_id = '%s' AND currency = 'EUR'),"
+             " 0)::numeric(16, 2) || '|' || coalesce((SELECT sum(b.cost_amount) FROM bookings b JOIN resources r"
+             " ON r.id = b.resource_id WHERE b.campaign_id = '%s' AND b.status <> 'cancelled'"
+             " AND b.cost_currency = 'EUR' AND r.kind <> 'budget_pool'), 0)::numeric(16, 2)",
+             campaign, campaign);
+    snprintf(want, sizeof want, "%s|%s", expected, expected);
+    char *got = value_of(sql);
+    ck_assert_msg(strcmp(got, want) == 0, "kept|summed: %s, expected %s", got, want);
+    free(got);
+}
+
+/* What the conflict rules weigh against a campaign's budget is kept per campaign by the bookings' triggers
+ * (read by its key on every write, never summed from the bookings): it follows every kind of booking write,
+ * a resource turning into a budget pool and back, a bulk load, a campaign's cancellation and its deletion. */
+START_TEST(a_campaigns_committed_cost_follows_its_bookings)
+{
+    char a[37], b[37], ad[37], writer[37], pool[37], id_ad[37], id_writer[37], id_pool[37], sql[1024];
+    db_doc doc = {0};
+    app_refusal why = {0};
+    store_begin();
+    make_campaign(org, a);
+    make_campaign(org, b);
+    json_decref(make_resource(org, "{\"kind\":\"slot\",\"name\":\"Ad\",\"cost_per_unit\":{\"amount\":\"10.00\","
+                                   "\"currency\":\"EUR\"}}", ad));
+    json_decref(make_resource(org, "{\"kind\":\"person\",\"name\":\"Writer\",\"capacity\":40,\"capacity_unit\":"
+                                   "\"hours_per_week\",\"cost_per_unit\":{\"amount\":\"5.00\",\"currency\":\"EUR\"}}",
+                              writer));
+    json_decref(make_resource(org, "{\"kind\":\"budget_pool\",\"name\":\"Pool\",\"cost_per_unit\":{\"amount\":"
+                                   "\"100.00\",\"currency\":\"EUR\"}}", pool));
+    store_commit();
+    committed_is(a, "0.00");
+    booked(a, ad, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", "", id_ad);
+    booked(a, writer, "2027-03-02T09:00:00Z", "2027-03-02T13:00:00Z", "\"quantity\":4", id_writer);
+    booked(a, pool, "2027-03-01T00:00:00Z", "2027-03-31T00:00:00Z", "", id_pool);
+    committed_is(a, "30.00"); /* 10 + 4 x 5; the pool's 100 aside */
+    store_begin();
+    ck_assert_int_eq(booking_store_update(c, org, id_writer, "{\"quantity\":6}", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    ck_assert_int_eq(booking_store_update(c, org, id_ad, "{\"notes\":\"no cost change\"}", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    committed_is(a, "40.00");
+    store_begin();
+    ck_assert_int_eq(booking_store_cancel(c, org, id_ad, "moved", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    committed_is(a, "30.00");
+    /* the pool's booking counts while its resource is not a pool */
+    store_begin();
+    ck_assert_int_eq(resource_store_update(c, org, pool, "{\"kind\":\"slot\"}", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    committed_is(a, "130.00");
+    store_begin();
+    ck_assert_int_eq(resource_store_update(c, org, pool, "{\"kind\":\"budget_pool\"}", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    committed_is(a, "30.00");
+    /* a bulk load is one statement for both campaigns */
+    store_begin();
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)"
+             " SELECT '%s', CASE WHEN g %% 2 = 0 THEN '%s' ELSE '%s' END::uuid, '%s',"
+             " tstzrange(timestamptz '2027-05-01' + g * interval '1 hour', timestamptz '2027-05-01' + (g + 1) * interval"
+             " '1 hour'), 'tester' FROM generate_series(0, 9) g",
+             org, a, b, ad);
+    run_sql(sql);
+    store_commit();
+    committed_is(a, "80.00");
+    committed_is(b, "50.00");
+    /* cancelling a campaign releases its bookings; deleting a draft deletes them, and its row goes with it */
+    store_begin();
+    ck_assert_int_eq(campaign_store_set_status(c, org, a, "cancelled", "dropped", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    committed_is(a, "0.00");
+    store_begin();
+    ck_assert_int_eq(campaign_store_delete(c, org, b, &why), APP_OK);
+    store_commit();
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM campaign_commitments WHERE campaign_id = '%s'", b);
+    char *rows = value_of(sql);
+    ck_assert_str_eq(rows, "0");
+    free(rows);
+    app_refusal_clear(&why);
+}
+END_TEST
+
+/* The conflict slice finds its window through org_window() (inlined into each statement); it must read the
+ * time zone and the padding as org_settings_of() does, with the defaults and with settings of its own. */
+START_TEST(the_conflict_window_reads_the_settings_as_org_settings_of_does)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "SELECT (w.time_zone, w.pad_days) IS NOT DISTINCT FROM (s.time_zone, greatest(s.overlap_window_days,"
+             " s.frequency_cap_days)) FROM org_window('%s') w, org_settings_of('%s') s",
+             org, org);
+    store_begin();
+    char *same = value_of(sql);
+    ck_assert_str_eq(same, "t");
+    free(same);
+    char *pad = value_of("SELECT pad_days || ' ' || time_zone FROM org_window('no-such-organisation')");
+    ck_assert_str_eq(pad, "7 UTC");
+    free(pad);
+    char set[512];
+    snprintf(set, sizeof set,
+             "INSERT INTO org_settings SELECT (org_settings_of('%s')).*;"
+             "UPDATE org_settings SET time_zone = 'Pacific/Auckland', overlap_window_days = 9,"
+             " frequency_cap_days = 30 WHERE org_id = '%s'",
+             org, org);
+    run_sql(set);
+    same = value_of(sql);
+    ck_assert_str_eq(same, "t");
+    free(same);
+    snprintf(set, sizeof set, "SELECT pad_days || ' ' || time_zone FROM org_window('%s')", org);
+    pad = value_of(set);
+    ck_assert_str_eq(pad, "30 Pacific/Auckland");
+    free(pad);
+    db_rollback(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("booking_store");
@@ -480,6 +636,8 @@ int main(void)
     tcase_add_test(tc, availability_refuses_bookings_and_is_refused_over_them);
     tcase_add_test(tc, a_booking_cannot_use_another_organisations_rows);
     tcase_add_test(tc, a_bulk_load_after_statistics_of_a_small_table_stays_on_the_index);
+    tcase_add_test(tc, a_campaigns_committed_cost_follows_its_bookings);
+    tcase_add_test(tc, the_conflict_window_reads_the_settings_as_org_settings_of_does);
     suite_add_tcase(s, tc);
     TCase *tr = store_tcase("resources");
     tcase_add_test(tr, resources_round_trip_and_are_named_once_per_organisation);
