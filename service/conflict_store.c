@@ -93,20 +93,22 @@ static const db_stmt q_booking_resources = {
     " (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents)) FROM (SELECT m.channel,"      \
     "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"                \
     "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
-/* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day], the campaign $5, and in a scan those of
- * the bookings loaded. */
+/* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), the campaign $5,
+ * and in a scan those of the bookings loaded; each then read by its key (one array of ids, so no plan joins or
+ * sorts the organisation's campaigns). */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.org_id = $1 AND ((c.end_date >= w.lo_day"
-    " AND c.start_date <= w.hi_day) OR c.id = $5::uuid OR ($4 = 'scan' AND c.id IN (SELECT b.campaign_id"
-    "  FROM bookings b WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi))))",
+    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM campaigns d"
+    "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)"
+    " || ARRAY(SELECT b.campaign_id FROM bookings b WHERE $4 = 'scan' AND b.org_id = $1 AND b.status <> 'cancelled'"
+    "  AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid) AND (c.org_id = $1) IS TRUE",
     5};
 /* A booking: its campaign $5 and those of the live bookings of its resource $6 around it, found through the
- * resource's index within the window (never through the organisation's bookings). */
+ * resource's index within the window (never through the organisation's bookings), each read by its key. */
 static const db_stmt q_booking_campaigns = {
     "conflict_booking_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id IN (SELECT $5::uuid UNION SELECT b.campaign_id"
-    "  FROM bookings b WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi))"
+    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM bookings b"
+    "  WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid)"
     " AND (c.org_id = $1) IS TRUE",
     6};
 #define BOOKING_COLUMNS                                                                                          \
