@@ -64,9 +64,10 @@ static const db_stmt q_resources = {
 static const db_stmt q_booking_resources = {
     "conflict_booking_resources",
     WINDOW RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.id = $5::uuid AND (t.org_id = $1) IS TRUE"
-    " UNION ALL SELECT a.*, row_number() OVER () FROM (" RESOURCE_COLUMNS("r") " FROM w, resources me, resources r"
-    " WHERE me.id = $5::uuid AND (me.org_id = $1) IS TRUE AND r.org_id = $1 AND r.id <> me.id AND r.active"
-    " AND r.kind = me.kind AND r.exclusive AND r.skills @> me.skills"
+    " UNION ALL SELECT a.*, row_number() OVER () FROM (" RESOURCE_COLUMNS("r") " FROM w, resources r"
+    " WHERE r.org_id = $1 AND r.kind = (SELECT me.kind FROM resources me WHERE me.id = $5::uuid"
+    "  AND (me.org_id = $1) IS TRUE) AND r.id <> $5::uuid AND r.active AND r.exclusive"
+    " AND r.skills @> (SELECT me.skills FROM resources me WHERE me.id = $5::uuid)"
     " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
     "  AND b.period && tstzrange(w.f, w.t))"
     " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"

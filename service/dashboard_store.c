@@ -36,7 +36,7 @@ static const db_stmt q_campaign = {
     "SELECT c.name, c.status, c.start_date::text, c.end_date::text,"
     " (now() AT TIME ZONE coalesce(o.time_zone, 'UTC'))::date::text, coalesce(c.budget_currency, ''),"
     " c.budget_amount::text,"
-    " coalesce((SELECT sum(b.cost_amount) FROM bookings b WHERE b.org_id = c.org_id AND b.campaign_id = c.id"
+    " coalesce((SELECT sum(b.cost_amount) FROM bookings b WHERE b.campaign_id = c.id AND (b.org_id = c.org_id) IS TRUE"
     "  AND b.status <> 'cancelled' AND b.cost_currency = c.budget_currency), 0)::text"
     " FROM campaigns c LEFT JOIN organisations o ON o.id = c.org_id WHERE " DB_BY_KEY("c", "$2::uuid", "$1"),
     2};
@@ -53,13 +53,13 @@ static const db_stmt q_channels = {
     "dash_channels",
     "WITH s AS (SELECT d.channel AS key, d.currency, " PAIRS(PAIR_D)
     "  FROM measurement_days d WHERE d.org_id = $1"
-    "  AND ($2::date IS NULL OR d.date >= $2::date) AND ($3::date IS NULL OR d.date <= $3::date)"
+    "  AND d.date >= coalesce($2::date, '-infinity') AND d.date <= coalesce($3::date, 'infinity')"
     "  AND ($4::text IS NULL OR d.currency = $4) GROUP BY 1, 2 HAVING sum(d.n_rows) > 0),"
     " a AS (SELECT e->>'channel' AS key, coalesce(c.budget_currency, '') AS currency,"
     "  sum((e->>'amount')::numeric) AS allocated"
     "  FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.channel_budgets) e"
     "  WHERE c.org_id = $1 AND c.status <> 'cancelled'"
-    "  AND ($3::date IS NULL OR c.start_date <= $3::date) AND ($2::date IS NULL OR c.end_date >= $2::date)"
+    "  AND c.start_date <= coalesce($3::date, 'infinity') AND c.end_date >= coalesce($2::date, '-infinity')"
     "  AND ($4::text IS NULL OR c.budget_currency = $4) GROUP BY 1, 2)"
     " SELECT coalesce(s.key, a.key), coalesce(s.currency, a.currency), a.allocated::text, " PAIRS(OUT)
     " FROM s FULL JOIN a ON a.key = s.key AND a.currency = s.currency ORDER BY 1, 2",

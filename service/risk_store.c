@@ -69,8 +69,8 @@ static const db_stmt q_delete = {"risk_delete", "DELETE FROM risks WHERE " DB_BY
 static const db_stmt q_matrix = {
     "risk_matrix",
     "WITH r AS MATERIALIZED (SELECT t.id, t.probability, t.impact, t.level, t.category, t.created_at"
-    "  FROM risks t JOIN campaigns c ON c.org_id = t.org_id AND c.id = t.campaign_id"
-    "  WHERE t.org_id = $1 AND c.end_date >= $2::date AND c.start_date <= $3::date"
+    "  FROM campaigns c JOIN risks t ON t.campaign_id = c.id AND (t.org_id = c.org_id) IS TRUE"
+    "  WHERE c.org_id = $1 AND c.end_date >= $2::date AND c.start_date <= $3::date"
     "  AND ($4::uuid IS NULL OR t.campaign_id = $4::uuid)"
     "  AND ($5::text[] IS NULL OR t.category = ANY ($5::text[]))"
     "  AND ($6::text[] IS NULL OR t.status = ANY ($6::text[]))"
