@@ -95,20 +95,20 @@ static const db_stmt q_booking_resources = {
     "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"                \
     "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
 /* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), the campaign $5,
- * and in a scan those of the bookings loaded; each then read by its key (one array of ids, so no plan joins or
- * sorts the organisation's campaigns). */
+ * and in a scan those of the bookings loaded; each then read by its key (one array of ids, computed once before
+ * the campaigns are read — its sub-selects name w themselves — so no plan joins, sorts or scans the campaigns). */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM campaigns d"
+    WINDOW CAMPAIGN_COLUMNS " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
     "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)"
-    " || ARRAY(SELECT b.campaign_id FROM bookings b WHERE $4 = 'scan' AND b.org_id = $1 AND b.status <> 'cancelled'"
-    "  AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid) AND (c.org_id = $1) IS TRUE",
+    " || ARRAY(SELECT b.campaign_id FROM w, bookings b WHERE $4 = 'scan' AND b.org_id = $1"
+    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid) AND (c.org_id = $1) IS TRUE",
     5};
 /* A booking: its campaign $5 and those of the live bookings of its resource $6 around it, found through the
  * resource's index within the window (never through the organisation's bookings), each read by its key. */
 static const db_stmt q_booking_campaigns = {
     "conflict_booking_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM bookings b"
+    WINDOW CAMPAIGN_COLUMNS " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM w, bookings b"
     "  WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid)"
     " AND (c.org_id = $1) IS TRUE",
     6};

@@ -196,6 +196,9 @@ static const app_constraint constraints[] = {
                 "the target has an alert"),
     FOREIGN_KEY("campaign_budget_alerts_campaign", APP_ERR_CONFLICT, NULL,
                 "the campaign was deleted while this batch was judged; send it again", "the campaign has an alert"),
+    /* committed costs, kept by the bookings' triggers (0013_campaign_commitments.sql; deleted with the campaign) */
+    FOREIGN_KEY("campaign_commitments_campaign", APP_ERR_INTERNAL, NULL, "a committed cost names no campaign",
+                "the campaign has committed costs"),
     /* settings, segment overlaps and frequency caps (0018_conflicts.sql) */
     NAMED("org_settings_budget_order", APP_ERR_VALIDATION, NULL, "budget_warn_percent",
           "must not be above budget_block_percent"),
