@@ -47,7 +47,8 @@ cpu_ticks() { # pids... -> user+system clock ticks
 echo "campaignd benchmark: ${secs}s per run, 32 connections, $(nproc) cores"
 # The HTTP layer alone (no token, no database): the ceiling the rest is measured against.
 run "GET /healthz" "http://127.0.0.1:$port/healthz" "$work/list.lua" >/dev/null
-pg_pids=$(pgrep -u "$(stat -c %U "$(cat "$pgdir/base")/data")" -x postgres | tr '\n' ' ')
+# This cluster's backends only (the postmaster's children): other clusters on the machine run as the same user.
+pg_pids=$(pgrep -P "$(head -1 "$(cat "$pgdir/base")/data/postmaster.pid")" | tr '\n' ' ')
 # Right after the bulk load, before any statistics: the plans must not depend on them (README "Plans").
 run "GET /v1/campaigns/{id}, no statistics" "http://127.0.0.1:$port/v1/campaigns/x" "$work/one.lua" >/dev/null
 psql -qAt "$url" -c "ANALYZE campaigns, campaign_segments" # statistics of the tables just loaded
