@@ -35,10 +35,7 @@
  * organisation, owned by the caller when only their own may be written, a currency for money), the good
  * ones upserted in key order (two batches racing take their row locks in the same order), and every row's
  * outcome returned in input order. The upsert updates only rows whose values differ, so a replay changes
- * nothing and reports `unchanged`; (xmax = 0) tells an inserted row from an updated one. Each row finds its
- * campaign and its stored measurement by their keys, in lateral lookups kept out of joins (OFFSET 0): the
- * generic plan is made for a batch of any size, and as joins it hashed every campaign of the table and every
- * measurement of the organisation for each batch (tests/db/test_plans.c). */
+ * nothing and reports `unchanged`; (xmax = 0) tells an inserted row from an updated one. */
 static const db_stmt q_upsert = {
     "measurement_upsert",
     "WITH r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(ord int, campaign_id uuid, channel text,"
@@ -48,18 +45,15 @@ static const db_stmt q_upsert = {
     "   WHEN $3::text IS NOT NULL AND cp.owner <> $3 THEN 'campaign_id'"
     "   WHEN (r.spend IS NOT NULL OR r.revenue IS NOT NULL) AND cp.budget_currency IS NULL"
     "    THEN CASE WHEN r.spend IS NOT NULL THEN 'spend' ELSE 'revenue' END"
-    "   WHEN $3::text IS NOT NULL AND st.owner <> $3 THEN 'external_id' END AS bad_field,"
+    "   WHEN $3::text IS NOT NULL AND EXISTS (SELECT 1 FROM measurements m JOIN campaigns o"
+    "    ON o.org_id = m.org_id AND o.id = m.campaign_id WHERE m.org_id = $1 AND m.source = r.source"
+    "    AND m.external_id = r.external_id AND o.owner <> $3) THEN 'external_id' END AS bad_field,"
     "  CASE WHEN cp.id IS NULL THEN 'no such campaign in your organisation'"
     "   WHEN $3::text IS NOT NULL AND cp.owner <> $3 THEN 'you may record measurements only for campaigns you own'"
     "   WHEN (r.spend IS NOT NULL OR r.revenue IS NOT NULL) AND cp.budget_currency IS NULL"
     "    THEN 'the campaign has no budget, so no currency for money: give it a budget first'"
     "   ELSE 'this source and external_id belong to a measurement of a campaign you do not own' END AS bad_message"
-    "  FROM r LEFT JOIN LATERAL (SELECT x.id, x.owner, x.budget_currency FROM campaigns x"
-    "   WHERE " DB_BY_KEY("x", "r.campaign_id", "$1") " OFFSET 0) cp ON true"
-    /* the owner of the campaign of the measurement stored under this key, when only their own may be written */
-    "  LEFT JOIN LATERAL (SELECT (SELECT o.owner FROM campaigns o WHERE " DB_BY_KEY("o", "m.campaign_id", "$1") ") AS owner"
-    "   FROM measurements m WHERE m.org_id = $1 AND m.source = r.source AND m.external_id = r.external_id OFFSET 0) st"
-    "   ON $3::text IS NOT NULL),"
+    "  FROM r LEFT JOIN campaigns cp ON " DB_BY_KEY("cp", "r.campaign_id", "$1") "),"
     " up AS (INSERT INTO measurements AS m (org_id, campaign_id, channel, date, source, external_id, " COUNTER_COLS
     ", currency)"
     "  SELECT $1, c.campaign_id, c.channel, c.date, c.source, c.external_id, " COUNTER_COLS ","
@@ -78,8 +72,8 @@ static const db_stmt q_upsert = {
     "  'id', coalesce(up.id, old.id), 'field', c.bad_field,"
     "  'message', CASE WHEN c.bad_field IS NOT NULL THEN c.bad_message END) ORDER BY c.ord), '[]')::text"
     " FROM c LEFT JOIN up ON up.source = c.source AND up.external_id = c.external_id"
-    " LEFT JOIN LATERAL (SELECT o.id FROM measurements o WHERE c.bad_field IS NULL AND up.id IS NULL"
-    "  AND o.org_id = $1 AND o.source = c.source AND o.external_id = c.external_id OFFSET 0) old ON true",
+    " LEFT JOIN measurements old ON c.bad_field IS NULL AND up.id IS NULL AND old.org_id = $1"
+    "  AND old.source = c.source AND old.external_id = c.external_id",
     3};
 
 static const db_stmt q_get = {
