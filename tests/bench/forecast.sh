@@ -11,27 +11,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 runs=${1:-100}
 secs=${2:-10}
-bash tests/deps.sh >/dev/null
-cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build-rel -j2 >/dev/null
+source tests/bench/lib.sh
+bench_init
 echo "== the engine, $(nproc) cores"
 build-rel/bench_forecast "$runs"
 
-work=$(mktemp -d)
-pgdir=$work/pg
-url=$(bash tests/pg/cluster.sh start "$pgdir")
-port=$((20000 + RANDOM % 10000))
-export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning
-# One client at full speed: the rate limits would refuse most of it.
-export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
-CAMPAIGND_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export CAMPAIGND_JWT_SECRET
 build-rel/campaignd migrate >/dev/null
 psql "$url" -X -q -v ON_ERROR_STOP=1 -1 -f sql/demo/demo.sql >/dev/null
 psql "$url" -X -q -c "SET client_min_messages = error; ANALYZE"
-build-rel/campaignd &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; bash tests/pg/cluster.sh destroy "$pgdir" >/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "localhost:$port/readyz" >/dev/null && break; sleep 0.1; done
+bench_serve
 token=$(build-rel/campaignd token --sub bench --org demo --role analyst --ttl 3600)
 
 # The README walk-through's requests.
