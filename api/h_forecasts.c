@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "campaign_store.h"
+#include "log.h"
 #include "handlers.h"
 #include "planning.h"
 #include "planning_store.h"
@@ -15,9 +16,9 @@
 static const char *const no_params[] = {NULL};
 
 /* Reads the history in currency (without campaign exclude_id, may be NULL) into h, with the channels j_channels
- * names; replies and returns 0 on failure. */
+ * names, and the keys its fits are kept under (planning_fit_keys); replies and returns 0 on failure. */
 static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, const char *exclude_id,
-                            json_t *j_channels, planning_history *h)
+                            json_t *j_channels, planning_history *h, char scope[65], char inputs[65])
 {
     char *json = NULL;
     app_err e = planning_store_history(conn, ctx->claims.org, currency, exclude_id, &json);
@@ -25,11 +26,48 @@ static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, c
         reply_problem(ctx, e, NULL);
         return 0;
     }
-    int rc = planning_history_load(json, j_channels, h);
+    int rc = planning_history_load(json, j_channels, h) ||
+             (scope && planning_fit_keys(h, json, currency, exclude_id, scope, inputs));
     free(json);
     if (rc) {
         reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
         return 0;
+    }
+    return 1;
+}
+
+/* The fits of the KPIs in mask (bits 1 << kpi) over h: those kept under scope and inputs read on *conn, which is
+ * then released, the others fitted and kept (on a connection of their own: a fit not kept costs the next request
+ * a fit, never a wrong answer, so a failure to keep one is only logged). Replies and returns 0 on failure. */
+static int fits_or_reply(req_ctx *ctx, db_conn **conn, const planning_history *h, const char *scope,
+                         const char *inputs, unsigned mask, planning_fits *f)
+{
+    planning_fit_bytes kept[FC_KPIS] = {{0}};
+    app_err e = planning_store_fits(*conn, ctx->claims.org, scope, inputs, fc_kpi_names, FC_KPIS, kept);
+    if (e) {
+        reply_problem(ctx, e, NULL);
+        return 0;
+    }
+    for (int q = 0; q < FC_KPIS; q++)
+        if (kept[q].bytes && !planning_fits_decode(f, q, kept[q].bytes, kept[q].len))
+            log_warning("forecast fit of %s not readable: fitted again", fc_kpi_names[q]);
+    planning_fit_bytes_free(kept, FC_KPIS);
+    db_release(ctx->app->pool, *conn);
+    *conn = NULL;
+    planning_fits_complete(h, mask, f);
+    for (int q = 0; q < FC_KPIS; q++) {
+        unsigned char *bytes = NULL;
+        size_t len = 0;
+        if (!f->fitted[q])
+            continue;
+        if (!*conn && (e = db_acquire(ctx->app->pool, conn))) {
+            log_warning("forecast fits not kept (%d): fitted again next time", (int)e);
+            break;
+        }
+        if (fc_model_encode(f->model[q], &bytes, &len) ||
+            (e = planning_store_keep_fit(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs, bytes, len)))
+            log_warning("forecast fit of %s not kept (%d): fitted again next time", fc_kpi_names[q], (int)e);
+        free(bytes);
     }
     return 1;
 }
@@ -113,6 +151,7 @@ void h_forecast_create(req_ctx *ctx)
     json_t *j_body = NULL, *j_plan = NULL, *j_out = NULL;
     db_conn *conn = NULL;
     planning_history h = {0};
+    planning_fits fits = {0};
     long long *cents = NULL;
     verrs v;
     verrs_init(&v);
@@ -127,11 +166,12 @@ void h_forecast_create(req_ctx *ctx)
     json_t *j_p = j_plan ? j_plan : j_body;
     double audience;
     if (!audience_or_reply(ctx, conn, json_object_get(j_p, "segment_ids"), &audience)) goto out;
+    char scope[65], inputs[65];
     if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_p, "currency")), id,
-                          json_object_get(j_p, "channels"), &h))
+                          json_object_get(j_p, "channels"), &h, scope, inputs))
         goto out;
-    db_release(ctx->app->pool, conn);
-    conn = NULL;
+    if (!fits_or_reply(ctx, &conn, &h, scope, inputs, (1u << FC_KPIS) - 1, &fits)) goto out;
+    if (conn) { db_release(ctx->app->pool, conn); conn = NULL; }
 
     if (!(cents = malloc((h.n_channels ? h.n_channels : 1) * sizeof *cents))) {
         reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
@@ -145,13 +185,14 @@ void h_forecast_create(req_ctx *ctx)
         if (c >= 0) cents[c] = planning_cents(json_string_value(json_object_get(j_ch, "amount")));
     }
     fc_status st;
-    j_out = planning_forecast(&h, cents, json_string_value(json_object_get(j_p, "start_date")),
+    j_out = planning_forecast(&h, &fits, cents, json_string_value(json_object_get(j_p, "start_date")),
                               json_string_value(json_object_get(j_p, "end_date")),
                               json_string_value(json_object_get(j_p, "currency")), audience, &st);
     if (!j_out) { reply_engine(ctx, st, NULL); goto out; }
     reply_json(ctx, 200, j_out);
 out:
     if (conn) db_release(ctx->app->pool, conn);
+    planning_fits_free(&fits);
     planning_history_free(&h);
     free(cents);
     json_decref(j_out);
@@ -166,6 +207,7 @@ static void planning_route(req_ctx *ctx, size_t (*validate)(json_t *, verrs *), 
     json_t *j_body = NULL, *j_out = NULL, *j_extra = NULL;
     db_conn *conn = NULL;
     planning_history h = {0};
+    planning_fits fits = {0};
     verrs v;
     verrs_init(&v);
 
@@ -176,17 +218,25 @@ static void planning_route(req_ctx *ctx, size_t (*validate)(json_t *, verrs *), 
     if (e) { reply_problem(ctx, e, "the database is not reachable; retry shortly"); goto out; }
     double audience;
     if (!audience_or_reply(ctx, conn, json_object_get(j_body, "segment_ids"), &audience)) goto out;
+    char scope[65], inputs[65];
     if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_body, "currency")), NULL,
-                          allocate ? json_object_get(j_body, "channels") : NULL, &h))
+                          allocate ? json_object_get(j_body, "channels") : NULL, &h, allocate ? scope : NULL,
+                          inputs))
         goto out;
-    db_release(ctx->app->pool, conn);
-    conn = NULL;
+    /* an allocation fits one KPI (kept fits serve it); a backtest fits every fold afresh */
+    const char *kpi = json_string_value(json_object_get(j_body, "kpi"));
+    unsigned mask = 0;
+    for (int q = 0; allocate && kpi && q < FC_KPIS; q++) mask |= strcmp(kpi, fc_kpi_names[q]) ? 0 : 1u << q;
+    if (mask && !fits_or_reply(ctx, &conn, &h, scope, inputs, mask, &fits)) goto out;
+    if (conn) { db_release(ctx->app->pool, conn); conn = NULL; }
     fc_status st;
-    j_out = allocate ? planning_allocate(&h, j_body, audience, &st, &j_extra) : planning_backtest(&h, j_body, &st);
+    j_out = allocate ? planning_allocate(&h, &fits, j_body, audience, &st, &j_extra)
+                     : planning_backtest(&h, j_body, &st);
     if (!j_out) { reply_engine(ctx, st, j_extra); j_extra = NULL; goto out; }
     reply_json(ctx, 200, j_out);
 out:
     if (conn) db_release(ctx->app->pool, conn);
+    planning_fits_free(&fits);
     planning_history_free(&h);
     json_decref(j_out);
     json_decref(j_extra);

@@ -1,6 +1,7 @@
 /* planning.c — see planning.h. */
 #include "planning.h"
 
+#include <gnutls/crypto.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,70 @@ fail:
     return -1;
 }
 
+/* ---- the fits ---- */
+
+/* Ends hd and writes its SHA-256 in hex. */
+static void hash_hex(gnutls_hash_hd_t hd, char out[65])
+{
+    unsigned char d[32];
+    gnutls_hash_deinit(hd, d);
+    for (size_t i = 0; i < sizeof d; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+int planning_fit_keys(const planning_history *h, const char *history_json, const char *currency,
+                      const char *exclude_id, char scope[65], char inputs[65])
+{
+    gnutls_hash_hd_t hd;
+    if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    /* every part ends with a NUL, so no two lists of parts hash alike */
+    int rc = gnutls_hash(hd, currency, strlen(currency) + 1) < 0 ||
+             gnutls_hash(hd, exclude_id ? exclude_id : "", strlen(exclude_id ? exclude_id : "") + 1) < 0;
+    for (size_t c = 0; !rc && c < h->n_channels; c++)
+        rc = gnutls_hash(hd, h->channels[c], strlen(h->channels[c]) + 1) < 0;
+    hash_hex(hd, scope);
+    if (rc || gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    char version[32];
+    snprintf(version, sizeof version, "fit %d", FC_FIT_VERSION);
+    rc = gnutls_hash(hd, version, strlen(version) + 1) < 0 || gnutls_hash(hd, scope, 65) < 0 ||
+         gnutls_hash(hd, history_json, strlen(history_json)) < 0;
+    hash_hex(hd, inputs);
+    return rc ? -1 : 0;
+}
+
+bool planning_fits_decode(planning_fits *f, fc_kpi kpi, const unsigned char *bytes, size_t len)
+{
+    fc_model *m = NULL;
+    if (f->model[kpi] || fc_model_decode(bytes, len, &m) != FC_OK)
+        return false;
+    if (fc_model_kpi(m) != kpi) {
+        fc_model_free(m);
+        return false;
+    }
+    f->model[kpi] = m;
+    f->status[kpi] = FC_OK;
+    return true;
+}
+
+void planning_fits_complete(const planning_history *h, unsigned mask, planning_fits *f)
+{
+    for (int q = 0; q < FC_KPIS; q++) {
+        if (!(mask & 1u << q) || f->model[q])
+            continue;
+        f->status[q] = fc_fit(&h->history, q, FC_METHOD_HILL, &f->model[q]);
+        f->fitted[q] = f->status[q] == FC_OK;
+    }
+}
+
+void planning_fits_free(planning_fits *f)
+{
+    for (int q = 0; q < FC_KPIS; q++)
+        fc_model_free(f->model[q]);
+    memset(f, 0, sizeof *f);
+}
+
 app_err planning_refusal(fc_status st, const char **detail)
 {
     switch (st) {
@@ -422,8 +487,8 @@ static json_t *audience_json(double audience, json_t *j_kpis)
                      j_kpis);
 }
 
-json_t *planning_forecast(const planning_history *h, const long long *cents, const char *start, const char *end,
-                          const char *currency, double audience, fc_status *st)
+json_t *planning_forecast(const planning_history *h, const planning_fits *fits, const long long *cents,
+                          const char *start, const char *end, const char *currency, double audience, fc_status *st)
 {
     size_t nc = h->n_channels;
     double days = (double)(planning_day(end) - planning_day(start) + 1);
@@ -444,8 +509,8 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
         total += cents[c] > 0 ? cents[c] : 0;
     }
     for (int q = 0; q < FC_KPIS; q++) {
-        fc_model *m = NULL;
-        fc_status s = fc_fit(&h->history, q, FC_METHOD_HILL, &m);
+        const fc_model *m = fits->model[q];
+        fc_status s = m ? FC_OK : fits->status[q];
         if (s == FC_ERR_NO_HISTORY || s == FC_ERR_TOO_LITTLE_HISTORY) {
             fail = worse(fail, s);
             if (kpi_unavailable(j_warn, s, planning_kpis[q]))
@@ -456,7 +521,6 @@ json_t *planning_forecast(const planning_history *h, const long long *cents, con
         if (s == FC_OK)
             s = fc_forecast_plan_reaching(m, spend, days, audience, &f);
         bool by_audience = s == FC_OK && fc_model_reference_audience(m) > 0;
-        fc_model_free(m);
         if (by_audience && json_array_append_new(j_aud, json_string(planning_kpis[q])))
             goto out;
         if (s != FC_OK) {
@@ -516,8 +580,8 @@ static const char *bound_name(fc_bound b)
     return (unsigned)b < sizeof names / sizeof *names ? names[b] : "none";
 }
 
-json_t *planning_allocate(const planning_history *h, json_t *j_body, double audience, fc_status *st,
-                          json_t **j_refusal)
+json_t *planning_allocate(const planning_history *h, const planning_fits *fits, json_t *j_body, double audience,
+                          fc_status *st, json_t **j_refusal)
 {
     size_t nc = h->n_channels;
     const char *kpi_name = json_string_value(json_object_get(j_body, "kpi"));
@@ -533,7 +597,7 @@ json_t *planning_allocate(const planning_history *h, json_t *j_body, double audi
     double *marg = calloc(nc ? nc : 1, sizeof *marg);
     long long *cents = calloc(nc ? nc : 1, sizeof *cents);
     fc_channel_forecast *cf = calloc(nc ? nc : 1, sizeof *cf);
-    fc_model *m = NULL;
+    const fc_model *m = NULL;
     bool has_current = false;
     *st = FC_OK;
     if (!lo || !hi || !cur || !split || !marg || !cents || !cf || !j_split || !j_warn || kpi < 0)
@@ -552,8 +616,10 @@ json_t *planning_allocate(const planning_history *h, json_t *j_body, double audi
         cur[c] = cu ? (double)planning_cents(cu) / 100 : 0;
         has_current = has_current || cu;
     }
-    if ((*st = fc_fit(&h->history, kpi, FC_METHOD_HILL, &m)) != FC_OK)
+    if (!(m = fits->model[kpi])) {
+        *st = fits->status[kpi];
         goto out;
+    }
     fc_alloc_request req = {.budget = (double)budget / 100,
                             .days = (double)(planning_day(end) - planning_day(start) + 1),
                             .min = lo,
@@ -611,7 +677,6 @@ json_t *planning_allocate(const planning_history *h, json_t *j_body, double audi
                       r.has_current ? json_real(r2(r.uplift)) : json_null(), "confidence",
                       fc_confidence_names[r.expected.confidence], "split", j_split, "warnings", j_warn);
 out:
-    fc_model_free(m);
     free(lo);
     free(hi);
     free(cur);

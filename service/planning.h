@@ -5,6 +5,7 @@
 #define CAMPAIGND_PLANNING_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "engine/forecast.h"
 #include "errors.h"
@@ -38,19 +39,40 @@ void planning_history_free(planning_history *h);
 /* The index of a channel by name, or -1. */
 long planning_channel(const planning_history *h, const char *name);
 
+/* ---- the fits ---- */
+
+/* A request's fitted models, per KPI: kept ones decoded (planning_fits_decode), the others fitted here
+ * (planning_fits_complete). */
+typedef struct {
+    fc_model *model[FC_KPIS];  /* NULL: not fitted (status says why) */
+    fc_status status[FC_KPIS]; /* the fit's, FC_OK with a model */
+    bool fitted[FC_KPIS];      /* fitted by this request (not read): worth keeping */
+} planning_fits;
+
+/* What a kept fit is keyed by, as hex SHA-256s: scope, the history's currency, the campaign left out
+ * (exclude_id, may be NULL) and h's channels in order; inputs, the fit's version, the scope and the history as
+ * the store read it (history_json), so equal inputs give the same fit. Returns 0, or -1. */
+int planning_fit_keys(const planning_history *h, const char *history_json, const char *currency,
+                      const char *exclude_id, char scope[65], char inputs[65]);
+/* Takes the model encoded in bytes as KPI kpi's fit; false (nothing taken) when they are not a model of it. */
+bool planning_fits_decode(planning_fits *f, fc_kpi kpi, const unsigned char *bytes, size_t len);
+/* Fits over h each KPI of mask (bits 1 << kpi) without a model yet. */
+void planning_fits_complete(const planning_history *h, unsigned mask, planning_fits *f);
+void planning_fits_free(planning_fits *f);
+
 /* An engine refusal of a whole request, as an error and a sentence (static). */
 app_err planning_refusal(fc_status st, const char **detail);
 
-/* The forecast of a plan (spend per channel of h, in cents; days; the people it reaches, 0: unknown) as the
+/* The forecast of a plan from the fits of every KPI (spend per channel of h, in cents; days; the people it reaches, 0: unknown) as the
  * response body, or NULL (out of memory) with *st FC_OK; when no KPI can be forecast, NULL with *st the engine's
  * reason. */
-json_t *planning_forecast(const planning_history *h, const long long *cents, const char *start, const char *end,
-                          const char *currency, double audience, fc_status *st);
+json_t *planning_forecast(const planning_history *h, const planning_fits *fits, const long long *cents,
+                          const char *start, const char *end, const char *currency, double audience, fc_status *st);
 
-/* The allocation asked by j_body (valid) for a plan reaching `audience` people (0: unknown) over h, or NULL with
+/* The allocation asked by j_body (valid), from the fit of its KPI, for a plan reaching `audience` people (0: unknown) over h, or NULL with
  * *st (FC_ERR_INFEASIBLE: *j_refusal has the problem's extra members "bound" and "channel"). */
-json_t *planning_allocate(const planning_history *h, json_t *j_body, double audience, fc_status *st,
-                          json_t **j_refusal);
+json_t *planning_allocate(const planning_history *h, const planning_fits *fits, json_t *j_body, double audience,
+                          fc_status *st, json_t **j_refusal);
 
 /* The backtest asked by j_body (valid) over h, or NULL with *st. */
 json_t *planning_backtest(const planning_history *h, json_t *j_body, fc_status *st);

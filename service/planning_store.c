@@ -1,6 +1,9 @@
 /* planning_store.c — see planning_store.h. */
 #include "planning_store.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* One statement, linear in the history whatever the planner knows: per campaign its measurements summed per
  * channel, read through measurements_campaign_date (led by org_id, campaign_id) in a subquery of its own, and
  * the audiences of every campaign's segments at once (segments_audiences, 0019), hash-joined by campaign. (A join
@@ -46,4 +49,70 @@ app_err planning_store_audience(db_conn *conn, const char *org, const char *ids_
 {
     const char *params[] = {org, ids_json};
     return db_one_row(conn, &q_audience, params, json, NULL, 0);
+}
+
+/* ---- fitted models kept (forecast_fits, 0021) ---- */
+
+/* The scope's rows whose inputs are these: through forecast_fits_pkey (org_id, scope). */
+static const db_stmt q_fits = {
+    "planning_fits",
+    "SELECT kpi, model FROM forecast_fits WHERE org_id = $1 AND scope = $2 AND inputs = $3", 3};
+
+app_err planning_store_fits(db_conn *conn, const char *org, const char *scope, const char *inputs,
+                            const char *const *kpis, size_t n_kpis, planning_fit_bytes *out)
+{
+    const char *params[] = {org, scope, inputs};
+    PGresult *res = NULL;
+    app_err e = db_exec(conn, &q_fits, params, &res);
+    for (int r = 0; !e && r < PQntuples(res); r++)
+        for (size_t k = 0; k < n_kpis; k++) {
+            if (strcmp(PQgetvalue(res, r, 0), kpis[k]) || out[k].bytes)
+                continue;
+            size_t len = 0;
+            unsigned char *b = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 1), &len);
+            if (b && len && (out[k].bytes = malloc(len))) {
+                memcpy(out[k].bytes, b, len);
+                out[k].len = len;
+            }
+            PQfreemem(b);
+        }
+    PQclear(res);
+    return e;
+}
+
+void planning_fit_bytes_free(planning_fit_bytes *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        free(b[k].bytes);
+        b[k] = (planning_fit_bytes){0};
+    }
+}
+
+/* One row per scope and KPI: a new history's fit replaces the old (and a fit of the same inputs one this build
+ * could not read). Safe to send twice (db_acquire's first statement). */
+static const db_stmt q_keep_fit = {
+    "planning_keep_fit",
+    "INSERT INTO forecast_fits (org_id, scope, kpi, inputs, model) VALUES ($1, $2, $3, $4, $5::bytea)"
+    " ON CONFLICT (org_id, scope, kpi) DO UPDATE SET inputs = EXCLUDED.inputs, model = EXCLUDED.model,"
+    " fitted_at = now()",
+    5};
+
+app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scope, const char *kpi,
+                                const char *inputs, const unsigned char *bytes, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *text = malloc(2 * len + 3);
+    if (!text)
+        return APP_ERR_INTERNAL;
+    text[0] = '\\';
+    text[1] = 'x';
+    for (size_t i = 0; i < len; i++) {
+        text[2 + 2 * i] = hex[bytes[i] >> 4];
+        text[3 + 2 * i] = hex[bytes[i] & 15];
+    }
+    text[2 + 2 * len] = '\0';
+    const char *params[] = {org, scope, kpi, inputs, text};
+    app_err e = db_exec(conn, &q_keep_fit, params, NULL);
+    free(text);
+    return e;
 }

@@ -3,6 +3,8 @@
 #ifndef CAMPAIGND_PLANNING_STORE_H
 #define CAMPAIGND_PLANNING_STORE_H
 
+#include <stddef.h>
+
 #include "db.h"
 #include "errors.h"
 
@@ -17,5 +19,21 @@ app_err planning_store_history(db_conn *conn, const char *org, const char *curre
 /* *json (malloc'd) gets {"audience": the people the segments of ids_json (a JSON array of uuids) reach, or null
  * where unknown; "unknown": how many of those ids name no segment of org}. */
 app_err planning_store_audience(db_conn *conn, const char *org, const char *ids_json, char **json);
+
+/* A fitted model as the engine encoded it (fc_model_encode); bytes NULL: none. */
+typedef struct {
+    unsigned char *bytes;
+    size_t len;
+} planning_fit_bytes;
+
+/* The fits kept for org's scope (forecast_fits, 0021) whose inputs are `inputs`: out[k] gets the model of KPI
+ * kpis[k] where one is kept (out's entries must start empty; planning_fit_bytes_free). */
+app_err planning_store_fits(db_conn *conn, const char *org, const char *scope, const char *inputs,
+                            const char *const *kpis, size_t n_kpis, planning_fit_bytes *out);
+void planning_fit_bytes_free(planning_fit_bytes *b, size_t n);
+
+/* Keeps a fit of KPI kpi for org's scope and inputs, replacing the scope's fit of other inputs. */
+app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scope, const char *kpi,
+                                const char *inputs, const unsigned char *bytes, size_t len);
 
 #endif

@@ -925,6 +925,11 @@ double fc_model_reference_audience(const fc_model *m)
     return m->a_ref;
 }
 
+fc_kpi fc_model_kpi(const fc_model *m)
+{
+    return m->kpi;
+}
+
 fc_method fc_model_method(const fc_model *m)
 {
     return m->method;

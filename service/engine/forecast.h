@@ -89,7 +89,20 @@ typedef struct fc_model fc_model;
 fc_status fc_fit(const fc_history *h, fc_kpi kpi, fc_method method, fc_model **out);
 void fc_model_free(fc_model *m);
 
+/* The fit's version: raise it with any change to the engine that changes what fc_fit returns for a history (the
+ * service keys the fits it keeps by it, so a fit made by other code is never read as this code's). */
+#define FC_FIT_VERSION 1
+
+/* A fitted model as bytes (forecast_codec.c): *out (malloc'd, *len bytes) can be kept anywhere and read back by
+ * fc_model_decode into a model that answers exactly as m does (every double kept bit for bit). Returns 0, or -1
+ * when out of memory. The bytes are this machine's layout: a reader on another refuses them. */
+int fc_model_encode(const fc_model *m, unsigned char **out, size_t *len);
+/* The model encoded in bytes[0..len), or FC_ERR_INVALID when they are not one this build wrote (another format,
+ * another layout, truncated or altered sizes), FC_ERR_NOMEM. On FC_OK *out is a new model (fc_model_free). */
+fc_status fc_model_decode(const unsigned char *bytes, size_t len, fc_model **out);
+
 /* Read-only views of a fitted model (borrowed, live as long as the model). */
+fc_kpi fc_model_kpi(const fc_model *m);
 fc_method fc_model_method(const fc_model *m);
 size_t fc_model_channels(const fc_model *m);
 const fc_curve *fc_model_curve(const fc_model *m, size_t channel);

@@ -2,7 +2,8 @@
 """API tests of forecasts, backtests and budget allocation: a seeded organisation of completed campaigns with
 known response curves (leads measured per channel, revenue only in total), forecasts with ordered intervals,
 warnings instead of silent extrapolation, a campaign forecast by its id, refusals (fields, too little history,
-infeasible bounds by name), determinism, roles on every route, and that nothing is written. Usage:
+infeasible bounds by name), determinism, fits kept in the database answering as fresh ones, roles on every
+route, and that nothing is written but the fits. Usage:
 test_forecasts.py BINARY"""
 import os
 import random
@@ -241,6 +242,49 @@ class ForecastsTest(unittest.TestCase):
                 "end_date": "2027-03-28", "channels": [{"channel": "email"}, {"channel": "search"}]}
         answers = [self.post("/v1/budget/allocate", body)[2] for _ in range(2)]
         self.assertEqual(answers[0], answers[1])
+
+    def test_kept_fits_answer_as_a_fresh_fit(self):
+        """A forecast or an allocation keeps its fits in the database and reads them while the history is the same:
+        the answer is the fresh fit's; a measurement changes the inputs, so a new fit is made and kept."""
+        org, other = ("fk-" + uuid.uuid4().hex[:8] for _ in range(2))
+        ids = self.seed(org, 6, random.Random(21))
+        self.seed(other, 6, random.Random(22))
+        tok = {o: self.srv.token("p", o, "planner") for o in (org, other)}
+        alloc = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",
+                 "end_date": "2027-03-28", "channels": [{"channel": "email"}, {"channel": "search"}]}
+
+        def ask(o=org):
+            answers = [self.srv.request("POST", path, body, tok[o])
+                       for path, body in (("/v1/forecasts", self.plan()), ("/v1/budget/allocate", alloc))]
+            self.assertEqual([a[0] for a in answers], [200, 200], answers)
+            return [a[2] for a in answers]
+
+        def kept(o=org):
+            return sql(f"SELECT string_agg(kpi || ' ' || inputs, ',' ORDER BY kpi) FROM forecast_fits"
+                       f" WHERE org_id = '{o}'")
+
+        fresh = ask()
+        inputs = kept()
+        self.assertEqual([k.split()[0] for k in inputs.split(",")], ["leads", "revenue"])
+        self.assertEqual(ask(), fresh)  # read, not fitted: the same answer
+        self.assertEqual(kept(), inputs)
+        # the fit is read: the other organisation's curves under this one's inputs change the answer
+        ask(other)
+        sql(f"UPDATE forecast_fits f SET model = o.model FROM forecast_fits o WHERE f.org_id = '{org}'"
+            f" AND o.org_id = '{other}' AND o.kpi = f.kpi AND o.scope = f.scope")
+        self.assertNotEqual(ask()[0]["total"], fresh[0]["total"])
+        # a model that is not one is fitted again and replaced
+        sql(f"UPDATE forecast_fits SET model = '\\x00' WHERE org_id = '{org}'")
+        self.assertEqual(ask(), fresh)
+        self.assertEqual(sql(f"SELECT min(octet_length(model)) > 1 FROM forecast_fits WHERE org_id = '{org}'"), "t")
+        # a measurement changes the history: a new fit, the same as a fit without any kept
+        sql(f"UPDATE measurements SET leads = leads * 3 WHERE campaign_id = '{ids[0]}' AND channel = 'email'")
+        changed = ask()
+        self.assertNotEqual(changed[0]["total"], fresh[0]["total"])
+        self.assertNotEqual(kept(), inputs)
+        self.assertEqual(sql(f"SELECT count(*) FROM forecast_fits WHERE org_id = '{org}'"), "2")
+        sql(f"DELETE FROM forecast_fits WHERE org_id = '{org}'")
+        self.assertEqual(ask(), changed)
 
     def test_allocation_moves_budget_to_the_better_return(self):
         body = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",

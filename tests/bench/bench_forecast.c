@@ -2,6 +2,7 @@
  * (tests/unit/forecast_sim.h: 5 channels; leads and conversions per channel, revenue in total only). Prints
  * figures, never pass/fail: tests/bench/forecast.sh builds it in Release and runs it.
  *   forecast   what POST /v1/forecasts costs without a cache: fit leads, conversions and revenue, forecast a plan
+ *   kept fits  the same from fits kept (fc_model_encode's bytes): decode the three models, forecast a plan
  *   allocate   fit the KPI, split a budget across the channels
  *   backtest   leave one campaign out over 200 campaigns: 200 folds × 3 KPIs × (model + baseline) */
 #include <stdio.h>
@@ -67,6 +68,34 @@ int main(int argc, char **argv)
     }
     printf("history: %zu campaigns, %d channels\n", o.n, CH);
     report("forecast", ms, runs);
+
+    /* what it costs from fits kept in the database (their bytes read back, not the round trip) */
+    unsigned char *kept[FC_KPIS];
+    size_t kept_len[FC_KPIS];
+    for (int k = 0; k < FC_KPIS; k++) {
+        fc_model *m = NULL;
+        if ((st = fc_fit(&o.history, k, FC_METHOD_HILL, &m)) != FC_OK)
+            return die("fit", st);
+        if (fc_model_encode(m, &kept[k], &kept_len[k]))
+            return die("encode", FC_ERR_NOMEM);
+        fc_model_free(m);
+    }
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        for (int k = 0; k < FC_KPIS; k++) {
+            fc_model *m = NULL;
+            fc_forecast f = {.channels = ch};
+            if ((st = fc_model_decode(kept[k], kept_len[k], &m)) != FC_OK ||
+                (st = fc_forecast_plan(m, plan, 28, &f)) != FC_OK)
+                return die("kept forecast", st);
+            fc_model_free(m);
+        }
+        ms[r] = now_ms() - t0;
+    }
+    report("kept fits", ms, runs);
+    printf("           (%zu + %zu + %zu bytes kept)\n", kept_len[0], kept_len[1], kept_len[2]);
+    for (int k = 0; k < FC_KPIS; k++)
+        free(kept[k]);
 
     double split[CH], marginal[CH];
     for (int r = 0; r < runs; r++) {

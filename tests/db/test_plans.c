@@ -34,6 +34,7 @@
 #include "idempotency_store.h"
 #include "measurement_store.h"
 #include "migrate.h"
+#include "planning_store.h"
 #include "resource_store.h"
 #include "risk_store.h"
 #include "segment_store.h"
@@ -223,6 +224,7 @@ static const expect expected[] = {
     {"dash_alert_targets", "kpi_targets", "kpi_targets_campaign"},
     {"dash_alert_targets", "kpi_target_alerts", "kpi_target_alerts_pkey"},
     {"dash_alert_sums", "measurements", "measurements_campaign_date"},
+    {"planning_fits", "forecast_fits", "forecast_fits_pkey"},
     {"alert_record", "kpi_target_alerts", "kpi_target_alerts_pkey"},
     {"alert_record", "kpi_targets", "kpi_targets_pkey"},
     {"alert_record", "campaign_budget_alerts", "campaign_budget_alerts_pkey"},
@@ -528,6 +530,14 @@ static void run_hot_paths(db_conn *c)
                              alert_store_record(c, org, changes, NULL));
     for (size_t i = 0; i < ncamps; i++) dash_campaign_free(&camps[i]);
     free(camps);
+
+    /* a forecast's kept fits, read and kept */
+    static const char *const kpis[] = {"leads"};
+    static const char key[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    planning_fit_bytes fit = {0};
+    IN_ROLLED_BACK_TX(c, planning_store_fits(c, org, key, key, kpis, 1, &fit) ||
+                             planning_store_keep_fit(c, org, key, "leads", key, (const unsigned char *)"m", 1));
+    planning_fit_bytes_free(&fit, 1);
     db_doc_free(&doc);
     db_doc_free(&lock);
     db_doc_free(&campaign);

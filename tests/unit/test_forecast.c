@@ -473,6 +473,85 @@ START_TEST(the_same_input_gives_the_same_answer)
 }
 END_TEST
 
+/* Two models answer alike: the same forecast of a plan, bit for bit, and the same allocation. */
+static void assert_same_answers(const fc_model *a, const fc_model *b, const double *plan, size_t nc, double budget)
+{
+    fc_channel_forecast ca[8], cb[8];
+    fc_forecast fa = {.channels = ca}, fb = {.channels = cb};
+    ck_assert_int_eq(fc_forecast_plan(a, plan, 28, &fa), FC_OK);
+    ck_assert_int_eq(fc_forecast_plan(b, plan, 28, &fb), FC_OK);
+    ck_assert_mem_eq(&fa.total, &fb.total, sizeof fa.total);
+    ck_assert_uint_eq(fa.warnings, fb.warnings);
+    for (size_t c = 0; c < nc; c++)
+        ck_assert_mem_eq(&ca[c].outcome, &cb[c].outcome, sizeof ca[c].outcome);
+    double sa[8], sb[8], ma[8], mb[8];
+    fc_alloc_request req = {.budget = budget, .days = 28, .current = plan};
+    fc_alloc_result ra = {.split = sa, .marginal = ma, .expected.channels = ca};
+    fc_alloc_result rb = {.split = sb, .marginal = mb, .expected.channels = cb};
+    ck_assert_int_eq(fc_allocate(a, &req, &ra), FC_OK);
+    ck_assert_int_eq(fc_allocate(b, &req, &rb), FC_OK);
+    ck_assert_mem_eq(sa, sb, nc * sizeof *sa);
+    ck_assert_mem_eq(&ra.expected.total, &rb.expected.total, sizeof ra.expected.total);
+}
+
+/* A model encoded and decoded answers as the fitted one; bytes that are not a whole model are refused. */
+START_TEST(a_decoded_model_answers_as_the_fitted_one)
+{
+    static robyn_data d;
+    robyn_load(&d);
+    static sim_org o;
+    sim_make(&o, 51, 120, SIM_CHANNELS, true);
+    double robyn_plan[ROBYN_CHANNELS] = {60000, 150000, 15000, 10000, 30000};
+    double sim_plan[SIM_CHANNELS];
+    for (size_t c = 0; c < SIM_CHANNELS; c++)
+        sim_plan[c] = 1500 + 500 * (double)c;
+    struct {
+        const fc_history *h;
+        fc_kpi kpi;
+        fc_method method;
+        const double *plan;
+        size_t nc;
+        double budget;
+    } cases[] = {
+        {&d.history, FC_REVENUE, FC_METHOD_HILL, robyn_plan, ROBYN_CHANNELS, 265000}, /* totals, a base */
+        {&o.history, FC_LEADS, FC_METHOD_HILL, sim_plan, SIM_CHANNELS, 12000},        /* per channel */
+        {&o.history, FC_LEADS, FC_METHOD_RATIO, sim_plan, SIM_CHANNELS, 12000},       /* the baseline */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fc_model *m = NULL, *back = NULL;
+        unsigned char *bytes = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(fc_fit(cases[i].h, cases[i].kpi, cases[i].method, &m), FC_OK);
+        ck_assert_int_eq(fc_model_encode(m, &bytes, &len), 0);
+        ck_assert_int_eq(fc_model_decode(bytes, len, &back), FC_OK);
+        ck_assert_int_eq(fc_model_kpi(back), cases[i].kpi);
+        ck_assert_int_eq(fc_model_method(back), fc_model_method(m));
+        assert_same_answers(m, back, cases[i].plan, cases[i].nc, cases[i].budget);
+        for (size_t c = 0; c < cases[i].nc; c++)
+            ck_assert_mem_eq(fc_model_curve(m, c), fc_model_curve(back, c), sizeof(fc_curve));
+        fc_model_free(back);
+        /* cut short anywhere, one byte too many, another format: refused, nothing returned */
+        size_t cuts[] = {0, 3, 4, 20, len / 2, len - 8, len - 1};
+        for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+            back = NULL;
+            ck_assert_int_eq(fc_model_decode(bytes, cuts[k], &back), FC_ERR_INVALID);
+            ck_assert_ptr_null(back);
+        }
+        unsigned char *longer = malloc(len + 1);
+        ck_assert_ptr_nonnull(longer);
+        memcpy(longer, bytes, len);
+        longer[len] = 0;
+        ck_assert_int_eq(fc_model_decode(longer, len + 1, &back), FC_ERR_INVALID);
+        longer[0] ^= 1;
+        ck_assert_int_eq(fc_model_decode(longer, len, &back), FC_ERR_INVALID);
+        ck_assert_ptr_null(back);
+        free(longer);
+        free(bytes);
+        fc_model_free(m);
+    }
+}
+END_TEST
+
 START_TEST(backtest_scores_per_channel_where_measured)
 {
     static sim_org o;
@@ -660,6 +739,7 @@ static Suite *forecast_suite(void)
     tcase_add_test(tc, allocator_refuses_infeasible_bounds_by_name);
     tcase_add_test(tc, allocator_meets_a_cpa);
     tcase_add_test(tc, the_same_input_gives_the_same_answer);
+    tcase_add_test(tc, a_decoded_model_answers_as_the_fitted_one);
     tcase_add_test(tc, backtest_scores_per_channel_where_measured);
     tcase_add_test(tc, campaigns_of_other_lengths_answer_their_spend_per_day);
     tcase_add_test(tc, audience_sizes_are_used_where_the_history_says_so);
