@@ -5,7 +5,9 @@
 #   2. the routes over HTTP (wrk, 2 connections: the machine's 2 cores) on the demo's history (sql/demo/demo.sql,
 #      24 completed campaigns, 2 years of daily measurements on 4 channels, loaded and ANALYZEd as
 #      service/demo.sh does): POST /v1/forecasts, /v1/budget/allocate and /v1/forecasts/backtest, each request
-#      reading the history in one statement and fitting it.
+#      reading the history in one statement, then the fits kept for it (forecast_fits; the first request fits and
+#      keeps them, those the run times read them; a backtest always fits);
+#   3. where a request's time goes at 1,000 campaigns: the statements' durations as PostgreSQL logs them.
 # Usage: bash tests/bench/forecast.sh [runs] [seconds]   (run it under the heavy-work lock)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -86,12 +88,37 @@ echo "== the routes over HTTP on the demo's history ($(psql -qAt "$url" -c "SELE
 run "POST /v1/forecasts (3 channels)" /v1/forecasts "$forecast"
 run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate"
 run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest"
+# Where a request's time goes at 1,000 campaigns: 50 requests one after the other, each statement's duration as
+# PostgreSQL logs it (log_min_duration_statement = 0 for these requests only) beside the whole request's (curl).
+breakdown() { # name, path, body, token
+    local admin
+    admin=$(cat "$pgdir/admin_url")
+    psql "$admin" -X -q -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.5
+    local mark
+    mark=$(stat -c %s "$pgdir/server.log")
+    for _ in $(seq 50); do
+        curl -sf -o /dev/null -w '%{time_total}\n' -X POST "localhost:$port$2" -H "Authorization: Bearer $4" \
+            -H 'Content-Type: application/json' -d "$3"
+    done >"$work/curl.txt"
+    psql "$admin" -X -q -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+    median() { sort -n | awk '{v[NR] = $1} END {if (NR) printf "%.1f ms", v[int((NR + 1) / 2)]; else printf "-"}'; }
+    printf '%-36s request p50 %s   history statement p50 %s   kept-fit lookup p50 %s\n' "$1" \
+        "$(awk '{print $1 * 1000}' "$work/curl.txt" | median)" \
+        "$(tail -c +"$((mark + 1))" "$pgdir/server.log" | grep 'execute planning_history' |
+           sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)" \
+        "$(tail -c +"$((mark + 1))" "$pgdir/server.log" | grep 'execute planning_fits' |
+           sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)"
+}
 for n in 1000 200; do
     t=$(build-rel/campaignd token --sub bench --org "bench$n" --role analyst --ttl 3600)
     echo "== the same over HTTP on $n completed campaigns (4 channels)"
     if ((n == 1000)); then
         run "POST /v1/forecasts (3 channels)" /v1/forecasts "$forecast" "$t"
         run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate" "$t"
+        echo "== where the time goes on $n completed campaigns, one request at a time (fits kept)"
+        breakdown "POST /v1/forecasts" /v1/forecasts "$forecast" "$t"
+        breakdown "POST /v1/budget/allocate" /v1/budget/allocate "$allocate" "$t"
     else
         run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest" "$t"
         run "  the same, leave one out" /v1/forecasts/backtest '{"currency":"EUR","method":"leave_one_out"}' "$t"
