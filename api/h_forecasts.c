@@ -1,8 +1,9 @@
 /* h_forecasts.c — POST /v1/forecasts, POST /v1/forecasts/backtest, POST /v1/budget/allocate.
- * Not descriptors: nothing is stored. Each parses and validates the body, reads the organisation's completed
- * history on one pooled connection (released before the engine runs), runs the engine (service/planning.c over
- * service/engine/forecast.h) and renders its answer. They change nothing, so a retry is simply answered again:
- * no transaction, and an Idempotency-Key is not needed. */
+ * Not descriptors: nothing is stored but the fits a forecast or an allocation keeps (forecast_fits, 0021). Each
+ * parses and validates the body, reads the organisation's completed history and the fits kept for it on one
+ * pooled connection (released before the engine runs), runs the engine (service/planning.c over
+ * service/engine/forecast.h), keeps the fits it made and renders its answer. They change no data, so a retry is
+ * simply answered again: no transaction, and an Idempotency-Key is not needed. */
 #include <stdlib.h>
 #include <string.h>
 

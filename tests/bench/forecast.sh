@@ -95,8 +95,9 @@ breakdown() { # name, path, body, token
     admin=$(cat "$pgdir/admin_url")
     psql "$admin" -X -q -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 0.5
-    local mark
-    mark=$(stat -c %s "$pgdir/server.log")
+    local mark log
+    log=$(cat "$pgdir/base" 2>/dev/null || echo "$pgdir")/server.log # where cluster.sh put the cluster
+    mark=$(stat -c %s "$log")
     for _ in $(seq 50); do
         curl -sf -o /dev/null -w '%{time_total}\n' -X POST "localhost:$port$2" -H "Authorization: Bearer $4" \
             -H 'Content-Type: application/json' -d "$3"
@@ -105,9 +106,9 @@ breakdown() { # name, path, body, token
     median() { sort -n | awk '{v[NR] = $1} END {if (NR) printf "%.1f ms", v[int((NR + 1) / 2)]; else printf "-"}'; }
     printf '%-36s request p50 %s   history statement p50 %s   kept-fit lookup p50 %s\n' "$1" \
         "$(awk '{print $1 * 1000}' "$work/curl.txt" | median)" \
-        "$(tail -c +"$((mark + 1))" "$pgdir/server.log" | grep 'execute planning_history' |
+        "$(tail -c +"$((mark + 1))" "$log" | grep 'execute planning_history' |
            sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)" \
-        "$(tail -c +"$((mark + 1))" "$pgdir/server.log" | grep 'execute planning_fits' |
+        "$(tail -c +"$((mark + 1))" "$log" | grep 'execute planning_fits' |
            sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)"
 }
 for n in 1000 200; do
