@@ -50,7 +50,7 @@ static int fits_or_reply(req_ctx *ctx, db_conn **conn, const planning_history *h
         return 0;
     }
     for (int q = 0; q < FC_KPIS; q++)
-        if (kept[q].bytes && !planning_fits_decode(f, q, kept[q].bytes, kept[q].len))
+        if (kept[q].bytes && !planning_fits_decode(f, h, q, kept[q].bytes, kept[q].len))
             log_warning("forecast fit of %s not readable: fitted again", fc_kpi_names[q]);
     planning_fit_bytes_free(kept, FC_KPIS);
     db_release(ctx->app->pool, *conn);

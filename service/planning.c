@@ -313,12 +313,13 @@ int planning_fit_keys(const planning_history *h, const char *history_json, const
     return rc ? -1 : 0;
 }
 
-bool planning_fits_decode(planning_fits *f, fc_kpi kpi, const unsigned char *bytes, size_t len)
+bool planning_fits_decode(planning_fits *f, const planning_history *h, fc_kpi kpi, const unsigned char *bytes,
+                          size_t len)
 {
     fc_model *m = NULL;
     if (f->model[kpi] || fc_model_decode(bytes, len, &m) != FC_OK)
         return false;
-    if (fc_model_kpi(m) != kpi) {
+    if (fc_model_kpi(m) != kpi || fc_model_channels(m) != h->n_channels) {
         fc_model_free(m);
         return false;
     }

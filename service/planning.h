@@ -54,8 +54,10 @@ typedef struct {
  * the store read it (history_json), so equal inputs give the same fit. Returns 0, or -1. */
 int planning_fit_keys(const planning_history *h, const char *history_json, const char *currency,
                       const char *exclude_id, char scope[65], char inputs[65]);
-/* Takes the model encoded in bytes as KPI kpi's fit; false (nothing taken) when they are not a model of it. */
-bool planning_fits_decode(planning_fits *f, fc_kpi kpi, const unsigned char *bytes, size_t len);
+/* Takes the model encoded in bytes as KPI kpi's fit over h; false (nothing taken) when they are not a model of
+ * it with h's channels. */
+bool planning_fits_decode(planning_fits *f, const planning_history *h, fc_kpi kpi, const unsigned char *bytes,
+                          size_t len);
 /* Fits over h each KPI of mask (bits 1 << kpi) without a model yet. */
 void planning_fits_complete(const planning_history *h, unsigned mask, planning_fits *f);
 void planning_fits_free(planning_fits *f);
