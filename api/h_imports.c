@@ -11,6 +11,7 @@
 #include "crud.h"
 #include "csv_rows.h"
 #include "handlers.h"
+#include "import.h"
 #include "measurement.h"
 #include "measurement_store.h"
 #include "respond.h"
@@ -24,14 +25,6 @@ static const char *const integer_columns[] = {"impressions", "reach", "sends", "
 #define EXPORT_MAX_ROWS 200000
 #define EXPORT_PAGE 500
 
-static int is_csv_type(const char *ct)
-{
-    if (!ct) return 0;
-    size_t n = strcspn(ct, ";");
-    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-    return n == 8 && strncasecmp(ct, "text/csv", 8) == 0;
-}
-
 void h_measurement_import(req_ctx *ctx)
 {
     csv_rows rows = {0};
@@ -39,30 +32,9 @@ void h_measurement_import(req_ctx *ctx)
     const struct _u_request *req = ctx->req;
 
     if (!measurement_may_ingest_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL})) return;
-    size_t limit = config_body_limit(ctx->app->cfg, req->url_path);
-    if (req->binary_body_length > limit) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", limit);
-        reply_problem(ctx, APP_ERR_PAYLOAD_TOO_LARGE, detail);
-        return;
-    }
-    if (!is_csv_type(u_map_get_case(req->map_header, "Content-Type"))) {
-        reply_problem(ctx, APP_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: text/csv (UTF-8)");
-        return;
-    }
-    int rc = csv_rows_read(req->binary_body ? req->binary_body : "", req->binary_body_length, measurement_columns,
-                           required_columns, integer_columns, MEASUREMENT_BATCH_MAX, &rows);
-    if (rc < 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }
-    if (rc > 0) {
-        char detail[300];
-        if (rows.error_column)
-            snprintf(detail, sizeof detail, "line %d, column %d: %s", rows.error_line, rows.error_column, rows.error);
-        else
-            snprintf(detail, sizeof detail, "line %d: %s", rows.error_line, rows.error);
-        json_t *j_extra = json_pack("{s:i, s:i}", "line", rows.error_line, "column", rows.error_column);
-        reply_problem_extra(ctx, APP_ERR_MALFORMED_CSV, detail, j_extra);
-        return;
-    }
+    if (!csv_body_read_or_reply(ctx, measurement_columns, required_columns, integer_columns, MEASUREMENT_BATCH_MAX,
+                                &rows))
+        goto out;
     /* The Idempotency-Key fingerprint sees the file as text (it is valid UTF-8 once read). */
     j_request = json_stringn(req->binary_body, req->binary_body_length);
     if (!j_request) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }

@@ -214,6 +214,41 @@ oom:
     return NULL;
 }
 
+bool csv_body_read_or_reply(req_ctx *ctx, const char *const *columns, const char *const *required,
+                            const char *const *integer_columns, size_t max_rows, csv_rows *rows)
+{
+    const struct _u_request *req = ctx->req;
+    size_t limit = config_body_limit(ctx->app->cfg, req->url_path);
+    if (req->binary_body_length > limit) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", limit);
+        reply_problem(ctx, APP_ERR_PAYLOAD_TOO_LARGE, detail);
+        return false;
+    }
+    if (!is_csv_type(u_map_get_case(req->map_header, "Content-Type"))) {
+        reply_problem(ctx, APP_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: text/csv (UTF-8)");
+        return false;
+    }
+    int rc = csv_rows_read(req->binary_body ? req->binary_body : "", req->binary_body_length, columns, required,
+                           integer_columns, max_rows, rows);
+    if (rc < 0) {
+        reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        return false;
+    }
+    if (rc > 0) {
+        char detail[300];
+        if (rows->error_column)
+            snprintf(detail, sizeof detail, "line %d, column %d: %s", rows->error_line, rows->error_column,
+                     rows->error);
+        else
+            snprintf(detail, sizeof detail, "line %d: %s", rows->error_line, rows->error);
+        json_t *j_extra = json_pack("{s:i, s:i}", "line", rows->error_line, "column", rows->error_column);
+        reply_problem_extra(ctx, APP_ERR_MALFORMED_CSV, detail, j_extra);
+        return false;
+    }
+    return true;
+}
+
 void import_csv(req_ctx *ctx, const import_desc *d)
 {
     const struct _u_request *req = ctx->req;
@@ -228,30 +263,7 @@ void import_csv(req_ctx *ctx, const import_desc *d)
     for (; d->columns[ncol].header && ncol < 63; ncol++) headers[ncol] = d->columns[ncol].header;
     headers[ncol] = NULL;
     if (!query_known_or_reply(ctx, (const char *[]){NULL})) return;
-    size_t limit = config_body_limit(ctx->app->cfg, req->url_path);
-    if (req->binary_body_length > limit) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "the body must be at most %zu bytes", limit);
-        reply_problem(ctx, APP_ERR_PAYLOAD_TOO_LARGE, detail);
-        return;
-    }
-    if (!is_csv_type(u_map_get_case(req->map_header, "Content-Type"))) {
-        reply_problem(ctx, APP_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: text/csv (UTF-8)");
-        return;
-    }
-    int rc = csv_rows_read(req->binary_body ? req->binary_body : "", req->binary_body_length, headers, d->required,
-                           d->integer_columns, IMPORT_MAX_ROWS, &rows);
-    if (rc < 0) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); return; }
-    if (rc > 0) {
-        char detail[300];
-        if (rows.error_column)
-            snprintf(detail, sizeof detail, "line %d, column %d: %s", rows.error_line, rows.error_column, rows.error);
-        else
-            snprintf(detail, sizeof detail, "line %d: %s", rows.error_line, rows.error);
-        json_t *j_extra = json_pack("{s:i, s:i}", "line", rows.error_line, "column", rows.error_column);
-        reply_problem_extra(ctx, APP_ERR_MALFORMED_CSV, detail, j_extra);
-        goto out;
-    }
+    if (!csv_body_read_or_reply(ctx, headers, d->required, d->integer_columns, IMPORT_MAX_ROWS, &rows)) goto out;
     /* The Idempotency-Key fingerprint sees the file as text (valid UTF-8 once read). */
     if (!(j_request = json_stringn(req->binary_body, req->binary_body_length)) || !(j_results = json_array())) {
         reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");

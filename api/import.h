@@ -8,6 +8,9 @@
 #ifndef CAMPAIGND_IMPORT_H
 #define CAMPAIGND_IMPORT_H
 
+#include <stdbool.h>
+
+#include "csv_rows.h"
 #include "export.h"
 
 #define IMPORT_MAX_ROWS 5000
@@ -37,5 +40,11 @@ json_t *import_body(json_t *j_row, const char *const *text_columns, const char *
  * row's outcome and the counts; 422 when no row is stored or unchanged; 400 malformed_csv for a file that is
  * not CSV. Honours Idempotency-Key (the file is the request). */
 void import_csv(req_ctx *ctx, const import_desc *d);
+
+/* Reads a request's CSV body into rows (csv_rows_read with these columns, at most max_rows records), after
+ * checking its size and Content-Type. true when read; false when it has replied (413, 415, 422 naming the
+ * line and column, or 500 out of memory). The caller frees rows either way. */
+bool csv_body_read_or_reply(req_ctx *ctx, const char *const *columns, const char *const *required,
+                            const char *const *integer_columns, size_t max_rows, csv_rows *rows);
 
 #endif
