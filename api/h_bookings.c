@@ -199,11 +199,7 @@ void h_booking_create(req_ctx *ctx)
     int force = take_force(j_body);
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
-    conflict_ask ask = {.mode = CONFLICT_BOOKING,
-                        .from = json_string_value(json_object_get(j_body, "start")),
-                        .to = json_string_value(json_object_get(j_body, "end")),
-                        .campaign_id = json_string_value(json_object_get(j_body, "campaign_id")),
-                        .resource_id = json_string_value(json_object_get(j_body, "resource_id"))};
+    conflict_ask ask = conflict_ask_booking(j_body);
     app_err e = conflict_store_defer(tx.conn, ctx->claims.org, &ask, &s);
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
@@ -261,11 +257,7 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
     if (booking_validate_create(j_body, v)) return APP_ERR_VALIDATION;
     /* The conflict rules, as on POST /v1/bookings (a row cannot force them): the slice is read with the
      * references, the row judged against it; warnings are announced. */
-    conflict_ask ask = {.mode = CONFLICT_BOOKING,
-                        .from = json_string_value(json_object_get(j_body, "start")),
-                        .to = json_string_value(json_object_get(j_body, "end")),
-                        .campaign_id = json_string_value(json_object_get(j_body, "campaign_id")),
-                        .resource_id = json_string_value(json_object_get(j_body, "resource_id"))};
+    conflict_ask ask = conflict_ask_booking(j_body);
     conflict_slice *s = NULL;
     conflict_gate g = {0};
     app_err e = conflict_store_defer(conn, ctx->claims.org, &ask, &s);
@@ -359,11 +351,7 @@ void h_booking_patch(req_ctx *ctx)
         goto out;
     }
     if (!is_cancelled(j_after)) {
-        conflict_ask ask = {.mode = CONFLICT_BOOKING,
-                            .from = json_string_value(json_object_get(j_after, "start")),
-                            .to = json_string_value(json_object_get(j_after, "end")),
-                            .campaign_id = json_string_value(json_object_get(j_after, "campaign_id")),
-                            .resource_id = json_string_value(json_object_get(j_after, "resource_id"))};
+        conflict_ask ask = conflict_ask_booking(j_after);
         app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
         if (e) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
         if (!booking_gate_or_reply(ctx, &tx, s, j_after, id, force, &g)) goto out;

@@ -67,13 +67,10 @@ static app_err campaign_gate(req_ctx *ctx, db_conn *conn, json_t *j_doc, const c
                              const char **detail, json_t **j_extra)
 {
     char from[16], to[16];
-    int ok;
     *detail = NULL;
     *j_extra = NULL;
     memset(g, 0, sizeof *g);
-    snprintf(from, sizeof from, "%s", json_string_value(json_object_get(j_doc, "start_date")));
-    cf_day_format(cf_day_parse(json_string_value(json_object_get(j_doc, "end_date")), &ok) + 1, to);
-    conflict_ask ask = {.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id};
+    conflict_ask ask = conflict_ask_campaign(j_doc, id, from, to);
     conflict_slice *s = NULL;
     app_err e = conflict_store_load(conn, ctx->claims.org, &ask, &s);
     if (e) return e;

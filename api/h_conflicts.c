@@ -230,7 +230,7 @@ void h_conflict_check(req_ctx *ctx)
     static const char *const no_params[] = {NULL};
     json_t *j_body = NULL, *j_prop = NULL;
     const char *what, *id;
-    char *text = NULL, from[32], to[32];
+    char *text = NULL, from[16], to[16];
     conflict_slice *s = NULL;
     cf_result r = {0};
     write_tx tx;
@@ -240,20 +240,7 @@ void h_conflict_check(req_ctx *ctx)
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
     int booking = strcmp(what, "booking") == 0;
-    conflict_ask ask = {.mode = booking ? CONFLICT_BOOKING : CONFLICT_CAMPAIGN};
-    if (booking) {
-        ask.from = json_string_value(json_object_get(j_prop, "start"));
-        ask.to = json_string_value(json_object_get(j_prop, "end"));
-        ask.campaign_id = json_string_value(json_object_get(j_prop, "campaign_id"));
-        ask.resource_id = json_string_value(json_object_get(j_prop, "resource_id"));
-    } else {
-        int ok;
-        snprintf(from, sizeof from, "%s", json_string_value(json_object_get(j_prop, "start_date")));
-        cf_day_format(cf_day_parse(json_string_value(json_object_get(j_prop, "end_date")), &ok) + 1, to);
-        ask.from = from;
-        ask.to = to;
-        ask.campaign_id = id;
-    }
+    conflict_ask ask = booking ? conflict_ask_booking(j_prop) : conflict_ask_campaign(j_prop, id, from, to);
     app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
     if (e == APP_ERR_NOT_FOUND) {
         verrs v;

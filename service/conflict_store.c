@@ -21,19 +21,21 @@
  * and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as much, and the 13 weeks
  * a suggested move tries, unless a booking is asked about). org_window() is inlined into each statement
  * (0043_conflict_window.sql): a function call in FROM would be parsed and planned again by each of them. */
-#define WINDOW                                                                                                   \
-    "WITH w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                              \
+#define WINDOW "WITH " WINDOW_CTE
+#define WINDOW_RECURSIVE "WITH RECURSIVE " WINDOW_CTE
+#define WINDOW_CTE                                                                                               \
+    "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
     " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
     " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
     " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day"                      \
     " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
     " AS t, s.pad_days + 14 AS bpad, CASE WHEN $4 = 'booking' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
 
-/* The settings (whole, once a slice), today, the window, what is loaded around it, and the bucket a booking on
+/* The settings (their row as GET /v1/settings shows it, NULL before the first change: the defaults), today, the window, what is loaded around it, and the bucket a booking on
  * $5 starting at $2 counts in (its resource checked to be the organisation's). */
 static const db_stmt q_frame = {
     "conflict_frame",
-    WINDOW "SELECT settings_json(org_settings_of($1))::text, w.time_zone,"
+    WINDOW "SELECT (SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"
     " (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
     " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
     " (w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
@@ -47,6 +49,19 @@ static const db_stmt q_frame = {
 
 static const db_stmt q_segments = {
     "conflict_segments", "SELECT t.id::text, t.name, t.parent_id::text FROM segments t WHERE t.org_id = $1", 1};
+/* A booking: only the segments its rules read (a frequency cap counts the sends to a segment and its ancestors):
+ * those of its resource's bookings in the window and the proposal's ($6), with their ancestors, each read by its
+ * key (OFFSET 0 keeps the lookup per id: joined, a plan may scan the organisation's segments). */
+static const db_stmt q_booking_segments = {
+    "conflict_booking_segments",
+    WINDOW_RECURSIVE ", z(id) AS (SELECT b.segment_id FROM w, bookings b WHERE b.resource_id = $5::uuid"
+    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi) AND b.segment_id IS NOT NULL"
+    "  AND (b.org_id = $1) IS TRUE"
+    " UNION SELECT $6::uuid WHERE $6::uuid IS NOT NULL"
+    " UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"
+    " SELECT t.id::text, t.name, t.parent_id::text FROM z CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id"
+    "  FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t",
+    6};
 static const db_stmt q_overlaps = {
     "conflict_overlaps",
     "SELECT o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer FROM segment_overlaps o"
@@ -73,33 +88,39 @@ static const db_stmt q_booking_resources = {
     " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
     " ORDER BY r.name LIMIT 3) a",
     5};
-/* A campaign's columns: with the committed cost of its live bookings (budget pools aside) in its budget's
- * currency, kept per campaign by the bookings' triggers (0013_campaign_commitments.sql), its open critical risks
- * without a mitigation, its channel budgets and the spend measured for it. */
-#define CAMPAIGN_COLUMNS                                                                                         \
+/* A campaign's columns. Its segments when the rules between campaigns may be asked (segs: SQL true; a booking's
+ * never are), and what only the rules about the campaign itself read when the question is about it (own: SQL,
+ * true for the campaign asked about, every campaign in a scan): the committed cost of its live bookings (budget
+ * pools aside) in its budget's currency, kept per campaign by the bookings' triggers
+ * (0013_campaign_commitments.sql), its open critical risks without a mitigation, its channel budgets and the
+ * spend measured for it. The others' are NULL (a CASE runs its sub-selects only for the rows it picks). */
+#define CAMPAIGN_COLUMNS(segs, own)                                                                              \
     "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","           \
     " c.budget_currency, (c.budget_amount * 100)::bigint,"                                                      \
-    " array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = c.id"         \
-    "  ORDER BY cs.position), ','),"                                                                            \
+    " CASE WHEN " segs " THEN array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs"             \
+    "  WHERE cs.campaign_id = c.id ORDER BY cs.position), ',') END,"                                            \
     " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"                         \
     " round(c.priority_score * 10)::integer, NULL, NULL, NULL,"                                                 \
-    " coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k WHERE k.campaign_id = c.id"    \
-    "  AND k.currency = c.budget_currency), 0),"                                                                \
-    " (SELECT json_agg(json_build_object('id', k.id, 'title', k.title) ORDER BY k.created_at, k.id) FROM risks k" \
-    "  WHERE k.campaign_id = c.id AND k.status = 'open' AND k.level = 'critical' AND k.mitigation IS NULL)::text," \
+    " CASE WHEN " own " THEN coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k"         \
+    "  WHERE k.campaign_id = c.id AND k.currency = c.budget_currency), 0) END,"                                 \
+    " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"                   \
+    "  ORDER BY k.created_at, k.id) FROM risks k WHERE k.campaign_id = c.id AND k.status = 'open'"              \
+    "  AND k.level = 'critical' AND k.mitigation IS NULL)::text END,"                                           \
     /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
-    " nullif(c.channel_budgets, '[]'::jsonb)::text,"                                                            \
-    " coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m WHERE m.org_id = c.org_id"         \
-    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0),"                                        \
-    " (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents)) FROM (SELECT m.channel,"      \
-    "  round(sum(m.spend) * 100)::bigint AS cents FROM measurements m WHERE m.org_id = c.org_id"                \
-    "  AND m.campaign_id = c.id AND m.currency = c.budget_currency AND m.channel IS NOT NULL GROUP BY m.channel) x)::text"
+    " CASE WHEN " own " THEN nullif(c.channel_budgets, '[]'::jsonb)::text END,"                                 \
+    " CASE WHEN " own " THEN coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m"             \
+    "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0) END,"          \
+    " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents))"       \
+    "  FROM (SELECT m.channel, round(sum(m.spend) * 100)::bigint AS cents FROM measurements m"                  \
+    "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency"                    \
+    "  AND m.channel IS NOT NULL GROUP BY m.channel) x)::text END"
 /* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), the campaign $5,
  * and in a scan those of the bookings loaded; each then read by its key (one array of ids, computed once before
  * the campaigns are read — its sub-selects name w themselves — so no plan joins, sorts or scans the campaigns). */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
+    WINDOW CAMPAIGN_COLUMNS("true", "($4 = 'scan' OR c.id = $5::uuid)")
+    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
     "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)"
     " || ARRAY(SELECT b.campaign_id FROM w, bookings b WHERE $4 = 'scan' AND b.org_id = $1"
     "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid) AND (c.org_id = $1) IS TRUE",
@@ -108,7 +129,8 @@ static const db_stmt q_campaigns = {
  * resource's index within the window (never through the organisation's bookings), each read by its key. */
 static const db_stmt q_booking_campaigns = {
     "conflict_booking_campaigns",
-    WINDOW CAMPAIGN_COLUMNS " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM w, bookings b"
+    WINDOW CAMPAIGN_COLUMNS("false", "c.id = $5::uuid")
+    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM w, bookings b"
     "  WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid)"
     " AND (c.org_id = $1) IS TRUE",
     6};
@@ -313,7 +335,8 @@ static size_t count_ids(const char *list)
 static int read_rows(conflict_slice *s)
 {
     PGresult **r = s->res;
-    size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = (size_t)PQntuples(r[R_OVL]), nres = (size_t)PQntuples(r[R_RES]);
+    size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = r[R_OVL] ? (size_t)PQntuples(r[R_OVL]) : 0;
+    size_t nres = (size_t)PQntuples(r[R_RES]);
     size_t ncamp = (size_t)PQntuples(r[R_CAMP]), nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
     size_t nunav = (size_t)PQntuples(r[R_UNAV]), nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
     for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(r[R_CAMP], (int)i, 7));
@@ -431,6 +454,23 @@ static int read_rows(conflict_slice *s)
 
 static const char *const mode_names[] = {"scan", "booking", "campaign"};
 
+static const char *str(json_t *j, const char *key) { return json_string_value(json_object_get(j, key)); }
+
+conflict_ask conflict_ask_booking(json_t *j_doc)
+{
+    return (conflict_ask){.mode = CONFLICT_BOOKING, .from = str(j_doc, "start"), .to = str(j_doc, "end"),
+                          .campaign_id = str(j_doc, "campaign_id"), .resource_id = str(j_doc, "resource_id"),
+                          .segment_id = str(j_doc, "segment_id")};
+}
+
+conflict_ask conflict_ask_campaign(json_t *j_doc, const char *id, char from[16], char to[16])
+{
+    int ok;
+    snprintf(from, 16, "%s", str(j_doc, "start_date") ? str(j_doc, "start_date") : "");
+    cf_day_format(cf_day_parse(str(j_doc, "end_date"), &ok) + 1, to);
+    return (conflict_ask){.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id};
+}
+
 app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
     conflict_slice *s = calloc(1, sizeof *s);
@@ -444,9 +484,13 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
     const char *p1[] = {org};
     const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->resource_id};
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
+    const char *ps[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->segment_id};
+    int booking = ask->mode == CONFLICT_BOOKING;
     app_err e;
-    if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) || (e = db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
-        (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL])) ||
+    /* a booking's rules read no declared overlaps (its frequency caps count ancestry only) */
+    if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) ||
+        (e = booking ? db_defer(conn, &q_booking_segments, ps, &s->res[R_SEG]) : db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
+        (!booking && (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL]))) ||
         (e = ask->mode == CONFLICT_BOOKING ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
                                            : db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
         (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_booking_campaigns : &q_campaigns, pc, &s->res[R_CAMP])) ||
@@ -464,12 +508,15 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
 app_err conflict_store_read(conflict_slice *s)
 {
     for (int i = 0; i < R_COUNT; i++)
-        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN))
+        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN) && !(i == R_OVL && s->mode == CONFLICT_BOOKING))
             return APP_ERR_INTERNAL;
     PGresult *frame = s->res[R_FRAME];
     if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
     if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) return APP_ERR_NOT_FOUND;
-    if (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) || !settings_from_json(s->j_settings, &s->settings))
+    /* no settings row yet: SPEC's defaults, which org_settings_of() holds too */
+    cf_settings_default(&s->settings);
+    if (!PQgetisnull(frame, 0, 0) && (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) ||
+                                      !settings_from_json(s->j_settings, &s->settings)))
         return APP_ERR_INTERNAL;
     snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(frame, 0, 1));
     /* free periods are suggested only where the slice knows every booking */
@@ -526,11 +573,8 @@ void conflict_slice_free(conflict_slice *s)
 const cf_portfolio *conflict_slice_portfolio(const conflict_slice *s) { return &s->p; }
 const cf_settings *conflict_slice_settings(const conflict_slice *s) { return &s->settings; }
 cf_scope conflict_slice_scope(const conflict_slice *s) { return s->scope; }
-json_t *conflict_slice_settings_json(const conflict_slice *s) { return s->j_settings; }
 
 /* ---- proposals ---- */
-
-static const char *str(json_t *j, const char *key) { return json_string_value(json_object_get(j, key)); }
 
 int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field)
 {

@@ -3,7 +3,9 @@
  * zone, segments, declared overlaps, resources, campaigns (with their committed booking costs and open
  * critical risks), bookings, availability and blackout key events, each deriving the window in SQL, pipelined. A scan loads the window padded by
  * what the rules look around it (the overlap window, the frequency cap's days, the weeks a suggested move tries);
- * a booking under check loads its resource's bookings only; a campaign under check loads no bookings. The
+ * a booking under check loads its resource's bookings only, and only the segments they and it name with their
+ * ancestors; a campaign under check loads no bookings. What only the rules about one campaign read (committed
+ * cost, spend, risks, channel budgets) is loaded for the campaign asked about, or for every one in a scan. The
  * slice owns everything its portfolio points to. */
 #ifndef CAMPAIGND_CONFLICT_STORE_H
 #define CAMPAIGND_CONFLICT_STORE_H
@@ -24,7 +26,15 @@ typedef struct conflict_ask {
     const char *from, *to;
     const char *campaign_id; /* a campaign to load whatever its dates (the proposal's), or NULL */
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
+    const char *segment_id;  /* CONFLICT_BOOKING: the proposal's segment, or NULL */
 } conflict_ask;
+
+/* The question about a booking j_doc (as its body or document gives it); the strings are borrowed from j_doc. */
+conflict_ask conflict_ask_booking(json_t *j_doc);
+
+/* The question about a campaign j_doc (a document or create body) whose stored id is id (NULL: a new one): its
+ * window from its dates, written into from and to; the strings are borrowed from j_doc, id, from and to. */
+conflict_ask conflict_ask_campaign(json_t *j_doc, const char *id, char from[16], char to[16]);
 
 /* Loads the slice in one round trip; *out to release with conflict_slice_free. APP_ERR_NOT_FOUND:
  * ask->resource_id is not a resource of the organisation. */
@@ -43,8 +53,6 @@ const cf_portfolio *conflict_slice_portfolio(const conflict_slice *s);
 const cf_settings *conflict_slice_settings(const conflict_slice *s);
 /* The scope of the loaded window (no focus): today, and the window in days and instants. */
 cf_scope conflict_slice_scope(const conflict_slice *s);
-/* The settings document as GET /v1/settings shows it (borrowed). */
-json_t *conflict_slice_settings_json(const conflict_slice *s);
 
 /* The index of a loaded row by id, or -1. */
 int conflict_slice_campaign(const conflict_slice *s, const char *id);

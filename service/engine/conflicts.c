@@ -301,7 +301,7 @@ static int cmp_finding(const void *x, const void *y)
 int cf_run(const cf_portfolio *p, const cf_settings *s, const cf_scope *q, cf_result *out)
 {
     memset(out, 0, sizeof *out);
-    cx c = {.p = p, .s = s, .q = q, .r = out};
+    cx c = {.p = p, .s = s, .q = q, .r = out, .booking_only = q->focus_booking >= 0 && q->focus_campaign < 0};
     int rc = -1;
     size_t nr = p->n_resources ? p->n_resources : 1;
     c.ovls = malloc((p->n_overlaps ? p->n_overlaps : 1) * sizeof *c.ovls);
@@ -334,11 +334,15 @@ int cf_run(const cf_portfolio *p, const cf_settings *s, const cf_scope *q, cf_re
     }
     cfx_rule_unavailable(&c);
     cfx_rule_blackout_events(&c);
-    cfx_rule_audience(&c);
-    cfx_rule_offers(&c);
+    if (!c.booking_only) {
+        cfx_rule_audience(&c);
+        cfx_rule_offers(&c);
+    }
     if (cfx_rule_budgets(&c) != 0) goto out;
-    cfx_rule_unapproved(&c);
-    cfx_rule_risks(&c);
+    if (!c.booking_only) {
+        cfx_rule_unapproved(&c);
+        cfx_rule_risks(&c);
+    }
     cfx_suggest_free(&c);
     for (size_t i = 0; i < out->n; i++)
         if (!out->items[i].message || !out->items[i].suggestion) out->oom = 1;

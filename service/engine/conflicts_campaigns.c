@@ -163,12 +163,18 @@ void cfx_rule_offers(cx *c)
 {
     const cf_portfolio *p = c->p;
     int focus = c->q->focus_campaign;
+    /* every pair once; with a focus, only its pairs */
     for (size_t i = 0; i < p->n_campaigns; i++) {
         const cf_campaign *x = &p->campaigns[i];
         if (!x->offer_code || !cfx_campaign_live(x)) continue;
-        for (size_t j = i + 1; j < p->n_campaigns; j++) {
+        size_t j0 = i + 1, j1 = p->n_campaigns;
+        if (focus >= 0 && (int)i != focus) {
+            if ((int)i > focus) continue;
+            j0 = (size_t)focus; /* (i, focus) only */
+            j1 = j0 + 1;
+        }
+        for (size_t j = j0; j < j1; j++) {
             const cf_campaign *y = &p->campaigns[j];
-            if (focus >= 0 && (int)i != focus && (int)j != focus) continue;
             if (!y->offer_code || !cfx_campaign_live(y) || strcasecmp(x->offer_code, y->offer_code) != 0) continue;
             if (x->start > y->end || y->start > x->end) continue;
             if (!text_differs(x->offer_terms, y->offer_terms) &&

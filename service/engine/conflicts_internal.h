@@ -24,6 +24,8 @@ typedef struct cx {
     size_t *res_first, *res_count; /* per resource: its run in live */
     int **rivals;     /* per campaign, computed on first use: the live campaigns whose audience overlaps its own */
     size_t *nrivals;
+    int booking_only; /* the question is a booking's: only findings naming it are wanted, and those between
+                         campaigns never do, so their rules do not run */
 } cx;
 
 char *cfx_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));

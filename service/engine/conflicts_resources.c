@@ -170,7 +170,7 @@ void cfx_rule_blackout_events(cx *c)
             o->message = cfx_fmt("the booking falls in the blackout %s", e->name);
             o->suggestion = cfx_fmt("book from %s on, or before the blackout", day);
         }
-        for (size_t i = 0; i < p->n_campaigns; i++) {
+        for (size_t i = 0; i < p->n_campaigns && !c->booking_only; i++) {
             const cf_campaign *m = &p->campaigns[i];
             if (!cfx_campaign_live(m) || m->start > e->end_day || m->end < e->start_day) continue;
             cf_finding f;

@@ -160,6 +160,8 @@ static const expect expected[] = {
     {"conflict_", "org_settings", "org_settings_pkey"},
     {"conflict_frame", "resources", "resources_pkey"},
     {"conflict_segments", "segments", "segments_parent"},
+    {"conflict_booking_segments", "segments", "segments_pkey"},           /* its segments and their ancestors */
+    {"conflict_booking_segments", "bookings", "bookings_resource_period"}, /* of its resource's bookings */
     {"conflict_overlaps", "segment_overlaps", "segment_overlaps_pair"},
     {"conflict_resources", "resources", "resources_kind"},
     {"conflict_booking_resources", "resources", "resources_pkey"}, /* the booked one */
