@@ -32,6 +32,28 @@ static json_t *findings(const cf_portfolio *p, const cf_result *r, int sev)
     return j;
 }
 
+/* The warnings of r the change finds anew (not known in the question as it was before it, cf_finding_known), as
+ * the items of j_warnings (r's warnings rendered, in order) that are; a new reference, NULL out of memory. */
+static json_t *new_warnings(conflict_slice *s, const cf_settings *st, const cf_result *r, json_t *j_warnings)
+{
+    cf_portfolio before;
+    cf_scope q;
+    cf_result b = {0};
+    int has = conflict_slice_before(s, &before, &q);
+    if (has < 0 || (has && cf_run(&before, st, &q, &b) != 0)) return NULL;
+    json_t *j = json_array();
+    for (size_t i = 0, w = 0; j && i < r->n; i++) {
+        if (r->items[i].severity != CF_WARN) continue;
+        if ((!has || !cf_finding_known(&b, &r->items[i])) && json_array_append(j, json_array_get(j_warnings, w)) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
+        w++;
+    }
+    cf_result_free(&b);
+    return j;
+}
+
 app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int focus, int focus_booking, int force,
                             conflict_gate *g, const char **detail, json_t **j_extra)
 {
@@ -43,7 +65,7 @@ app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int 
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = focus_booking ? focus : -1;
     q.focus_campaign = focus_booking ? -1 : focus;
-    json_t *j_blocks = NULL;
+    json_t *j_blocks = NULL, *j_new = NULL;
     char *warn_text = NULL, *block_text = NULL;
     app_err e = APP_OK;
     if (cf_run(p, st, &q, &g->r) != 0 || !(g->j_warnings = findings(p, &g->r, CF_WARN))) goto oom;
@@ -72,12 +94,16 @@ app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int 
         }
         if (!(j_blocks = findings(p, &g->r, CF_BLOCK)) || !(block_text = json_dumps(j_blocks, JSON_COMPACT))) goto oom;
     }
-    if (json_array_size(g->j_warnings) && !(warn_text = json_dumps(g->j_warnings, JSON_COMPACT))) goto oom;
+    /* the event announces the warnings the change finds anew: one already there before it is not news */
+    if (json_array_size(g->j_warnings) && (!(j_new = new_warnings(s, st, &g->r, g->j_warnings)) ||
+                                           (json_array_size(j_new) && !(warn_text = json_dumps(j_new, JSON_COMPACT)))))
+        goto oom;
     if (warn_text || block_text) {
         const char *params[] = {warn_text, block_text};
         if ((e = db_defer(conn, &q_note, params, NULL))) goto refused;
     }
     json_decref(j_blocks);
+    json_decref(j_new);
     free(warn_text);
     free(block_text);
     return APP_OK;
@@ -86,6 +112,7 @@ oom:
     *detail = "out of memory";
 refused:
     json_decref(j_blocks);
+    json_decref(j_new);
     free(warn_text);
     free(block_text);
     conflict_gate_free(g);

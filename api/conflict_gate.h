@@ -1,6 +1,7 @@
 /* conflict_gate.h — the conflict rules on a write's path (booking create and patch): judge the proposal against
  * the slice loaded in the write's transaction, refuse `block` findings with 409 conflict_blocked unless a
- * manager or admin forces the rules the settings allow, note the `warn` findings (a conflict.detected event) and
+ * manager or admin forces the rules the settings allow, note the `warn` findings the change finds anew (a
+ * conflict.detected event: not those the portfolio had before it, cf_finding_known) and
  * the forced ones (an audit entry) for the written row's trigger (0048_conflict_notes.sql), and put the warnings
  * in the 2xx answer. What the database refuses by itself (double bookings, capacity, a resource's unavailability)
  * is left to it: the write's refusal stays booking_conflict with what is in the way. */

@@ -66,22 +66,19 @@ static int segments_exist_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
 static app_err campaign_gate(req_ctx *ctx, db_conn *conn, json_t *j_doc, const char *id, int force, conflict_gate *g,
                              const char **detail, json_t **j_extra)
 {
-    char from[16], to[16];
     *detail = NULL;
     *j_extra = NULL;
     memset(g, 0, sizeof *g);
-    conflict_ask ask = conflict_ask_campaign(j_doc, id, from, to);
     conflict_slice *s = NULL;
-    app_err e = conflict_store_load(conn, ctx->claims.org, &ask, &s);
-    if (e) return e;
     const char *field;
-    int at = conflict_slice_propose_campaign(s, j_doc, id, &field);
-    if (at < 0) {
-        *detail = field ? "the campaign's segments changed under it" : "out of memory";
-        e = APP_ERR_INTERNAL;
-    } else {
-        e = conflict_gate_judge(ctx, conn, s, at, 0, force, g, detail, j_extra);
+    int at;
+    app_err e = conflict_store_load_campaign(conn, ctx->claims.org, j_doc, id, &s, &at, &field);
+    if (e == APP_ERR_VALIDATION) {
+        *detail = "the campaign's segments changed under it";
+        return APP_ERR_INTERNAL;
     }
+    if (e) return e;
+    e = conflict_gate_judge(ctx, conn, s, at, 0, force, g, detail, j_extra);
     conflict_slice_free(s);
     return e;
 }

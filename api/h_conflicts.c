@@ -230,7 +230,7 @@ void h_conflict_check(req_ctx *ctx)
     static const char *const no_params[] = {NULL};
     json_t *j_body = NULL, *j_prop = NULL;
     const char *what, *id;
-    char *text = NULL, from[16], to[16];
+    char *text = NULL;
     conflict_slice *s = NULL;
     cf_result r = {0};
     write_tx tx;
@@ -239,9 +239,17 @@ void h_conflict_check(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 0)) || !check_body_or_reply(ctx, j_body, &what, &id)) goto out;
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
-    int booking = strcmp(what, "booking") == 0;
-    conflict_ask ask = booking ? conflict_ask_booking(j_prop) : conflict_ask_campaign(j_prop, id, from, to);
-    app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
+    int booking = strcmp(what, "booking") == 0, at = -1;
+    const char *field = NULL;
+    app_err e;
+    if (booking) {
+        conflict_ask ask = conflict_ask_booking(j_prop);
+        e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
+        if (!e && (at = conflict_slice_propose_booking(s, j_prop, id, &field)) < 0)
+            e = field ? APP_ERR_VALIDATION : APP_ERR_INTERNAL;
+    } else {
+        e = conflict_store_load_campaign(tx.conn, ctx->claims.org, j_prop, id, &s, &at, &field);
+    }
     if (e == APP_ERR_NOT_FOUND) {
         verrs v;
         verrs_init(&v);
@@ -251,22 +259,18 @@ void h_conflict_check(req_ctx *ctx)
         verrs_free(&v);
         goto out;
     }
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
-    const char *field;
-    int at = booking ? conflict_slice_propose_booking(s, j_prop, id, &field)
-                     : conflict_slice_propose_campaign(s, j_prop, id, &field);
-    if (at < 0) {
+    if (e == APP_ERR_VALIDATION) {
         verrs v;
         verrs_init(&v);
         char path[64];
-        snprintf(path, sizeof path, "%s.%s", what, field ? field : "");
-        if (field) verrs_add(&v, path, "no such %s in your organisation", strcmp(field, "segment_ids") == 0 ? "segment" : field);
+        snprintf(path, sizeof path, "%s.%s", what, field);
+        verrs_add(&v, path, "no such %s in your organisation", strcmp(field, "segment_ids") == 0 ? "segment" : field);
         tx_abort(ctx, &tx);
-        if (field) reply_validation(ctx, &v);
-        else reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        reply_validation(ctx, &v);
         verrs_free(&v);
         goto out;
     }
+    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = booking ? at : -1;
     q.focus_campaign = booking ? -1 : at;

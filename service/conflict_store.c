@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "conflict_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,12 +115,12 @@ static const db_stmt q_booking_resources = {
     "  FROM (SELECT m.channel, round(sum(m.spend) * 100)::bigint AS cents FROM measurements m"                  \
     "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency"                    \
     "  AND m.channel IS NOT NULL GROUP BY m.channel) x)::text END"
-/* A scan or a campaign: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), the campaign $5,
- * and in a scan those of the bookings loaded; each then read by its key (one array of ids, computed once before
- * the campaigns are read — its sub-selects name w themselves — so no plan joins, sorts or scans the campaigns). */
+/* A scan: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end) and those of the bookings
+ * loaded; each then read by its key (one array of ids, computed once before the campaigns are read — its
+ * sub-selects name w themselves — so no plan joins, sorts or scans the campaigns). */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW CAMPAIGN_COLUMNS("true", "($4 = 'scan' OR c.id = $5::uuid)")
+    WINDOW CAMPAIGN_COLUMNS("true", "true")
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
     "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)"
     " || ARRAY(SELECT b.campaign_id FROM w, bookings b WHERE $4 = 'scan' AND b.org_id = $1"
@@ -134,6 +135,32 @@ static const db_stmt q_booking_campaigns = {
     "  WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid)"
     " AND (c.org_id = $1) IS TRUE",
     6};
+/* A campaign: those whose audience meets its own (a segment of theirs related to one of $6 — the same, an ancestor,
+ * a descendant, or a declared overlap) with dates within [lo_day, hi_day] (the rules' window and the weeks a
+ * suggested move tries), those promoting its offer code $7 while it runs (whatever their audience), and itself
+ * ($5, stored); never the organisation's campaigns one by one. Each segment's relatives are read by key or through
+ * segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and campaigns_offer,
+ * then by key (OFFSET 0 keeps each lookup per id, as in conflict_booking_segments). */
+static const db_stmt q_campaign_campaigns = {
+    "conflict_campaign_campaigns",
+    WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
+    " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"
+    "  WHERE up.id IS NOT NULL),"
+    " down(id) AS (SELECT s.id FROM s UNION SELECT g.id FROM down, segments g WHERE g.org_id = $1"
+    "  AND g.parent_id = down.id),"
+    " rel(id) AS (SELECT up.id FROM up WHERE up.id IS NOT NULL UNION SELECT down.id FROM down"
+    "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
+    "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
+    "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o) "
+    CAMPAIGN_COLUMNS("true", "c.id = $5::uuid")
+    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT cs.campaign_id FROM w, rel CROSS JOIN LATERAL"
+    "  (SELECT cs.campaign_id FROM campaign_segments cs WHERE cs.segment_id = rel.id OFFSET 0) cs"
+    "  WHERE (SELECT d.end_date >= w.lo_day AND d.start_date <= w.hi_day FROM campaigns d WHERE d.id = cs.campaign_id))"
+    " || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer AND lower(d.offer_code) = lower($7)"
+    "  AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"
+    "  AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
+    " || $5::uuid) AND (c.org_id = $1) IS TRUE",
+    7};
 #define BOOKING_COLUMNS                                                                                          \
     "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
     " extract(epoch FROM lower(b.period))::bigint, extract(epoch FROM upper(b.period))::bigint, b.quantity,"    \
@@ -190,6 +217,12 @@ struct conflict_slice {
     int alternatives[3];
     int *proposal_segs;
     cf_portfolio p;
+    /* what the last proposal changed, to show the portfolio as it was (conflict_slice_before) */
+    enum { PRIOR_NONE, PRIOR_BOOKING_ADDED, PRIOR_BOOKING_REPLACED, PRIOR_CAMPAIGN_ADDED, PRIOR_CAMPAIGN_REPLACED } prior;
+    int prior_at, prior_camp; /* the proposal's index; a replaced booking's campaign */
+    cf_money prior_committed; /* that campaign's committed cost before */
+    cf_booking prior_booking;
+    cf_campaign prior_campaign;
 };
 
 /* Keeps p (malloc'd) until the slice is freed; returns p, or NULL (then p is not kept) out of memory. */
@@ -204,6 +237,17 @@ static void *hold(conflict_slice *s, void *p)
     }
     s->held[s->nheld++] = p;
     return p;
+}
+
+/* A copy of n bytes at p kept until the slice is freed, or NULL out of memory. */
+static void *held_copy(conflict_slice *s, const void *p, size_t n)
+{
+    void *copy = malloc(n ? n : 1);
+    if (!copy || !hold(s, copy)) {
+        free(copy);
+        return NULL;
+    }
+    return memcpy(copy, p, n);
 }
 
 static const char *val(const PGresult *r, int row, int col)
@@ -336,9 +380,9 @@ static int read_rows(conflict_slice *s)
 {
     PGresult **r = s->res;
     size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = r[R_OVL] ? (size_t)PQntuples(r[R_OVL]) : 0;
-    size_t nres = (size_t)PQntuples(r[R_RES]);
+    size_t nres = r[R_RES] ? (size_t)PQntuples(r[R_RES]) : 0;
     size_t ncamp = (size_t)PQntuples(r[R_CAMP]), nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
-    size_t nunav = (size_t)PQntuples(r[R_UNAV]), nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
+    size_t nunav = r[R_UNAV] ? (size_t)PQntuples(r[R_UNAV]) : 0, nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
     for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(r[R_CAMP], (int)i, 7));
     s->segs = calloc(nseg + 1, sizeof *s->segs);
     s->ovls = calloc(novl + 1, sizeof *s->ovls);
@@ -463,13 +507,6 @@ conflict_ask conflict_ask_booking(json_t *j_doc)
                           .segment_id = str(j_doc, "segment_id")};
 }
 
-conflict_ask conflict_ask_campaign(json_t *j_doc, const char *id, char from[16], char to[16])
-{
-    int ok;
-    snprintf(from, 16, "%s", str(j_doc, "start_date") ? str(j_doc, "start_date") : "");
-    cf_day_format(cf_day_parse(str(j_doc, "end_date"), &ok) + 1, to);
-    return (conflict_ask){.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id};
-}
 
 app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
@@ -483,20 +520,23 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
     const char *pf[] = {org, ask->from, ask->to, mode, ask->resource_id};
     const char *p1[] = {org};
     const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->resource_id};
+    const char *pcc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->segment_ids, ask->offer_code};
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
     const char *ps[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->segment_id};
-    int booking = ask->mode == CONFLICT_BOOKING;
+    int booking = ask->mode == CONFLICT_BOOKING, campaign = ask->mode == CONFLICT_CAMPAIGN;
     app_err e;
-    /* a booking's rules read no declared overlaps (its frequency caps count ancestry only) */
+    /* a booking's rules read no declared overlaps (its frequency caps count ancestry only); a campaign's read no
+     * bookings, hence no resources and no unavailability */
     if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) ||
         (e = booking ? db_defer(conn, &q_booking_segments, ps, &s->res[R_SEG]) : db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
         (!booking && (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL]))) ||
-        (e = ask->mode == CONFLICT_BOOKING ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
-                                           : db_defer(conn, &q_resources, p1, &s->res[R_RES])) ||
-        (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_booking_campaigns : &q_campaigns, pc, &s->res[R_CAMP])) ||
-        (ask->mode != CONFLICT_CAMPAIGN &&
-         (e = db_defer(conn, ask->mode == CONFLICT_BOOKING ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
-        (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV])) ||
+        (!campaign && (e = booking ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
+                                   : db_defer(conn, &q_resources, p1, &s->res[R_RES]))) ||
+        (e = booking ? db_defer(conn, &q_booking_campaigns, pc, &s->res[R_CAMP])
+             : campaign ? db_defer(conn, &q_campaign_campaigns, pcc, &s->res[R_CAMP])
+                        : db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
+        (!campaign && (e = db_defer(conn, booking ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
+        (!campaign && (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV]))) ||
         (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK]))) {
         conflict_slice_free(s);
         return e;
@@ -507,9 +547,10 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
 
 app_err conflict_store_read(conflict_slice *s)
 {
+    static const unsigned skipped[] = {[CONFLICT_SCAN] = 0, [CONFLICT_BOOKING] = 1u << R_OVL,
+                                       [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV};
     for (int i = 0; i < R_COUNT; i++)
-        if (!s->res[i] && !(i == R_BOOK && s->mode == CONFLICT_CAMPAIGN) && !(i == R_OVL && s->mode == CONFLICT_BOOKING))
-            return APP_ERR_INTERNAL;
+        if (!s->res[i] && !(skipped[s->mode] & 1u << i)) return APP_ERR_INTERNAL;
     PGresult *frame = s->res[R_FRAME];
     if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
     if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) return APP_ERR_NOT_FOUND;
@@ -540,6 +581,105 @@ app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *
     app_err e = conflict_store_defer(conn, org, ask, &s);
     if (!e) e = db_exec(conn, &q_sync, NULL, NULL);
     if (!e) e = conflict_store_read(s);
+    if (e) conflict_slice_free(s);
+    else *out = s;
+    return e;
+}
+
+/* The segment ids of j_ids (those that are UUIDs) and of the campaigns moved[0..n) of s, as an array literal
+ * (malloc'd; NULL out of memory). */
+static char *segment_literal(json_t *j_ids, const conflict_slice *s, const int *moved, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    int first = 1;
+    size_t i;
+    json_t *j_id;
+    fputc('{', f);
+    json_array_foreach(j_ids, i, j_id) {
+        const char *id = json_string_value(j_id);
+        if (!id || !valid_uuid(id)) continue;
+        fprintf(f, "%s%s", first ? "" : ",", id);
+        first = 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const cf_campaign *c = &s->p.campaigns[moved[k]];
+        for (size_t j = 0; j < c->n_segments; j++) {
+            fprintf(f, "%s%s", first ? "" : ",", s->p.segments[c->segments[j]].id);
+            first = 0;
+        }
+    }
+    fputc('}', f);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Loads the slice of a campaign's question with the audience of segments and adds j_doc (see
+ * conflict_store_load_campaign). */
+static app_err load_campaign(db_conn *conn, const char *org, json_t *j_doc, const char *id, const char *segments,
+                             conflict_slice **out, int *at, const char **field)
+{
+    char from[16], to[16];
+    int ok;
+    snprintf(from, sizeof from, "%s", str(j_doc, "start_date") ? str(j_doc, "start_date") : "");
+    cf_day_format(cf_day_parse(str(j_doc, "end_date"), &ok) + 1, to);
+    conflict_ask ask = {.mode = CONFLICT_CAMPAIGN, .from = from, .to = to, .campaign_id = id,
+                        .segment_ids = segments, .offer_code = str(json_object_get(j_doc, "offer"), "code")};
+    conflict_slice *s = NULL;
+    app_err e = conflict_store_load(conn, org, &ask, &s);
+    if (e) return e;
+    if ((*at = conflict_slice_propose_campaign(s, j_doc, id, field)) < 0) {
+        conflict_slice_free(s);
+        return *field ? APP_ERR_VALIDATION : APP_ERR_INTERNAL;
+    }
+    *out = s;
+    return APP_OK;
+}
+
+app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_doc, const char *id,
+                                     conflict_slice **out, int *at, const char **field)
+{
+    json_t *j_ids = json_object_get(j_doc, "segment_ids");
+    char *segments = segment_literal(j_ids, NULL, NULL, 0), *more = NULL;
+    conflict_slice *s = NULL;
+    cf_result r = {0};
+    int *moved = NULL;
+    *field = NULL;
+    app_err e = segments ? load_campaign(conn, org, j_doc, id, segments, &s, at, field) : APP_ERR_INTERNAL;
+    if (e) goto out;
+    /* the campaigns other than this one that a finding names to move */
+    cf_scope q = s->scope;
+    q.focus_campaign = *at;
+    if (cf_run(&s->p, &s->settings, &q, &r) != 0 || !(moved = malloc((r.n + 1) * sizeof *moved))) {
+        e = APP_ERR_INTERNAL;
+        goto out;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        int m = r.items[i].move, seen = 0;
+        if (r.items[i].type != CF_AUDIENCE_OVERLAP || m < 0 || m == *at) continue;
+        for (size_t k = 0; k < n && !seen; k++) seen = moved[k] == m;
+        if (!seen) moved[n++] = m;
+    }
+    if (n) {
+        if (!(more = segment_literal(j_ids, s, moved, n))) {
+            e = APP_ERR_INTERNAL;
+            goto out;
+        }
+        conflict_slice_free(s);
+        s = NULL;
+        e = load_campaign(conn, org, j_doc, id, more, &s, at, field);
+    }
+out:
+    cf_result_free(&r);
+    free(moved);
+    free(segments);
+    free(more);
     if (e) conflict_slice_free(s);
     else *out = s;
     return e;
@@ -595,15 +735,21 @@ int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char 
     const cf_resource *r = &s->ress[res];
     /* a change: the stored booking leaves the portfolio, and its cost the campaign's committed sum */
     size_t at = s->p.n_bookings;
+    s->prior = PRIOR_BOOKING_ADDED;
     for (size_t i = 0; replace_id && i < s->p.n_bookings; i++)
         if (strcmp(s->books[i].id, replace_id) == 0) {
             const cf_booking *old = &s->books[i];
             const cf_campaign *oc = &s->camps[old->campaign];
+            s->prior = PRIOR_BOOKING_REPLACED;
+            s->prior_booking = *old;
+            s->prior_camp = old->campaign;
+            s->prior_committed = oc->committed;
             if (old->cost_currency && oc->currency && strcmp(old->cost_currency, oc->currency) == 0 &&
                 r->kind != CF_BUDGET_POOL)
                 s->camps[old->campaign].committed -= old->cost;
             at = i;
         }
+    s->prior_at = (int)at;
     cf_booking b = {replace_id ? replace_id : "", camp, res, seg,
                     start_us / 1000000, end_us / 1000000, quantity, str(j_doc, "status"), r->cost_currency,
                     r->cost_per_unit * quantity, s->bucket, 0};
@@ -665,7 +811,45 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
         for (int k = 0; k < 4; k++) scores[k] = (int)(json_number_value(json_object_get(j_scoring, keys[k])) * 10 + 0.5);
         c.priority = cf_priority_score(scores, s->settings.weights);
     }
+    s->prior = at < s->p.n_campaigns ? PRIOR_CAMPAIGN_REPLACED : PRIOR_CAMPAIGN_ADDED;
+    s->prior_at = (int)at;
+    if (at < s->p.n_campaigns) s->prior_campaign = s->camps[at];
     s->camps[at] = c;
     if (at == s->p.n_campaigns) s->p.n_campaigns++;
     return (int)at;
+}
+
+int conflict_slice_before(conflict_slice *s, cf_portfolio *p, cf_scope *q)
+{
+    *p = s->p;
+    *q = s->scope;
+    switch (s->prior) {
+    case PRIOR_NONE:
+    case PRIOR_CAMPAIGN_ADDED: return 0;
+    case PRIOR_BOOKING_ADDED: p->n_bookings--; break; /* the proposal is the last */
+    case PRIOR_BOOKING_REPLACED: {
+        cf_booking *books = held_copy(s, p->bookings, p->n_bookings * sizeof *books);
+        cf_campaign *camps = held_copy(s, p->campaigns, p->n_campaigns * sizeof *camps);
+        if (!books || !camps) return -1;
+        books[s->prior_at] = s->prior_booking;
+        camps[s->prior_camp].committed = s->prior_committed;
+        p->bookings = books;
+        p->campaigns = camps;
+        break;
+    }
+    case PRIOR_CAMPAIGN_REPLACED: {
+        cf_campaign *camps = held_copy(s, p->campaigns, p->n_campaigns * sizeof *camps);
+        if (!camps) return -1;
+        camps[s->prior_at] = s->prior_campaign;
+        p->campaigns = camps;
+        q->focus_campaign = s->prior_at;
+        return 1;
+    }
+    }
+    /* a booking's: everything the slice holds */
+    q->from_day = -2147483647 - 1;
+    q->to_day = 2147483647;
+    q->from = -9223372036854775807LL - 1;
+    q->to = 9223372036854775807LL;
+    return 1;
 }

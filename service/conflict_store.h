@@ -27,14 +27,13 @@ typedef struct conflict_ask {
     const char *campaign_id; /* a campaign to load whatever its dates (the proposal's), or NULL */
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
     const char *segment_id;  /* CONFLICT_BOOKING: the proposal's segment, or NULL */
+    /* CONFLICT_CAMPAIGN: the segments whose audience the campaigns loaded meet (an array literal "{…}" of ids),
+     * and the offer code whose other campaigns are loaded too (NULL: none) */
+    const char *segment_ids, *offer_code;
 } conflict_ask;
 
 /* The question about a booking j_doc (as its body or document gives it); the strings are borrowed from j_doc. */
 conflict_ask conflict_ask_booking(json_t *j_doc);
-
-/* The question about a campaign j_doc (a document or create body) whose stored id is id (NULL: a new one): its
- * window from its dates, written into from and to; the strings are borrowed from j_doc, id, from and to. */
-conflict_ask conflict_ask_campaign(json_t *j_doc, const char *id, char from[16], char to[16]);
 
 /* Loads the slice in one round trip; *out to release with conflict_slice_free. APP_ERR_NOT_FOUND:
  * ask->resource_id is not a resource of the organisation. */
@@ -59,6 +58,16 @@ int conflict_slice_campaign(const conflict_slice *s, const char *id);
 int conflict_slice_resource(const conflict_slice *s, const char *id);
 int conflict_slice_segment(const conflict_slice *s, const char *id);
 
+/* A campaign's question in full (j_doc: a campaign document or create body, as it would be stored; id: the stored
+ * campaign it changes, or NULL): loads its slice and adds j_doc as the proposal at *at (the slice keeps a
+ * reference to j_doc). The slice holds the campaigns whose audience meets the proposal's, with dates the rules or
+ * a suggested move look at, those promoting its offer code meanwhile, and itself. A finding that names another
+ * campaign to move needs that campaign's audience around it too (the week suggested must clear it): the engine
+ * is asked, and the slice loaded once more with it when it does. Errors as conflict_store_load, and
+ * APP_ERR_VALIDATION with *field "segment_ids" (a segment not of the organisation). */
+app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_doc, const char *id,
+                                     conflict_slice **out, int *at, const char **field);
+
 /* Adds a proposed booking (j_doc: a booking as its body or document gives it: campaign_id, resource_id,
  * segment_id, start, end, quantity, status), replacing the loaded booking replace_id (may be NULL). The slice
  * keeps a reference to j_doc. Returns its index, or -1 with *field set to the body field at fault (an unknown
@@ -68,6 +77,13 @@ int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char 
 /* The same for a campaign (j_doc: a campaign document or create body: name, status, dates, budget,
  * segment_ids, offer, scoring), replacing the loaded campaign replace_id (may be NULL). */
 int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field);
+
+/* The question as it was before the last proposal, to tell what the proposal finds anew (cf_finding_known):
+ * *p the portfolio without it (the stored booking or campaign it replaces back in place; valid while the slice
+ * lives) and *q the scope that finds there what it could find: for a booking, everything the slice holds; for a
+ * stored campaign, what names it. 0 when there is no before (a new campaign: every finding naming it is new),
+ * 1 when *p and *q are set, -1 out of memory. */
+int conflict_slice_before(conflict_slice *s, cf_portfolio *p, cf_scope *q);
 
 /* A decimal money amount ("1250.00") in minor units; 0 when malformed (*ok 0). */
 cf_money conflict_money_parse(const char *s, int *ok);

@@ -222,6 +222,49 @@ static int wanted(const cx *c, const cf_finding *f)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
+/* Whether f is about a resource's time (it names a resource). */
+static int about_resource(const cf_finding *f)
+{
+    for (int i = 0; i < f->nrefs; i++)
+        if (f->refs[i].kind == CF_REF_RESOURCE) return 1;
+    return 0;
+}
+
+/* What f is about, hashed (FNV-1a): its type, extra, and the ids of the refs of its subject (cf_finding_known),
+ * in id order. */
+static unsigned long long subject_of(const cf_portfolio *p, const cf_finding *f, const char *extra)
+{
+    unsigned kinds = about_resource(f) ? 1u << CF_REF_RESOURCE | 1u << CF_REF_SEGMENT | 1u << CF_REF_UNAVAILABILITY |
+                                             1u << CF_REF_BLACKOUT
+                                       : 1u << CF_REF_CAMPAIGN | 1u << CF_REF_RISK | 1u << CF_REF_BLACKOUT;
+    const char *ids[CF_MAX_REFS];
+    int n = 0;
+    for (int i = 0; i < f->nrefs; i++)
+        if (kinds & 1u << f->refs[i].kind) ids[n++] = ref_id(p, f->refs[i]);
+    qsort(ids, (size_t)n, sizeof ids[0], cmp_str);
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = -1; i <= n; i++) {
+        const char *s = i < 0 ? cf_type_names[f->type] : i < n ? ids[i] : (extra ? extra : "");
+        for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        h = (h ^ (unsigned char)'|') * 1099511628211ULL;
+    }
+    return h;
+}
+
+int cf_finding_known(const cf_result *before, const cf_finding *f)
+{
+    int timed = about_resource(f);
+    for (size_t i = 0; i < before->n; i++) {
+        const cf_finding *b = &before->items[i];
+        if (b->type != f->type || b->subject != f->subject) continue;
+        if (!timed) return 1;
+        if (b->in_days != f->in_days) continue;
+        if (f->in_days ? b->start_day <= f->end_day && f->start_day <= b->end_day : b->start < f->end && f->start < b->end)
+            return 1;
+    }
+    return 0;
+}
+
 /* Appends a copy of f when the scope wants it, with its key (the type, extra and the ids of its refs hashed)
  * and order; returns it for its messages, or NULL (not wanted, or out of memory: r->oom). */
 cf_finding *cfx_push(cx *c, const cf_finding *f, const char *extra)
@@ -255,6 +298,7 @@ cf_finding *cfx_push(cx *c, const cf_finding *f, const char *extra)
     snprintf(out->key, sizeof out->key, "%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(h[0] >> 32),
              (unsigned long long)(h[0] >> 16 & 0xffff), (unsigned long long)(h[0] & 0xffff),
              (unsigned long long)(h[1] >> 48), (unsigned long long)(h[1] & 0xffffffffffffULL));
+    out->subject = subject_of(c->p, out, extra);
     out->order = out->in_days ? (long long)out->start_day * CF_DAY_SECONDS : out->start;
     return out;
 }

@@ -221,6 +221,7 @@ typedef struct cf_finding {
     cf_time start, end;
     long long order;        /* sort key: the window's start in seconds */
     char key[40];           /* stable identity (UUID-shaped): a hash of the type and the ids involved */
+    unsigned long long subject; /* what it is about, whatever else moved (see cf_finding_known) */
     char *message;          /* malloc'd */
     char *suggestion;       /* malloc'd */
     int move;               /* campaign to move (the lower priority), -1: none */
@@ -247,6 +248,13 @@ int cf_blocks_forceable(const cf_result *r, const cf_settings *s);
  * (above budget_block_pct of it), 1 warn (from budget_warn_pct), 0 neither (or nothing spent or committed).
  * The KPI alerts (service/alert.c) announce the same levels. */
 int cf_budget_level(const cf_settings *s, cf_money total, cf_money budget);
+
+/* Whether finding f was already found in before (a run over the portfolio as it was before a change): a finding
+ * of before has f's type and subject — the resource (with its segment, unavailability or blackout) a finding
+ * about a resource's time is about, and then its window must meet f's; else the campaigns (with the risk or
+ * blackout) it is about — whatever bookings it names. A booking added to a week already at 90 % of a capacity, or
+ * to a campaign already past 80 % of its budget, finds nothing new; one that takes another week there does. */
+int cf_finding_known(const cf_result *before, const cf_finding *f);
 
 /* The number of findings of severity sev in r. */
 size_t cf_count(const cf_result *r, cf_severity sev);

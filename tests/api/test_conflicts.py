@@ -354,6 +354,21 @@ class EnforcementTest(unittest.TestCase):
         events = psql(f"SELECT entity, payload->>'id', jsonb_array_length(payload->'findings') FROM outbox_events "
                       f"WHERE org_id = '{self.org}' AND type = 'conflict.detected'")
         self.assertEqual(events, f"booking|{b['id']}|1")
+        # a booking without a cost leaves the campaign at 80 %: the warning comes back, but it is not news
+        booth = self.make("/v1/resources", {"kind": "slot", "name": "Booth"}, self.manager)["id"]
+        st, _, same = self.book(self.planner, resource_id=booth, day="2028-02-03")
+        self.assertEqual(st, 201, same)
+        self.assertEqual([w["type"] for w in same["warnings"]], ["budget_overrun"])
+        self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' "
+                              f"AND type = 'conflict.detected'"), "1")
+        # neither is moving it within its warning
+        st, _, moved = self.srv.request("PATCH", f"/v1/bookings/{same['id']}", {"start": "2028-02-04T09:00:00Z",
+                                                                               "end": "2028-02-04T10:00:00Z"},
+                                        self.planner)
+        self.assertEqual(st, 200, moved)
+        self.assertEqual([w["type"] for w in moved["warnings"]], ["budget_overrun"])
+        self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' "
+                              f"AND type = 'conflict.detected'"), "1")
         st, _, b2 = self.book(self.planner, quantity=1, day="2028-02-03", **{"campaign_id": self.camp["id"]})
         self.assertEqual(st, 409, b2)  # 1,200.00: above the budget
 
@@ -421,6 +436,19 @@ class EnforcementTest(unittest.TestCase):
         self.assertEqual([w["type"] for w in got["warnings"]], ["audience_overlap"])
         self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' AND "
                               f"type = 'conflict.detected' AND entity_id = '{mine['id']}'"), "1")
+        # renamed, it still shares the audience: warned again, but the overlap is not announced twice
+        st, _, got = self.srv.request("PATCH", f"/v1/campaigns/{mine['id']}", {"name": "April push"}, self.planner)
+        self.assertEqual(st, 200, got)
+        self.assertEqual([w["type"] for w in got["warnings"]], ["audience_overlap"])
+        self.assertEqual(psql(f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' AND "
+                              f"type = 'conflict.detected' AND entity_id = '{mine['id']}'"), "1")
+        # a third campaign into it is news: its own event names the overlaps it made
+        third = self.make("/v1/campaigns", {"name": "Third", "objective": "retention", "start_date": "2028-04-04",
+                                            "end_date": "2028-04-04", "segment_ids": [seg]}, self.planner)
+        self.assertEqual([w["type"] for w in third["warnings"]], ["audience_overlap", "audience_overlap"])
+        self.assertEqual(psql(f"SELECT jsonb_array_length(payload->'findings') FROM outbox_events WHERE "
+                              f"org_id = '{self.org}' AND type = 'conflict.detected' AND entity_id = '{third['id']}'"),
+                         "2")
         # scheduling a campaign in a blackout is refused unless forced
         st, _, wf = self.srv.request("POST", "/v1/workflows", {"name": "One step",
                                                                "steps": [{"name": "Director", "role": "manager"}]},

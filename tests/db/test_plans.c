@@ -168,6 +168,14 @@ static const expect expected[] = {
     {"conflict_booking_resources", "resources", "resources_kind"}, /* the alternatives: its kind, by name */
     {"conflict_booking_resources", "bookings", "bookings_resource_period"},
     {"conflict_booking_resources", "availability", "availability_resource_period"},
+    {"conflict_campaign_campaigns", "segments", "segments_pkey"},   /* its segments' ancestors */
+    {"conflict_campaign_campaigns", "segments", "segments_parent"}, /* and descendants */
+    {"conflict_campaign_campaigns", "segment_overlaps", "segment_overlaps_pair"},
+    {"conflict_campaign_campaigns", "segment_overlaps", "segment_overlaps_b_idx"},
+    {"conflict_campaign_campaigns", "campaign_segments", "campaign_segments_segment"},
+    {"conflict_campaign_campaigns", "campaigns", "campaigns_offer"},
+    {"conflict_campaign_campaigns", "campaigns", "campaigns_pkey"},
+    {"conflict_campaign_campaigns", "campaign_segments", "campaign_segments_pkey"},
     {"conflict_campaigns", "campaigns", "campaigns_end"},
     {"conflict_campaigns", "campaigns", "campaigns_pkey"},
     {"conflict_campaigns", "bookings", "bookings_org_period"},
@@ -469,18 +477,26 @@ static void run_hot_paths(db_conn *c)
     idem_record_free(&rec);
     db_doc_free(&doc);
 
-    /* the conflict rules: a portfolio scan, a campaign's check, a booking's check (its write path) */
+    /* the conflict rules: a portfolio scan, a booking's check (its write path), a campaign's check (with an offer) */
     const conflict_ask asks[] = {
         {.mode = CONFLICT_SCAN, .from = "2027-01-01", .to = "2027-03-01"},
-        {.mode = CONFLICT_CAMPAIGN, .from = "2027-02-01", .to = "2027-03-01", .campaign_id = campaign_id},
         {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
-         .campaign_id = campaign_id, .resource_id = resource_id},
+         .campaign_id = campaign_id, .resource_id = resource_id, .segment_id = segment},
     };
     for (size_t a = 0; a < sizeof asks / sizeof asks[0]; a++) {
         conflict_slice *slice = NULL;
         ck_assert_int_eq(conflict_store_load(c, org, &asks[a], &slice), APP_OK);
         conflict_slice_free(slice);
     }
+    json_t *j_campaign = json_pack("{s:s, s:s, s:s, s:[s], s:{s:s, s:s}}", "name", "Probe", "start_date", "2027-02-01",
+                                   "end_date", "2027-02-28", "segment_ids", segment, "offer", "code", "CODE1",
+                                   "terms", "10 % off");
+    conflict_slice *slice = NULL;
+    const char *field;
+    int at;
+    ck_assert_int_eq(conflict_store_load_campaign(c, org, j_campaign, campaign_id, &slice, &at, &field), APP_OK);
+    conflict_slice_free(slice);
+    json_decref(j_campaign);
 
     /* the dashboards, and the risk matrix */
     dash_window year = {"2027-01-01", "2027-12-31", NULL};

@@ -577,6 +577,69 @@ START_TEST(free_periods_for_a_blocked_booking_are_free)
 }
 END_TEST
 
+/* What a change finds anew, against a run over the portfolio before it (a scan of everything, as a booking's gate
+ * asks; a campaign's asks about the campaign). */
+START_TEST(a_change_finds_anew_only_what_was_not_there)
+{
+    fx f;
+    fx_init(&f);
+    cf_result before = {0};
+    /* a campaign already at 80 % of its budget: a booking without a cost leaves the same warning, not a new one */
+    f.camp[0].currency = "EUR";
+    f.camp[0].budget = 100000;
+    f.camp[0].committed = 80000;
+    ck_assert_int_eq(cf_run(&f.p, &f.s, &f.q, &before), 0);
+    f.q.focus_booking = fx_book(&f, 0, RES_WRITER, "2027-09-06 09", "2027-09-06 12", 3);
+    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "warn");
+    ck_assert(cf_finding_known(&before, first(&f, CF_BUDGET_OVERRUN)));
+    /* at 70 % before, the banner's 250.00 takes it to 95 %: new */
+    cf_result_free(&before);
+    f.p.n_bookings = 0;
+    f.q.focus_booking = -1;
+    f.camp[0].committed = 70000;
+    ck_assert_int_eq(cf_run(&f.p, &f.s, &f.q, &before), 0);
+    f.q.focus_booking = fx_book(&f, 0, RES_BANNER, "2027-09-06 09", "2027-09-06 12", 1);
+    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "warn");
+    ck_assert(!cf_finding_known(&before, first(&f, CF_BUDGET_OVERRUN)));
+    cf_result_free(&before);
+
+    /* the writer's week already at 36 of 40 hours: 2 more that week are no news; 37 hours the week after are */
+    fx_reset(&f);
+    fx_book(&f, 0, RES_WRITER, "2027-09-06 09", "2027-09-06 17", 30);
+    fx_book(&f, 1, RES_WRITER, "2027-09-07 09", "2027-09-07 15", 6);
+    ck_assert_int_eq(cf_run(&f.p, &f.s, &f.q, &before), 0);
+    f.q.focus_booking = fx_book(&f, 1, RES_WRITER, "2027-09-08 09", "2027-09-08 11", 2);
+    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
+    ck_assert(cf_finding_known(&before, first(&f, CF_CAPACITY_EXCEEDED)));
+    f.book[2] = f.book[0];
+    f.book[2].id = "b-2";
+    f.book[2].start += 7 * CF_DAY_SECONDS;
+    f.book[2].end += 7 * CF_DAY_SECONDS;
+    f.book[2].bucket += 7;
+    f.book[2].quantity = 37;
+    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
+    ck_assert(!cf_finding_known(&before, first(&f, CF_CAPACITY_EXCEEDED)));
+    cf_result_free(&before);
+
+    /* two campaigns reaching France the same week: renaming one leaves the overlap known; a third is new */
+    fx_reset(&f);
+    fx_segments(&f, 0, SEG_FRANCE, -1);
+    fx_segments(&f, 1, SEG_FRANCE, -1);
+    f.q.focus_campaign = 0;
+    ck_assert_int_eq(cf_run(&f.p, &f.s, &f.q, &before), 0);
+    f.camp[0].name = "Alpha, renamed";
+    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
+    ck_assert(cf_finding_known(&before, first(&f, CF_AUDIENCE_OVERLAP)));
+    fx_segments(&f, 2, SEG_EMEA, -1);
+    f.p.n_campaigns = 3;
+    f.q.focus_campaign = 2;
+    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn warn");
+    ck_assert(!cf_finding_known(&before, first(&f, CF_AUDIENCE_OVERLAP)));
+    cf_result_free(&before);
+    cf_result_free(&f.r);
+}
+END_TEST
+
 START_TEST(forcing_and_rendering)
 {
     fx f;
@@ -637,6 +700,7 @@ int main(void)
     tcase_add_test(tc, unmitigated_critical_risk_is_listed);
     tcase_add_test(tc, a_focus_keeps_only_its_findings_and_a_scan_its_window);
     tcase_add_test(tc, free_periods_for_a_blocked_booking_are_free);
+    tcase_add_test(tc, a_change_finds_anew_only_what_was_not_there);
     tcase_add_test(tc, forcing_and_rendering);
     suite_add_tcase(s, tc);
     return unit_run(s);
