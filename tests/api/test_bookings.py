@@ -229,7 +229,8 @@ class BookingTest(unittest.TestCase):
                f"VALUES ('{self.org}', '{camp['id']}', '{res['id']}', "
                "'[2026-03-01 09:30Z, 2026-03-01 10:30Z)', true, 'rogue'); COMMIT;")
         # The superuser, in the service's database.
-        url = admin.split("?")[0].rsplit("/", 1)[0] + "/" + DB.split("?")[0].rsplit("/", 1)[1]
+        head, _, query = admin.partition("?")
+        url = head.rsplit("/", 1)[0] + "/" + DB.split("?")[0].rsplit("/", 1)[1] + ("?" + query if query else "")
         out = subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", url, "-c", sql], capture_output=True, text=True)
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("bookings_no_overlap", out.stderr)

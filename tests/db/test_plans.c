@@ -31,6 +31,7 @@
 #include "conflict_store.h"
 #include "dashboard_store.h"
 #include "db.h"
+#include "db_url.h"
 #include "idempotency_store.h"
 #include "measurement_store.h"
 #include "migrate.h"
@@ -633,8 +634,7 @@ int main(void)
     /* A database of its own: fresh, loaded here, never analyzed. */
     char dbname[48], sql[128];
     snprintf(dbname, sizeof dbname, "campaignd_plans_%d", (int)getpid());
-    const char *slash = strrchr(base_url, '/');
-    if (!slash || asprintf(&plans_url, "%.*s/%s", (int)(slash - base_url), base_url, dbname) < 0) return 1;
+    if (!(plans_url = db_url_with_database(base_url, dbname))) return 1;
     db_pool *base = db_pool_create(base_url, 1, 60000);
     db_conn *c = NULL;
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);

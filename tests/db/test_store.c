@@ -6,6 +6,8 @@
 
 #include "store.h"
 
+#include "db_url.h"
+
 #include "campaign_store.h"
 #include "risk.h"
 
@@ -44,9 +46,7 @@ START_TEST(two_replicas_migrate_a_fresh_database_together)
     char sql[96];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
     ck_assert_int_eq(db_exec_script(c, sql), APP_OK);
-    const char *slash = strrchr(base_url, '/');
-    ck_assert_ptr_nonnull(slash);
-    ck_assert_int_ge(asprintf(&url, "%.*s/%s", (int)(slash - base_url), base_url, dbname), 0);
+    ck_assert_ptr_nonnull(url = db_url_with_database(base_url, dbname));
     pthread_t a, b;
     void *ra, *rb;
     pthread_create(&a, NULL, migrate_thread, url);
