@@ -1,7 +1,8 @@
 /* h_forecasts.c — POST /v1/forecasts, POST /v1/forecasts/backtest, POST /v1/budget/allocate.
- * Not descriptors: nothing is stored but the fits a forecast or an allocation keeps (forecast_fits, 0021). Each
- * parses and validates the body, reads the organisation's completed history and the fits kept for it on one
- * pooled connection (released before the engine runs), runs the engine (service/planning.c over
+ * Not descriptors: nothing is stored but the fits a forecast or an allocation keeps (forecast_fits, 0021) and
+ * the summary of the history they were made from (forecast_histories, 0024). Each parses and validates the body,
+ * reads the fits kept at the organisation's history version (or, when there are none, the completed history)
+ * on one pooled connection (released before the engine runs), runs the engine (service/planning.c over
  * service/engine/forecast.h), keeps the fits it made and renders its answer. They change no data, so a retry is
  * simply answered again: no transaction, and an Idempotency-Key is not needed. */
 #include <stdlib.h>
@@ -17,18 +18,17 @@
 static const char *const no_params[] = {NULL};
 
 /* Reads the history in currency (without campaign exclude_id, may be NULL) into h, with the channels j_channels
- * names, and the keys its fits are kept under (planning_fit_keys); replies and returns 0 on failure. */
+ * names, and its version (planning_store_history); replies and returns 0 on failure. */
 static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, const char *exclude_id,
-                            json_t *j_channels, planning_history *h, char scope[65], char inputs[65])
+                            json_t *j_channels, planning_history *h, char version[PLANNING_VERSION_LEN])
 {
     char *json = NULL;
-    app_err e = planning_store_history(conn, ctx->claims.org, currency, exclude_id, &json);
+    app_err e = planning_store_history(conn, ctx->claims.org, currency, exclude_id, &json, version);
     if (e) {
         reply_problem(ctx, e, NULL);
         return 0;
     }
-    int rc = planning_history_load(json, j_channels, h) ||
-             (scope && planning_fit_keys(h, json, currency, exclude_id, scope, inputs));
+    int rc = planning_history_load(json, j_channels, h);
     free(json);
     if (rc) {
         reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
@@ -37,39 +37,106 @@ static int history_or_reply(req_ctx *ctx, db_conn *conn, const char *currency, c
     return 1;
 }
 
-/* The fits of the KPIs in mask (bits 1 << kpi) over h: those kept under scope and inputs read on *conn, which is
- * then released, the others fitted and kept (on a connection of their own: a fit not kept costs the next request
- * a fit, never a wrong answer, so a failure to keep one is only logged). Replies and returns 0 on failure. */
-static int fits_or_reply(req_ctx *ctx, db_conn **conn, const planning_history *h, const char *scope,
-                         const char *inputs, unsigned mask, planning_fits *f)
+/* The fits kept under scope and inputs into f (one not readable is logged and left to be fitted again). */
+static app_err kept_fits(req_ctx *ctx, db_conn *conn, const planning_history *h, const char *scope,
+                         const char *inputs, planning_fits *f)
 {
     planning_fit_bytes kept[FC_KPIS] = {{0}};
-    app_err e = planning_store_fits(*conn, ctx->claims.org, scope, inputs, fc_kpi_names, FC_KPIS, kept);
-    if (e) {
-        reply_problem(ctx, e, NULL);
-        return 0;
-    }
-    for (int q = 0; q < FC_KPIS; q++)
-        if (kept[q].bytes && !planning_fits_decode(f, h, q, kept[q].bytes, kept[q].len))
+    app_err e = planning_store_fits(conn, ctx->claims.org, scope, inputs, fc_kpi_names, FC_KPIS, kept);
+    for (int q = 0; !e && q < FC_KPIS; q++)
+        if ((kept[q].bytes && !planning_fits_decode(f, h, q, kept[q].bytes, kept[q].len)) ||
+            (kept[q].refusal[0] && !planning_fits_refused(f, q, kept[q].refusal)))
             log_warning("forecast fit of %s not readable: fitted again", fc_kpi_names[q]);
     planning_fit_bytes_free(kept, FC_KPIS);
-    db_release(ctx->app->pool, *conn);
-    *conn = NULL;
-    planning_fits_complete(h, mask, f);
+    return e;
+}
+
+/* The fits kept at the organisation's history version (0024), when a summary of the history in currency
+ * without exclude_id is kept at it and every KPI of mask has a fit (or a refusal) kept: h from the summary (no
+ * campaigns), f those fits; false otherwise (h and f empty), or with *e set on a database error. */
+static bool kept_or_not(req_ctx *ctx, db_conn *conn, const char *currency, const char *exclude_id,
+                        json_t *j_channels, unsigned mask, planning_history *h, planning_fits *f, app_err *e)
+{
+    char version[PLANNING_VERSION_LEN], scope[65], inputs[65], *summary = NULL;
+    if ((*e = planning_store_kept_history(conn, ctx->claims.org, currency, exclude_id, &summary, version)) ||
+        !summary)
+        return false;
+    bool ok = !planning_history_from_summary(summary, j_channels, h) &&
+              !planning_fit_keys(h, version, currency, exclude_id, scope, inputs) &&
+              !(*e = kept_fits(ctx, conn, h, scope, inputs, f)) && planning_fits_known(f, mask);
+    free(summary);
+    if (!ok) {
+        planning_fits_free(f);
+        planning_history_free(h);
+    }
+    return ok;
+}
+
+/* Keeps what a request fitted (models and refusals) under scope and inputs, on *conn (acquired if NULL): a fit
+ * not kept costs the next request a fit, never a wrong answer, so a failure to keep one is only logged. */
+static void keep_fits(req_ctx *ctx, db_conn **conn, const char *scope, const char *inputs, const planning_fits *f)
+{
     for (int q = 0; q < FC_KPIS; q++) {
         unsigned char *bytes = NULL;
         size_t len = 0;
+        app_err e = APP_OK;
         if (!f->fitted[q])
             continue;
         if (!*conn && (e = db_acquire(ctx->app->pool, conn))) {
             log_warning("forecast fits not kept (%d): fitted again next time", (int)e);
-            break;
+            return;
         }
-        if (fc_model_encode(f->model[q], &bytes, &len) ||
-            (e = planning_store_keep_fit(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs, bytes, len)))
+        if (f->model[q] ? fc_model_encode(f->model[q], &bytes, &len) ||
+                              (e = planning_store_keep_fit(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs,
+                                                           bytes, len))
+                        : (e = planning_store_keep_refusal(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs,
+                                                           planning_fit_refusal(f->status[q]))) != APP_OK)
             log_warning("forecast fit of %s not kept (%d): fitted again next time", fc_kpi_names[q], (int)e);
         free(bytes);
     }
+}
+
+/* The history and the fits of the KPIs in mask (bits 1 << kpi) for a plan in currency naming the channels
+ * j_channels, without campaign exclude_id (may be NULL), read on *conn, which is released before anything is
+ * fitted. While the organisation's history version is the one its kept summary and fits were made at, they
+ * answer and the history is not read (h then has no campaigns). Otherwise the history is read with its version
+ * in one statement, its summary kept, the fits kept under that version read, the others fitted and kept.
+ * Replies and returns 0 on failure. */
+static int fits_or_reply(req_ctx *ctx, db_conn **conn, const char *currency, const char *exclude_id,
+                         json_t *j_channels, unsigned mask, planning_history *h, planning_fits *f)
+{
+    char version[PLANNING_VERSION_LEN], scope[65], inputs[65];
+    app_err e = APP_OK;
+    if (kept_or_not(ctx, *conn, currency, exclude_id, j_channels, mask, h, f, &e)) {
+        db_release(ctx->app->pool, *conn);
+        *conn = NULL;
+        return 1;
+    }
+    if (e) {
+        reply_problem(ctx, e, NULL);
+        return 0;
+    }
+    if (!history_or_reply(ctx, *conn, currency, exclude_id, j_channels, h, version))
+        return 0;
+    if (planning_fit_keys(h, version, currency, exclude_id, scope, inputs)) {
+        reply_problem(ctx, APP_ERR_INTERNAL, "out of memory");
+        return 0;
+    }
+    /* a history of no campaign is read at once, and its organisation may have no row to keep it under */
+    bool keep = h->history.n_campaigns > 0;
+    char *summary = keep ? planning_history_summary(h) : NULL;
+    if (summary && (e = planning_store_keep_history(*conn, ctx->claims.org, currency, exclude_id, version, summary)))
+        log_warning("forecast history summary not kept (%d): read again next time", (int)e);
+    free(summary);
+    if ((e = kept_fits(ctx, *conn, h, scope, inputs, f))) {
+        reply_problem(ctx, e, NULL);
+        return 0;
+    }
+    db_release(ctx->app->pool, *conn);
+    *conn = NULL;
+    planning_fits_complete(h, mask, f);
+    if (keep)
+        keep_fits(ctx, conn, scope, inputs, f);
     return 1;
 }
 
@@ -167,11 +234,9 @@ void h_forecast_create(req_ctx *ctx)
     json_t *j_p = j_plan ? j_plan : j_body;
     double audience;
     if (!audience_or_reply(ctx, conn, json_object_get(j_p, "segment_ids"), &audience)) goto out;
-    char scope[65], inputs[65];
-    if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_p, "currency")), id,
-                          json_object_get(j_p, "channels"), &h, scope, inputs))
+    if (!fits_or_reply(ctx, &conn, json_string_value(json_object_get(j_p, "currency")), id,
+                       json_object_get(j_p, "channels"), (1u << FC_KPIS) - 1, &h, &fits))
         goto out;
-    if (!fits_or_reply(ctx, &conn, &h, scope, inputs, (1u << FC_KPIS) - 1, &fits)) goto out;
     if (conn) { db_release(ctx->app->pool, conn); conn = NULL; }
 
     if (!(cents = malloc((h.n_channels ? h.n_channels : 1) * sizeof *cents))) {
@@ -219,16 +284,15 @@ static void planning_route(req_ctx *ctx, size_t (*validate)(json_t *, verrs *), 
     if (e) { reply_problem(ctx, e, "the database is not reachable; retry shortly"); goto out; }
     double audience;
     if (!audience_or_reply(ctx, conn, json_object_get(j_body, "segment_ids"), &audience)) goto out;
-    char scope[65], inputs[65];
-    if (!history_or_reply(ctx, conn, json_string_value(json_object_get(j_body, "currency")), NULL,
-                          allocate ? json_object_get(j_body, "channels") : NULL, &h, allocate ? scope : NULL,
-                          inputs))
-        goto out;
     /* an allocation fits one KPI (kept fits serve it); a backtest fits every fold afresh */
+    const char *currency = json_string_value(json_object_get(j_body, "currency"));
     const char *kpi = json_string_value(json_object_get(j_body, "kpi"));
     unsigned mask = 0;
     for (int q = 0; allocate && kpi && q < FC_KPIS; q++) mask |= strcmp(kpi, fc_kpi_names[q]) ? 0 : 1u << q;
-    if (mask && !fits_or_reply(ctx, &conn, &h, scope, inputs, mask, &fits)) goto out;
+    char version[PLANNING_VERSION_LEN];
+    if (mask ? !fits_or_reply(ctx, &conn, currency, NULL, json_object_get(j_body, "channels"), mask, &h, &fits)
+             : !history_or_reply(ctx, conn, currency, NULL, NULL, &h, version))
+        goto out;
     if (conn) { db_release(ctx->app->pool, conn); conn = NULL; }
     fc_status st;
     j_out = allocate ? planning_allocate(&h, &fits, j_body, audience, &st, &j_extra)

@@ -161,6 +161,7 @@ void planning_history_free(planning_history *h)
     for (size_t c = 0; c < h->n_channels; c++)
         free(h->channels[c]);
     free(h->channels);
+    free(h->used);
     free(h->campaigns);
     free(h->values);
     memset(h, 0, sizeof *h);
@@ -210,14 +211,16 @@ int planning_history_load(const char *json, json_t *j_channels, planning_history
             if (channel_add(h, json_string_value(json_object_get(j_r, "channel")), &cap))
                 goto fail;
     }
+    h->n_known = h->n_channels;
     json_array_foreach(j_channels, k, j_r)
         if (channel_add(h, json_string_value(json_object_get(j_r, "channel")), &cap))
             goto fail;
     size_t n = json_array_size(j), nc = h->n_channels, stride = (1 + FC_KPIS) * (nc ? nc : 1);
     h->campaigns = calloc(n ? n : 1, sizeof *h->campaigns);
     h->values = calloc((n ? n : 1) * stride, sizeof *h->values);
+    h->used = calloc(nc ? nc : 1, sizeof *h->used);
     ms = calloc(nc ? nc : 1, sizeof *ms); /* per campaign: the channels whose spend was measured */
-    if (!h->campaigns || !h->values || !ms)
+    if (!h->campaigns || !h->values || !h->used || !ms)
         goto fail;
     json_array_foreach(j, i, j_c) {
         fc_campaign *cp = &h->campaigns[i];
@@ -268,6 +271,8 @@ int planning_history_load(const char *json, json_t *j_channels, planning_history
             if (c >= 0 && !ms[c] && cents >= 0)
                 spend[c] = (double)cents / 100;
         }
+        for (size_t c = 0; c < nc; c++)
+            h->used[c] = h->used[c] || spend[c] > 0;
     }
     h->history = (fc_history){nc, n, h->campaigns};
     json_decref(j);
@@ -276,6 +281,55 @@ int planning_history_load(const char *json, json_t *j_channels, planning_history
 fail:
     json_decref(j);
     free(ms);
+    planning_history_free(h);
+    return -1;
+}
+
+char *planning_history_summary(const planning_history *h)
+{
+    json_t *j_ch = json_array(), *j = NULL;
+    for (size_t c = 0; j_ch && c < h->n_known; c++)
+        if (json_array_append_new(j_ch, json_pack("[s, b]", h->channels[c], h->used[c]))) {
+            json_decref(j_ch);
+            j_ch = NULL;
+        }
+    if (j_ch)
+        j = json_pack("{s:I, s:s, s:s, s:o}", "campaigns", (json_int_t)h->history.n_campaigns, "from", h->first,
+                      "to", h->last, "channels", j_ch);
+    char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return out;
+}
+
+int planning_history_from_summary(const char *summary, json_t *j_channels, planning_history *h)
+{
+    memset(h, 0, sizeof *h);
+    json_t *j = json_loads(summary, 0, NULL), *j_c;
+    json_t *j_list = json_object_get(j, "channels");
+    const char *first = json_string_value(json_object_get(j, "from"));
+    const char *last = json_string_value(json_object_get(j, "to"));
+    json_t *j_n = json_object_get(j, "campaigns");
+    size_t cap = 0, k, n = json_array_size(j_list) + json_array_size(j_channels);
+    if (!json_is_array(j_list) || !first || !last || !json_is_integer(j_n) || json_integer_value(j_n) < 0 ||
+        !(h->used = calloc(n ? n : 1, sizeof *h->used)))
+        goto fail;
+    json_array_foreach(j_list, k, j_c) {
+        size_t before = h->n_channels;
+        if (channel_add(h, json_string_value(json_array_get(j_c, 0)), &cap) || h->n_channels == before)
+            goto fail;
+        h->used[before] = json_is_true(json_array_get(j_c, 1));
+    }
+    h->n_known = h->n_channels;
+    json_array_foreach(j_channels, k, j_c)
+        if (channel_add(h, json_string_value(json_object_get(j_c, "channel")), &cap))
+            goto fail;
+    snprintf(h->first, sizeof h->first, "%s", first);
+    snprintf(h->last, sizeof h->last, "%s", last);
+    h->history = (fc_history){h->n_channels, (size_t)json_integer_value(j_n), NULL};
+    json_decref(j);
+    return 0;
+fail:
+    json_decref(j);
     planning_history_free(h);
     return -1;
 }
@@ -291,8 +345,8 @@ static void hash_hex(gnutls_hash_hd_t hd, char out[65])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-int planning_fit_keys(const planning_history *h, const char *history_json, const char *currency,
-                      const char *exclude_id, char scope[65], char inputs[65])
+int planning_fit_keys(const planning_history *h, const char *version, const char *currency, const char *exclude_id,
+                      char scope[65], char inputs[65])
 {
     gnutls_hash_hd_t hd;
     if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0)
@@ -305,10 +359,10 @@ int planning_fit_keys(const planning_history *h, const char *history_json, const
     hash_hex(hd, scope);
     if (rc || gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0)
         return -1;
-    char version[32];
-    snprintf(version, sizeof version, "fit %d", FC_FIT_VERSION);
-    rc = gnutls_hash(hd, version, strlen(version) + 1) < 0 || gnutls_hash(hd, scope, 65) < 0 ||
-         gnutls_hash(hd, history_json, strlen(history_json)) < 0;
+    char fit[32];
+    snprintf(fit, sizeof fit, "fit %d", FC_FIT_VERSION);
+    rc = gnutls_hash(hd, fit, strlen(fit) + 1) < 0 || gnutls_hash(hd, scope, 65) < 0 ||
+         gnutls_hash(hd, "history", sizeof "history") < 0 || gnutls_hash(hd, version, strlen(version) + 1) < 0;
     hash_hex(hd, inputs);
     return rc ? -1 : 0;
 }
@@ -325,16 +379,44 @@ bool planning_fits_decode(planning_fits *f, const planning_history *h, fc_kpi kp
     }
     f->model[kpi] = m;
     f->status[kpi] = FC_OK;
+    f->known[kpi] = true;
+    return true;
+}
+
+const char *planning_fit_refusal(fc_status st)
+{
+    return st == FC_ERR_NO_HISTORY ? "no_history" : st == FC_ERR_TOO_LITTLE_HISTORY ? "too_little_history" : NULL;
+}
+
+bool planning_fits_refused(planning_fits *f, fc_kpi kpi, const char *refusal)
+{
+    static const fc_status kept[] = {FC_ERR_NO_HISTORY, FC_ERR_TOO_LITTLE_HISTORY};
+    for (size_t i = 0; !f->known[kpi] && i < sizeof kept / sizeof *kept; i++)
+        if (!strcmp(refusal, planning_fit_refusal(kept[i]))) {
+            f->status[kpi] = kept[i];
+            f->known[kpi] = true;
+            return true;
+        }
+    return false;
+}
+
+bool planning_fits_known(const planning_fits *f, unsigned mask)
+{
+    for (int q = 0; q < FC_KPIS; q++)
+        if (mask & 1u << q && !f->known[q])
+            return false;
     return true;
 }
 
 void planning_fits_complete(const planning_history *h, unsigned mask, planning_fits *f)
 {
     for (int q = 0; q < FC_KPIS; q++) {
-        if (!(mask & 1u << q) || f->model[q])
+        if (!(mask & 1u << q) || f->known[q])
             continue;
-        f->status[q] = fc_fit(&h->history, q, FC_METHOD_HILL, &f->model[q]);
-        f->fitted[q] = f->status[q] == FC_OK;
+        f->status[q] = h->campaigns || !h->history.n_campaigns
+                           ? fc_fit(&h->history, q, FC_METHOD_HILL, &f->model[q])
+                           : FC_ERR_INVALID; /* a summary's history has no campaigns to fit */
+        f->known[q] = f->fitted[q] = f->status[q] == FC_OK || planning_fit_refusal(f->status[q]);
     }
 }
 
@@ -459,10 +541,7 @@ static json_t *history_json(const planning_history *h)
 {
     json_t *j_names = json_array();
     for (size_t c = 0; j_names && c < h->n_channels; c++) {
-        bool used = false;
-        for (size_t i = 0; i < h->history.n_campaigns && !used; i++)
-            used = h->campaigns[i].spend[c] > 0;
-        if (used && json_array_append_new(j_names, json_string(h->channels[c]))) {
+        if (h->used[c] && json_array_append_new(j_names, json_string(h->channels[c]))) {
             json_decref(j_names);
             j_names = NULL;
         }

@@ -24,15 +24,57 @@ static const db_stmt q_history = {
     "  sum(m.leads) AS leads, sum(m.conversions) AS conversions,"
     "  sum(m.revenue) FILTER (WHERE m.currency = $2) AS revenue FROM measurements m"
     "  WHERE m.org_id = $1 AND m.campaign_id = c.id GROUP BY m.channel) g), '[]'::json))"
-    "  ORDER BY c.start_date, c.id), '[]'::json)::text"
+    "  ORDER BY c.start_date, c.id), '[]'::json)::text,"
+    " coalesce((SELECT v.version FROM forecast_history_versions v WHERE v.org_id = $1), 0)::text"
     " FROM c LEFT JOIN a ON a.set_id = c.id",
     3};
 
 app_err planning_store_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
-                               char **json)
+                               char **json, char version[PLANNING_VERSION_LEN])
 {
     const char *params[] = {org, currency, exclude_id};
-    return db_one_row(conn, &q_history, params, json, NULL, 0);
+    return db_one_row(conn, &q_history, params, json, version, PLANNING_VERSION_LEN);
+}
+
+/* The organisation's history version and the summary kept at it, in one snapshot: through
+ * forecast_history_versions_pkey and forecast_histories_pkey. */
+static const db_stmt q_kept_history = {
+    "planning_kept_history",
+    "SELECT coalesce(h.summary, ''), v.version::text"
+    " FROM (SELECT coalesce((SELECT x.version FROM forecast_history_versions x WHERE x.org_id = $1), 0) AS version) v"
+    " LEFT JOIN forecast_histories h ON h.org_id = $1 AND h.currency = $2 AND h.excluded = $3"
+    "  AND h.version = v.version",
+    3};
+
+app_err planning_store_kept_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
+                                    char **summary, char version[PLANNING_VERSION_LEN])
+{
+    const char *params[] = {org, currency, exclude_id ? exclude_id : ""};
+    char *s = NULL;
+    app_err e = db_one_row(conn, &q_kept_history, params, &s, version, PLANNING_VERSION_LEN);
+    if (!e && !*s) {
+        free(s);
+        s = NULL;
+    }
+    if (!e)
+        *summary = s;
+    return e;
+}
+
+/* One row per organisation, currency and campaign left out: the summary of the latest history read replaces
+ * the last one (a slower request may put back an older version's; the next request then reads the history). */
+static const db_stmt q_keep_history = {
+    "planning_keep_history",
+    "INSERT INTO forecast_histories (org_id, currency, excluded, version, summary)"
+    " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (org_id, currency, excluded)"
+    " DO UPDATE SET version = EXCLUDED.version, summary = EXCLUDED.summary",
+    5};
+
+app_err planning_store_keep_history(db_conn *conn, const char *org, const char *currency, const char *exclude_id,
+                                    const char *version, const char *summary)
+{
+    const char *params[] = {org, currency, exclude_id ? exclude_id : "", version, summary};
+    return db_exec(conn, &q_keep_history, params, NULL);
 }
 
 /* The segments of org among the ids of a JSON array, and the people they reach (segments_audiences, 0019). */
@@ -56,7 +98,8 @@ app_err planning_store_audience(db_conn *conn, const char *org, const char *ids_
 /* The scope's rows whose inputs are these: through forecast_fits_pkey (org_id, scope). */
 static const db_stmt q_fits = {
     "planning_fits",
-    "SELECT kpi, model FROM forecast_fits WHERE org_id = $1 AND scope = $2 AND inputs = $3", 3};
+    "SELECT kpi, model, coalesce(refusal, '') FROM forecast_fits WHERE org_id = $1 AND scope = $2 AND inputs = $3",
+    3};
 
 app_err planning_store_fits(db_conn *conn, const char *org, const char *scope, const char *inputs,
                             const char *const *kpis, size_t n_kpis, planning_fit_bytes *out)
@@ -66,8 +109,12 @@ app_err planning_store_fits(db_conn *conn, const char *org, const char *scope, c
     app_err e = db_exec(conn, &q_fits, params, &res);
     for (int r = 0; !e && r < PQntuples(res); r++)
         for (size_t k = 0; k < n_kpis; k++) {
-            if (strcmp(PQgetvalue(res, r, 0), kpis[k]) || out[k].bytes)
+            if (strcmp(PQgetvalue(res, r, 0), kpis[k]) || out[k].bytes || out[k].refusal[0])
                 continue;
+            if (PQgetisnull(res, r, 1)) {
+                snprintf(out[k].refusal, sizeof out[k].refusal, "%s", PQgetvalue(res, r, 2));
+                continue;
+            }
             size_t len = 0;
             unsigned char *b = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 1), &len);
             if (b && len && (out[k].bytes = malloc(len))) {
@@ -92,10 +139,18 @@ void planning_fit_bytes_free(planning_fit_bytes *b, size_t n)
  * could not read). Safe to send twice (db_acquire's first statement). */
 static const db_stmt q_keep_fit = {
     "planning_keep_fit",
-    "INSERT INTO forecast_fits (org_id, scope, kpi, inputs, model) VALUES ($1, $2, $3, $4, $5::bytea)"
+    "INSERT INTO forecast_fits (org_id, scope, kpi, inputs, model, refusal)"
+    " VALUES ($1, $2, $3, $4, $5::bytea, $6)"
     " ON CONFLICT (org_id, scope, kpi) DO UPDATE SET inputs = EXCLUDED.inputs, model = EXCLUDED.model,"
-    " fitted_at = now()",
-    5};
+    " refusal = EXCLUDED.refusal, fitted_at = now()",
+    6};
+
+app_err planning_store_keep_refusal(db_conn *conn, const char *org, const char *scope, const char *kpi,
+                                    const char *inputs, const char *refusal)
+{
+    const char *params[] = {org, scope, kpi, inputs, NULL, refusal};
+    return db_exec(conn, &q_keep_fit, params, NULL);
+}
 
 app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scope, const char *kpi,
                                 const char *inputs, const unsigned char *bytes, size_t len)
@@ -111,7 +166,7 @@ app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scop
         text[3 + 2 * i] = hex[bytes[i] & 15];
     }
     text[2 + 2 * len] = '\0';
-    const char *params[] = {org, scope, kpi, inputs, text};
+    const char *params[] = {org, scope, kpi, inputs, text, NULL};
     app_err e = db_exec(conn, &q_keep_fit, params, NULL);
     free(text);
     return e;

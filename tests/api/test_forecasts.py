@@ -24,6 +24,15 @@ def sql(query):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
+def outside_the_workflow(statement):
+    """statement on campaigns with the triggers that guard the lifecycle off, inside its transaction only (the
+    others, the forecast history's version among them, still fire)."""
+    guards = ("campaigns_transition", "campaigns_approval_gate", "campaigns_risk_gate")
+    sql("BEGIN; ALTER TABLE campaigns %s; %s; ALTER TABLE campaigns %s; COMMIT"
+        % (", ".join(f"DISABLE TRIGGER {g}" for g in guards), statement,
+           ", ".join(f"ENABLE TRIGGER {g}" for g in guards)))
+
+
 def hill(ch, x):
     b, g, a = TRUTH[ch]
     return b * x ** a / (x ** a + g ** a) if x > 0 else 0.0
@@ -78,10 +87,9 @@ class ForecastsTest(unittest.TestCase):
             st, _, b = cls.srv.request("POST", "/v1/measurements/batch", {"rows": rows}, admin)
             assert st == 200 and b["summary"]["failed"] == 0, b
             ids.append(c["id"])
-        # History from before the service: completed without walking the approval workflow (the triggers that
-        # guard the lifecycle are off inside this one transaction only)
-        sql("BEGIN; ALTER TABLE campaigns DISABLE TRIGGER USER; UPDATE campaigns SET status = 'completed' WHERE id IN"
-            " (%s); ALTER TABLE campaigns ENABLE TRIGGER USER; COMMIT" % ",".join(f"'{i}'" for i in ids))
+        # History from before the service: completed without walking the approval workflow
+        outside_the_workflow("UPDATE campaigns SET status = 'completed' WHERE id IN (%s)"
+                             % ",".join(f"'{i}'" for i in ids))
         return ids
 
     def post(self, path, body, role="planner"):
@@ -265,7 +273,10 @@ class ForecastsTest(unittest.TestCase):
 
         fresh = ask()
         inputs = kept()
-        self.assertEqual([k.split()[0] for k in inputs.split(",")], ["leads", "revenue"])
+        # conversions were never measured: that refusal is kept too
+        self.assertEqual([k.split()[0] for k in inputs.split(",")], ["conversions", "leads", "revenue"])
+        self.assertEqual(sql(f"SELECT refusal FROM forecast_fits WHERE org_id = '{org}' AND kpi = 'conversions'"),
+                         "no_history")
         self.assertEqual(ask(), fresh)  # read, not fitted: the same answer
         self.assertEqual(kept(), inputs)
         # the fit is read: the other organisation's curves under this one's inputs change the answer
@@ -274,7 +285,7 @@ class ForecastsTest(unittest.TestCase):
             f" AND o.org_id = '{other}' AND o.kpi = f.kpi AND o.scope = f.scope")
         self.assertNotEqual(ask()[0]["total"], fresh[0]["total"])
         # a model that is not one is fitted again and replaced
-        sql(f"UPDATE forecast_fits SET model = '\\x00' WHERE org_id = '{org}'")
+        sql(f"UPDATE forecast_fits SET model = '\\x00' WHERE org_id = '{org}' AND model IS NOT NULL")
         self.assertEqual(ask(), fresh)
         self.assertEqual(sql(f"SELECT min(octet_length(model)) > 1 FROM forecast_fits WHERE org_id = '{org}'"), "t")
         # a measurement changes the history: a new fit, the same as a fit without any kept
@@ -282,9 +293,71 @@ class ForecastsTest(unittest.TestCase):
         changed = ask()
         self.assertNotEqual(changed[0]["total"], fresh[0]["total"])
         self.assertNotEqual(kept(), inputs)
-        self.assertEqual(sql(f"SELECT count(*) FROM forecast_fits WHERE org_id = '{org}'"), "2")
+        self.assertEqual(sql(f"SELECT count(*) FROM forecast_fits WHERE org_id = '{org}'"), "3")
         sql(f"DELETE FROM forecast_fits WHERE org_id = '{org}'")
         self.assertEqual(ask(), changed)
+
+    def test_every_input_of_the_history_moves_its_version(self):
+        """A kept fit is found by the organisation's history version without reading the history, so each table
+        the history reads moves the version when it changes what the history holds: after each change the answer
+        is a fresh fit's (the same as with nothing kept), not the kept one's; the change is one the answer sees."""
+        org = "fv-" + uuid.uuid4().hex[:8]
+        ids = self.seed(org, 8, random.Random(31), audiences=True)
+        admin, tok = self.srv.token("a", org, "admin"), self.srv.token("p", org, "planner")
+        alloc = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",
+                 "end_date": "2027-03-28", "channels": [{"channel": "email"}, {"channel": "search"}]}
+
+        def ask():
+            answers = [self.srv.request("POST", path, body, tok)
+                       for path, body in (("/v1/forecasts", self.plan()), ("/v1/budget/allocate", alloc))]
+            self.assertEqual([a[0] for a in answers], [200, 200], answers)
+            return [a[2] for a in answers]
+
+        def version():
+            return sql(f"SELECT version FROM forecast_history_versions WHERE org_id = '{org}'")
+
+        def moves(what, *statements):
+            before, answer = version(), ask()
+            self.assertEqual(ask(), answer, what)  # kept: read at this version
+            self.assertEqual(sql(f"SELECT count(*) FROM forecast_histories WHERE org_id = '{org}'"), "1")
+            for s in statements:
+                sql(s) if not s.startswith("UPDATE campaigns") else outside_the_workflow(s)
+            self.assertNotEqual(version(), before, what)
+            kept = ask()
+            sql(f"DELETE FROM forecast_fits WHERE org_id = '{org}'; DELETE FROM forecast_histories"
+                f" WHERE org_id = '{org}'")
+            fresh = ask()
+            self.assertEqual(kept, fresh, what)
+            self.assertNotEqual(fresh, answer, what)  # the change is one the history shows
+
+        seg = lambda i: sql(f"SELECT segment_id FROM campaign_segments WHERE campaign_id = '{ids[i]}'")
+        moves("a measurement corrected", f"UPDATE measurements SET leads = leads * 3 WHERE campaign_id = '{ids[0]}'"
+              " AND channel = 'email'")
+        moves("a measurement added", f"INSERT INTO measurements (org_id, campaign_id, channel, date, source,"
+              f" external_id, leads, spend, currency) VALUES ('{org}', '{ids[1]}', 'email', '2025-02-02', 'late',"
+              " 'late-1', 400, 1000, 'EUR')")
+        moves("a measurement deleted", f"DELETE FROM measurements WHERE org_id = '{org}' AND source = 'late'")
+        moves("a campaign's dates", f"UPDATE campaigns SET end_date = end_date + 28 WHERE id = '{ids[2]}'")
+        moves("a campaign's channel budgets", f"UPDATE campaigns SET channel_budgets = channel_budgets ||"
+              f" '[{{\"channel\":\"social\",\"amount\":\"50.00\"}}]' WHERE id = '{ids[3]}'")
+        moves("a campaign's currency", f"UPDATE campaigns SET budget_currency = 'USD' WHERE id = '{ids[4]}'")
+        moves("a campaign no longer completed", f"UPDATE campaigns SET status = 'cancelled' WHERE id = '{ids[5]}'")
+        moves("a segment added to a campaign", f"INSERT INTO campaign_segments (org_id, campaign_id, segment_id,"
+              f" position) VALUES ('{org}', '{ids[7]}', '{seg(6)}', 2)")
+        moves("a segment placed inside another of its campaign's", f"UPDATE segments SET parent_id = '{seg(6)}'"
+              f" WHERE id = (SELECT segment_id FROM campaign_segments WHERE campaign_id = '{ids[7]}'"
+              f" AND segment_id <> '{seg(6)}')")
+        moves("a segment's size", f"UPDATE segments SET estimated_size = estimated_size * 2 WHERE id = '{seg(6)}'")
+        moves("a segment taken from a campaign", f"DELETE FROM campaign_segments WHERE campaign_id = '{ids[7]}'"
+              " AND position = 2")
+        moves("a campaign's measurements deleted", f"DELETE FROM measurements WHERE campaign_id = '{ids[0]}'")
+        moves("a completed campaign deleted", f"DELETE FROM campaigns WHERE id = '{ids[0]}'")
+        # a campaign that is not completed, and its segments, leave the version (and the kept fits) alone
+        before = version()
+        st, _, d = self.srv.request("POST", "/v1/campaigns", campaign(name="Next " + uuid.uuid4().hex[:6],
+                                                                     segment_ids=[seg(6)]), admin)
+        self.assertEqual(st, 201, d)
+        self.assertEqual(version(), before)
 
     def test_allocation_moves_budget_to_the_better_return(self):
         body = {"kpi": "leads", "budget": "3400.00", "currency": "EUR", "start_date": "2027-03-01",

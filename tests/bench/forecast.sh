@@ -4,10 +4,12 @@
 #      history of 1,000 campaigns; no database, no HTTP;
 #   2. the routes over HTTP (wrk, 2 connections: the machine's 2 cores) on the demo's history (sql/demo/demo.sql,
 #      24 completed campaigns, 2 years of daily measurements on 4 channels, loaded and ANALYZEd as
-#      service/demo.sh does): POST /v1/forecasts, /v1/budget/allocate and /v1/forecasts/backtest, each request
-#      reading the history in one statement, then the fits kept for it (forecast_fits; the first request fits and
-#      keeps them, those the run times read them; a backtest always fits);
-#   3. where a request's time goes at 1,000 campaigns: the statements' durations as PostgreSQL logs them.
+#      service/demo.sh does): POST /v1/forecasts, /v1/budget/allocate and /v1/forecasts/backtest, a forecast or
+#      an allocation reading the fits kept at the organisation's history version (0024; the first request reads the
+#      history, fits and keeps them, those the run times read them); a backtest always reads the history and fits;
+#   3. where a request's time goes at 1,000 campaigns: the statements' durations as PostgreSQL logs them, with
+#      the fits kept and with the history changed before each request; and the history statement's generic plan
+#      alone (EXPLAIN ANALYZE).
 # Usage: bash tests/bench/forecast.sh [runs] [seconds]   (run it under the heavy-work lock)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -90,7 +92,9 @@ run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate"
 run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest"
 # Where a request's time goes at 1,000 campaigns: 50 requests one after the other, each statement's duration as
 # PostgreSQL logs it (log_min_duration_statement = 0 for these requests only) beside the whole request's (curl).
-breakdown() { # name, path, body, token
+# With "miss", the organisation's history version is moved before each request (as a change to its history
+# would), so each reads the history, fits and keeps its fits.
+breakdown() { # name, path, body, token, org[, miss]
     local admin
     admin=$(cat "$pgdir/admin_url")
     psql "$admin" -X -q -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
@@ -99,17 +103,33 @@ breakdown() { # name, path, body, token
     log=$(cat "$pgdir/base" 2>/dev/null || echo "$pgdir")/server.log # where cluster.sh put the cluster
     mark=$(stat -c %s "$log")
     for _ in $(seq 50); do
+        [[ -n ${6:-} ]] && sql "SELECT forecast_history_bump(ARRAY['$5'])" >/dev/null
         curl -sf -o /dev/null -w '%{time_total}\n' -X POST "localhost:$port$2" -H "Authorization: Bearer $4" \
             -H 'Content-Type: application/json' -d "$3"
     done >"$work/curl.txt"
     psql "$admin" -X -q -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
     median() { sort -n | awk '{v[NR] = $1} END {if (NR) printf "%.1f ms", v[int((NR + 1) / 2)]; else printf "-"}'; }
-    printf '%-36s request p50 %s   history statement p50 %s   kept-fit lookup p50 %s\n' "$1" \
-        "$(awk '{print $1 * 1000}' "$work/curl.txt" | median)" \
-        "$(tail -c +"$((mark + 1))" "$log" | grep 'execute planning_history' |
-           sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)" \
-        "$(tail -c +"$((mark + 1))" "$log" | grep 'execute planning_fits' |
-           sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)"
+    stmt() { tail -c +"$((mark + 1))" "$log" | grep "execute $1:" | sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median; }
+    printf '%-36s request p50 %s   version+summary %s   kept fits %s   history statement %s   fits kept %s\n' \
+        "$1" "$(awk '{print $1 * 1000}' "$work/curl.txt" | median)" "$(stmt planning_kept_history)" \
+        "$(stmt planning_fits)" "$(stmt planning_history)" "$(stmt planning_keep_fit)"
+}
+# The history statement alone at 1,000 campaigns, after ANALYZE: EXPLAIN ANALYZE of its generic plan in a session
+# set as the service sets its own (service/db.c), the statement's text as service/planning_store.c holds it.
+history_plan() { # org
+    local text
+    text=$(python3 -c '
+import re, sys
+src = open("service/planning_store.c").read()
+body = re.search(r"q_history = \{\s*\"planning_history\",(.*?),\s*3\};", src, re.S).group(1)
+print("".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", body)))')
+    psql "$url" -X -q -At <<SQL | grep -E '^(Planning|Execution) Time' | tr '\n' ' '
+SET enable_sort = off; SET jit = off; SET plan_cache_mode = force_generic_plan;
+PREPARE h(text, text, uuid) AS $text;
+EXPLAIN (ANALYZE) EXECUTE h('$1', 'EUR', NULL);
+EXPLAIN (ANALYZE) EXECUTE h('$1', 'EUR', NULL);
+SQL
+    echo
 }
 for n in 1000 200; do
     t=$(build-rel/campaignd token --sub bench --org "bench$n" --role analyst --ttl 3600)
@@ -118,8 +138,13 @@ for n in 1000 200; do
         run "POST /v1/forecasts (3 channels)" /v1/forecasts "$forecast" "$t"
         run "POST /v1/budget/allocate (4 channels)" /v1/budget/allocate "$allocate" "$t"
         echo "== where the time goes on $n completed campaigns, one request at a time (fits kept)"
-        breakdown "POST /v1/forecasts" /v1/forecasts "$forecast" "$t"
-        breakdown "POST /v1/budget/allocate" /v1/budget/allocate "$allocate" "$t"
+        breakdown "POST /v1/forecasts" /v1/forecasts "$forecast" "$t" "bench$n"
+        breakdown "POST /v1/budget/allocate" /v1/budget/allocate "$allocate" "$t" "bench$n"
+        echo "== the same with the history changed before each request (read, fitted, kept)"
+        breakdown "POST /v1/forecasts" /v1/forecasts "$forecast" "$t" "bench$n" miss
+        breakdown "POST /v1/budget/allocate" /v1/budget/allocate "$allocate" "$t" "bench$n" miss
+        echo "== the history statement alone on $n completed campaigns after ANALYZE (generic plan, run twice)"
+        history_plan "bench$n"
     else
         run "POST /v1/forecasts/backtest" /v1/forecasts/backtest "$backtest" "$t"
         run "  the same, leave one out" /v1/forecasts/backtest '{"currency":"EUR","method":"leave_one_out"}' "$t"

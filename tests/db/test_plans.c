@@ -235,6 +235,9 @@ static const expect expected[] = {
     {"dash_alert_targets", "kpi_targets", "kpi_targets_campaign"},
     {"dash_alert_targets", "kpi_target_alerts", "kpi_target_alerts_pkey"},
     {"dash_alert_sums", "measurements", "measurements_campaign_date"},
+    /* a forecast's history version, its summary and the fits kept at it */
+    {"planning_kept_history", "forecast_history_versions", "forecast_history_versions_pkey"},
+    {"planning_kept_history", "forecast_histories", "forecast_histories_pkey"},
     {"planning_fits", "forecast_fits", "forecast_fits_pkey"},
     {"alert_record", "kpi_target_alerts", "kpi_target_alerts_pkey"},
     {"alert_record", "kpi_targets", "kpi_targets_pkey"},
@@ -550,13 +553,17 @@ static void run_hot_paths(db_conn *c)
     for (size_t i = 0; i < ncamps; i++) dash_campaign_free(&camps[i]);
     free(camps);
 
-    /* a forecast's kept fits, read and kept */
+    /* a forecast's history version and summary, its kept fits, read and kept */
     static const char *const kpis[] = {"leads"};
     static const char key[] = "0000000000000000000000000000000000000000000000000000000000000000";
     planning_fit_bytes fit = {0};
-    IN_ROLLED_BACK_TX(c, planning_store_fits(c, org, key, key, kpis, 1, &fit) ||
+    char version[PLANNING_VERSION_LEN], *summary = NULL;
+    IN_ROLLED_BACK_TX(c, planning_store_kept_history(c, org, "EUR", NULL, &summary, version) ||
+                             planning_store_keep_history(c, org, "EUR", NULL, version, "{}") ||
+                             planning_store_fits(c, org, key, key, kpis, 1, &fit) ||
                              planning_store_keep_fit(c, org, key, "leads", key, (const unsigned char *)"m", 1));
     planning_fit_bytes_free(&fit, 1);
+    free(summary);
     db_doc_free(&doc);
     db_doc_free(&lock);
     db_doc_free(&campaign);
