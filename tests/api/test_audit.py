@@ -4,29 +4,13 @@ the row before and after; filters by entity, entity id, actor, action, time wind
 newest first; admins and managers only; another organisation's entries never.
 Usage: test_audit.py BINARY"""
 import time
-import unittest
 import uuid
 
-from harness import Server, campaign, main
+from harness import OrgTestCase, campaign, main
 
 
-class AuditTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
-
-    def setUp(self):
-        self.org = "au-" + uuid.uuid4().hex[:10]
-        self.admin = self.srv.token("ada", self.org, "admin")
-        self.manager = self.srv.token("mia", self.org, "manager")
-        self.planner = self.srv.token("pat", self.org, "planner")
-
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.srv.request(method, path, body, token or self.admin, **kw)
+class AuditTest(OrgTestCase):
+    ORG_PREFIX = "au-"
 
     def audit(self, query="", token=None):
         st, _, b = self.req("GET", "/v1/audit?limit=500&" + query, token=token)

@@ -6,13 +6,12 @@ Usage: test_calendar.py BINARY"""
 import datetime
 import os
 import subprocess
-import unittest
 import urllib.parse
 import uuid
 
 import icalendar
 
-from harness import Server, campaign, main
+from harness import OrgTestCase, campaign, main
 
 DB = os.environ.get("CAMPAIGND_TEST_DATABASE_URL")
 
@@ -26,24 +25,10 @@ def utc(*args):
     return datetime.datetime(*args, tzinfo=datetime.timezone.utc)
 
 
-class CalendarTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
-
-    def setUp(self):
-        self.org = "cal-" + uuid.uuid4().hex[:10]
-        self.admin = self.srv.token("ada", self.org, "admin")
-        self.manager = self.srv.token("mia", self.org, "manager")
-        self.planner = self.srv.token("pat", self.org, "planner")
-        self.viewer = self.srv.token("vic", self.org, "viewer")
-
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.srv.request(method, path, body, token or self.manager, **kw)
+class CalendarTest(OrgTestCase):
+    ORG_PREFIX = "cal-"
+    TOKENS = dict(OrgTestCase.TOKENS, viewer="vic")
+    DEFAULT_ROLE = "manager"
 
     def created(self, path, body, token=None):
         st, _, b = self.req("POST", path, body, token)

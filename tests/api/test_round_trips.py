@@ -7,29 +7,13 @@ approval step at most three, the one that closes the request included. The
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. Usage: test_round_trips.py BINARY"""
 import re
-import unittest
 import uuid
 
-from harness import Server, campaign, main
+from harness import OrgTestCase, campaign, main
 
 
-class RoundTripTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
-
-    def setUp(self):
-        self.org = "rt-" + uuid.uuid4().hex[:10]
-        self.admin = self.srv.token("ada", self.org, "admin")
-        self.manager = self.srv.token("mia", self.org, "manager")
-        self.planner = self.srv.token("pat", self.org, "planner")
-
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.srv.request(method, path, body, token or self.admin, **kw)
+class RoundTripTest(OrgTestCase):
+    ORG_PREFIX = "rt-"
 
     def trips(self):
         st, _, text = self.req("GET", "/metrics", token=None)
