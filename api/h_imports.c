@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "crud.h"
+#include "export.h"
 #include "csv_rows.h"
 #include "handlers.h"
 #include "import.h"
@@ -22,8 +23,6 @@ static const char *const integer_columns[] = {"impressions", "reach", "sends", "
                                               "unsubscribes", "visits", "leads", "mqls", "sqls", "conversions",
                                               NULL};
 
-#define EXPORT_MAX_ROWS 200000
-#define EXPORT_PAGE 500
 
 void h_measurement_import(req_ctx *ctx)
 {
@@ -45,8 +44,9 @@ out:
 }
 
 /* One measurement (its JSON document) as a CSV record of measurement_columns. */
-static int write_record(char **buf, size_t *len, size_t *cap, json_t *j_m)
+static int write_record(void *arg, char **buf, size_t *len, size_t *cap, json_t *j_m)
 {
+    (void)arg;
     for (int i = 0; measurement_columns[i]; i++) {
         json_t *j_v = json_object_get(j_m, measurement_columns[i]);
         char num[32];
@@ -58,12 +58,24 @@ static int write_record(char **buf, size_t *len, size_t *cap, json_t *j_m)
     return csv_end_record(buf, len, cap);
 }
 
+/* export_rows' pages: the measurements of org that f selects, in date order. */
+typedef struct {
+    const char *org;
+    const measurement_filter *f;
+} measurement_pages;
+
+static app_err measurement_page(void *arg, db_conn *conn, char *key, char *id, int limit, list_result *res)
+{
+    const measurement_pages *p = arg;
+    return measurement_store_list(conn, p->org, p->f, 0, 0, key, id, limit, res);
+}
+
 void h_measurement_export(req_ctx *ctx)
 {
     static const char *const params[] = {"campaign_id", "channel", "source", "from", "to", NULL};
     crud_filter cf = {0};
     db_conn *conn = NULL;
-    char *buf = NULL, *key = NULL, *id = NULL;
+    char *buf = NULL;
     size_t len = 0, cap = 0, total = 0;
     app_err e = APP_OK;
 
@@ -71,40 +83,18 @@ void h_measurement_export(req_ctx *ctx)
         !measurement_filters_or_reply(ctx, &cf))
         return;
     measurement_filter f = {cf.v[0], cf.v[1], cf.v[2], cf.v[3], cf.v[4]};
+    measurement_pages pages = {ctx->claims.org, &f};
     for (int i = 0; measurement_columns[i]; i++)
         if (csv_append_field(&buf, &len, &cap, measurement_columns[i], i == 0) != 0) e = APP_ERR_INTERNAL;
     if (!e && csv_end_record(&buf, &len, &cap) != 0) e = APP_ERR_INTERNAL;
     if (!e) e = db_acquire(ctx->app->pool, &conn);
-    /* Pages in date order on one connection (keyset: stable while rows arrive). */
-    while (!e) {
-        list_result res = {0};
-        e = measurement_store_list(conn, ctx->claims.org, &f, 0, 0, key, id, EXPORT_PAGE, &res);
-        for (size_t i = 0; !e && i < res.n; i++) {
-            json_t *j_m = json_loads(res.items[i], 0, NULL);
-            if (!j_m || write_record(&buf, &len, &cap, j_m) != 0) e = APP_ERR_INTERNAL;
-            json_decref(j_m);
-        }
-        total += res.n;
-        free(key);
-        free(id);
-        key = res.next_key;
-        id = res.next_id;
-        res.next_key = res.next_id = NULL;
-        list_result_free(&res);
-        if (!key || total > EXPORT_MAX_ROWS) break;
-    }
+    if (!e) e = export_rows(conn, measurement_page, &pages, write_record, NULL, &buf, &len, &cap, &total);
     db_release(ctx->app->pool, conn);
-    if (!e && total > EXPORT_MAX_ROWS) {
+    if (!e && total > EXPORT_MAX_ROWS)
         reply_bad_param(ctx, "from", "the export has more than 200000 rows: narrow it with from/to or campaign_id");
-        goto out;
-    }
-    if (e) { reply_problem(ctx, e, NULL); goto out; }
-    ctx->status = 200;
-    ulfius_set_binary_body_response(ctx->resp, 200, buf, len);
-    reply_header(ctx, "Content-Type", "text/csv; charset=utf-8");
-    reply_header(ctx, "Content-Disposition", "attachment; filename=\"measurements.csv\"");
-out:
+    else if (e)
+        reply_problem(ctx, e, NULL);
+    else
+        export_reply(ctx, buf, len, "measurements.csv");
     free(buf);
-    free(key);
-    free(id);
 }
