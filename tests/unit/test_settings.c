@@ -1,5 +1,7 @@
 /* test_settings.c — the settings' body rules, and a settings document read into the engine's thresholds (the
  * defaults document of GET /v1/settings gives cf_settings_default: the schema's defaults and the engine's agree). */
+#include <string.h>
+
 #include "settings.h"
 #include "unit.h"
 
@@ -26,36 +28,42 @@ static const char *errors(const char *json, const char *current)
 
 START_TEST(patch_rules)
 {
-    ck_assert_str_eq(errors("{\"overlap_window_days\":14,\"frequency_cap\":{\"sends\":3}}", NULL), "");
-    ck_assert_str_eq(errors("{\"time_zone\":\"America/Argentina/Buenos_Aires\"}", NULL), "");
-    /* POSIX-signed names read reversed (Etc/GMT-3 is UTC+3): a city says what it means */
-    ck_assert_str_eq(errors("{\"time_zone\":\"Etc/GMT-3\"}", NULL), "time_zone");
-    ck_assert_str_eq(errors("{\"time_zone\":\"+05\"}", NULL), "time_zone");
-    ck_assert_str_eq(errors("{\"time_zone\":\"UTC-3\"}", NULL), "time_zone"); /* POSIX: the sign reads reversed */
-    ck_assert_str_eq(errors("{\"time_zone\":\"Europe//Paris\"}", NULL), "time_zone");
-    ck_assert_str_eq(errors("{\"overlap_ratio\":1.0001}", NULL), "overlap_ratio");
-    ck_assert_str_eq(errors("{\"overlap_ratio\":0}", NULL), "");
-    ck_assert_str_eq(errors("{\"forceable_rules\":[\"capacity_exceeded\"]}", NULL), "forceable_rules");
-    ck_assert_str_eq(errors("{\"forceable_rules\":[]}", NULL), "");
-    ck_assert_str_eq(errors("{\"unapproved_launch_days\":null}", NULL), "unapproved_launch_days");
-    /* against the stored settings: the percentages in order, the weights not all 0 */
-    ck_assert_str_eq(errors("{\"budget_warn_percent\":100}", DEFAULTS), "");
-    ck_assert_str_eq(errors("{\"budget_warn_percent\":101}", DEFAULTS), "budget_warn_percent");
-    ck_assert_str_eq(errors("{\"budget_block_percent\":79}", DEFAULTS), "budget_warn_percent");
-    ck_assert_str_eq(errors("{\"priority_weights\":{\"engagement_potential\":0,\"estimated_cpa\":0,"
-                            "\"customer_experience\":0}}", DEFAULTS), "");
-    ck_assert_str_eq(errors("{\"priority_weights\":{\"engagement_potential\":0,\"estimated_cpa\":0,"
-                            "\"customer_experience\":0,\"strategic_alignment\":0}}", DEFAULTS), "priority_weights");
-    /* risk levels: 1–25 each, merged over the stored ones, rising strictly */
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":12}}", DEFAULTS), "");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":1,\"medium\":2,\"high\":25}}", DEFAULTS), "");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":26}}", NULL), "risk_level_max.high");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":0}}", NULL), "risk_level_max.low");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"medium\":null}}", NULL), "risk_level_max.medium");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"medium\":4}}", DEFAULTS), "risk_level_max");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"high\":9}}", DEFAULTS), "risk_level_max");
-    ck_assert_str_eq(errors("{\"risk_level_max\":{\"low\":16}}", DEFAULTS), "risk_level_max");
-    ck_assert_str_eq(errors("{\"risk_level_max\":[]}", NULL), "risk_level_max");
+    /* a patch, the stored settings it is checked against (NULL: none), the fields refused */
+    static const struct { const char *patch, *current, *refused; } cases[] = {
+        {"{\"overlap_window_days\":14,\"frequency_cap\":{\"sends\":3}}", NULL, ""},
+        {"{\"time_zone\":\"America/Argentina/Buenos_Aires\"}", NULL, ""},
+        /* POSIX-signed names read reversed (Etc/GMT-3 is UTC+3): a city says what it means */
+        {"{\"time_zone\":\"Etc/GMT-3\"}", NULL, "time_zone"},
+        {"{\"time_zone\":\"+05\"}", NULL, "time_zone"},
+        {"{\"time_zone\":\"UTC-3\"}", NULL, "time_zone"}, /* POSIX: the sign reads reversed */
+        {"{\"time_zone\":\"Europe//Paris\"}", NULL, "time_zone"},
+        {"{\"overlap_ratio\":1.0001}", NULL, "overlap_ratio"},
+        {"{\"overlap_ratio\":0}", NULL, ""},
+        {"{\"forceable_rules\":[\"capacity_exceeded\"]}", NULL, "forceable_rules"},
+        {"{\"forceable_rules\":[]}", NULL, ""},
+        {"{\"unapproved_launch_days\":null}", NULL, "unapproved_launch_days"},
+        /* against the stored settings: the percentages in order, the weights not all 0 */
+        {"{\"budget_warn_percent\":100}", DEFAULTS, ""},
+        {"{\"budget_warn_percent\":101}", DEFAULTS, "budget_warn_percent"},
+        {"{\"budget_block_percent\":79}", DEFAULTS, "budget_warn_percent"},
+        {"{\"priority_weights\":{\"engagement_potential\":0,\"estimated_cpa\":0,\"customer_experience\":0}}",
+         DEFAULTS, ""},
+        {"{\"priority_weights\":{\"engagement_potential\":0,\"estimated_cpa\":0,\"customer_experience\":0,"
+         "\"strategic_alignment\":0}}", DEFAULTS, "priority_weights"},
+        /* risk levels: 1–25 each, merged over the stored ones, rising strictly */
+        {"{\"risk_level_max\":{\"high\":12}}", DEFAULTS, ""},
+        {"{\"risk_level_max\":{\"low\":1,\"medium\":2,\"high\":25}}", DEFAULTS, ""},
+        {"{\"risk_level_max\":{\"high\":26}}", NULL, "risk_level_max.high"},
+        {"{\"risk_level_max\":{\"low\":0}}", NULL, "risk_level_max.low"},
+        {"{\"risk_level_max\":{\"medium\":null}}", NULL, "risk_level_max.medium"},
+        {"{\"risk_level_max\":{\"medium\":4}}", DEFAULTS, "risk_level_max"},
+        {"{\"risk_level_max\":{\"high\":9}}", DEFAULTS, "risk_level_max"},
+        {"{\"risk_level_max\":{\"low\":16}}", DEFAULTS, "risk_level_max"},
+        {"{\"risk_level_max\":[]}", NULL, "risk_level_max"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(strcmp(errors(cases[i].patch, cases[i].current), cases[i].refused) == 0, "%s: refused %s",
+                      cases[i].patch, errors(cases[i].patch, cases[i].current));
 }
 END_TEST
 
