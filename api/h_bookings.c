@@ -284,9 +284,7 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
         *rule = booking_rule(why.rule, kind, j_items);
         json_decref(j_items);
     }
-    if (e && why.field) verrs_add(v, why.field, "%s", why.sentence ? why.sentence : app_err_lookup(e)->title);
-    else if (e && why.sentence) snprintf(detail, detail_len, "%s", why.sentence);
-    app_refusal_clear(&why);
+    import_refusal(e, &why, v, detail, detail_len);
     db_doc_free(&doc);
     free(text);
     return e;

@@ -236,9 +236,7 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
     db_doc doc = {0};
     app_refusal why = {0};
     e = campaign_store_insert(conn, ctx->claims.org, ctx->claims.sub, text, &doc, id_out, &why);
-    if (e && why.field) verrs_add(v, why.field, "%s", why.sentence ? why.sentence : app_err_lookup(e)->title);
-    else if (e && why.sentence) snprintf(detail, detail_len, "%s", why.sentence);
-    app_refusal_clear(&why);
+    import_refusal(e, &why, v, detail, detail_len);
     db_doc_free(&doc);
     free(text);
     return e;

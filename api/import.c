@@ -303,3 +303,10 @@ out:
     json_decref(j_request);
     csv_rows_free(&rows);
 }
+
+void import_refusal(app_err e, app_refusal *why, verrs *v, char *detail, size_t detail_len)
+{
+    if (e && why->field) verrs_add(v, why->field, "%s", why->sentence ? why->sentence : app_err_lookup(e)->title);
+    else if (e && why->sentence) snprintf(detail, detail_len, "%s", why->sentence);
+    app_refusal_clear(why);
+}

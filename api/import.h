@@ -32,6 +32,10 @@ typedef struct import_desc {
                       size_t detail_len, const char **rule);
 } import_desc;
 
+/* A create's refusal e by the database (why) as the row's error: the field why names, with its sentence (or
+ * e's title), in v; else why's sentence as the detail. Clears why. */
+void import_refusal(app_err e, app_refusal *why, verrs *v, char *detail, size_t detail_len);
+
 /* A create's body from a row: the text_columns as they are, the json_columns parsed (an error by column in v
  * when one is not JSON). Empty fields are absent. A new reference; NULL when out of memory. */
 json_t *import_body(json_t *j_row, const char *const *text_columns, const char *const *json_columns, verrs *v);
