@@ -114,7 +114,8 @@ typedef struct expect {
 
 static const expect expected[] = {
     /* get one, and the lock before a change */
-    {"campaign_get", "campaigns", "campaigns_pkey"},
+    {"campaign_get", "campaign_documents", "campaign_documents_pkey"},
+    {"campaign_", "campaign_documents", "campaign_documents_pkey"}, /* a list's kept documents, by key */
     {"campaign_", "campaign_segments", "campaign_segments_pkey"},
     {"campaign_lock", "campaigns", "campaigns_pkey"},
     {"segment_get", "segments", "segments_pkey"},
