@@ -61,9 +61,13 @@ awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v hz="$hz" -v n="$one" -v s="$secs" 'BE
            c / hz / (n * s) * 1e6, p / hz / (n * s) * 1e6 }' >&2
 run "GET /v1/campaigns?limit=50" "http://127.0.0.1:$port/v1/campaigns?limit=50" "$work/list.lua" >/dev/null
 pgbench -q -i -s 1 "$url" >/dev/null 2>&1
+# over the connection the service uses (the Unix socket, when the cluster has one), and over loopback TCP as the
+# figures before the service used the socket were measured
 tps=$(pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
 printf '%-28s %10s tps\n' "pgbench -S -M prepared" "$tps"
-awk -v a="$one" -v b="$tps" -v p="$one_p99" 'BEGIN {
-    printf "GET one / pgbench -S ratio:  %.2f (goal >= 0.40), p99 %.1f ms (goal <= 5): %s\n", a / b, p,
-           (a / b >= 0.4 && p <= 5) ? "met" : "not met" }'
+tcp_tps=$(pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$tcp_url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+printf '%-28s %10s tps\n' "pgbench -S -M prepared, TCP" "$tcp_tps"
+awk -v a="$one" -v b="$tps" -v t="$tcp_tps" -v p="$one_p99" 'BEGIN {
+    printf "GET one / pgbench -S ratio:  %.2f (goal >= 0.40; %.2f of pgbench over TCP), p99 %.1f ms (goal <= 5): %s\n",
+           a / b, a / t, p, (a / b >= 0.4 && p <= 5) ? "met" : "not met" }'
 printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"

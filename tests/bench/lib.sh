@@ -1,7 +1,7 @@
 # lib.sh — sourced by the benchmarks (from the repository's root) for what they all start with.
 #
 #   bench_init    the Release build (build-rel/), a scratch directory ($work), a throwaway cluster ($pgdir,
-#                 $url) and the service's environment: a free-looking port ($port), warnings only, a fresh JWT
+#                 $url over its Unix socket, $tcp_url over loopback TCP) and the service's environment: a free-looking port ($port), warnings only, a fresh JWT
 #                 secret, and the rate limits off (one client at full speed would otherwise measure the 429s);
 #                 on exit every process in bench_pids is stopped and the cluster and $work are removed
 #   bench_serve   starts one campaignd ($pid, also in bench_pids) and waits until it is ready
@@ -28,6 +28,8 @@ bench_init() {
     trap bench_cleanup EXIT
     pgdir=$work/pg
     url=$(bash tests/pg/cluster.sh start "$pgdir")
+    # the same database over loopback TCP (cluster.sh's URL names the Unix socket when the server has one)
+    tcp_url=$(sed -E 's|@/([^?]*)\?host=[^&]*&port=([0-9]+)$|@127.0.0.1:\2/\1|' <<<"$url")
     port=$((20000 + RANDOM % 10000))
     export CAMPAIGND_DATABASE_URL=$url CAMPAIGND_PORT=$port CAMPAIGND_LOG_LEVEL=warning
     export CAMPAIGND_RATE_LIMIT_SUBJECT=0 CAMPAIGND_RATE_LIMIT_ORG=0
