@@ -199,6 +199,9 @@ static const app_constraint constraints[] = {
     /* committed costs, kept by the bookings' triggers (0013_campaign_commitments.sql; deleted with the campaign) */
     FOREIGN_KEY("campaign_commitments_campaign", APP_ERR_INTERNAL, NULL, "a committed cost names no campaign",
                 "the campaign has committed costs"),
+    /* each campaign's kept document, written by its triggers (0052_campaign_documents.sql; deleted with it) */
+    FOREIGN_KEY("campaign_documents_campaign", APP_ERR_INTERNAL, NULL, "a kept document names no campaign",
+                "the campaign has a kept document"),
     /* settings, segment overlaps and frequency caps (0018_conflicts.sql) */
     NAMED("org_settings_budget_order", APP_ERR_VALIDATION, NULL, "budget_warn_percent",
           "must not be above budget_block_percent"),
