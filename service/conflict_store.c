@@ -115,17 +115,19 @@ static const db_stmt q_booking_resources = {
     "  FROM (SELECT m.channel, round(sum(m.spend) * 100)::bigint AS cents FROM measurements m"                  \
     "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency"                    \
     "  AND m.channel IS NOT NULL GROUP BY m.channel) x)::text END"
-/* A scan: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end) and those of the bookings
- * loaded; each then read by its key (one array of ids, computed once before the campaigns are read — its
- * sub-selects name w themselves — so no plan joins, sorts or scans the campaigns). */
+/* A scan: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), each then read by its key (one
+ * array of ids, computed once before the campaigns are read — its sub-select names w itself — so no plan joins,
+ * sorts or scans the campaigns). A booking of the window may belong to a campaign dated elsewhere: those are read
+ * after, by their keys (q_campaigns_by_id), rather than every booking's campaign id on each scan. */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
     WINDOW CAMPAIGN_COLUMNS("true", "true")
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
-    "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)"
-    " || ARRAY(SELECT b.campaign_id FROM w, bookings b WHERE $4 = 'scan' AND b.org_id = $1"
-    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid) AND (c.org_id = $1) IS TRUE",
-    5};
+    "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)) AND (c.org_id = $1) IS TRUE",
+    4};
+static const db_stmt q_campaigns_by_id = {
+    "conflict_campaigns_by_id",
+    CAMPAIGN_COLUMNS("true", "true") " FROM campaigns c WHERE c.id = ANY ($2::uuid[]) AND (c.org_id = $1) IS TRUE", 2};
 /* A booking: its campaign $5 and those of the live bookings of its resource $6 around it, found through the
  * resource's index within the window (never through the organisation's bookings), each read by its key. */
 static const db_stmt q_booking_campaigns = {
@@ -165,9 +167,27 @@ static const db_stmt q_campaign_campaigns = {
     "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
     " extract(epoch FROM lower(b.period))::bigint, extract(epoch FROM upper(b.period))::bigint, b.quantity,"    \
     " b.status, b.cost_currency, (b.cost_amount * 100)::bigint, b.load_bucket - " EPOCH_DAYS " FROM w, bookings b"
+/* A scan: the bookings of resources that are not exclusive (bookings_org_period_shared, 0053), and those of
+ * exclusive ones that meet an unavailability of their resource or a blackout key event. Two bookings of an
+ * exclusive resource never overlap (bookings_no_overlap, 0005), so those are all a scan can find about them; the
+ * cost they commit is kept per campaign (0013). */
 static const db_stmt q_bookings = {
     "conflict_bookings",
-    WINDOW BOOKING_COLUMNS " WHERE b.org_id = $1 AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)", 4};
+    WINDOW BOOKING_COLUMNS " WHERE b.org_id = $1 AND NOT b.exclusive AND b.status <> 'cancelled'"
+    " AND b.period && tstzrange(w.lo, w.hi)"
+    " UNION ALL " BOOKING_COLUMNS " WHERE b.id = ANY (ARRAY("
+    "  SELECT e.id FROM w, availability a CROSS JOIN LATERAL (SELECT e.id FROM bookings e"
+    "   WHERE e.resource_id = a.resource_id AND e.status <> 'cancelled' AND e.period && a.period"
+    "   AND e.exclusive OFFSET 0) e"
+    "  WHERE a.org_id = $1 AND a.period && tstzrange(w.lo, w.hi)"
+    "  UNION SELECT e.id FROM w, key_events k CROSS JOIN LATERAL (SELECT e.id FROM bookings e WHERE e.org_id = $1"
+    "   AND e.period && tstzrange(k.start_date::timestamp AT TIME ZONE w.time_zone,"
+    "    (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)"
+    "   AND e.period && tstzrange(w.lo, w.hi) AND e.exclusive AND e.status <> 'cancelled' OFFSET 0) e"
+    "  WHERE k.org_id = $1 AND k.kind = 'blackout' AND k.end_date >= (w.lo AT TIME ZONE w.time_zone)::date"
+    "  AND k.start_date <= (w.hi AT TIME ZONE w.time_zone)::date))"
+    " AND lower(b.period) < w.hi AND upper(b.period) > w.lo AND (b.org_id = $1) IS TRUE", /* by key: no range index */
+    4};
 static const db_stmt q_resource_bookings = {
     "conflict_resource_bookings",
     WINDOW BOOKING_COLUMNS " WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
@@ -190,7 +210,7 @@ static const db_stmt q_blackouts = {
     4};
 static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
 
-enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_COUNT };
+enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
 
 struct conflict_slice {
     PGresult *res[R_COUNT];
@@ -213,6 +233,7 @@ struct conflict_slice {
     cf_risk *risks;
     int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
     int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
+    size_t nmissing; /* bookings read whose campaign is not (a scan's campaigns dated elsewhere) */
     conflict_mode mode;
     int alternatives[3];
     int *proposal_segs;
@@ -374,6 +395,21 @@ static size_t count_ids(const char *list)
     return n;
 }
 
+/* Releases what read_rows made (the blocks it held stay until the slice is freed). */
+static void rows_clear(conflict_slice *s)
+{
+    void **arrays[] = {(void **)&s->segs,  (void **)&s->ovls,      (void **)&s->camps,      (void **)&s->camp_segs,
+                       (void **)&s->ress,  (void **)&s->books,     (void **)&s->unav,       (void **)&s->blacks,
+                       (void **)&s->risks, (void **)&s->seg_by_id, (void **)&s->camp_by_id, (void **)&s->res_by_id};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        free(*arrays[i]);
+        *arrays[i] = NULL;
+    }
+    json_array_clear(s->j_risks);
+    memset(&s->p, 0, sizeof s->p);
+    s->nmissing = 0;
+}
+
 /* Reads the rows into the portfolio; one spare campaign and one spare booking stay for a proposal. 0, or -1
  * out of memory. */
 static int read_rows(conflict_slice *s)
@@ -381,9 +417,11 @@ static int read_rows(conflict_slice *s)
     PGresult **r = s->res;
     size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = r[R_OVL] ? (size_t)PQntuples(r[R_OVL]) : 0;
     size_t nres = r[R_RES] ? (size_t)PQntuples(r[R_RES]) : 0;
-    size_t ncamp = (size_t)PQntuples(r[R_CAMP]), nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
+    size_t ncamp1 = (size_t)PQntuples(r[R_CAMP]), ncamp = ncamp1 + (r[R_CAMP_MORE] ? (size_t)PQntuples(r[R_CAMP_MORE]) : 0);
+    size_t nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
+#define CAMP_ROW(i) (i) < ncamp1 ? r[R_CAMP] : r[R_CAMP_MORE], (int)((i) < ncamp1 ? (i) : (i) - ncamp1)
     size_t nunav = r[R_UNAV] ? (size_t)PQntuples(r[R_UNAV]) : 0, nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
-    for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(r[R_CAMP], (int)i, 7));
+    for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(CAMP_ROW(i), 7));
     s->segs = calloc(nseg + 1, sizeof *s->segs);
     s->ovls = calloc(novl + 1, sizeof *s->ovls);
     s->ress = calloc(nres + 1, sizeof *s->ress);
@@ -420,8 +458,8 @@ static int read_rows(conflict_slice *s)
     s->p.n_resources = nres;
     size_t used = 0, nrisks = 0;
     for (size_t i = 0; i < ncamp; i++) {
-        const PGresult *q = r[R_CAMP];
-        int row = (int)i;
+        const PGresult *q = i < ncamp1 ? r[R_CAMP] : r[R_CAMP_MORE];
+        int row = (int)(i < ncamp1 ? i : i - ncamp1);
         cf_campaign *c = &s->camps[i];
         *c = (cf_campaign){.id = val(q, row, 0), .name = val(q, row, 1), .status = val(q, row, 2),
                            .start = (cf_day)num(q, row, 3), .end = (cf_day)num(q, row, 4), .currency = val(q, row, 5),
@@ -455,7 +493,7 @@ static int read_rows(conflict_slice *s)
     /* the risks, from the documents held above (one array per campaign that has any, in campaign order) */
     if (!(s->risks = calloc(nrisks + 1, sizeof *s->risks))) return -1;
     for (size_t i = 0, h = 0; i < ncamp; i++) {
-        if (!val(r[R_CAMP], (int)i, 16)) continue;
+        if (!val(CAMP_ROW(i), 16)) continue;
         json_t *j_risks = json_array_get(s->j_risks, h++), *j_risk;
         size_t x;
         json_array_foreach(j_risks, x, j_risk)
@@ -468,7 +506,9 @@ static int read_rows(conflict_slice *s)
         const PGresult *q = r[R_BOOK];
         int row = (int)i;
         int camp = conflict_slice_campaign(s, val(q, row, 1)), res = conflict_slice_resource(s, val(q, row, 2));
-        if (camp < 0 || res < 0) continue; /* written between two statements: the next question sees it */
+        if (camp < 0 && res >= 0) s->nmissing++;
+        if (camp < 0 || res < 0) continue; /* a scan reads those campaigns next; else written between two
+                                              statements: the next question sees it */
         s->books[k++] = (cf_booking){val(q, row, 0), camp, res, conflict_slice_segment(s, val(q, row, 3)),
                                      num(q, row, 4), num(q, row, 5), (int)num(q, row, 6), val(q, row, 7),
                                      val(q, row, 8), num(q, row, 9), (cf_day)num(q, row, 10), 1};
@@ -547,8 +587,9 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
 
 app_err conflict_store_read(conflict_slice *s)
 {
-    static const unsigned skipped[] = {[CONFLICT_SCAN] = 0, [CONFLICT_BOOKING] = 1u << R_OVL,
-                                       [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV};
+    static const unsigned skipped[] = {[CONFLICT_SCAN] = 1u << R_CAMP_MORE,
+                                       [CONFLICT_BOOKING] = 1u << R_OVL | 1u << R_CAMP_MORE,
+                                       [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV | 1u << R_CAMP_MORE};
     for (int i = 0; i < R_COUNT; i++)
         if (!s->res[i] && !(skipped[s->mode] & 1u << i)) return APP_ERR_INTERNAL;
     PGresult *frame = s->res[R_FRAME];
@@ -575,12 +616,41 @@ app_err conflict_store_read(conflict_slice *s)
     return APP_OK;
 }
 
+/* A scan's bookings whose campaign is dated outside the window: their campaigns read by key, and the rows read
+ * again with them (seldom: a booking outside its campaign's dates). */
+static app_err read_missing(db_conn *conn, const char *org, conflict_slice *s)
+{
+    char *ids = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&ids, &len);
+    if (!f) return APP_ERR_INTERNAL;
+    int first = 1;
+    for (int row = 0; row < PQntuples(s->res[R_BOOK]); row++) {
+        const char *camp = val(s->res[R_BOOK], row, 1);
+        if (conflict_slice_campaign(s, camp) >= 0) continue;
+        fprintf(f, "%s%s", first ? "{" : ",", camp);
+        first = 0;
+    }
+    fputs(first ? "{}" : "}", f);
+    if (fclose(f) != 0) {
+        free(ids);
+        return APP_ERR_INTERNAL;
+    }
+    const char *params[] = {org, ids};
+    app_err e = db_exec(conn, &q_campaigns_by_id, params, &s->res[R_CAMP_MORE]);
+    free(ids);
+    if (e) return e;
+    rows_clear(s);
+    return read_rows(s) != 0 ? APP_ERR_INTERNAL : APP_OK;
+}
+
 app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
     conflict_slice *s = NULL;
     app_err e = conflict_store_defer(conn, org, ask, &s);
     if (!e) e = db_exec(conn, &q_sync, NULL, NULL);
     if (!e) e = conflict_store_read(s);
+    if (!e && s->mode == CONFLICT_SCAN && s->nmissing) e = read_missing(conn, org, s);
     if (e) conflict_slice_free(s);
     else *out = s;
     return e;
@@ -691,19 +761,8 @@ void conflict_slice_free(conflict_slice *s)
     for (int i = 0; i < R_COUNT; i++) PQclear(s->res[i]);
     json_decref(s->j_settings);
     json_decref(s->j_hold);
+    rows_clear(s);
     json_decref(s->j_risks);
-    free(s->segs);
-    free(s->ovls);
-    free(s->camps);
-    free(s->camp_segs);
-    free(s->ress);
-    free(s->books);
-    free(s->unav);
-    free(s->blacks);
-    free(s->risks);
-    free(s->seg_by_id);
-    free(s->camp_by_id);
-    free(s->res_by_id);
     free(s->proposal_segs);
     for (size_t i = 0; i < s->nheld; i++) free(s->held[i]);
     free(s->held);

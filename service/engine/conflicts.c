@@ -352,7 +352,9 @@ int cf_run(const cf_portfolio *p, const cf_settings *s, const cf_scope *q, cf_re
     c.live = malloc((p->n_bookings ? p->n_bookings : 1) * sizeof *c.live);
     c.res_first = calloc(nr, sizeof *c.res_first);
     c.res_count = calloc(nr, sizeof *c.res_count);
-    if (!c.ovls || !c.live || !c.res_first || !c.res_count) goto out;
+    c.camp_live = malloc(p->n_campaigns ? p->n_campaigns : 1);
+    if (!c.ovls || !c.live || !c.res_first || !c.res_count || !c.camp_live) goto out;
+    for (size_t i = 0; i < p->n_campaigns; i++) c.camp_live[i] = (char)cfx_campaign_live(&p->campaigns[i]);
     for (size_t i = 0; i < p->n_overlaps; i++) {
         const cf_overlap *o = &p->overlaps[i];
         c.ovls[c.novls++] = (ovl){o->a < o->b ? o->a : o->b, o->a < o->b ? o->b : o->a, o->ratio};
@@ -401,6 +403,8 @@ out:
     for (size_t i = 0; c.rivals && i < p->n_campaigns; i++) free(c.rivals[i]);
     free(c.rivals);
     free(c.nrivals);
+    free(c.camp_live);
+    cfx_audience_free(&c);
     if (rc) cf_result_free(out);
     return rc;
 }

@@ -25,8 +25,106 @@ static int within(cf_day s1, cf_day e1, cf_day s2, cf_day e2, int w)
     return s2 - e1 < w && s1 - e2 < w;
 }
 
+/* Who reaches which segment, so that a campaign's rivals are found among the campaigns reaching a related segment
+ * rather than by judging every campaign: per segment (CSR arrays) the live campaigns naming it, its children, and
+ * its declared overlaps of at least the settings' ratio. */
+struct cx_audience {
+    size_t *camp_first, *child_first, *peer_first; /* n_segments + 1 offsets each */
+    int *camps, *children, *peers;
+    unsigned *camp_seen, *seg_seen, stamp; /* marks of the current search */
+    int *stack, *found;
+};
+
+void cfx_audience_free(cx *c)
+{
+    struct cx_audience *a = c->aud;
+    if (!a) return;
+    free(a->camp_first);
+    free(a->child_first);
+    free(a->peer_first);
+    free(a->camps);
+    free(a->children);
+    free(a->peers);
+    free(a->camp_seen);
+    free(a->seg_seen);
+    free(a->stack);
+    free(a->found);
+    free(a);
+    c->aud = NULL;
+}
+
+/* Groups the n pairs (key[i], val[i]) by key (0 ≤ key < nkeys) into *first (nkeys + 1 offsets) and *out. */
+static int group(size_t nkeys, size_t n, const int *key, const int *val, size_t **first, int **out)
+{
+    *first = calloc(nkeys + 1, sizeof **first);
+    *out = malloc((n ? n : 1) * sizeof **out);
+    size_t *at = calloc(nkeys + 1, sizeof *at);
+    if (!*first || !*out || !at) { free(at); return -1; }
+    for (size_t i = 0; i < n; i++) (*first)[key[i] + 1]++;
+    for (size_t k = 0; k < nkeys; k++) (*first)[k + 1] += (*first)[k];
+    for (size_t i = 0; i < n; i++) (*out)[(*first)[key[i]] + at[key[i]]++] = val[i];
+    free(at);
+    return 0;
+}
+
+static struct cx_audience *audience_index(cx *c)
+{
+    const cf_portfolio *p = c->p;
+    if (c->aud) return c->aud;
+    struct cx_audience *a = c->aud = calloc(1, sizeof *a);
+    size_t ns = p->n_segments, npairs = 0, nc = p->n_campaigns ? p->n_campaigns : 1;
+    for (size_t i = 0; i < p->n_campaigns; i++) npairs += p->campaigns[i].n_segments;
+    size_t cap = npairs + ns + 2 * p->n_overlaps + 1;
+    int *key = malloc(cap * sizeof *key), *val = malloc(cap * sizeof *val);
+    int ok = a && key && val;
+    size_t n = 0;
+    for (size_t i = 0; ok && i < p->n_campaigns; i++)
+        for (size_t j = 0; c->camp_live[i] && j < p->campaigns[i].n_segments; j++) {
+            key[n] = p->campaigns[i].segments[j];
+            val[n++] = (int)i;
+        }
+    ok = ok && group(ns, n, key, val, &a->camp_first, &a->camps) == 0;
+    n = 0;
+    for (size_t g = 0; ok && g < ns; g++)
+        if (p->segments[g].parent >= 0 && (size_t)p->segments[g].parent < ns) {
+            key[n] = p->segments[g].parent;
+            val[n++] = (int)g;
+        }
+    ok = ok && group(ns, n, key, val, &a->child_first, &a->children) == 0;
+    n = 0;
+    for (size_t o = 0; ok && o < p->n_overlaps; o++) {
+        const cf_overlap *x = &p->overlaps[o];
+        if (x->ratio < c->s->overlap_ratio || x->a < 0 || x->b < 0 || (size_t)x->a >= ns || (size_t)x->b >= ns) continue;
+        key[n] = x->a, val[n++] = x->b;
+        key[n] = x->b, val[n++] = x->a;
+    }
+    ok = ok && group(ns, n, key, val, &a->peer_first, &a->peers) == 0;
+    free(key);
+    free(val);
+    if (ok) {
+        a->camp_seen = calloc(nc, sizeof *a->camp_seen);
+        a->seg_seen = calloc(ns ? ns : 1, sizeof *a->seg_seen);
+        a->stack = malloc((ns ? ns : 1) * sizeof *a->stack);
+        a->found = malloc(nc * sizeof *a->found);
+        ok = a->camp_seen && a->seg_seen && a->stack && a->found;
+    }
+    if (!ok) cfx_audience_free(c);
+    return c->aud;
+}
+
+/* Adds the live campaigns naming segment t, not seen yet in this search, to a->found. */
+static void add_reaching(struct cx_audience *a, int t, size_t *n)
+{
+    for (size_t k = a->camp_first[t]; k < a->camp_first[t + 1]; k++)
+        if (a->camp_seen[a->camps[k]] != a->stamp) {
+            a->camp_seen[a->camps[k]] = a->stamp;
+            a->found[(*n)++] = a->camps[k];
+        }
+}
+
 /* The live campaigns whose audience overlaps campaign m's (at least the settings' ratio), computed once per
- * campaign and run; NULL out of memory. */
+ * campaign and run; NULL out of memory. Only campaigns reaching a segment related to one of m's can (the same, an
+ * ancestor, a descendant, a declared overlap of that ratio): those are judged, unless any ratio will do. */
 static const int *rivals_of(cx *c, int m, size_t *n)
 {
     const cf_portfolio *p = c->p;
@@ -37,13 +135,46 @@ static const int *rivals_of(cx *c, int m, size_t *n)
         return NULL;
     }
     if (!c->rivals[m]) {
-        int *list = malloc((p->n_campaigns ? p->n_campaigns : 1) * sizeof *list), sa, sb;
+        const cf_campaign *x = &p->campaigns[m];
+        struct cx_audience *a = c->s->overlap_ratio > 0 ? audience_index(c) : NULL;
+        if (c->s->overlap_ratio > 0 && !a) return NULL;
+        size_t nf = 0;
+        if (a) {
+            if (++a->stamp == 0) { /* marks wrapped: start again */
+                memset(a->camp_seen, 0, (p->n_campaigns ? p->n_campaigns : 1) * sizeof *a->camp_seen);
+                memset(a->seg_seen, 0, (p->n_segments ? p->n_segments : 1) * sizeof *a->seg_seen);
+                a->stamp = 1;
+            }
+            for (size_t j = 0; j < x->n_segments; j++) {
+                int s = x->segments[j], depth = 0;
+                if (s < 0 || (size_t)s >= p->n_segments) continue;
+                for (int t = p->segments[s].parent; t >= 0 && (size_t)t < p->n_segments && depth < 64;
+                     t = p->segments[t].parent, depth++)
+                    add_reaching(a, t, &nf);
+                for (size_t k = a->peer_first[s]; k < a->peer_first[s + 1]; k++) add_reaching(a, a->peers[k], &nf);
+                size_t top = 0; /* s and its descendants */
+                if (a->seg_seen[s] != a->stamp) a->seg_seen[s] = a->stamp, a->stack[top++] = s;
+                while (top) {
+                    int t = a->stack[--top];
+                    add_reaching(a, t, &nf);
+                    for (size_t k = a->child_first[t]; k < a->child_first[t + 1]; k++)
+                        if (a->seg_seen[a->children[k]] != a->stamp) {
+                            a->seg_seen[a->children[k]] = a->stamp;
+                            a->stack[top++] = a->children[k];
+                        }
+                }
+            }
+        } else {
+            nf = p->n_campaigns;
+        }
+        int *list = malloc((nf ? nf : 1) * sizeof *list), sa, sb;
         if (!list) return NULL;
         size_t k = 0;
-        for (size_t i = 0; i < p->n_campaigns; i++)
-            if ((int)i != m && cfx_campaign_live(&p->campaigns[i]) &&
-                cfx_audience_ratio(c, &p->campaigns[m], &p->campaigns[i], &sa, &sb) >= c->s->overlap_ratio)
-                list[k++] = (int)i;
+        for (size_t f = 0; f < nf; f++) {
+            int i = a ? a->found[f] : (int)f;
+            if (i != m && c->camp_live[i] && cfx_audience_ratio(c, x, &p->campaigns[i], &sa, &sb) >= c->s->overlap_ratio)
+                list[k++] = i;
+        }
         c->rivals[m] = list;
         c->nrivals[m] = k;
     }
@@ -122,10 +253,10 @@ void cfx_rule_audience(cx *c)
     const cf_portfolio *p = c->p;
     int w = c->s->overlap_window_days, focus = c->q->focus_campaign;
     if (focus >= 0) {
-        if (!cfx_campaign_live(&p->campaigns[focus])) return;
+        if (!c->camp_live[focus]) return;
         for (size_t i = 0; i < p->n_campaigns; i++) {
             const cf_campaign *y = &p->campaigns[i];
-            if ((int)i != focus && cfx_campaign_live(y) &&
+            if ((int)i != focus && c->camp_live[i] &&
                 within(p->campaigns[focus].start, p->campaigns[focus].end, y->start, y->end, w))
                 audience_pair(c, focus, (int)i);
         }
@@ -136,7 +267,7 @@ void cfx_rule_audience(cx *c)
     if (!order || !active) { c->r->oom = 1; goto out; }
     size_t n = 0, na = 0;
     for (size_t i = 0; i < p->n_campaigns; i++)
-        if (cfx_campaign_live(&p->campaigns[i]) && p->campaigns[i].n_segments) order[n++] = (int)i;
+        if (c->camp_live[i] && p->campaigns[i].n_segments) order[n++] = (int)i;
     qsort_r(order, n, sizeof *order, cmp_campaign_start_ctx, (void *)p->campaigns);
     for (size_t j = 0; j < n; j++) {
         const cf_campaign *y = &p->campaigns[order[j]];

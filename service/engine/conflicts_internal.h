@@ -26,6 +26,8 @@ typedef struct cx {
     size_t *nrivals;
     int booking_only; /* the question is a booking's: only findings naming it are wanted, and those between
                          campaigns never do, so their rules do not run */
+    char *camp_live;  /* per campaign: cfx_campaign_live */
+    struct cx_audience *aud; /* who reaches which segment (conflicts_campaigns.c), built on first use */
 } cx;
 
 char *cfx_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -56,6 +58,7 @@ void cfx_rule_blackout_events(cx *c);
 void cfx_suggest_free(cx *c);
 
 /* conflicts_campaigns.c */
+void cfx_audience_free(cx *c);
 void cfx_rule_audience(cx *c);
 void cfx_rule_offers(cx *c);
 int cfx_rule_budgets(cx *c);

@@ -71,6 +71,15 @@ static const char seed_sql[] =
     "  r.id, tstzrange(timestamptz '2027-01-01' + g * interval '1 day',"
     "  timestamptz '2027-01-01' + (g + 1) * interval '1 day'), 'seed'"
     " FROM resources r, generate_series(0, 9) g;"
+    /* a booking of the scans' window for a campaign dated years later (conflict_campaigns_by_id reads it) */
+    "INSERT INTO campaigns (org_id, name, objective, start_date, end_date, owner, created_by)"
+    " VALUES ('plans-b', 'Far campaign', 'awareness', DATE '2031-06-01', DATE '2031-06-02', 'owner', 'seed');"
+    "INSERT INTO resources (org_id, kind, name, capacity, capacity_unit)"
+    " VALUES ('plans-b', 'channel', 'Newsletter', 1000, 'sends_per_day');"
+    "INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)"
+    " SELECT 'plans-b', c.id, r.id, tstzrange(timestamptz '2027-01-20', timestamptz '2027-01-21'), 'seed'"
+    " FROM campaigns c, resources r WHERE c.org_id = 'plans-b' AND c.name = 'Far campaign' AND r.org_id = 'plans-b'"
+    " AND r.name = 'Newsletter';"
     "INSERT INTO measurements (org_id, campaign_id, channel, date, source, external_id, leads, spend, currency)"
     " SELECT c.org_id, c.id, 'email', DATE '2027-01-01' + g, 'seed', c.id || '-' || g, 1, 10, 'EUR'"
     " FROM campaigns c, generate_series(0, 9) g;"
@@ -187,7 +196,12 @@ static const expect expected[] = {
     {"conflict_", "campaign_commitments", "campaign_commitments_pkey"},
     {"conflict_", "risks", "risks_unmitigated"},
     {"conflict_", "measurements", "measurements_campaign_date"},
+    {"conflict_bookings", "bookings", "bookings_org_period_shared"}, /* of resources that are not exclusive */
+    {"conflict_bookings", "availability", "availability_org_period"}, /* and exclusive ones meeting an unavailability */
+    {"conflict_bookings", "bookings", "bookings_resource_period"},
+    {"conflict_bookings", "key_events", "key_events_end"},            /* or a blackout */
     {"conflict_bookings", "bookings", "bookings_org_period"},
+    {"conflict_bookings", "bookings", "bookings_pkey"},
     {"conflict_resource_bookings", "bookings", "bookings_resource_period"},
     {"conflict_unavailability", "availability", "availability_org_period"},
     {"conflict_blackouts", "key_events", "key_events_end"},

@@ -288,6 +288,31 @@ START_TEST(the_lower_priority_campaign_is_moved_to_a_clear_week)
     f.camp[1].priority = cf_priority_score(hi, f.s.weights);
     run(&f, CF_AUDIENCE_OVERLAP);
     ck_assert_int_eq(first(&f, CF_AUDIENCE_OVERLAP)->move, 0);
+
+    /* the week must clear every campaign whose audience meets Bravo's (EMEA): Alpha reaching France, a descendant;
+     * Charlie reaching all customers, an ancestor, two weeks later; Delta reaching loyal customers, declared to
+     * overlap EMEA by half, two weeks earlier; so three weeks either way collide too, and four weeks later is clear */
+    fx_reset(&f);
+    fx_segments(&f, 0, SEG_FRANCE, -1);
+    fx_segments(&f, 1, SEG_EMEA, -1);
+    fx_segments(&f, 2, SEG_ALL, -1);
+    fx_segments(&f, 3, SEG_LOYAL, -1);
+    f.ovl[0] = (cf_overlap){SEG_EMEA, SEG_LOYAL, 5000};
+    f.p.n_overlaps = 1;
+    f.p.n_campaigns = 4;
+    f.camp[0].priority = cf_priority_score(hi, f.s.weights);
+    f.camp[1].priority = cf_priority_score(lo, f.s.weights);
+    f.camp[2].start = D("2027-09-20"), f.camp[2].end = D("2027-09-26");
+    f.camp[3].start = D("2027-08-23"), f.camp[3].end = D("2027-08-29");
+    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
+    x = first(&f, CF_AUDIENCE_OVERLAP);
+    ck_assert_int_eq(x->move, 1);
+    ck_assert_msg(strstr(x->suggestion, "4 weeks later, to start on 2027-10-04"), "%s", x->suggestion);
+    /* under a ratio above Delta's declared half, Delta is no rival: two weeks earlier is clear */
+    f.s.overlap_ratio = 6000;
+    run(&f, CF_AUDIENCE_OVERLAP);
+    x = first(&f, CF_AUDIENCE_OVERLAP);
+    ck_assert_msg(strstr(x->suggestion, "2 weeks earlier, to start on 2027-08-23"), "%s", x->suggestion);
     cf_result_free(&f.r);
 }
 END_TEST
