@@ -20,6 +20,14 @@ static int db_refuses(const cf_finding *f)
     return 0;
 }
 
+/* Whether r holds a block the gate refuses itself (one the database does not refuse). */
+static int refuses(const cf_result *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].severity == CF_BLOCK && !db_refuses(&r->items[i])) return 1;
+    return 0;
+}
+
 /* The findings of r of severity sev as a JSON array (a new reference; NULL out of memory). */
 static json_t *findings(const cf_portfolio *p, const cf_result *r, int sev)
 {
@@ -60,7 +68,6 @@ app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int 
     memset(g, 0, sizeof *g);
     *detail = NULL;
     *j_extra = NULL;
-    const cf_portfolio *p = conflict_slice_portfolio(s);
     const cf_settings *st = conflict_slice_settings(s);
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = focus_booking ? focus : -1;
@@ -68,7 +75,18 @@ app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int 
     json_t *j_blocks = NULL, *j_new = NULL;
     char *warn_text = NULL, *block_text = NULL;
     app_err e = APP_OK;
-    if (cf_run(p, st, &q, &g->r) != 0 || !(g->j_warnings = findings(p, &g->r, CF_WARN))) goto oom;
+    if (cf_run(conflict_slice_portfolio(s), st, &q, &g->r) != 0) goto oom;
+    /* a refusal of a booking names its nearest free periods, which need the bookings around it */
+    if (refuses(&g->r) && conflict_slice_wants_around(s, &g->r)) {
+        cf_result_free(&g->r);
+        if ((e = conflict_slice_load_around(conn, s, &focus))) goto refused;
+        st = conflict_slice_settings(s);
+        q = conflict_slice_scope(s);
+        q.focus_booking = focus;
+        if (cf_run(conflict_slice_portfolio(s), st, &q, &g->r) != 0) goto oom;
+    }
+    const cf_portfolio *p = conflict_slice_portfolio(s);
+    if (!(g->j_warnings = findings(p, &g->r, CF_WARN))) goto oom;
     size_t blocks = 0;
     int forceable = 1;
     for (size_t i = 0; i < g->r.n; i++) {

@@ -274,8 +274,22 @@ void h_conflict_check(req_ctx *ctx)
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = booking ? at : -1;
     q.focus_campaign = booking ? -1 : at;
+    if (cf_run(conflict_slice_portfolio(s), conflict_slice_settings(s), &q, &r) != 0) {
+        tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+        goto out;
+    }
+    if (conflict_slice_wants_around(s, &r)) { /* a blocked booking: its free periods need the bookings around it */
+        cf_result_free(&r);
+        if ((e = conflict_slice_load_around(tx.conn, s, &at))) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+        q = conflict_slice_scope(s);
+        q.focus_booking = at;
+        if (cf_run(conflict_slice_portfolio(s), conflict_slice_settings(s), &q, &r) != 0) {
+            tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
+            goto out;
+        }
+    }
     const cf_portfolio *p = conflict_slice_portfolio(s);
-    if (cf_run(p, conflict_slice_settings(s), &q, &r) != 0 || !(text = check_json(p, &r, conflict_slice_settings(s)))) {
+    if (!(text = check_json(p, &r, conflict_slice_settings(s)))) {
         tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
         goto out;
     }

@@ -17,26 +17,36 @@
 
 /* Every statement of a slice derives its window the same way, in SQL, so the whole slice is one pipeline
  * (one round trip, or none of its own inside a write's first one): $1 the organisation, $2 and $3 the window as
- * asked, $4 the mode (scan, booking, campaign). w: the organisation's time zone and the window [f, t); the instants
- * [lo, hi) of the bookings the rules look at (the window padded by the overlap window or the frequency cap's days,
- * and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as much, and the 13 weeks
- * a suggested move tries, unless a booking is asked about). org_window() is inlined into each statement
- * (0043_conflict_window.sql): a function call in FROM would be parsed and planned again by each of them. */
-#define WINDOW "WITH " WINDOW_CTE
-#define WINDOW_RECURSIVE "WITH RECURSIVE " WINDOW_CTE
-#define WINDOW_CTE                                                                                               \
+ * asked, $4 the mode (scan, booking, booking_around, campaign). w: the organisation's time zone and the window
+ * [f, t); the instants [lo, hi) of the bookings the rules look at (the window padded by the overlap window or the
+ * frequency cap's days, and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as
+ * much, and the 13 weeks a suggested move tries, unless a booking is asked about). org_window() is inlined into
+ * each statement (0043_conflict_window.sql): a function call in FROM would be parsed and planned again by each of
+ * them. WINDOW_R, for the statements whose $5 is the booked resource (or NULL): a booking's question pads only by
+ * what its resource's rules read — nothing around a booking of an exclusive resource (what overlaps it), its ISO
+ * week or day for a capacity, its frequency cap's days for a channel, as much as a scan for a budget pool —
+ * unless it is asked around it (booking_around: for the free periods of a blocked booking). */
+#define WINDOW "WITH " WINDOW_CTE("s.pad_days + 14")
+#define WINDOW_RECURSIVE "WITH RECURSIVE " WINDOW_CTE("s.pad_days + 14")
+#define WINDOW_R "WITH " WINDOW_CTE(RESOURCE_PAD)
+#define WINDOW_R_RECURSIVE "WITH RECURSIVE " WINDOW_CTE(RESOURCE_PAD)
+#define RESOURCE_PAD                                                                                             \
+    "CASE WHEN $4 = 'booking' THEN coalesce((SELECT CASE WHEN r.kind = 'budget_pool' THEN s.pad_days + 14"       \
+    "  WHEN r.exclusive THEN 0 ELSE greatest(s.pad_days, 7, coalesce(r.frequency_cap_days, 0)) END"              \
+    "  FROM resources r WHERE r.id = $5::uuid), 0) ELSE s.pad_days + 14 END"
+#define WINDOW_CTE(bpad)                                                                                         \
     "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
     " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
     " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
     " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day"                      \
     " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
-    " AS t, s.pad_days + 14 AS bpad, CASE WHEN $4 = 'booking' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
+    " AS t, " bpad " AS bpad, CASE WHEN $4 LIKE 'booking%' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
 
 /* The settings (their row as GET /v1/settings shows it, NULL before the first change: the defaults), today, the window, what is loaded around it, and the bucket a booking on
  * $5 starting at $2 counts in (its resource checked to be the organisation's). */
 static const db_stmt q_frame = {
     "conflict_frame",
-    WINDOW "SELECT (SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"
+    WINDOW_R "SELECT (SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"
     " (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
     " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
     " (w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
@@ -55,7 +65,7 @@ static const db_stmt q_segments = {
  * key (OFFSET 0 keeps the lookup per id: joined, a plan may scan the organisation's segments). */
 static const db_stmt q_booking_segments = {
     "conflict_booking_segments",
-    WINDOW_RECURSIVE ", z(id) AS (SELECT b.segment_id FROM w, bookings b WHERE b.resource_id = $5::uuid"
+    WINDOW_R_RECURSIVE ", z(id) AS (SELECT b.segment_id FROM w, bookings b WHERE b.resource_id = $5::uuid"
     "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi) AND b.segment_id IS NOT NULL"
     "  AND (b.org_id = $1) IS TRUE"
     " UNION SELECT $6::uuid WHERE $6::uuid IS NOT NULL"
@@ -74,14 +84,14 @@ static const db_stmt q_overlaps = {
     " " t ".cost_currency, (" t ".cost_amount * 100)::bigint, " t ".frequency_cap_sends, " t ".frequency_cap_days"
 static const db_stmt q_resources = {
     "conflict_resources", RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.org_id = $1", 1};
-/* A booking reads only its resource (the rules see the bookings of that one only) and its alternatives: up to 3
- * other active exclusive resources of its kind with at least its skills, free over the whole period (no live
- * booking, no unavailability), by name. */
+/* A booking reads only its resource (the rules see the bookings of that one only) and, asked around it, its
+ * alternatives: up to 3 other active exclusive resources of its kind with at least its skills, free over the whole
+ * period (no live booking, no unavailability), by name. */
 static const db_stmt q_booking_resources = {
     "conflict_booking_resources",
-    WINDOW RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.id = $5::uuid AND (t.org_id = $1) IS TRUE"
+    WINDOW_R RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.id = $5::uuid AND (t.org_id = $1) IS TRUE"
     " UNION ALL SELECT a.*, row_number() OVER () FROM (" RESOURCE_COLUMNS("r") " FROM w, resources r"
-    " WHERE r.org_id = $1 AND r.kind = (SELECT me.kind FROM resources me WHERE me.id = $5::uuid"
+    " WHERE $4 = 'booking_around' AND r.org_id = $1 AND r.kind = (SELECT me.kind FROM resources me WHERE me.id = $5::uuid"
     "  AND (me.org_id = $1) IS TRUE) AND r.id <> $5::uuid AND r.active AND r.exclusive"
     " AND r.skills @> (SELECT me.skills FROM resources me WHERE me.id = $5::uuid)"
     " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
@@ -128,13 +138,13 @@ static const db_stmt q_campaigns = {
 static const db_stmt q_campaigns_by_id = {
     "conflict_campaigns_by_id",
     CAMPAIGN_COLUMNS("true", "true") " FROM campaigns c WHERE c.id = ANY ($2::uuid[]) AND (c.org_id = $1) IS TRUE", 2};
-/* A booking: its campaign $5 and those of the live bookings of its resource $6 around it, found through the
+/* A booking: its campaign $6 and those of the live bookings of its resource $5 around it, found through the
  * resource's index within the window (never through the organisation's bookings), each read by its key. */
 static const db_stmt q_booking_campaigns = {
     "conflict_booking_campaigns",
-    WINDOW CAMPAIGN_COLUMNS("false", "c.id = $5::uuid")
+    WINDOW_R CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM w, bookings b"
-    "  WHERE b.resource_id = $6::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $5::uuid)"
+    "  WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $6::uuid)"
     " AND (c.org_id = $1) IS TRUE",
     6};
 /* A campaign: those whose audience meets its own (a segment of theirs related to one of $6 — the same, an ancestor,
@@ -190,24 +200,24 @@ static const db_stmt q_bookings = {
     4};
 static const db_stmt q_resource_bookings = {
     "conflict_resource_bookings",
-    WINDOW BOOKING_COLUMNS " WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
+    WINDOW_R BOOKING_COLUMNS " WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
     " AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE",
     5};
 static const db_stmt q_unavailability = {
     "conflict_unavailability",
-    WINDOW "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
+    WINDOW_R "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
     " extract(epoch FROM upper(a.period))::bigint FROM w, availability a"
     " WHERE a.org_id = $1 AND a.period && tstzrange(w.lo, w.hi) AND ($5::uuid IS NULL OR a.resource_id = $5::uuid)",
     5};
 static const db_stmt q_blackouts = {
     "conflict_blackouts",
-    WINDOW "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
+    WINDOW_R "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
     " extract(epoch FROM k.start_date::timestamp AT TIME ZONE w.time_zone)::bigint,"
     " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)::bigint"
     " FROM w, key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"
     " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"
     " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)",
-    4};
+    5};
 static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
@@ -238,6 +248,10 @@ struct conflict_slice {
     int alternatives[3];
     int *proposal_segs;
     cf_portfolio p;
+    conflict_ask ask; /* what was asked (its strings borrowed), for loading around a booking */
+    const char *org;
+    json_t *j_proposal; /* the last proposal (held in j_hold) and the stored booking it changes */
+    const char *proposal_replace;
     /* what the last proposal changed, to show the portfolio as it was (conflict_slice_before) */
     enum { PRIOR_NONE, PRIOR_BOOKING_ADDED, PRIOR_BOOKING_REPLACED, PRIOR_CAMPAIGN_ADDED, PRIOR_CAMPAIGN_REPLACED } prior;
     int prior_at, prior_camp; /* the proposal's index; a replaced booking's campaign */
@@ -556,10 +570,13 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
         return APP_ERR_INTERNAL;
     }
     s->mode = ask->mode;
-    const char *mode = mode_names[ask->mode];
+    s->ask = *ask;
+    s->org = org;
+    const char *mode = ask->mode == CONFLICT_BOOKING && ask->around ? "booking_around" : mode_names[ask->mode];
     const char *pf[] = {org, ask->from, ask->to, mode, ask->resource_id};
     const char *p1[] = {org};
-    const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->resource_id};
+    const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id};
+    const char *pbc[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->campaign_id};
     const char *pcc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->segment_ids, ask->offer_code};
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
     const char *ps[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->segment_id};
@@ -572,7 +589,7 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
         (!booking && (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL]))) ||
         (!campaign && (e = booking ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
                                    : db_defer(conn, &q_resources, p1, &s->res[R_RES]))) ||
-        (e = booking ? db_defer(conn, &q_booking_campaigns, pc, &s->res[R_CAMP])
+        (e = booking ? db_defer(conn, &q_booking_campaigns, pbc, &s->res[R_CAMP])
              : campaign ? db_defer(conn, &q_campaign_campaigns, pcc, &s->res[R_CAMP])
                         : db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
         (!campaign && (e = db_defer(conn, booking ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
@@ -809,6 +826,8 @@ int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char 
             at = i;
         }
     s->prior_at = (int)at;
+    s->j_proposal = j_doc;
+    s->proposal_replace = replace_id;
     cf_booking b = {replace_id ? replace_id : "", camp, res, seg,
                     start_us / 1000000, end_us / 1000000, quantity, str(j_doc, "status"), r->cost_currency,
                     r->cost_per_unit * quantity, s->bucket, 0};
@@ -876,6 +895,38 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
     s->camps[at] = c;
     if (at == s->p.n_campaigns) s->p.n_campaigns++;
     return (int)at;
+}
+
+int conflict_slice_wants_around(const conflict_slice *s, const cf_result *r)
+{
+    if (s->mode != CONFLICT_BOOKING || s->ask.around) return 0;
+    for (size_t i = 0; i < r->n; i++) {
+        cf_type t = r->items[i].type;
+        if (r->items[i].severity == CF_BLOCK && (t == CF_RESOURCE_DOUBLE_BOOKED || t == CF_PERSON_UNAVAILABLE || t == CF_BLACKOUT))
+            return 1;
+    }
+    return 0;
+}
+
+app_err conflict_slice_load_around(db_conn *conn, conflict_slice *s, int *at)
+{
+    conflict_ask ask = s->ask;
+    ask.around = 1;
+    conflict_slice *wide = NULL;
+    app_err e = conflict_store_load(conn, s->org, &ask, &wide);
+    const char *field;
+    if (!e && (*at = conflict_slice_propose_booking(wide, s->j_proposal, s->proposal_replace, &field)) < 0)
+        e = APP_ERR_INTERNAL;
+    if (e) {
+        conflict_slice_free(wide);
+        return e;
+    }
+    conflict_slice old = *s; /* s takes the wide slice's contents, wide the old ones, freed */
+    *s = *wide;
+    *wide = old;
+    s->scope.alternatives = s->alternatives;
+    conflict_slice_free(wide);
+    return APP_OK;
 }
 
 int conflict_slice_before(conflict_slice *s, cf_portfolio *p, cf_scope *q)

@@ -27,6 +27,7 @@ typedef struct conflict_ask {
     const char *campaign_id; /* a campaign to load whatever its dates (the proposal's), or NULL */
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
     const char *segment_id;  /* CONFLICT_BOOKING: the proposal's segment, or NULL */
+    int around;              /* CONFLICT_BOOKING: load around the period too (free periods, alternatives) */
     /* CONFLICT_CAMPAIGN: the segments whose audience the campaigns loaded meet (an array literal "{…}" of ids),
      * and the offer code whose other campaigns are loaded too (NULL: none) */
     const char *segment_ids, *offer_code;
@@ -77,6 +78,15 @@ int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char 
 /* The same for a campaign (j_doc: a campaign document or create body: name, status, dates, budget,
  * segment_ids, offer, scoring), replacing the loaded campaign replace_id (may be NULL). */
 int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field);
+
+/* Whether a booking's slice loaded without what is around its period (ask.around 0) must be loaded around it for
+ * r, the findings of its proposal: a block that suggests free periods (a double booking, a person unavailable, a
+ * blackout). The rules' findings are the same either way; only those suggestions need the bookings around. */
+int conflict_slice_wants_around(const conflict_slice *s, const cf_result *r);
+
+/* Loads s again around its period (in place: s's views are replaced) with the last proposal added again at *at;
+ * the ask's strings and the proposal must still live. Errors as conflict_store_load. */
+app_err conflict_slice_load_around(db_conn *conn, conflict_slice *s, int *at);
 
 /* The question as it was before the last proposal, to tell what the proposal finds anew (cf_finding_known):
  * *p the portfolio without it (the stored booking or campaign it replaces back in place; valid while the slice

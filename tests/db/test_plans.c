@@ -169,6 +169,7 @@ static const expect expected[] = {
      * the window's; the whole organisation only for its segments, overlaps and resources */
     {"conflict_", "organisations", "organisations_pkey"},
     {"conflict_", "org_settings", "org_settings_pkey"},
+    {"conflict_", "resources", "resources_pkey"}, /* a booking's window: what its resource's rules read around it */
     {"conflict_frame", "resources", "resources_pkey"},
     {"conflict_segments", "segments", "segments_parent"},
     {"conflict_booking_segments", "segments", "segments_pkey"},           /* its segments and their ancestors */
