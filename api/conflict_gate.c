@@ -8,6 +8,8 @@
 
 static const db_stmt q_note = {"conflict_note", "SELECT conflict_note($1, $2)", 2};
 
+int conflict_gate_on(const req_ctx *ctx) { return ctx->app->cfg->conflict_writes; }
+
 /* Whether the database refuses what f finds by itself (bookings_guard and the exclusion constraint: double
  * bookings, capacity, a resource's own unavailability): the write goes on and the refusal is its
  * booking_conflict, naming what is in the way, as it always was. */

@@ -17,6 +17,10 @@ typedef struct conflict_gate {
     json_t *j_warnings; /* the warn findings, for the answer */
 } conflict_gate;
 
+/* Whether writes are judged by the conflict rules in this replica (CAMPAIGND_CONFLICT_WRITES, on by default; off,
+ * only the database's own rules refuse: double bookings, capacity, a resource's unavailability). */
+int conflict_gate_on(const req_ctx *ctx);
+
 /* Judges the proposal at index focus of slice s (focus_booking: a booking, else a campaign). Returns 1 to go on
  * with the write (the notes queued on tx, g filled: release with conflict_gate_free); 0 after replying (the
  * transaction closed). force: the body asked to override blocking findings. */

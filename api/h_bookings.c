@@ -200,11 +200,12 @@ void h_booking_create(req_ctx *ctx)
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     conflict_ask ask = conflict_ask_booking(j_body);
-    app_err e = conflict_store_defer(tx.conn, ctx->claims.org, &ask, &s);
+    int judged = conflict_gate_on(ctx);
+    app_err e = judged ? conflict_store_defer(tx.conn, ctx->claims.org, &ask, &s) : APP_OK;
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     if (!refs_ok_or_reply(ctx, &tx, j_body, kind)) goto out;
-    if ((e = conflict_store_read(s))) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
-    if (!booking_gate_or_reply(ctx, &tx, s, j_body, NULL, force, &g)) goto out;
+    if (judged && (e = conflict_store_read(s))) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
+    if (judged && !booking_gate_or_reply(ctx, &tx, s, j_body, NULL, force, &g)) goto out;
     app_refusal why = {0};
     tx_last_write(&tx); /* two round trips: BEGIN with the references and the slice, the insert with COMMIT */
     e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
@@ -260,10 +261,11 @@ static app_err import_row_create(req_ctx *ctx, db_conn *conn, json_t *j_body, ch
     conflict_ask ask = conflict_ask_booking(j_body);
     conflict_slice *s = NULL;
     conflict_gate g = {0};
-    app_err e = conflict_store_defer(conn, ctx->claims.org, &ask, &s);
+    int judged = conflict_gate_on(ctx);
+    app_err e = judged ? conflict_store_defer(conn, ctx->claims.org, &ask, &s) : APP_OK;
     if (!e) e = refs_refused(ctx, conn, j_body, kind, v, detail, detail_len);
-    if (!e && (e = conflict_store_read(s)) == APP_ERR_NOT_FOUND) e = APP_ERR_INTERNAL;
-    if (!e) {
+    if (!e && judged && (e = conflict_store_read(s)) == APP_ERR_NOT_FOUND) e = APP_ERR_INTERNAL;
+    if (!e && judged) {
         const char *field, *why_detail = NULL;
         json_t *j_findings = NULL;
         int at = conflict_slice_propose_booking(s, j_body, NULL, &field);
@@ -348,7 +350,7 @@ void h_booking_patch(req_ctx *ctx)
         tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
         goto out;
     }
-    if (!is_cancelled(j_after)) {
+    if (!is_cancelled(j_after) && conflict_gate_on(ctx)) {
         conflict_ask ask = conflict_ask_booking(j_after);
         app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
         if (e) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }

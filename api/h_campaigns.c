@@ -69,6 +69,7 @@ static app_err campaign_gate(req_ctx *ctx, db_conn *conn, json_t *j_doc, const c
     *detail = NULL;
     *j_extra = NULL;
     memset(g, 0, sizeof *g);
+    if (!conflict_gate_on(ctx)) return APP_OK;
     conflict_slice *s = NULL;
     const char *field;
     int at;

@@ -32,6 +32,7 @@ static const struct {
     {"CAMPAIGND_CORS_ORIGINS", NULL, "comma-separated allowed origins, or * (CORS off when unset)"},
     {"CAMPAIGND_SHUTDOWN_GRACE", "10", "seconds to finish in-flight requests after SIGTERM"},
     {"CAMPAIGND_LIFECYCLE_INTERVAL", "60", "seconds between moves of campaigns along their dates (0: off)"},
+    {"CAMPAIGND_CONFLICT_WRITES", "1", "0: booking and campaign writes skip the conflict rules (the database's own still refuse)"},
     {"CAMPAIGND_RATE_LIMIT_SUBJECT", "600", "requests per window for one token subject, in this replica (0: off)"},
     {"CAMPAIGND_RATE_LIMIT_ORG", "3000", "requests per window for one organisation, in this replica (0: off)"},
     {"CAMPAIGND_RATE_LIMIT_WINDOW", "60", "seconds of a rate limit window"},
@@ -183,6 +184,8 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         out->shutdown_grace = (unsigned)v;
         if (parse_uint("CAMPAIGND_LIFECYCLE_INTERVAL", "60", 0, 86400, &v, errbuf, errlen)) goto fail;
         out->lifecycle_interval = (unsigned)v;
+        if (parse_uint("CAMPAIGND_CONFLICT_WRITES", "1", 0, 1, &v, errbuf, errlen)) goto fail;
+        out->conflict_writes = (int)v;
         if (parse_uint("CAMPAIGND_RATE_LIMIT_SUBJECT", "600", 0, 100000000, &v, errbuf, errlen)) goto fail;
         out->rate_limit_subject = (unsigned)v;
         if (parse_uint("CAMPAIGND_RATE_LIMIT_ORG", "3000", 0, 100000000, &v, errbuf, errlen)) goto fail;

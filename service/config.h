@@ -22,6 +22,7 @@ typedef struct config {
     unsigned statement_timeout_ms;
     unsigned shutdown_grace;     /* seconds */
     unsigned lifecycle_interval; /* seconds between date-driven status moves; 0: off */
+    int conflict_writes;         /* the conflict rules judge booking and campaign writes; 0: only the database's */
     unsigned rate_limit_subject; /* requests per window for one token subject; 0: off */
     unsigned rate_limit_org;     /* requests per window for one organisation; 0: off */
     unsigned rate_limit_window;  /* seconds */

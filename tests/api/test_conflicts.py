@@ -468,6 +468,43 @@ class EnforcementTest(unittest.TestCase):
         del other
 
 
+class WritesWithoutTheRulesTest(unittest.TestCase):
+    """CAMPAIGND_CONFLICT_WRITES=0: writes skip the conflict rules; the database's own rules still refuse."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_CONFLICT_WRITES": "0"})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+
+    def test_budget_not_judged_double_booking_still_refused(self):
+        org = "cw-" + uuid.uuid4().hex[:10]
+        manager = self.srv.token("mia", org, "manager")
+        st, _, studio = self.srv.request("POST", "/v1/resources", {"kind": "slot", "name": "Studio",
+                                                                   "cost_per_unit": {"amount": "400.00",
+                                                                                     "currency": "EUR"}}, manager)
+        self.assertEqual(st, 201, studio)
+        st, _, camp = self.srv.request("POST", "/v1/campaigns", {"name": "Shoot", "objective": "awareness",
+                                                                 "start_date": "2028-02-01", "end_date": "2028-02-29",
+                                                                 "budget": {"amount": "100.00", "currency": "EUR"}},
+                                       manager)
+        self.assertEqual(st, 201, camp)
+        body = {"campaign_id": camp["id"], "resource_id": studio["id"], "start": "2028-02-02T09:00:00Z",
+                "end": "2028-02-02T10:00:00Z"}
+        st, _, b = self.srv.request("POST", "/v1/bookings", body, manager)  # 400.00 of 100.00, not judged
+        self.assertEqual(st, 201, b)
+        self.assertNotIn("warnings", b)
+        st, _, p = self.srv.request("POST", "/v1/bookings", body, manager)
+        self.assertEqual((st, p["code"]), (409, "booking_conflict"), p)
+        # the check still judges
+        st, _, p = self.srv.request("POST", "/v1/conflicts/check", {"booking": dict(body, start="2028-02-03T09:00:00Z",
+                                                                                   end="2028-02-03T10:00:00Z")},
+                                    manager)
+        self.assertEqual((st, p["blocked"]), (200, True), p)
+
+
 class PriorityTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

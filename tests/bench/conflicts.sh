@@ -2,7 +2,8 @@
 # conflicts.sh — the conflicts engine at portfolio scale: one organisation with 500 segments (50 trees of 10),
 # 5,000 campaigns over a year (one segment each, some offers and budgets) and 100,000 bookings (200 slots and
 # 40 channels); then POST /v1/conflicts/check for one booking and for one campaign at 8 connections, GET
-# /v1/conflicts over one year (1 connection), and POST /v1/bookings with the check on at 32 connections.
+# /v1/conflicts over one year (1 connection), and POST /v1/bookings at 32 connections with the conflict rules on,
+# then off (CAMPAIGND_CONFLICT_WRITES=0, the service started again).
 # Prints figures; never pass/fail. Usage: bash tests/bench/conflicts.sh [seconds]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -143,3 +144,8 @@ printf 'findings in the year: %s\n' "$(curl -s "localhost:$port/v1/conflicts?fro
     -H "Authorization: Bearer $token" | jq '.items | length') blocking on the first page"
 run "POST /v1/bookings, check on (c=32)" 32 "$work/book.lua" /v1/bookings
 printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+# the same writes without the conflict rules, in the same run: the service again with CAMPAIGND_CONFLICT_WRITES=0
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+CAMPAIGND_CONFLICT_WRITES=0 bench_serve
+run "POST /v1/bookings, check off (c=32)" 32 "$work/book.lua" /v1/bookings
