@@ -53,7 +53,7 @@ static const char seed_sql[] =
     " SELECT o, 'Campaign ' || g, 'awareness', DATE '2027-01-01' + g % 300, DATE '2027-01-01' + g % 300 + 30,"
     "  'owner' || g % 7, 'seed'"
     " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o,"
-    "  generate_series(1, CASE o WHEN 'plans-b' THEN 1200 ELSE 300 END) g;"
+    "  generate_series(1, CASE o WHEN 'plans-b' THEN 2400 ELSE 900 END) g;"
     "INSERT INTO segments (org_id, name, created_at)"
     " SELECT o, 'Segment ' || g, now() - g * interval '1 minute'"
     " FROM unnest(ARRAY['plans-a','plans-b','plans-c','plans-d']) o, generate_series(1, 200) g;"
