@@ -11,7 +11,7 @@ import threading
 import unittest
 import uuid
 
-from harness import Server, main
+from harness import OrgTestCase, Server, main
 
 DB = os.environ.get("CAMPAIGND_TEST_DATABASE_URL")
 
@@ -312,21 +312,12 @@ class ConflictsTest(unittest.TestCase):
         self.assertEqual(h2.get("idempotent-replayed"), "true")
 
 
-class EnforcementTest(unittest.TestCase):
+class EnforcementTest(OrgTestCase):
     """Booking writes run the same check in their transaction: blocks refuse, warnings come back, force by role."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
+    ORG_PREFIX = "ce-"
 
     def setUp(self):
-        self.org = "ce-" + uuid.uuid4().hex[:10]
-        tok = lambda sub, role: self.srv.token(sub, self.org, role)
-        self.admin, self.manager, self.planner = tok("ada", "admin"), tok("mia", "manager"), tok("pat", "planner")
+        super().setUp()
         self.studio = self.make("/v1/resources", {"kind": "slot", "name": "Studio", "capacity": 10,
                                                   "cost_per_unit": {"amount": "400.00", "currency": "EUR"}},
                                 self.manager)["id"]

@@ -8,10 +8,9 @@ import csv
 import io
 import os
 import subprocess
-import unittest
 import uuid
 
-from harness import Server, campaign, main
+from harness import OrgTestCase, campaign, main
 
 
 def count_rows(org):
@@ -20,18 +19,12 @@ def count_rows(org):
                               capture_output=True, text=True, check=True).stdout)
 
 
-class CsvTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
+class CsvTest(OrgTestCase):
+    ORG_PREFIX = "csv-"
+    TOKENS = {"admin": "ada"}
 
     def setUp(self):
-        self.org = "csv-" + uuid.uuid4().hex[:10]
-        self.admin = self.srv.token("ada", self.org, "admin")
+        super().setUp()
         st, _, b = self.srv.request("POST", "/v1/campaigns", campaign(name="CSV " + uuid.uuid4().hex[:6]), self.admin)
         self.camp = b["id"]
 
