@@ -590,6 +590,102 @@ START_TEST(a_campaigns_committed_cost_follows_its_bookings)
 }
 END_TEST
 
+/* "n|m": how many audit entries and outbox events of action/type each the booking id has. */
+static void trail_is(const char *id, const char *action, const char *type, const char *expected)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM audit_log WHERE entity = 'booking' AND entity_id = '%s' AND action = '%s')"
+             " || '|' || (SELECT count(*) FROM outbox_events WHERE entity = 'booking' AND entity_id = '%s'"
+             " AND type = '%s')",
+             id, action, id, type);
+    char *got = value_of(sql);
+    ck_assert_msg(strcmp(got, expected) == 0, "booking %s: %s|%s %s, expected %s", id, action, type, got, expected);
+    free(got);
+}
+
+/* A new booking's audit entry, booking.created event and commitment are written by one statement-level trigger
+ * (0055_booking_write_statements.sql): each new row still gets exactly one entry and one event, with the
+ * request's context and the row as stored, in the order of the rows, in the writer's transaction (a refused or
+ * rolled back write leaves none); a cancellation still writes its own; a conflict note goes with the one write it
+ * was left for. */
+START_TEST(a_booking_write_leaves_one_audit_entry_one_event_and_its_commitment)
+{
+    char camp[37], ad[37], id[37], other[37], sql[1024];
+    db_doc doc = {0};
+    app_refusal why = {0};
+    store_begin();
+    make_campaign(org, camp);
+    json_decref(make_resource(org, "{\"kind\":\"slot\",\"name\":\"Ad\",\"cost_per_unit\":{\"amount\":\"10.00\","
+                                   "\"currency\":\"EUR\"}}", ad));
+    store_commit();
+    booked(camp, ad, "2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z", "", id);
+    trail_is(id, "create", "booking.created", "1|1");
+    committed_is(camp, "10.00");
+    snprintf(sql, sizeof sql,
+             "SELECT a.actor || ' ' || a.actor_role || ' ' || a.request_id || ' ' || (a.before IS NULL)"
+             " || ' ' || (a.after = to_jsonb(b)) || ' ' || (e.payload = booking_ref(b)) || ' ' || e.actor"
+             " || ' ' || e.request_id FROM bookings b, audit_log a, outbox_events e"
+             " WHERE b.id = '%s' AND a.entity_id = b.id AND e.entity_id = b.id",
+             id);
+    char *row = value_of(sql);
+    ck_assert_str_eq(row, "tester admin req-store-test true true true tester req-store-test");
+    free(row);
+
+    /* refused, then rolled back: nothing of it stays */
+    store_begin();
+    ck_assert_int_eq(book(camp, ad, "2027-03-01T09:30:00Z", "2027-03-01T10:30:00Z", "", other, NULL, &why),
+                     APP_ERR_BOOKING_CONFLICT);
+    app_refusal_clear(&why);
+    db_rollback(c);
+    store_begin();
+    ck_assert_int_eq(book(camp, ad, "2027-03-02T09:00:00Z", "2027-03-02T10:00:00Z", "", other, NULL, &why), APP_OK);
+    db_rollback(c);
+    trail_is(other, "create", "booking.created", "0|0");
+    committed_is(camp, "10.00");
+
+    /* three rows in one statement: three entries and three events, in the order of the rows */
+    store_begin();
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bookings (org_id, campaign_id, resource_id, period, created_by)"
+             " SELECT '%s', '%s', '%s', tstzrange(timestamptz '2027-04-01' + g * interval '1 day',"
+             " timestamptz '2027-04-01' + g * interval '1 day' + interval '1 hour'), 'tester'"
+             " FROM generate_series(0, 2) g",
+             org, camp, ad);
+    run_sql(sql);
+    store_commit();
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT string_agg(lower(b.period)::date::text, ',' ORDER BY a.id) FROM audit_log a"
+             " JOIN bookings b ON b.id = a.entity_id WHERE a.action = 'create' AND b.campaign_id = '%s')"
+             " || ' ' || (SELECT string_agg(lower(b.period)::date::text, ',' ORDER BY e.id) FROM outbox_events e"
+             " JOIN bookings b ON b.id = e.entity_id WHERE e.type = 'booking.created' AND b.campaign_id = '%s')",
+             camp, camp);
+    char *order = value_of(sql);
+    ck_assert_str_eq(order, "2027-03-01,2027-04-01,2027-04-02,2027-04-03 2027-03-01,2027-04-01,2027-04-02,2027-04-03");
+    free(order);
+    committed_is(camp, "40.00");
+
+    /* a cancellation: its own entry and event, once */
+    store_begin();
+    ck_assert_int_eq(booking_store_cancel(c, org, id, "moved", &doc, &why), APP_OK);
+    db_doc_free(&doc);
+    store_commit();
+    trail_is(id, "status_change", "booking.cancelled", "1|1");
+    trail_is(id, "create", "booking.created", "1|1");
+    committed_is(camp, "30.00");
+
+    /* a conflict note is written for the write it was left for, and only for it */
+    store_begin();
+    run_sql("SELECT conflict_note('[{\"rule\":\"test\"}]', '')");
+    ck_assert_int_eq(book(camp, ad, "2027-05-01T09:00:00Z", "2027-05-01T10:00:00Z", "", id, NULL, &why), APP_OK);
+    ck_assert_int_eq(book(camp, ad, "2027-05-02T09:00:00Z", "2027-05-02T10:00:00Z", "", other, NULL, &why), APP_OK);
+    store_commit();
+    trail_is(id, "create", "conflict.detected", "1|1");
+    trail_is(other, "create", "conflict.detected", "1|0");
+    app_refusal_clear(&why);
+}
+END_TEST
+
 /* The conflict slice finds its window through org_window() (inlined into each statement); it must read the
  * time zone and the padding as org_settings_of() does, with the defaults and with settings of its own. */
 START_TEST(the_conflict_window_reads_the_settings_as_org_settings_of_does)
@@ -637,6 +733,7 @@ int main(void)
     tcase_add_test(tc, a_booking_cannot_use_another_organisations_rows);
     tcase_add_test(tc, a_bulk_load_after_statistics_of_a_small_table_stays_on_the_index);
     tcase_add_test(tc, a_campaigns_committed_cost_follows_its_bookings);
+    tcase_add_test(tc, a_booking_write_leaves_one_audit_entry_one_event_and_its_commitment);
     tcase_add_test(tc, the_conflict_window_reads_the_settings_as_org_settings_of_does);
     suite_add_tcase(s, tc);
     TCase *tr = store_tcase("resources");
