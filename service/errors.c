@@ -109,7 +109,7 @@ static const app_constraint constraints[] = {
           "the booking is cancelled; make a new booking instead"),
     NAMED("bookings_resource_active", APP_ERR_RESOURCE_INACTIVE, NULL, NULL,
           "the resource is inactive; activate it or book another"),
-    /* bookings against their campaign's status (bookings_campaign_gate, under the campaign's lock) */
+    /* bookings against their campaign's status (bookings_guard, under the campaign's lock: 0010, 0025) */
     NAMED("bookings_campaign_closed", APP_ERR_INVALID_STATE, NULL, NULL,
           "the campaign is cancelled or completed: it takes no new bookings and no changes to its bookings "
           "other than cancelling them"),

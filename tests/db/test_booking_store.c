@@ -7,6 +7,8 @@
 #include "campaign_store.h"
 #include "resource_store.h"
 
+static void run_sql(const char *sql);
+
 #define BANNER "{\"kind\":\"slot\",\"name\":\"Homepage banner\"}"
 
 /* A draft campaign in organisation o (inside the open transaction). */
@@ -169,6 +171,23 @@ START_TEST(an_exclusive_resource_refuses_an_overlap_and_names_what_is_in_the_way
     booked(camp, res, "2027-03-02T10:00:00Z", "2027-03-02T11:00:00Z", "", next);
     booked(camp, res, "2027-03-02T08:00:00Z", "2027-03-02T09:00:00Z", "", next);
     ck_assert_uint_eq(listed(org, res), 3);
+    /* One unit at a time, even in a free period: refused with nothing in the way. */
+    json_t *j_none = refused(camp, res, "2027-03-03T09:00:00Z", "2027-03-03T10:00:00Z", "\"quantity\":2",
+                             "resource_double_booked");
+    ck_assert_uint_eq(json_array_size(j_none), 0);
+    json_decref(j_none);
+    /* Unavailability is named before the bookings in the way. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO availability (org_id, resource_id, kind, created_by, period) VALUES ('%s', '%s', 'unavailable', 'tester',"
+             " '[2027-03-04 09:00Z, 2027-03-04 10:00Z)')",
+             org, res);
+    store_begin();
+    run_sql(sql);
+    store_commit();
+    json_t *j_away = refused(camp, res, "2027-03-04T09:30:00Z", "2027-03-04T10:30:00Z", "", "resource_unavailable");
+    ck_assert_str_eq(store_str(json_array_get(j_away, 0), "type"), "availability");
+    json_decref(j_away);
 }
 END_TEST
 
