@@ -121,6 +121,13 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual((st, b["code"]), (414, "uri_too_long"), b)
         st, _, b = self.get_raw("/healthz", big_head)
         self.assertEqual((st, b["code"]), (431, "headers_too_large"), b)
+        # Up to 30 KiB the per-connection memory pool still holds the head: the answer is ours, not the library's.
+        st, _, b = self.get_raw("/healthz?q=" + "a" * 30000)
+        self.assertEqual((st, b["code"]), (414, "uri_too_long"), b)
+        st, _, b = self.get_raw("/healthz", b"X-Filler: " + b"a" * 30000 + b"\r\n")
+        self.assertEqual((st, b["code"]), (431, "headers_too_large"), b)
+        st, _, _ = self.get_raw("/healthz", b"X-Filler: " + b"a" * 16000 + b"\r\n")
+        self.assertEqual(st, 200)
         # Far past the server's per-connection buffer the HTTP library answers by itself.
         st, _, _ = self.raw(b"GET /healthz?" + b"a" * 70000 + b" HTTP/1.1\r\nHost: t\r\n\r\n")
         self.assertEqual(st, 414)
@@ -140,6 +147,34 @@ class EdgeTest(unittest.TestCase):
         grown = rss_kib(self.srv.proc.pid) - before
         if not SANITIZED:  # ASan's quarantine grows by design; LeakSanitizer checks this build at exit
             self.assertLess(grown, 2048, f"RSS grew {grown} KiB over 3,000 refused requests")
+
+    # Request ids.
+
+    def test_every_answer_has_a_distinct_uuid_request_id_unless_the_client_sent_one(self):
+        v4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        seen = []
+
+        def client():
+            c = Raw(self.srv.port)
+            try:
+                for _ in range(250):
+                    _, h, _ = c.exchange(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                    seen.append(h["x-request-id"])
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=client) for _ in range(8)]  # spread over the HTTP threads
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(seen), 2000)
+        self.assertEqual([r for r in seen if not v4.match(r)], [])
+        self.assertEqual(len(set(seen)), 2000)
+        _, h, _ = self.get_raw("/healthz", b"X-Request-Id: crm-42.a_b:c\r\n")
+        self.assertEqual(h["x-request-id"], "crm-42.a_b:c")
+        _, h, _ = self.get_raw("/healthz", b"X-Request-Id: bad id\r\n")
+        self.assertRegex(h["x-request-id"], v4)
 
     # 3. multipart/form-data and forms on every write route.
 
