@@ -74,7 +74,10 @@ wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
 counts = {}
 threads = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread) table.insert(threads, thread); thread:set("tid", #threads) end
+-- each thread its own random draws (the Lua states would otherwise all draw the same)
+function seed() math.randomseed(os.time() * 16 + tonumber(wrk.thread:get("tid"))) end
+function init(args) seed() end
 function response(status) counts[status] = (counts[status] or 0) + 1; wrk.thread:set("s" .. status, counts[status]) end
 function done()
   local all = {}
@@ -103,21 +106,26 @@ function request()
     day(d), day(d + 6), segments[math.random(#segments)], math.random(0, 39)))
 end
 LUA
+# each wrk thread (one Lua state, shared by its connections) books hours no other thread or run books: from 2028
+# on, 100,000 hours for each thread of each run (args[1]: the run), so every write is a free period (201)
 cat "$work/common.lua" - >"$work/book.lua" <<'LUA'
 counter = 0
-function init(args) math.randomseed(os.time() + math.random(1, 1000000)); counter = math.random(0, 10000) * 50 end
+function init(args)
+  seed()
+  counter = 9000 + (tonumber(args[1]) * 16 + tonumber(wrk.thread:get("tid"))) * 100000
+end
 function request()
   counter = counter + 1
-  local h = 9000 + counter -- 2028 onwards: free periods
+  local h = counter
   return wrk.format(nil, "/v1/bookings", nil, string.format(
     '{"campaign_id":"%s","resource_id":"%s","start":"%s","end":"%s"}',
     campaigns[math.random(#campaigns)], slots[math.random(#slots)], instant(h), instant(h + 1)))
 end
 LUA
 
-run() { # name, connections, script, path
+run() { # name, connections, script, path[, the script's argument]
     local out rps p50 p99 st
-    out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" "http://127.0.0.1:$port$4")
+    out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" "http://127.0.0.1:$port$4" -- "${5:-0}")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -148,4 +156,4 @@ printf 'campaignd RSS after the runs: %s kB\n' "$(awk '/VmRSS/ {print $2}' "/pro
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 CAMPAIGND_CONFLICT_WRITES=0 bench_serve
-run "POST /v1/bookings, check off (c=32)" 32 "$work/book.lua" /v1/bookings
+run "POST /v1/bookings, check off (c=32)" 32 "$work/book.lua" /v1/bookings 1
