@@ -22,18 +22,17 @@
  * frequency cap's days, and two weeks for free periods); the days [lo_day, hi_day] of the campaigns (padded as
  * much, and the 13 weeks a suggested move tries, unless a booking is asked about). org_window() is inlined into
  * each statement (0043_conflict_window.sql): a function call in FROM would be parsed and planned again by each of
- * them. WINDOW_R, for the statements whose $5 is the booked resource (or NULL): a booking's question pads only by
- * what its resource's rules read — nothing around a booking of an exclusive resource (what overlaps it), its ISO
- * week or day for a capacity, its frequency cap's days for a channel, as much as a scan for a budget pool —
- * unless it is asked around it (booking_around: for the free periods of a blocked booking). */
+ * them. A booking's question (q_booking_slice) pads only by what its resource (me) has its rules read — nothing
+ * around a booking of an exclusive resource (what overlaps it) but a channel, its ISO week or day for a capacity,
+ * its frequency cap's days for a channel (exclusive or not: a cap counts sends, not overlaps), as much as a scan
+ * for a budget pool — unless it is asked around it (booking_around: for the free periods of a blocked booking). */
 #define WINDOW "WITH " WINDOW_CTE("s.pad_days + 14")
 #define WINDOW_RECURSIVE "WITH RECURSIVE " WINDOW_CTE("s.pad_days + 14")
-#define WINDOW_R "WITH " WINDOW_CTE(RESOURCE_PAD)
-#define WINDOW_R_RECURSIVE "WITH RECURSIVE " WINDOW_CTE(RESOURCE_PAD)
-#define RESOURCE_PAD                                                                                             \
+#define BOOKING_PAD                                                                                              \
     "CASE WHEN $4 = 'booking' THEN coalesce((SELECT CASE WHEN r.kind = 'budget_pool' THEN s.pad_days + 14"       \
-    "  WHEN r.exclusive THEN 0 ELSE greatest(s.pad_days, 7, coalesce(r.frequency_cap_days, 0)) END"              \
-    "  FROM resources r WHERE r.id = $5::uuid), 0) ELSE s.pad_days + 14 END"
+    "  WHEN r.exclusive AND r.kind <> 'channel' THEN 0"                                                         \
+    "  ELSE greatest(s.pad_days, 7, coalesce(r.frequency_cap_days, 0)) END"                                       \
+    "  FROM me r), 0) ELSE s.pad_days + 14 END"
 #define WINDOW_CTE(bpad)                                                                                         \
     "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
     " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
@@ -42,63 +41,45 @@
     " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
     " AS t, " bpad " AS bpad, CASE WHEN $4 LIKE 'booking%' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
 
-/* The settings (their row as GET /v1/settings shows it, NULL before the first change: the defaults), today, the window, what is loaded around it, and the bucket a booking on
- * $5 starting at $2 counts in (its resource checked to be the organisation's). */
-static const db_stmt q_frame = {
-    "conflict_frame",
-    WINDOW_R "SELECT (SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"
-    " (now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
-    " extract(epoch FROM w.f)::bigint, extract(epoch FROM w.t)::bigint,"
-    " (w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ","
-    " ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date + 1 - " EPOCH_DAYS ","
-    " (SELECT CASE r.capacity_unit WHEN 'hours_per_week' THEN date_trunc('week', w.f AT TIME ZONE w.time_zone)::date"
-    "   WHEN 'sends_per_day' THEN (w.f AT TIME ZONE w.time_zone)::date END - " EPOCH_DAYS
-    "  FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
-    " $5::uuid IS NULL OR EXISTS (SELECT 1 FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
-    " extract(epoch FROM w.lo)::bigint, extract(epoch FROM w.hi)::bigint FROM w",
-    5};
+/* Every column of a slice is text (as the rows arrive anyway): a booking's slice is one UNION ALL of its parts,
+ * each row led by its part's tag and padded to the widest part (a campaign's 20 columns) with NULLs. */
+#define NULLS1 ", NULL"
+#define NULLS2 NULLS1 NULLS1
+#define NULLS4 NULLS2 NULLS2
+#define NULLS8 NULLS4 NULLS4
+#define NULLS16 NULLS8 NULLS8
+
+/* The frame: the settings (their row as GET /v1/settings shows it, NULL before the first change: the defaults),
+ * today, the window, what is loaded around it, the bucket (day) a booking on resource r starting at f counts in
+ * (bucket: SQL naming the resource row as r), whether the resource asked about is the organisation's (found). */
+#define FRAME_COLUMNS(bucket, found)                                                                             \
+    "(SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"                      \
+    " ((now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ")::text,"                                          \
+    " extract(epoch FROM w.f)::bigint::text, extract(epoch FROM w.t)::bigint::text,"                             \
+    " ((w.f AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ")::text,"                                            \
+    " (((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date + 1 - " EPOCH_DAYS ")::text,"           \
+    " (" bucket ")::text, (" found ")::text,"                                                                    \
+    " extract(epoch FROM w.lo)::bigint::text, extract(epoch FROM w.hi)::bigint::text"
+#define BUCKET_OF(r)                                                                                             \
+    "CASE " r ".capacity_unit WHEN 'hours_per_week' THEN date_trunc('week', w.f AT TIME ZONE w.time_zone)::date" \
+    " WHEN 'sends_per_day' THEN (w.f AT TIME ZONE w.time_zone)::date END - " EPOCH_DAYS
+/* A scan's or a campaign's frame (no resource asked about). */
+static const db_stmt q_frame = {"conflict_frame", WINDOW "SELECT " FRAME_COLUMNS("NULL", "true") " FROM w", 4};
 
 static const db_stmt q_segments = {
     "conflict_segments", "SELECT t.id::text, t.name, t.parent_id::text FROM segments t WHERE t.org_id = $1", 1};
-/* A booking: only the segments its rules read (a frequency cap counts the sends to a segment and its ancestors):
- * those of its resource's bookings in the window and the proposal's ($6), with their ancestors, each read by its
- * key (OFFSET 0 keeps the lookup per id: joined, a plan may scan the organisation's segments). */
-static const db_stmt q_booking_segments = {
-    "conflict_booking_segments",
-    WINDOW_R_RECURSIVE ", z(id) AS (SELECT b.segment_id FROM w, bookings b WHERE b.resource_id = $5::uuid"
-    "  AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi) AND b.segment_id IS NOT NULL"
-    "  AND (b.org_id = $1) IS TRUE"
-    " UNION SELECT $6::uuid WHERE $6::uuid IS NOT NULL"
-    " UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"
-    " SELECT t.id::text, t.name, t.parent_id::text FROM z CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id"
-    "  FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t",
-    6};
 static const db_stmt q_overlaps = {
     "conflict_overlaps",
-    "SELECT o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer FROM segment_overlaps o"
+    "SELECT o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer::text FROM segment_overlaps o"
     " WHERE o.org_id = $1",
     1};
 /* A resource's columns, then its rank among a booking's alternatives (NULL: not one). */
 #define RESOURCE_COLUMNS(t)                                                                                      \
-    "SELECT " t ".id::text, " t ".name, " t ".kind, " t ".capacity_unit, " t ".capacity, " t ".active,"          \
-    " " t ".cost_currency, (" t ".cost_amount * 100)::bigint, " t ".frequency_cap_sends, " t ".frequency_cap_days"
+    t ".id::text, " t ".name, " t ".kind, " t ".capacity_unit, " t ".capacity::text, " t ".active::text,"        \
+    " " t ".cost_currency, ((" t ".cost_amount * 100)::bigint)::text, " t ".frequency_cap_sends::text,"         \
+    " " t ".frequency_cap_days::text"
 static const db_stmt q_resources = {
-    "conflict_resources", RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.org_id = $1", 1};
-/* A booking reads only its resource (the rules see the bookings of that one only) and, asked around it, its
- * alternatives: up to 3 other active exclusive resources of its kind with at least its skills, free over the whole
- * period (no live booking, no unavailability), by name. */
-static const db_stmt q_booking_resources = {
-    "conflict_booking_resources",
-    WINDOW_R RESOURCE_COLUMNS("t") ", NULL::bigint FROM resources t WHERE t.id = $5::uuid AND (t.org_id = $1) IS TRUE"
-    " UNION ALL SELECT a.*, row_number() OVER () FROM (" RESOURCE_COLUMNS("r") " FROM w, resources r"
-    " WHERE $4 = 'booking_around' AND r.org_id = $1 AND r.kind = (SELECT me.kind FROM resources me WHERE me.id = $5::uuid"
-    "  AND (me.org_id = $1) IS TRUE) AND r.id <> $5::uuid AND r.active AND r.exclusive"
-    " AND r.skills @> (SELECT me.skills FROM resources me WHERE me.id = $5::uuid)"
-    " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
-    "  AND b.period && tstzrange(w.f, w.t))"
-    " AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
-    " ORDER BY r.name LIMIT 3) a",
-    5};
+    "conflict_resources", "SELECT " RESOURCE_COLUMNS("t") ", NULL FROM resources t WHERE t.org_id = $1", 1};
 /* A campaign's columns. Its segments when the rules between campaigns may be asked (segs: SQL true; a booking's
  * never are), and what only the rules about the campaign itself read when the question is about it (own: SQL,
  * true for the campaign asked about, every campaign in a scan): the committed cost of its live bookings (budget
@@ -106,21 +87,21 @@ static const db_stmt q_booking_resources = {
  * (0013_campaign_commitments.sql), its open critical risks without a mitigation, its channel budgets and the
  * spend measured for it. The others' are NULL (a CASE runs its sub-selects only for the rows it picks). */
 #define CAMPAIGN_COLUMNS(segs, own)                                                                              \
-    "SELECT c.id::text, c.name, c.status, c.start_date - " EPOCH_DAYS ", c.end_date - " EPOCH_DAYS ","           \
-    " c.budget_currency, (c.budget_amount * 100)::bigint,"                                                      \
+    "c.id::text, c.name, c.status, (c.start_date - " EPOCH_DAYS ")::text, (c.end_date - " EPOCH_DAYS ")::text,"  \
+    " c.budget_currency, ((c.budget_amount * 100)::bigint)::text,"                                              \
     " CASE WHEN " segs " THEN array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs"             \
     "  WHERE cs.campaign_id = c.id ORDER BY cs.position), ',') END,"                                            \
     " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"                         \
-    " round(c.priority_score * 10)::integer, NULL, NULL, NULL,"                                                 \
+    " round(c.priority_score * 10)::integer::text, NULL, NULL, NULL,"                                           \
     " CASE WHEN " own " THEN coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k"         \
-    "  WHERE k.campaign_id = c.id AND k.currency = c.budget_currency), 0) END,"                                 \
+    "  WHERE k.campaign_id = c.id AND k.currency = c.budget_currency), 0)::text END,"                           \
     " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"                   \
     "  ORDER BY k.created_at, k.id) FROM risks k WHERE k.campaign_id = c.id AND k.status = 'open'"              \
     "  AND k.level = 'critical' AND k.mitigation IS NULL)::text END,"                                           \
     /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
     " CASE WHEN " own " THEN nullif(c.channel_budgets, '[]'::jsonb)::text END,"                                 \
     " CASE WHEN " own " THEN coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m"             \
-    "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0) END,"          \
+    "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0)::text END,"    \
     " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents))"       \
     "  FROM (SELECT m.channel, round(sum(m.spend) * 100)::bigint AS cents FROM measurements m"                  \
     "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency"                    \
@@ -131,28 +112,20 @@ static const db_stmt q_booking_resources = {
  * after, by their keys (q_campaigns_by_id), rather than every booking's campaign id on each scan. */
 static const db_stmt q_campaigns = {
     "conflict_campaigns",
-    WINDOW CAMPAIGN_COLUMNS("true", "true")
+    WINDOW "SELECT " CAMPAIGN_COLUMNS("true", "true")
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT d.id FROM w, campaigns d"
     "  WHERE d.org_id = $1 AND d.end_date >= w.lo_day AND d.start_date <= w.hi_day)) AND (c.org_id = $1) IS TRUE",
     4};
 static const db_stmt q_campaigns_by_id = {
     "conflict_campaigns_by_id",
-    CAMPAIGN_COLUMNS("true", "true") " FROM campaigns c WHERE c.id = ANY ($2::uuid[]) AND (c.org_id = $1) IS TRUE", 2};
-/* A booking: its campaign $6 and those of the live bookings of its resource $5 around it, found through the
- * resource's index within the window (never through the organisation's bookings), each read by its key. */
-static const db_stmt q_booking_campaigns = {
-    "conflict_booking_campaigns",
-    WINDOW_R CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")
-    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT b.campaign_id FROM w, bookings b"
-    "  WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)) || $6::uuid)"
-    " AND (c.org_id = $1) IS TRUE",
-    6};
+    "SELECT " CAMPAIGN_COLUMNS("true", "true") " FROM campaigns c WHERE c.id = ANY ($2::uuid[]) AND (c.org_id = $1) IS TRUE",
+    2};
 /* A campaign: those whose audience meets its own (a segment of theirs related to one of $6 — the same, an ancestor,
  * a descendant, or a declared overlap) with dates within [lo_day, hi_day] (the rules' window and the weeks a
  * suggested move tries), those promoting its offer code $7 while it runs (whatever their audience), and itself
  * ($5, stored); never the organisation's campaigns one by one. Each segment's relatives are read by key or through
  * segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and campaigns_offer,
- * then by key (OFFSET 0 keeps each lookup per id, as in conflict_booking_segments). */
+ * then by key (OFFSET 0 keeps each lookup per id, as in conflict_booking_slice's segments). */
 static const db_stmt q_campaign_campaigns = {
     "conflict_campaign_campaigns",
     WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
@@ -164,7 +137,7 @@ static const db_stmt q_campaign_campaigns = {
     "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
     "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
     "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o) "
-    CAMPAIGN_COLUMNS("true", "c.id = $5::uuid")
+    "SELECT " CAMPAIGN_COLUMNS("true", "c.id = $5::uuid")
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT cs.campaign_id FROM w, rel CROSS JOIN LATERAL"
     "  (SELECT cs.campaign_id FROM campaign_segments cs WHERE cs.segment_id = rel.id OFFSET 0) cs"
     "  WHERE (SELECT d.end_date >= w.lo_day AND d.start_date <= w.hi_day FROM campaigns d WHERE d.id = cs.campaign_id))"
@@ -173,19 +146,20 @@ static const db_stmt q_campaign_campaigns = {
     "  AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
     " || $5::uuid) AND (c.org_id = $1) IS TRUE",
     7};
-#define BOOKING_COLUMNS                                                                                          \
-    "SELECT b.id::text, b.campaign_id::text, b.resource_id::text, b.segment_id::text,"                           \
-    " extract(epoch FROM lower(b.period))::bigint, extract(epoch FROM upper(b.period))::bigint, b.quantity,"    \
-    " b.status, b.cost_currency, (b.cost_amount * 100)::bigint, b.load_bucket - " EPOCH_DAYS " FROM w, bookings b"
+#define BOOKING_COLUMNS(b)                                                                                       \
+    b ".id::text, " b ".campaign_id::text, " b ".resource_id::text, " b ".segment_id::text,"                     \
+    " extract(epoch FROM lower(" b ".period))::bigint::text, extract(epoch FROM upper(" b ".period))::bigint::text," \
+    " " b ".quantity::text, " b ".status, " b ".cost_currency, ((" b ".cost_amount * 100)::bigint)::text,"       \
+    " (" b ".load_bucket - " EPOCH_DAYS ")::text"
 /* A scan: the bookings of resources that are not exclusive (bookings_org_period_shared, 0053), and those of
  * exclusive ones that meet an unavailability of their resource or a blackout key event. Two bookings of an
  * exclusive resource never overlap (bookings_no_overlap, 0005), so those are all a scan can find about them; the
  * cost they commit is kept per campaign (0013). */
 static const db_stmt q_bookings = {
     "conflict_bookings",
-    WINDOW BOOKING_COLUMNS " WHERE b.org_id = $1 AND NOT b.exclusive AND b.status <> 'cancelled'"
-    " AND b.period && tstzrange(w.lo, w.hi)"
-    " UNION ALL " BOOKING_COLUMNS " WHERE b.id = ANY (ARRAY("
+    WINDOW "SELECT " BOOKING_COLUMNS("b") " FROM w, bookings b WHERE b.org_id = $1 AND NOT b.exclusive"
+    " AND b.status <> 'cancelled' AND b.period && tstzrange(w.lo, w.hi)"
+    " UNION ALL SELECT " BOOKING_COLUMNS("b") " FROM w, bookings b WHERE b.id = ANY (ARRAY("
     "  SELECT e.id FROM w, availability a CROSS JOIN LATERAL (SELECT e.id FROM bookings e"
     "   WHERE e.resource_id = a.resource_id AND e.status <> 'cancelled' AND e.period && a.period"
     "   AND e.exclusive OFFSET 0) e"
@@ -198,32 +172,82 @@ static const db_stmt q_bookings = {
     "  AND k.start_date <= (w.hi AT TIME ZONE w.time_zone)::date))"
     " AND lower(b.period) < w.hi AND upper(b.period) > w.lo AND (b.org_id = $1) IS TRUE", /* by key: no range index */
     4};
-static const db_stmt q_resource_bookings = {
-    "conflict_resource_bookings",
-    WINDOW_R BOOKING_COLUMNS " WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
-    " AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE",
-    5};
+#define UNAVAILABILITY_COLUMNS                                                                                   \
+    "a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint::text,"                \
+    " extract(epoch FROM upper(a.period))::bigint::text"
 static const db_stmt q_unavailability = {
     "conflict_unavailability",
-    WINDOW_R "SELECT a.id::text, a.resource_id::text, a.kind, extract(epoch FROM lower(a.period))::bigint,"
-    " extract(epoch FROM upper(a.period))::bigint FROM w, availability a"
-    " WHERE a.org_id = $1 AND a.period && tstzrange(w.lo, w.hi) AND ($5::uuid IS NULL OR a.resource_id = $5::uuid)",
-    5};
-static const db_stmt q_blackouts = {
-    "conflict_blackouts",
-    WINDOW_R "SELECT k.id::text, k.name, k.start_date - " EPOCH_DAYS ", k.end_date - " EPOCH_DAYS ","
-    " extract(epoch FROM k.start_date::timestamp AT TIME ZONE w.time_zone)::bigint,"
-    " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)::bigint"
-    " FROM w, key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"
-    " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"
-    " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)",
-    5};
-static const db_stmt q_sync = {"conflict_sync", "SELECT 1", 0};
+    WINDOW "SELECT " UNAVAILABILITY_COLUMNS " FROM w, availability a WHERE a.org_id = $1"
+    " AND a.period && tstzrange(w.lo, w.hi)",
+    4};
+/* The organisation's blackout key events the rules look at: their columns, then where they are read. */
+#define BLACKOUT_COLUMNS                                                                                         \
+    "k.id::text, k.name, (k.start_date - " EPOCH_DAYS ")::text, (k.end_date - " EPOCH_DAYS ")::text,"            \
+    " extract(epoch FROM k.start_date::timestamp AT TIME ZONE w.time_zone)::bigint::text,"                       \
+    " extract(epoch FROM (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)::bigint::text"
+#define BLACKOUTS_FROM                                                                                           \
+    " FROM w, key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"                                          \
+    " AND k.end_date >= least(w.lo_day, (w.lo AT TIME ZONE w.time_zone)::date)"                                  \
+    " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)"
+static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACKOUT_COLUMNS BLACKOUTS_FROM, 4};
+
+/* A booking's slice, in one statement (each of the seven it was derived the window again and had its own
+ * executor start-up: 0.6 ms of PostgreSQL's CPU a booking write): $5 the booked resource (me, read once), $6 its
+ * campaign, $7 its segment (or NULL). Each row is led by its part's tag: the frame (f); the segments its rules
+ * read (s: a frequency cap counts the sends to a segment and its ancestors) — those of its resource's bookings in
+ * the window and its own, with their ancestors, each read by its key (OFFSET 0 keeps the lookup per id: joined, a
+ * plan may scan the organisation's segments); its resource (r) and, asked around it, its alternatives: up to 3
+ * other active exclusive resources of its kind with at least its skills, free over the whole period (no live
+ * booking, no unavailability), by name; its campaign and those of the live bookings of its resource around it (c,
+ * each read by its key); those bookings (b: bk, read once through the resource's index, never through the
+ * organisation's bookings); its resource's unavailability (u) and the blackout key events (k). */
+static const db_stmt q_booking_slice = {
+    "conflict_booking_slice",
+    "WITH RECURSIVE me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
+    " " WINDOW_CTE(BOOKING_PAD) ","
+    " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
+    "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE),"
+    " z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"
+    "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"
+    "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"
+    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") NULLS8 NULLS1
+    " FROM w"
+    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 " FROM z CROSS JOIN LATERAL"
+    "  (SELECT t.id, t.name, t.parent_id FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t"
+    " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me"
+    " UNION ALL SELECT 'r', a.*, (row_number() OVER ())::text" NULLS8 NULLS1 " FROM (SELECT " RESOURCE_COLUMNS("r")
+    "  FROM w, resources r WHERE $4 = 'booking_around' AND r.org_id = $1 AND r.kind = (SELECT me.kind FROM me)"
+    "  AND r.id <> $5::uuid AND r.active AND r.exclusive AND r.skills @> (SELECT me.skills FROM me)"
+    "  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
+    "   AND b.period && tstzrange(w.f, w.t))"
+    "  AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
+    "  ORDER BY r.name LIMIT 3) a"
+    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")
+    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT bk.campaign_id FROM bk) || $6::uuid) AND (c.org_id = $1) IS TRUE"
+    " UNION ALL SELECT 'b', " BOOKING_COLUMNS("b") NULLS8 NULLS1 " FROM w, bk b"
+    " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"
+    "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"
+    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM,
+    7};
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
 
+/* The tags of a booking's slice (q_booking_slice), by part. */
+static const char part_tags[R_COUNT] = {[R_FRAME] = 'f', [R_SEG] = 's', [R_RES] = 'r', [R_CAMP] = 'c',
+                                        [R_BOOK] = 'b', [R_UNAV] = 'u', [R_BLACK] = 'k'};
+
+/* The rows of one part of a slice: a result of its own (at NULL, col0 0), or those of a booking's one result
+ * tagged with the part (their row numbers in at, their columns after the tag). */
+typedef struct rows {
+    const PGresult *r;
+    const int *at;
+    int n, col0;
+} rows;
+
 struct conflict_slice {
-    PGresult *res[R_COUNT];
+    PGresult *res[R_COUNT]; /* a part's own result; a booking's one result is res[R_FRAME] */
+    rows v[R_COUNT];
+    int *at;                /* a booking's row numbers, by part */
     void **held;    /* blocks freed with the slice (the campaigns' channel amounts) */
     size_t nheld, capheld;
     json_t *j_settings;
@@ -285,12 +309,25 @@ static void *held_copy(conflict_slice *s, const void *p, size_t n)
     return memcpy(copy, p, n);
 }
 
-static const char *val(const PGresult *r, int row, int col)
+static const char *val(const rows *q, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+    if (q->at) row = q->at[row];
+    col += q->col0;
+    return PQgetisnull(q->r, row, col) ? NULL : PQgetvalue(q->r, row, col);
 }
 
-static long long num(const PGresult *r, int row, int col) { return PQgetisnull(r, row, col) ? 0 : atoll(PQgetvalue(r, row, col)); }
+static long long num(const rows *q, int row, int col)
+{
+    const char *v = val(q, row, col);
+    return v ? atoll(v) : 0;
+}
+
+/* A boolean column (as text: "true"). */
+static int flag(const rows *q, int row, int col)
+{
+    const char *v = val(q, row, col);
+    return v && strcmp(v, "true") == 0;
+}
 
 cf_money conflict_money_parse(const char *s, int *ok)
 {
@@ -428,13 +465,11 @@ static void rows_clear(conflict_slice *s)
  * out of memory. */
 static int read_rows(conflict_slice *s)
 {
-    PGresult **r = s->res;
-    size_t nseg = (size_t)PQntuples(r[R_SEG]), novl = r[R_OVL] ? (size_t)PQntuples(r[R_OVL]) : 0;
-    size_t nres = r[R_RES] ? (size_t)PQntuples(r[R_RES]) : 0;
-    size_t ncamp1 = (size_t)PQntuples(r[R_CAMP]), ncamp = ncamp1 + (r[R_CAMP_MORE] ? (size_t)PQntuples(r[R_CAMP_MORE]) : 0);
-    size_t nbook = r[R_BOOK] ? (size_t)PQntuples(r[R_BOOK]) : 0;
-#define CAMP_ROW(i) (i) < ncamp1 ? r[R_CAMP] : r[R_CAMP_MORE], (int)((i) < ncamp1 ? (i) : (i) - ncamp1)
-    size_t nunav = r[R_UNAV] ? (size_t)PQntuples(r[R_UNAV]) : 0, nblack = (size_t)PQntuples(r[R_BLACK]), nsegs_total = 0;
+    const rows *r = s->v;
+    size_t nseg = (size_t)r[R_SEG].n, novl = (size_t)r[R_OVL].n, nres = (size_t)r[R_RES].n;
+    size_t ncamp1 = (size_t)r[R_CAMP].n, ncamp = ncamp1 + (size_t)r[R_CAMP_MORE].n, nbook = (size_t)r[R_BOOK].n;
+#define CAMP_ROW(i) (i) < ncamp1 ? &r[R_CAMP] : &r[R_CAMP_MORE], (int)((i) < ncamp1 ? (i) : (i) - ncamp1)
+    size_t nunav = (size_t)r[R_UNAV].n, nblack = (size_t)r[R_BLACK].n, nsegs_total = 0;
     for (size_t i = 0; i < ncamp; i++) nsegs_total += count_ids(val(CAMP_ROW(i), 7));
     s->segs = calloc(nseg + 1, sizeof *s->segs);
     s->ovls = calloc(novl + 1, sizeof *s->ovls);
@@ -447,24 +482,23 @@ static int read_rows(conflict_slice *s)
     if (!s->segs || !s->ovls || !s->ress || !s->camps || !s->camp_segs || !s->books || !s->unav || !s->blacks)
         return -1;
     for (size_t i = 0; i < nseg; i++)
-        s->segs[i] = (cf_segment){val(r[R_SEG], (int)i, 0), val(r[R_SEG], (int)i, 1), -1};
+        s->segs[i] = (cf_segment){val(&r[R_SEG], (int)i, 0), val(&r[R_SEG], (int)i, 1), -1};
     if (!(s->seg_by_id = sort_by_id(s->segs, sizeof *s->segs, nseg))) return -1;
     s->p.segments = s->segs;
     s->p.n_segments = nseg;
-    for (size_t i = 0; i < nseg; i++) s->segs[i].parent = conflict_slice_segment(s, val(r[R_SEG], (int)i, 2));
+    for (size_t i = 0; i < nseg; i++) s->segs[i].parent = conflict_slice_segment(s, val(&r[R_SEG], (int)i, 2));
     size_t k = 0;
     for (size_t i = 0; i < novl; i++) {
-        int a = conflict_slice_segment(s, val(r[R_OVL], (int)i, 0)), b = conflict_slice_segment(s, val(r[R_OVL], (int)i, 1));
-        if (a >= 0 && b >= 0) s->ovls[k++] = (cf_overlap){a, b, (int)num(r[R_OVL], (int)i, 2)};
+        int a = conflict_slice_segment(s, val(&r[R_OVL], (int)i, 0)), b = conflict_slice_segment(s, val(&r[R_OVL], (int)i, 1));
+        if (a >= 0 && b >= 0) s->ovls[k++] = (cf_overlap){a, b, (int)num(&r[R_OVL], (int)i, 2)};
     }
     s->p.overlaps = s->ovls;
     s->p.n_overlaps = k;
     for (size_t i = 0; i < nres; i++) {
-        const PGresult *q = r[R_RES];
-        int row = (int)i, ok;
-        (void)ok;
+        const rows *q = &r[R_RES];
+        int row = (int)i;
         s->ress[i] = (cf_resource){val(q, row, 0), val(q, row, 1), kind_of(val(q, row, 2)), unit_of(val(q, row, 3)),
-                                   (int)num(q, row, 4), strcmp(val(q, row, 5), "t") == 0, val(q, row, 6),
+                                   (int)num(q, row, 4), flag(q, row, 5), val(q, row, 6),
                                    num(q, row, 7), (int)num(q, row, 8), (int)num(q, row, 9)};
     }
     if (!(s->res_by_id = sort_by_id(s->ress, sizeof *s->ress, nres))) return -1;
@@ -472,14 +506,14 @@ static int read_rows(conflict_slice *s)
     s->p.n_resources = nres;
     size_t used = 0, nrisks = 0;
     for (size_t i = 0; i < ncamp; i++) {
-        const PGresult *q = i < ncamp1 ? r[R_CAMP] : r[R_CAMP_MORE];
+        const rows *q = i < ncamp1 ? &r[R_CAMP] : &r[R_CAMP_MORE];
         int row = (int)(i < ncamp1 ? i : i - ncamp1);
         cf_campaign *c = &s->camps[i];
         *c = (cf_campaign){.id = val(q, row, 0), .name = val(q, row, 1), .status = val(q, row, 2),
                            .start = (cf_day)num(q, row, 3), .end = (cf_day)num(q, row, 4), .currency = val(q, row, 5),
                            .budget = num(q, row, 6), .offer_code = val(q, row, 8), .offer_terms = val(q, row, 9),
                            .offer_description = val(q, row, 10), .committed = num(q, row, 15), .priority = -1};
-        if (!PQgetisnull(q, row, 11)) c->priority = (int)num(q, row, 11); /* the stored score, in tenths */
+        if (val(q, row, 11)) c->priority = (int)num(q, row, 11); /* the stored score, in tenths */
         c->segments = s->camp_segs + used;
         const char *list = val(q, row, 7);
         while (list && *list) {
@@ -517,7 +551,7 @@ static int read_rows(conflict_slice *s)
     s->p.risks = s->risks;
     k = 0;
     for (size_t i = 0; i < nbook; i++) {
-        const PGresult *q = r[R_BOOK];
+        const rows *q = &r[R_BOOK];
         int row = (int)i;
         int camp = conflict_slice_campaign(s, val(q, row, 1)), res = conflict_slice_resource(s, val(q, row, 2));
         if (camp < 0 && res >= 0) s->nmissing++;
@@ -531,7 +565,7 @@ static int read_rows(conflict_slice *s)
     s->p.n_bookings = k;
     k = 0;
     for (size_t i = 0; i < nunav; i++) {
-        const PGresult *q = r[R_UNAV];
+        const rows *q = &r[R_UNAV];
         int res = conflict_slice_resource(s, val(q, (int)i, 1));
         if (res >= 0)
             s->unav[k++] = (cf_unavailability){val(q, (int)i, 0), res, val(q, (int)i, 2), num(q, (int)i, 3),
@@ -540,7 +574,7 @@ static int read_rows(conflict_slice *s)
     s->p.unavailability = s->unav;
     s->p.n_unavailability = k;
     for (size_t i = 0; i < nblack; i++) {
-        const PGresult *q = r[R_BLACK];
+        const rows *q = &r[R_BLACK];
         int row = (int)i;
         s->blacks[i] = (cf_blackout){val(q, row, 0), val(q, row, 1), (cf_day)num(q, row, 2), (cf_day)num(q, row, 3),
                                      num(q, row, 4), num(q, row, 5)};
@@ -562,62 +596,123 @@ conflict_ask conflict_ask_booking(json_t *j_doc)
 }
 
 
-app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
+typedef struct part_stmt {
+    const db_stmt *stmt;
+    const char *const *params;
+    int part; /* the result it fills */
+} part_stmt;
+
+/* The statements of the slice s asks for (one for a booking), in its parts' results; the last one is run at once
+ * (the pipeline sent, with what was queued before) when now, else queued too (conflict_store_defer). */
+static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int now)
+{
+    const conflict_ask *ask = &s->ask;
+    const char *mode = ask->mode == CONFLICT_BOOKING && ask->around ? "booking_around" : mode_names[ask->mode];
+    const char *p1[] = {org};
+    const char *pw[] = {org, ask->from, ask->to, mode};
+    const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->campaign_id, ask->segment_id};
+    const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->segment_ids, ask->offer_code};
+    part_stmt run[R_COUNT];
+    int n = 0;
+#define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
+    switch (ask->mode) {
+    case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
+        SEND(&q_booking_slice, pb, R_FRAME);
+        break;
+    case CONFLICT_CAMPAIGN: /* no bookings, hence no resources and no unavailability */
+        SEND(&q_frame, pw, R_FRAME);
+        SEND(&q_segments, p1, R_SEG);
+        SEND(&q_overlaps, p1, R_OVL);
+        SEND(&q_campaign_campaigns, pc, R_CAMP);
+        SEND(&q_blackouts, pw, R_BLACK);
+        break;
+    case CONFLICT_SCAN:
+        SEND(&q_frame, pw, R_FRAME);
+        SEND(&q_segments, p1, R_SEG);
+        SEND(&q_overlaps, p1, R_OVL);
+        SEND(&q_resources, p1, R_RES);
+        SEND(&q_campaigns, pw, R_CAMP);
+        SEND(&q_bookings, pw, R_BOOK);
+        SEND(&q_unavailability, pw, R_UNAV);
+        SEND(&q_blackouts, pw, R_BLACK);
+        break;
+    }
+#undef SEND
+    for (int i = 0; i < n; i++) {
+        app_err e = now && i == n - 1 ? db_exec(conn, run[i].stmt, run[i].params, &s->res[run[i].part])
+                                      : db_defer(conn, run[i].stmt, run[i].params, &s->res[run[i].part]);
+        if (e) return e;
+    }
+    return APP_OK;
+}
+
+/* A new slice for ask, nothing loaded yet. */
+static conflict_slice *slice_new(const char *org, const conflict_ask *ask)
 {
     conflict_slice *s = calloc(1, sizeof *s);
     if (!s || !(s->j_hold = json_array()) || !(s->j_risks = json_array())) {
         conflict_slice_free(s);
-        return APP_ERR_INTERNAL;
+        return NULL;
     }
     s->mode = ask->mode;
     s->ask = *ask;
     s->org = org;
-    const char *mode = ask->mode == CONFLICT_BOOKING && ask->around ? "booking_around" : mode_names[ask->mode];
-    const char *pf[] = {org, ask->from, ask->to, mode, ask->resource_id};
-    const char *p1[] = {org};
-    const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id};
-    const char *pbc[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->campaign_id};
-    const char *pcc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->segment_ids, ask->offer_code};
-    const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id};
-    const char *ps[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->segment_id};
-    int booking = ask->mode == CONFLICT_BOOKING, campaign = ask->mode == CONFLICT_CAMPAIGN;
-    app_err e;
-    /* a booking's rules read no declared overlaps (its frequency caps count ancestry only); a campaign's read no
-     * bookings, hence no resources and no unavailability */
-    if ((e = db_defer(conn, &q_frame, pf, &s->res[R_FRAME])) ||
-        (e = booking ? db_defer(conn, &q_booking_segments, ps, &s->res[R_SEG]) : db_defer(conn, &q_segments, p1, &s->res[R_SEG])) ||
-        (!booking && (e = db_defer(conn, &q_overlaps, p1, &s->res[R_OVL]))) ||
-        (!campaign && (e = booking ? db_defer(conn, &q_booking_resources, pb, &s->res[R_RES])
-                                   : db_defer(conn, &q_resources, p1, &s->res[R_RES]))) ||
-        (e = booking ? db_defer(conn, &q_booking_campaigns, pbc, &s->res[R_CAMP])
-             : campaign ? db_defer(conn, &q_campaign_campaigns, pcc, &s->res[R_CAMP])
-                        : db_defer(conn, &q_campaigns, pc, &s->res[R_CAMP])) ||
-        (!campaign && (e = db_defer(conn, booking ? &q_resource_bookings : &q_bookings, pb, &s->res[R_BOOK]))) ||
-        (!campaign && (e = db_defer(conn, &q_unavailability, pb, &s->res[R_UNAV]))) ||
-        (e = db_defer(conn, &q_blackouts, pb, &s->res[R_BLACK]))) {
-        conflict_slice_free(s);
-        return e;
+    return s;
+}
+
+app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
+{
+    conflict_slice *s = slice_new(org, ask);
+    app_err e = s ? send_slice(conn, org, s, 0) : APP_ERR_INTERNAL;
+    if (e) conflict_slice_free(s);
+    else *out = s;
+    return e;
+}
+
+/* The views of the parts: a booking's one result split by its tags, else each part's own result. 0, or -1 out
+ * of memory or on a row of no part. */
+static int views_set(conflict_slice *s)
+{
+    if (s->mode != CONFLICT_BOOKING) {
+        for (int i = 0; i < R_COUNT; i++) s->v[i] = (rows){s->res[i], NULL, s->res[i] ? PQntuples(s->res[i]) : 0, 0};
+        return 0;
     }
-    *out = s;
-    return APP_OK;
+    const PGresult *r = s->res[R_FRAME];
+    int n = PQntuples(r), start[R_COUNT + 1] = {0}, fill[R_COUNT] = {0}, *part = malloc((size_t)(n ? n : 1) * sizeof *part);
+    free(s->at);
+    s->at = malloc((size_t)(n ? n : 1) * sizeof *s->at);
+    if (!part || !s->at) { free(part); return -1; }
+    for (int row = 0; row < n; row++) { /* a counting sort of the rows by part, each part's in their order */
+        const char *tag = PQgetvalue(r, row, 0), *hit = tag[0] ? memchr(part_tags, tag[0], R_COUNT) : NULL;
+        if (!hit) { free(part); return -1; }
+        part[row] = (int)(hit - part_tags);
+        start[part[row] + 1]++;
+    }
+    for (int i = 0; i < R_COUNT; i++) start[i + 1] += start[i];
+    for (int row = 0; row < n; row++) s->at[start[part[row]] + fill[part[row]]++] = row;
+    free(part);
+    for (int i = 0; i < R_COUNT; i++) s->v[i] = (rows){r, s->at + start[i], fill[i], 1};
+    return 0;
 }
 
 app_err conflict_store_read(conflict_slice *s)
 {
-    static const unsigned skipped[] = {[CONFLICT_SCAN] = 1u << R_CAMP_MORE,
-                                       [CONFLICT_BOOKING] = 1u << R_OVL | 1u << R_CAMP_MORE,
-                                       [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV | 1u << R_CAMP_MORE};
+    static const unsigned skipped[] = {
+        [CONFLICT_SCAN] = 1u << R_CAMP_MORE,
+        [CONFLICT_BOOKING] = ~1u, /* one result, res[R_FRAME] */
+        [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV | 1u << R_CAMP_MORE};
     for (int i = 0; i < R_COUNT; i++)
         if (!s->res[i] && !(skipped[s->mode] & 1u << i)) return APP_ERR_INTERNAL;
-    PGresult *frame = s->res[R_FRAME];
-    if (PQntuples(frame) != 1) return APP_ERR_INTERNAL;
-    if (strcmp(PQgetvalue(frame, 0, 8), "t") != 0) return APP_ERR_NOT_FOUND;
+    if (views_set(s) != 0) return APP_ERR_INTERNAL;
+    const rows *frame = &s->v[R_FRAME];
+    if (frame->n != 1) return APP_ERR_INTERNAL;
+    if (!flag(frame, 0, 8)) return APP_ERR_NOT_FOUND;
     /* no settings row yet: SPEC's defaults, which org_settings_of() holds too */
     cf_settings_default(&s->settings);
-    if (!PQgetisnull(frame, 0, 0) && (!(s->j_settings = json_loads(PQgetvalue(frame, 0, 0), 0, NULL)) ||
-                                      !settings_from_json(s->j_settings, &s->settings)))
+    if (val(frame, 0, 0) && (!(s->j_settings = json_loads(val(frame, 0, 0), 0, NULL)) ||
+                             !settings_from_json(s->j_settings, &s->settings)))
         return APP_ERR_INTERNAL;
-    snprintf(s->tz, sizeof s->tz, "%s", PQgetvalue(frame, 0, 1));
+    snprintf(s->tz, sizeof s->tz, "%s", val(frame, 0, 1));
     /* free periods are suggested only where the slice knows every booking */
     s->scope = (cf_scope){.focus_campaign = -1, .focus_booking = -1, .today = (cf_day)num(frame, 0, 2),
                           .from = num(frame, 0, 3), .to = num(frame, 0, 4), .from_day = (cf_day)num(frame, 0, 5),
@@ -628,7 +723,7 @@ app_err conflict_store_read(conflict_slice *s)
     /* a booking's alternatives, in their rank's order (the rows of a slice keep theirs) */
     for (int rank = 1; rank <= 3; rank++)
         for (size_t i = 0; i < s->p.n_resources; i++)
-            if (num(s->res[R_RES], (int)i, 10) == rank) s->alternatives[s->scope.n_alternatives++] = (int)i;
+            if (num(&s->v[R_RES], (int)i, 10) == rank) s->alternatives[s->scope.n_alternatives++] = (int)i;
     s->scope.alternatives = s->alternatives;
     return APP_OK;
 }
@@ -642,8 +737,8 @@ static app_err read_missing(db_conn *conn, const char *org, conflict_slice *s)
     FILE *f = open_memstream(&ids, &len);
     if (!f) return APP_ERR_INTERNAL;
     int first = 1;
-    for (int row = 0; row < PQntuples(s->res[R_BOOK]); row++) {
-        const char *camp = val(s->res[R_BOOK], row, 1);
+    for (int row = 0; row < s->v[R_BOOK].n; row++) {
+        const char *camp = val(&s->v[R_BOOK], row, 1);
         if (conflict_slice_campaign(s, camp) >= 0) continue;
         fprintf(f, "%s%s", first ? "{" : ",", camp);
         first = 0;
@@ -657,15 +752,15 @@ static app_err read_missing(db_conn *conn, const char *org, conflict_slice *s)
     app_err e = db_exec(conn, &q_campaigns_by_id, params, &s->res[R_CAMP_MORE]);
     free(ids);
     if (e) return e;
+    s->v[R_CAMP_MORE] = (rows){s->res[R_CAMP_MORE], NULL, PQntuples(s->res[R_CAMP_MORE]), 0};
     rows_clear(s);
     return read_rows(s) != 0 ? APP_ERR_INTERNAL : APP_OK;
 }
 
 app_err conflict_store_load(db_conn *conn, const char *org, const conflict_ask *ask, conflict_slice **out)
 {
-    conflict_slice *s = NULL;
-    app_err e = conflict_store_defer(conn, org, ask, &s);
-    if (!e) e = db_exec(conn, &q_sync, NULL, NULL);
+    conflict_slice *s = slice_new(org, ask);
+    app_err e = s ? send_slice(conn, org, s, 1) : APP_ERR_INTERNAL;
     if (!e) e = conflict_store_read(s);
     if (!e && s->mode == CONFLICT_SCAN && s->nmissing) e = read_missing(conn, org, s);
     if (e) conflict_slice_free(s);
@@ -776,6 +871,7 @@ void conflict_slice_free(conflict_slice *s)
 {
     if (!s) return;
     for (int i = 0; i < R_COUNT; i++) PQclear(s->res[i]);
+    free(s->at);
     json_decref(s->j_settings);
     json_decref(s->j_hold);
     rows_clear(s);

@@ -159,6 +159,46 @@ class ConflictsTest(unittest.TestCase):
         self.assertEqual(self.check({"booking": dict(proposal, start="2027-11-02T12:00:00Z",
                                                      end="2027-11-02T13:00:00Z")})["findings"], [])
 
+    def test_a_booking_check_reads_what_its_resources_rules_look_at(self):
+        c = self.campaign("Spring", "2027-03-01", "2027-03-31")
+        # a channel's frequency cap (exclusive or not) counts the sends to a segment and to its ancestors around it
+        readers = self.make("/v1/segments", {"name": "Readers"})["id"]
+        loyal = self.make("/v1/segments", {"name": "Loyal readers", "parent_id": readers})["id"]
+        for body in ({"kind": "channel", "name": "Email", "frequency_cap": {"sends": 1, "days": 7}},
+                     {"kind": "channel", "name": "SMS", "capacity": 100, "capacity_unit": "sends_per_day",
+                      "frequency_cap": {"sends": 1, "days": 7}}):
+            channel = self.make("/v1/resources", body)["id"]
+            self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": channel, "segment_id": readers,
+                                       "start": "2027-03-01T08:00:00Z", "end": "2027-03-01T09:00:00Z"})
+            send = {"campaign_id": c["id"], "resource_id": channel, "segment_id": loyal,
+                    "start": "2027-03-05T08:00:00Z", "end": "2027-03-05T09:00:00Z"}
+            got = self.check({"booking": send})
+            self.assertEqual(self.types(got["findings"]), ["channel_saturation"], body["name"])
+            self.assertIn("Loyal readers", got["findings"][0]["message"])
+            self.assertFalse(got["blocked"])
+            later = dict(send, start="2027-03-09T08:00:00Z", end="2027-03-09T09:00:00Z")
+            self.assertEqual(self.check({"booking": later})["findings"], [], body["name"])
+        # a capacity by week counts the bookings of the proposal's ISO week, in the organisation's time zone
+        writer = self.make("/v1/resources", {"kind": "person", "name": "Writer", "capacity": 10,
+                                             "capacity_unit": "hours_per_week"})["id"]
+        self.make("/v1/bookings", {"campaign_id": c["id"], "resource_id": writer, "quantity": 8,
+                                   "start": "2027-03-01T09:00:00Z", "end": "2027-03-01T17:00:00Z"})
+        hour = {"campaign_id": c["id"], "resource_id": writer, "quantity": 1, "start": "2027-03-07T09:00:00Z",
+                "end": "2027-03-07T10:00:00Z"}
+        got = self.check({"booking": hour})
+        self.assertEqual([(f["type"], f["severity"]) for f in got["findings"]], [("capacity_exceeded", "warn")])
+        self.assertEqual(self.check({"booking": dict(hour, start="2027-03-08T09:00:00Z",
+                                                     end="2027-03-08T10:00:00Z")})["findings"], [])
+        self.assertTrue(self.check({"booking": dict(hour, quantity=3)})["blocked"])
+        # a person on leave: blocked, naming the leave
+        st, _, leave = self.req("POST", f"/v1/resources/{writer}/availability",
+                                {"kind": "leave", "start": "2027-03-10T00:00:00Z", "end": "2027-03-11T00:00:00Z"})
+        self.assertEqual(st, 201)
+        got = self.check({"booking": dict(hour, start="2027-03-10T09:00:00Z", end="2027-03-10T10:00:00Z")})
+        self.assertEqual([f["type"] for f in got["findings"]], ["person_unavailable"])
+        self.assertTrue(got["blocked"])
+        self.assertIn(leave["id"], [i["id"] for i in got["findings"][0]["items"]])
+
     def test_check_then_book_race_the_database_decides(self):
         banner = self.make("/v1/resources", {"kind": "slot", "name": "Homepage takeover"})["id"]
         a = self.campaign("A", "2027-12-01", "2027-12-31")

@@ -169,17 +169,18 @@ static const expect expected[] = {
      * the window's; the whole organisation only for its segments, overlaps and resources */
     {"conflict_", "organisations", "organisations_pkey"},
     {"conflict_", "org_settings", "org_settings_pkey"},
-    {"conflict_", "resources", "resources_pkey"}, /* a booking's window: what its resource's rules read around it */
-    {"conflict_frame", "resources", "resources_pkey"},
     {"conflict_segments", "segments", "segments_parent"},
-    {"conflict_booking_segments", "segments", "segments_pkey"},           /* its segments and their ancestors */
-    {"conflict_booking_segments", "bookings", "bookings_resource_period"}, /* of its resource's bookings */
     {"conflict_overlaps", "segment_overlaps", "segment_overlaps_pair"},
     {"conflict_resources", "resources", "resources_kind"},
-    {"conflict_booking_resources", "resources", "resources_pkey"}, /* the booked one */
-    {"conflict_booking_resources", "resources", "resources_kind"}, /* the alternatives: its kind, by name */
-    {"conflict_booking_resources", "bookings", "bookings_resource_period"},
-    {"conflict_booking_resources", "availability", "availability_resource_period"},
+    /* a booking's slice, one statement: its resource by key, that resource's bookings around it (read once), their
+     * campaigns and its own by key, their segments and their ancestors by key, its resource's unavailability, the
+     * blackouts; asked around it, the alternatives of its kind, by name, each free of bookings and unavailability */
+    {"conflict_booking_slice", "bookings", "bookings_resource_period"},
+    {"conflict_booking_slice", "segments", "segments_pkey"},
+    {"conflict_booking_slice", "resources", "resources_kind"},
+    {"conflict_booking_slice", "resources", "resources_pkey"},
+    {"conflict_booking_slice", "availability", "availability_resource_period"},
+    {"conflict_booking_slice", "key_events", "key_events_end"},
     {"conflict_campaign_campaigns", "segments", "segments_pkey"},   /* its segments' ancestors */
     {"conflict_campaign_campaigns", "segments", "segments_parent"}, /* and descendants */
     {"conflict_campaign_campaigns", "segment_overlaps", "segment_overlaps_pair"},
@@ -191,7 +192,6 @@ static const expect expected[] = {
     {"conflict_campaigns", "campaigns", "campaigns_end"},
     {"conflict_campaigns", "campaigns", "campaigns_pkey"},
     {"conflict_campaigns", "bookings", "bookings_org_period"},
-    {"conflict_booking_campaigns", "bookings", "bookings_resource_period"},
     {"conflict_", "campaigns", "campaigns_pkey"},
     {"conflict_", "campaign_segments", "campaign_segments_pkey"},
     {"conflict_", "campaign_commitments", "campaign_commitments_pkey"},
@@ -203,7 +203,6 @@ static const expect expected[] = {
     {"conflict_bookings", "key_events", "key_events_end"},            /* or a blackout */
     {"conflict_bookings", "bookings", "bookings_org_period"},
     {"conflict_bookings", "bookings", "bookings_pkey"},
-    {"conflict_resource_bookings", "bookings", "bookings_resource_period"},
     {"conflict_unavailability", "availability", "availability_org_period"},
     {"conflict_blackouts", "key_events", "key_events_end"},
     /* measurements: a batch finds each row's campaign and stored row by their keys; the list by its sort */
