@@ -120,32 +120,6 @@ static const db_stmt q_campaigns_by_id = {
     "conflict_campaigns_by_id",
     "SELECT " CAMPAIGN_COLUMNS("true", "true") " FROM campaigns c WHERE c.id = ANY ($2::uuid[]) AND (c.org_id = $1) IS TRUE",
     2};
-/* A campaign: those whose audience meets its own (a segment of theirs related to one of $6 — the same, an ancestor,
- * a descendant, or a declared overlap) with dates within [lo_day, hi_day] (the rules' window and the weeks a
- * suggested move tries), those promoting its offer code $7 while it runs (whatever their audience), and itself
- * ($5, stored); never the organisation's campaigns one by one. Each segment's relatives are read by key or through
- * segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and campaigns_offer,
- * then by key (OFFSET 0 keeps each lookup per id, as in conflict_booking_slice's segments). */
-static const db_stmt q_campaign_campaigns = {
-    "conflict_campaign_campaigns",
-    WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
-    " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"
-    "  WHERE up.id IS NOT NULL),"
-    " down(id) AS (SELECT s.id FROM s UNION SELECT g.id FROM down, segments g WHERE g.org_id = $1"
-    "  AND g.parent_id = down.id),"
-    " rel(id) AS (SELECT up.id FROM up WHERE up.id IS NOT NULL UNION SELECT down.id FROM down"
-    "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
-    "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
-    "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o) "
-    "SELECT " CAMPAIGN_COLUMNS("true", "c.id = $5::uuid")
-    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT cs.campaign_id FROM w, rel CROSS JOIN LATERAL"
-    "  (SELECT cs.campaign_id FROM campaign_segments cs WHERE cs.segment_id = rel.id OFFSET 0) cs"
-    "  WHERE (SELECT d.end_date >= w.lo_day AND d.start_date <= w.hi_day FROM campaigns d WHERE d.id = cs.campaign_id))"
-    " || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer AND lower(d.offer_code) = lower($7)"
-    "  AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"
-    "  AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
-    " || $5::uuid) AND (c.org_id = $1) IS TRUE",
-    7};
 #define BOOKING_COLUMNS(b)                                                                                       \
     b ".id::text, " b ".campaign_id::text, " b ".resource_id::text, " b ".segment_id::text,"                     \
     " extract(epoch FROM lower(" b ".period))::bigint::text, extract(epoch FROM upper(" b ".period))::bigint::text," \
@@ -191,6 +165,49 @@ static const db_stmt q_unavailability = {
     " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)"
 static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACKOUT_COLUMNS BLACKOUTS_FROM, 4};
 
+/* A campaign's slice, in one statement ($5 the stored campaign it changes, or NULL; $6 the segments whose audience
+ * the campaigns loaded meet, an array; $7 its offer code, or NULL), each row led by its part's tag as in a
+ * booking's: the frame (f); the campaigns (c) whose audience meets its own (a segment of theirs related to one of
+ * $6 — the same, an ancestor, a descendant, or a declared overlap) with dates within [lo_day, hi_day] (the rules'
+ * window and the weeks a suggested move tries), those promoting its offer code while it runs (whatever their
+ * audience), and itself, stored; never the organisation's campaigns one by one; the segments of those campaigns
+ * and of $6 with their ancestors (s: what every ancestry between them needs; not the organisation's segments) and
+ * the overlaps declared between two of them (o); the blackout key events (k). Each segment's relatives are read by
+ * key or through segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and
+ * campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may scan the organisation's). */
+static const db_stmt q_campaign_slice = {
+    "conflict_campaign_slice",
+    WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
+    " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"
+    "  WHERE up.id IS NOT NULL),"
+    " down(id) AS (SELECT s.id FROM s UNION SELECT g.id FROM down, segments g WHERE g.org_id = $1"
+    "  AND g.parent_id = down.id),"
+    " rel(id) AS (SELECT up.id FROM up WHERE up.id IS NOT NULL UNION SELECT down.id FROM down"
+    "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
+    "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
+    "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o),"
+    " cc AS MATERIALIZED (SELECT c.* FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM w, rel"
+    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m"
+    "  WHERE (SELECT d.end_date >= w.lo_day AND d.start_date <= w.hi_day FROM campaigns d WHERE d.id = m.campaign_id))"
+    "  || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer AND lower(d.offer_code) = lower($7)"
+    "   AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"
+    "   AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
+    "  || $5::uuid) AND (c.org_id = $1) IS TRUE),"
+    " g(id) AS (SELECT m.segment_id FROM cc CROSS JOIN LATERAL (SELECT m.segment_id FROM campaign_segments m"
+    "   WHERE m.campaign_id = cc.id OFFSET 0) m"
+    "  UNION SELECT s.id FROM s"
+    "  UNION SELECT (SELECT t.parent_id FROM segments t WHERE t.id = g.id) FROM g WHERE g.id IS NOT NULL),"
+    " sg AS MATERIALIZED (SELECT t.id, t.name, t.parent_id FROM g CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id"
+    "  FROM segments t WHERE t.id = g.id AND (t.org_id = $1) IS TRUE OFFSET 0) t)"
+    " SELECT 'f', " FRAME_COLUMNS("NULL", "true") NULLS8 NULLS1 " FROM w"
+    " UNION ALL SELECT 's', sg.id::text, sg.name, sg.parent_id::text" NULLS16 NULLS1 " FROM sg"
+    " UNION ALL SELECT 'o', o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer::text" NULLS16 NULLS1
+    " FROM sg CROSS JOIN LATERAL (SELECT o.segment_a, o.segment_b, o.ratio FROM segment_overlaps o"
+    "  WHERE o.org_id = $1 AND o.segment_a = sg.id OFFSET 0) o WHERE o.segment_b = ANY (ARRAY(SELECT sg.id FROM sg))"
+    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("true", "c.id = $5::uuid") " FROM cc c"
+    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM,
+    7};
+
 /* A booking's slice, in one statement (each of the seven it was derived the window again and had its own
  * executor start-up: 0.6 ms of PostgreSQL's CPU a booking write): $5 the booked resource (me, read once), $6 its
  * campaign, $7 its segment (or NULL). Each row is led by its part's tag: the frame (f); the segments its rules
@@ -232,12 +249,12 @@ static const db_stmt q_booking_slice = {
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
 
-/* The tags of a booking's slice (q_booking_slice), by part. */
-static const char part_tags[R_COUNT] = {[R_FRAME] = 'f', [R_SEG] = 's', [R_RES] = 'r', [R_CAMP] = 'c',
+/* The tags of a booking's or a campaign's slice (q_booking_slice, q_campaign_slice), by part. */
+static const char part_tags[R_COUNT] = {[R_FRAME] = 'f', [R_SEG] = 's', [R_OVL] = 'o', [R_RES] = 'r', [R_CAMP] = 'c',
                                         [R_BOOK] = 'b', [R_UNAV] = 'u', [R_BLACK] = 'k'};
 
-/* The rows of one part of a slice: a result of its own (at NULL, col0 0), or those of a booking's one result
- * tagged with the part (their row numbers in at, their columns after the tag). */
+/* The rows of one part of a slice: a result of its own (at NULL, col0 0), or those of a booking's or a campaign's
+ * one result tagged with the part (their row numbers in at, their columns after the tag). */
 typedef struct rows {
     const PGresult *r;
     const int *at;
@@ -245,9 +262,9 @@ typedef struct rows {
 } rows;
 
 struct conflict_slice {
-    PGresult *res[R_COUNT]; /* a part's own result; a booking's one result is res[R_FRAME] */
+    PGresult *res[R_COUNT]; /* a part's own result; a booking's or a campaign's one result is res[R_FRAME] */
     rows v[R_COUNT];
-    int *at;                /* a booking's row numbers, by part */
+    int *at;                /* that one result's row numbers, by part */
     void **held;    /* blocks freed with the slice (the campaigns' channel amounts) */
     size_t nheld, capheld;
     json_t *j_settings;
@@ -619,12 +636,8 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
     case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
         SEND(&q_booking_slice, pb, R_FRAME);
         break;
-    case CONFLICT_CAMPAIGN: /* no bookings, hence no resources and no unavailability */
-        SEND(&q_frame, pw, R_FRAME);
-        SEND(&q_segments, p1, R_SEG);
-        SEND(&q_overlaps, p1, R_OVL);
-        SEND(&q_campaign_campaigns, pc, R_CAMP);
-        SEND(&q_blackouts, pw, R_BLACK);
+    case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */
+        SEND(&q_campaign_slice, pc, R_FRAME);
         break;
     case CONFLICT_SCAN:
         SEND(&q_frame, pw, R_FRAME);
@@ -669,11 +682,11 @@ app_err conflict_store_defer(db_conn *conn, const char *org, const conflict_ask 
     return e;
 }
 
-/* The views of the parts: a booking's one result split by its tags, else each part's own result. 0, or -1 out
- * of memory or on a row of no part. */
+/* The views of the parts: a booking's or a campaign's one result split by its tags, else each part's own result.
+ * 0, or -1 out of memory or on a row of no part. */
 static int views_set(conflict_slice *s)
 {
-    if (s->mode != CONFLICT_BOOKING) {
+    if (s->mode == CONFLICT_SCAN) {
         for (int i = 0; i < R_COUNT; i++) s->v[i] = (rows){s->res[i], NULL, s->res[i] ? PQntuples(s->res[i]) : 0, 0};
         return 0;
     }
@@ -700,7 +713,7 @@ app_err conflict_store_read(conflict_slice *s)
     static const unsigned skipped[] = {
         [CONFLICT_SCAN] = 1u << R_CAMP_MORE,
         [CONFLICT_BOOKING] = ~1u, /* one result, res[R_FRAME] */
-        [CONFLICT_CAMPAIGN] = 1u << R_RES | 1u << R_BOOK | 1u << R_UNAV | 1u << R_CAMP_MORE};
+        [CONFLICT_CAMPAIGN] = ~1u};
     for (int i = 0; i < R_COUNT; i++)
         if (!s->res[i] && !(skipped[s->mode] & 1u << i)) return APP_ERR_INTERNAL;
     if (views_set(s) != 0) return APP_ERR_INTERNAL;
