@@ -218,33 +218,38 @@ static const db_stmt q_campaign_slice = {
  * booking, no unavailability), by name; its campaign and those of the live bookings of its resource around it (c,
  * each read by its key); those bookings (b: bk, read once through the resource's index, never through the
  * organisation's bookings); its resource's unavailability (u) and the blackout key events (k). */
-static const db_stmt q_booking_slice = {
-    "conflict_booking_slice",
-    "WITH RECURSIVE me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"
-    " " WINDOW_CTE(BOOKING_PAD) ","
-    " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'"
-    "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE),"
-    " z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"
-    "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"
-    "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"
-    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") NULLS8 NULLS1
-    " FROM w"
-    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 " FROM z CROSS JOIN LATERAL"
-    "  (SELECT t.id, t.name, t.parent_id FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t"
-    " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me"
-    " UNION ALL SELECT 'r', a.*, (row_number() OVER ())::text" NULLS8 NULLS1 " FROM (SELECT " RESOURCE_COLUMNS("r")
-    "  FROM w, resources r WHERE $4 = 'booking_around' AND r.org_id = $1 AND r.kind = (SELECT me.kind FROM me)"
-    "  AND r.id <> $5::uuid AND r.active AND r.exclusive AND r.skills @> (SELECT me.skills FROM me)"
-    "  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
-    "   AND b.period && tstzrange(w.f, w.t))"
-    "  AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id AND a.period && tstzrange(w.f, w.t))"
-    "  ORDER BY r.name LIMIT 3) a"
-    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")
-    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT bk.campaign_id FROM bk) || $6::uuid) AND (c.org_id = $1) IS TRUE"
-    " UNION ALL SELECT 'b', " BOOKING_COLUMNS("b") NULLS8 NULLS1 " FROM w, bk b"
-    " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"
-    "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"
-    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM,
+#define BOOKING_SLICE(alternatives)                                                                              \
+    "WITH RECURSIVE me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE)," \
+    " " WINDOW_CTE(BOOKING_PAD) ","                                                                              \
+    " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'" \
+    "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE),"                                      \
+    " z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"                                    \
+    "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"                                                          \
+    "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"       \
+    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") NULLS8 NULLS1 \
+    " FROM w"                                                                                                     \
+    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 " FROM z CROSS JOIN LATERAL"   \
+    "  (SELECT t.id, t.name, t.parent_id FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t" \
+    " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me" alternatives               \
+    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")                                       \
+    " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT bk.campaign_id FROM bk) || $6::uuid) AND (c.org_id = $1) IS TRUE" \
+    " UNION ALL SELECT 'b', " BOOKING_COLUMNS("b") NULLS8 NULLS1 " FROM w, bk b"                                 \
+    " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"       \
+    "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"         \
+    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM
+static const db_stmt q_booking_slice = {"conflict_booking_slice", BOOKING_SLICE(""), 7};
+/* The same around its period ($4 booking_around), with its alternatives (r, ranked): a statement of its own, so
+ * that a write's plan holds no part it never runs. */
+static const db_stmt q_booking_slice_around = {
+    "conflict_booking_slice_around",
+    BOOKING_SLICE(" UNION ALL SELECT 'r', a.*, (row_number() OVER ())::text" NULLS8 NULLS1 " FROM (SELECT "
+                  RESOURCE_COLUMNS("r") " FROM w, resources r WHERE r.org_id = $1 AND r.kind = (SELECT me.kind FROM me)"
+                  "  AND r.id <> $5::uuid AND r.active AND r.exclusive AND r.skills @> (SELECT me.skills FROM me)"
+                  "  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
+                  "   AND b.period && tstzrange(w.f, w.t))"
+                  "  AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id"
+                  "   AND a.period && tstzrange(w.f, w.t))"
+                  "  ORDER BY r.name LIMIT 3) a"),
     7};
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
@@ -634,7 +639,7 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
 #define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
     switch (ask->mode) {
     case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
-        SEND(&q_booking_slice, pb, R_FRAME);
+        SEND(ask->around ? &q_booking_slice_around : &q_booking_slice, pb, R_FRAME);
         break;
     case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */
         SEND(&q_campaign_slice, pc, R_FRAME);
