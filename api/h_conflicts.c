@@ -248,6 +248,9 @@ void h_conflict_check(req_ctx *ctx)
     if (!(j_body = body_object_or_reply(ctx, 0)) || !check_body_or_reply(ctx, j_body, &what, &id)) goto out;
     if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
     if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
+    /* nothing is written (but an idempotency key's answer): the transaction ends with the slice's statement, and
+     * what is read after it (around a blocked booking, a campaign's rivals) is read on its own */
+    tx_last_write(&tx);
     int booking = strcmp(what, "booking") == 0, at = -1;
     const char *field = NULL;
     app_err e;

@@ -3,7 +3,8 @@
 service's own counter (campaignd_db_round_trips_total on /metrics, every wait
 for the database's answers): a booking is two (BEGIN, the request context and
 the references in one; the insert and COMMIT in the other), a decision on an
-approval step at most three, the one that closes the request included. The
+approval step at most three, the one that closes the request included; a conflict check one (the slice's
+statement, then COMMIT with it; a change reads the stored one first). The
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. Usage: test_round_trips.py BINARY"""
 import re
@@ -50,6 +51,20 @@ class RoundTripTest(OrgTestCase):
                                 headers={"Idempotency-Key": "rt-" + uuid.uuid4().hex})
         self.assertEqual(st, 201, b)
         self.assertLessEqual(n, 4, f"booking with a key: {n} round trips")
+
+    def test_a_check_costs_one_round_trip(self):
+        camp = self.new("/v1/campaigns", campaign(), self.planner)
+        res = self.new("/v1/resources", {"kind": "slot", "name": "Banner"})
+        booking = {"campaign_id": camp["id"], "resource_id": res["id"], "start": "2027-03-01T08:00:00Z",
+                   "end": "2027-03-01T09:00:00Z"}
+        proposal = dict(campaign(), name="Probe")
+        # a change reads the stored campaign first
+        for body, most in (({"booking": booking}, 1), ({"campaign": proposal}, 1),
+                           ({"campaign_id": camp["id"], "campaign": proposal}, 2)):
+            for _ in range(2):
+                st, b, n = self.counted("POST", "/v1/conflicts/check", body, self.planner)
+                self.assertEqual(st, 200, b)
+                self.assertLessEqual(n, most, f"{list(body)}: {n} round trips")
 
     def test_a_decision_costs_at_most_three_round_trips(self):
         wf = self.new("/v1/workflows", {"name": "Two steps", "steps": [{"name": "Brief", "role": "manager"},
