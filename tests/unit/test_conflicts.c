@@ -1,7 +1,8 @@
 /* test_conflicts.c — the conflicts engine, rule by rule: each rule triggered and not triggered at its
  * thresholds (half-open periods that touch, a window of exactly 7 days, a ratio of exactly 0.30, 80 % and
  * 100 % of a budget exactly), settings changing outcomes, the campaign named to move, suggestions that are free,
- * scopes (a focus, a scan window) and the rendering. A case is a small portfolio written out in full. */
+ * scopes (a focus, a scan window) and the rendering. A case is a small portfolio written out in full; a rule at
+ * its edges, a table of one field's values and what each gives (EDGES). */
 #include <stdlib.h>
 
 #include "conflicts.h"
@@ -114,6 +115,24 @@ static const char *run(fx *f, cf_type t)
     return out;
 }
 
+/* A rule at its edges: one field of the fixture (an lvalue) set to each case's value in turn, and the findings of
+ * type t the engine gives then ("" none; see run). The field keeps the last value. */
+typedef struct edge {
+    long long value;
+    const char *want;
+} edge;
+
+#define EDGES(f, t, field, ...)                                                                                  \
+    do {                                                                                                         \
+        const edge cases_[] = {__VA_ARGS__};                                                                     \
+        for (size_t i_ = 0; i_ < sizeof cases_ / sizeof cases_[0]; i_++) {                                       \
+            (field) = cases_[i_].value;                                                                          \
+            const char *got_ = run(f, t);                                                                        \
+            ck_assert_msg(strcmp(got_, cases_[i_].want) == 0, "%s = %lld: \"%s\", expected \"%s\"", #field,      \
+                          cases_[i_].value, got_, cases_[i_].want);                                              \
+        }                                                                                                        \
+    } while (0)
+
 static const cf_finding *first(fx *f, cf_type t)
 {
     for (size_t i = 0; i < f->r.n; i++)
@@ -141,8 +160,7 @@ START_TEST(double_booking_overlap_blocks_and_touching_periods_do_not)
     ck_assert_int_eq(x->start, T("2027-09-06 11"));
     ck_assert_int_eq(x->end, T("2027-09-06 12"));
     /* [09, 12) and [12, 14) touch: half-open periods do not overlap */
-    f.book[1].start = T("2027-09-06 12");
-    ck_assert_str_eq(run(&f, CF_RESOURCE_DOUBLE_BOOKED), "");
+    EDGES(&f, CF_RESOURCE_DOUBLE_BOOKED, f.book[1].start, {T("2027-09-06 11"), "block"}, {T("2027-09-06 12"), ""});
     /* a cancelled booking holds nothing */
     f.book[1].start = T("2027-09-06 10");
     f.book[1].status = "cancelled";
@@ -158,17 +176,11 @@ START_TEST(capacity_by_overlapping_units_week_and_day)
     /* email holds 3 units at once: 2 is below 90 %, 3 is at capacity (warn), 4 above it (block) */
     fx_book(&f, 0, RES_EMAIL, "2027-09-06 09", "2027-09-06 18", 1);
     fx_book(&f, 1, RES_EMAIL, "2027-09-06 10", "2027-09-06 18", 1);
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "");
-    f.book[1].quantity = 2;
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
-    f.book[1].quantity = 3;
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "block");
+    EDGES(&f, CF_CAPACITY_EXCEEDED, f.book[1].quantity, {1, ""}, {2, "warn"}, {3, "block"});
     /* the warning threshold is a setting */
     f.book[1].quantity = 2;
-    f.s.capacity_warn_pct = 100;
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
-    f.book[1].quantity = 1;
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "");
+    EDGES(&f, CF_CAPACITY_EXCEEDED, f.s.capacity_warn_pct, {90, "warn"}, {100, "warn"});
+    EDGES(&f, CF_CAPACITY_EXCEEDED, f.book[1].quantity, {1, ""});
 
     /* the writer's 40 hours a week: 30 + 10 fill it (warn), 30 + 11 exceed it; next week's hours count apart */
     fx_reset(&f);
@@ -177,8 +189,7 @@ START_TEST(capacity_by_overlapping_units_week_and_day)
     ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "block");
     const cf_finding *x = first(&f, CF_CAPACITY_EXCEEDED);
     ck_assert(x->in_days && x->start_day == D("2027-09-06") && x->end_day == D("2027-09-12"));
-    f.book[1].quantity = 10;
-    ck_assert_str_eq(run(&f, CF_CAPACITY_EXCEEDED), "warn");
+    EDGES(&f, CF_CAPACITY_EXCEEDED, f.book[1].quantity, {10, "warn"}, {5, ""});
     fx_reset(&f);
     fx_book(&f, 0, RES_WRITER, "2027-09-06 09", "2027-09-06 17", 30);
     fx_book(&f, 1, RES_WRITER, "2027-09-13 09", "2027-09-13 17", 11); /* Monday: the next week */
@@ -205,8 +216,7 @@ START_TEST(person_unavailable_on_leave_blocks)
     ck_assert_str_eq(run(&f, CF_PERSON_UNAVAILABLE), "block");
     ck_assert(refers(first(&f, CF_PERSON_UNAVAILABLE), CF_REF_UNAVAILABILITY, 0));
     /* leave from the booking's end: touching, not overlapping */
-    f.unav[0].start = T("2027-09-06 17");
-    ck_assert_str_eq(run(&f, CF_PERSON_UNAVAILABLE), "");
+    EDGES(&f, CF_PERSON_UNAVAILABLE, f.unav[0].start, {T("2027-09-06 16"), "block"}, {T("2027-09-06 17"), ""});
     /* a resource's own blackout is a blackout */
     f.unav[0] = (cf_unavailability){"a-black", RES_WRITER, "blackout", T("2027-09-06 00"), T("2027-09-07 00")};
     ck_assert_str_eq(run(&f, CF_PERSON_UNAVAILABLE), "");
@@ -227,14 +237,10 @@ START_TEST(audience_overlap_same_segment_same_week)
     ck_assert(refers(x, CF_REF_CAMPAIGN, 0) && refers(x, CF_REF_CAMPAIGN, 1) && refers(x, CF_REF_SEGMENT, SEG_LOYAL));
     ck_assert(x->in_days && x->start_day == D("2027-09-06") && x->end_day == D("2027-09-12"));
     /* Bravo starts 6 days after Alpha's last day: within 7 days; 7 days after: clear */
-    f.camp[1].start = D("2027-09-18");
     f.camp[1].end = D("2027-09-20");
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
-    f.camp[1].start = D("2027-09-19");
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "");
+    EDGES(&f, CF_AUDIENCE_OVERLAP, f.camp[1].start, {D("2027-09-18"), "warn"}, {D("2027-09-19"), ""});
     /* a wider window in the settings catches it */
-    f.s.overlap_window_days = 8;
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
+    EDGES(&f, CF_AUDIENCE_OVERLAP, f.s.overlap_window_days, {7, ""}, {8, "warn"});
     /* a cancelled campaign reaches nobody */
     f.camp[1].status = "cancelled";
     ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "");
@@ -255,12 +261,9 @@ START_TEST(audience_overlap_by_ancestry_and_declared_ratio)
     ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "");
     f.ovl[0] = (cf_overlap){SEG_FRANCE, SEG_LOYAL, 3000};
     f.p.n_overlaps = 1;
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
-    f.ovl[0].ratio = 2999;
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "");
+    EDGES(&f, CF_AUDIENCE_OVERLAP, f.ovl[0].ratio, {3000, "warn"}, {2999, ""});
     /* a lower ratio in the settings */
-    f.s.overlap_ratio = 2500;
-    ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
+    EDGES(&f, CF_AUDIENCE_OVERLAP, f.s.overlap_ratio, {3000, ""}, {2999, "warn"}, {2500, "warn"});
     /* declared either way round: the overlap is symmetric */
     f.ovl[0] = (cf_overlap){SEG_LOYAL, SEG_FRANCE, 5000};
     ck_assert_str_eq(run(&f, CF_AUDIENCE_OVERLAP), "warn");
@@ -343,9 +346,8 @@ START_TEST(channel_saturation_over_the_frequency_cap)
     const cf_finding *x = first(&f, CF_CHANNEL_SATURATION);
     ck_assert(refers(x, CF_REF_SEGMENT, SEG_FRANCE) && refers(x, CF_REF_RESOURCE, RES_EMAIL));
     /* the third exactly 7 days after the first: no window of 7 days holds all three */
-    f.book[2].start = T("2027-09-13 09");
     f.book[2].end = T("2027-09-13 10");
-    ck_assert_str_eq(run(&f, CF_CHANNEL_SATURATION), "");
+    EDGES(&f, CF_CHANNEL_SATURATION, f.book[2].start, {T("2027-09-13 08"), "warn"}, {T("2027-09-13 09"), ""});
     /* a send to EMEA reaches France too */
     f.book[2].start = T("2027-09-07 09");
     f.book[2].end = T("2027-09-07 10");
@@ -356,14 +358,9 @@ START_TEST(channel_saturation_over_the_frequency_cap)
     ck_assert_str_eq(run(&f, CF_CHANNEL_SATURATION), "");
     /* the channel's own cap (3 per 7 days), and the default from the settings */
     for (int i = 0; i < 3; i++) f.book[i].segment = SEG_FRANCE;
-    f.res[RES_EMAIL].cap_sends = 3;
     f.res[RES_EMAIL].cap_days = 7;
-    ck_assert_str_eq(run(&f, CF_CHANNEL_SATURATION), "");
-    f.res[RES_EMAIL].cap_sends = 0;
-    f.s.cap_sends = 3;
-    ck_assert_str_eq(run(&f, CF_CHANNEL_SATURATION), "");
-    f.s.cap_sends = 1;
-    ck_assert_str_eq(run(&f, CF_CHANNEL_SATURATION), "warn");
+    EDGES(&f, CF_CHANNEL_SATURATION, f.res[RES_EMAIL].cap_sends, {2, "warn"}, {3, ""}, {0, "warn"});
+    EDGES(&f, CF_CHANNEL_SATURATION, f.s.cap_sends, {3, ""}, {1, "warn"});
     cf_result_free(&f.r);
 }
 END_TEST
@@ -406,23 +403,15 @@ START_TEST(budget_overrun_at_80_and_100_percent)
     f.camp[0].budget = 100000; /* 1,000.00 */
     /* a 250.00 banner booking, and spend measured */
     fx_book(&f, 0, RES_BANNER, "2027-09-06 09", "2027-09-07 09", 1);
-    static const struct { cf_money spend; const char *want; } cases[] = {
-        {54999, ""},       /* 799.99: below 80 % */
-        {55000, "warn"},   /* 800.00: 80 % exactly */
-        {75000, "warn"},   /* 1,000.00: 100 % exactly is the budget, not over it */
-        {75001, "block"},  /* 1,000.01 */
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        f.camp[0].actual_spend = cases[i].spend;
-        ck_assert_msg(strcmp(run(&f, CF_BUDGET_OVERRUN), cases[i].want) == 0, "spend %lld: %s", cases[i].spend,
-                      run(&f, CF_BUDGET_OVERRUN));
-    }
+    EDGES(&f, CF_BUDGET_OVERRUN, f.camp[0].actual_spend,
+          {54999, ""},      /* 799.99: below 80 % */
+          {55000, "warn"},  /* 800.00: 80 % exactly */
+          {75000, "warn"},  /* 1,000.00: 100 % exactly is the budget, not over it */
+          {75001, "block"}, /* 1,000.01 */
+          {55000, "warn"});
     /* the settings move both thresholds */
-    f.camp[0].actual_spend = 55000;
-    f.s.budget_warn_pct = 90;
-    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "");
-    f.s.budget_block_pct = 70;
-    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "block");
+    EDGES(&f, CF_BUDGET_OVERRUN, f.s.budget_warn_pct, {90, ""});
+    EDGES(&f, CF_BUDGET_OVERRUN, f.s.budget_block_pct, {70, "block"});
     cf_result_free(&f.r);
 }
 END_TEST
@@ -452,10 +441,8 @@ START_TEST(budget_overrun_per_channel_and_pool)
     ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "block");
     const cf_finding *x = first(&f, CF_BUDGET_OVERRUN);
     ck_assert(refers(x, CF_REF_RESOURCE, RES_POOL) && refers(x, CF_REF_CAMPAIGN, 0) && refers(x, CF_REF_CAMPAIGN, 1));
-    f.camp[1].budget = 40000; /* 100 % exactly */
-    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "warn");
-    f.camp[1].budget = 19999; /* 79.99 % */
-    ck_assert_str_eq(run(&f, CF_BUDGET_OVERRUN), "");
+    EDGES(&f, CF_BUDGET_OVERRUN, f.camp[1].budget, {40001, "block"}, {40000, "warn"} /* 100 % exactly */,
+          {20000, "warn"} /* 80 % */, {19999, ""} /* 79.99 % */);
     cf_result_free(&f.r);
 }
 END_TEST
@@ -468,18 +455,16 @@ START_TEST(blackout_key_event_blocks_bookings_and_campaigns)
     f.black[0] = (cf_blackout){"k-1", "Results quiet period", D("2027-09-13"), D("2027-09-13"), T("2027-09-12 22"),
                                T("2027-09-13 22")};
     f.p.n_blackouts = 1;
-    fx_book(&f, 0, RES_BANNER, "2027-09-12 20", "2027-09-12 22", 1); /* ends at local midnight: touches */
-    ck_assert_str_eq(run(&f, CF_BLACKOUT), "");
-    f.book[0].end = T("2027-09-12 23"); /* 01:00 local on the 13th */
-    ck_assert_str_eq(run(&f, CF_BLACKOUT), "block");
+    fx_book(&f, 0, RES_BANNER, "2027-09-12 20", "2027-09-12 22", 1);
+    EDGES(&f, CF_BLACKOUT, f.book[0].end, {T("2027-09-12 22"), ""} /* ends at local midnight: touches */,
+          {T("2027-09-12 23"), "block"} /* 01:00 local on the 13th */);
     ck_assert(refers(first(&f, CF_BLACKOUT), CF_REF_BLACKOUT, 0));
     /* a campaign running on that day */
     f.p.n_bookings = 0;
     f.camp[1].end = D("2027-09-13");
     ck_assert_str_eq(run(&f, CF_BLACKOUT), "block");
     ck_assert_ptr_nonnull(strstr(first(&f, CF_BLACKOUT)->suggestion, "2027-09-14"));
-    f.camp[1].end = D("2027-09-12");
-    ck_assert_str_eq(run(&f, CF_BLACKOUT), "");
+    EDGES(&f, CF_BLACKOUT, f.camp[1].end, {D("2027-09-12"), ""});
     cf_result_free(&f.r);
 }
 END_TEST
@@ -490,18 +475,14 @@ START_TEST(unapproved_launch_within_the_horizon)
     fx_init(&f);
     f.q.today = D("2027-09-01");
     f.camp[0].status = "draft";
-    ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), "warn"); /* starts in 5 days */
-    f.camp[0].start = D("2027-09-07");
-    ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), ""); /* 6 days */
-    f.s.unapproved_horizon_days = 6;
-    ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), "warn");
+    EDGES(&f, CF_UNAPPROVED_LAUNCH, f.camp[0].start, {D("2027-09-06"), "warn"} /* starts in 5 days */,
+          {D("2027-09-07"), ""} /* 6 days */);
+    EDGES(&f, CF_UNAPPROVED_LAUNCH, f.s.unapproved_horizon_days, {6, "warn"});
     f.camp[0].status = "approved";
     ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), "");
     f.camp[0].status = "in_review";
-    f.q.today = D("2027-09-10"); /* started 3 days ago, still in review */
-    ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), "warn");
-    f.q.today = D("2027-09-13"); /* over */
-    ck_assert_str_eq(run(&f, CF_UNAPPROVED_LAUNCH), "");
+    EDGES(&f, CF_UNAPPROVED_LAUNCH, f.q.today, {D("2027-09-10"), "warn"} /* started 3 days ago, still in review */,
+          {D("2027-09-12"), "warn"} /* its last day */, {D("2027-09-13"), ""} /* over */);
     cf_result_free(&f.r);
 }
 END_TEST
