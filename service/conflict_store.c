@@ -84,8 +84,9 @@ static const db_stmt q_resources = {
  * never are), and what only the rules about the campaign itself read when the question is about it (own: SQL,
  * true for the campaign asked about, every campaign in a scan): the committed cost of its live bookings (budget
  * pools aside) in its budget's currency, kept per campaign by the bookings' triggers
- * (0013_campaign_commitments.sql), its open critical risks without a mitigation, its channel budgets and the
- * spend measured for it. The others' are NULL (a CASE runs its sub-selects only for the rows it picks). */
+ * (0013_campaign_commitments.sql), its open critical risks without a mitigation (with segs: the risk rule does not
+ * run for a booking either), its channel budgets and the spend measured for it. The others' are NULL (a CASE runs
+ * its sub-selects only for the rows it picks; a constant false one is no sub-select at all). */
 #define CAMPAIGN_COLUMNS(segs, own)                                                                              \
     "c.id::text, c.name, c.status, (c.start_date - " EPOCH_DAYS ")::text, (c.end_date - " EPOCH_DAYS ")::text,"  \
     " c.budget_currency, ((c.budget_amount * 100)::bigint)::text,"                                              \
@@ -95,7 +96,7 @@ static const db_stmt q_resources = {
     " round(c.priority_score * 10)::integer::text, NULL, NULL, NULL,"                                           \
     " CASE WHEN " own " THEN coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k"         \
     "  WHERE k.campaign_id = c.id AND k.currency = c.budget_currency), 0)::text END,"                           \
-    " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"                   \
+    " CASE WHEN " segs " AND " own " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"      \
     "  ORDER BY k.created_at, k.id) FROM risks k WHERE k.campaign_id = c.id AND k.status = 'open'"              \
     "  AND k.level = 'critical' AND k.mitigation IS NULL)::text END,"                                           \
     /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
@@ -128,7 +129,9 @@ static const db_stmt q_campaigns_by_id = {
 /* A scan: the bookings of resources that are not exclusive (bookings_org_period_shared, 0053), and those of
  * exclusive ones that meet an unavailability of their resource or a blackout key event. Two bookings of an
  * exclusive resource never overlap (bookings_no_overlap, 0005), so those are all a scan can find about them; the
- * cost they commit is kept per campaign (0013). */
+ * cost they commit is kept per campaign (0013). Those in a blackout are found through the organisation's period
+ * index, exclusive or not, and kept when exclusive: asked for exclusive ones there, a plan without statistics
+ * could take bookings_no_overlap (every organisation's) by period alone. */
 static const db_stmt q_bookings = {
     "conflict_bookings",
     WINDOW "SELECT " BOOKING_COLUMNS("b") " FROM w, bookings b WHERE b.org_id = $1 AND NOT b.exclusive"
@@ -138,11 +141,11 @@ static const db_stmt q_bookings = {
     "   WHERE e.resource_id = a.resource_id AND e.status <> 'cancelled' AND e.period && a.period"
     "   AND e.exclusive OFFSET 0) e"
     "  WHERE a.org_id = $1 AND a.period && tstzrange(w.lo, w.hi)"
-    "  UNION SELECT e.id FROM w, key_events k CROSS JOIN LATERAL (SELECT e.id FROM bookings e WHERE e.org_id = $1"
-    "   AND e.period && tstzrange(k.start_date::timestamp AT TIME ZONE w.time_zone,"
+    "  UNION SELECT e.id FROM w, key_events k CROSS JOIN LATERAL (SELECT e.id, e.exclusive FROM bookings e"
+    "   WHERE e.org_id = $1 AND e.period && tstzrange(k.start_date::timestamp AT TIME ZONE w.time_zone,"
     "    (k.end_date + 1)::timestamp AT TIME ZONE w.time_zone)"
-    "   AND e.period && tstzrange(w.lo, w.hi) AND e.exclusive AND e.status <> 'cancelled' OFFSET 0) e"
-    "  WHERE k.org_id = $1 AND k.kind = 'blackout' AND k.end_date >= (w.lo AT TIME ZONE w.time_zone)::date"
+    "   AND e.period && tstzrange(w.lo, w.hi) AND e.status <> 'cancelled' OFFSET 0) e"
+    "  WHERE e.exclusive AND k.org_id = $1 AND k.kind = 'blackout' AND k.end_date >= (w.lo AT TIME ZONE w.time_zone)::date"
     "  AND k.start_date <= (w.hi AT TIME ZONE w.time_zone)::date))"
     " AND lower(b.period) < w.hi AND upper(b.period) > w.lo AND (b.org_id = $1) IS TRUE", /* by key: no range index */
     4};

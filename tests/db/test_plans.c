@@ -205,6 +205,7 @@ static const expect expected[] = {
     {"conflict_bookings", "bookings", "bookings_org_period_shared"}, /* of resources that are not exclusive */
     {"conflict_bookings", "availability", "availability_org_period"}, /* and exclusive ones meeting an unavailability */
     {"conflict_bookings", "bookings", "bookings_resource_period"},
+    {"conflict_bookings", "bookings", "bookings_no_overlap"}, /* an unavailable resource's: the exclusive ones' index */
     {"conflict_bookings", "key_events", "key_events_end"},            /* or a blackout */
     {"conflict_bookings", "bookings", "bookings_org_period"},
     {"conflict_bookings", "bookings", "bookings_pkey"},
