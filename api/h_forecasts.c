@@ -72,28 +72,36 @@ static bool kept_or_not(req_ctx *ctx, db_conn *conn, const char *currency, const
     return ok;
 }
 
-/* Keeps what a request fitted (models and refusals) under scope and inputs, on *conn (acquired if NULL): a fit
- * not kept costs the next request a fit, never a wrong answer, so a failure to keep one is only logged. */
+/* Keeps what a request fitted (models and refusals) under scope and inputs, on *conn (acquired if NULL), in one
+ * statement: a fit not kept costs the next request a fit, never a wrong answer, so a failure to keep one is only
+ * logged. */
 static void keep_fits(req_ctx *ctx, db_conn **conn, const char *scope, const char *inputs, const planning_fits *f)
 {
+    planning_fit_bytes keep[FC_KPIS] = {{0}};
+    const char *kpis[FC_KPIS];
+    size_t n = 0;
     for (int q = 0; q < FC_KPIS; q++) {
-        unsigned char *bytes = NULL;
-        size_t len = 0;
-        app_err e = APP_OK;
-        if (!f->fitted[q])
+        planning_fit_bytes *b = &keep[n];
+        const char *refusal = f->model[q] ? NULL : planning_fit_refusal(f->status[q]);
+        if (!f->fitted[q] || (!f->model[q] && !refusal))
             continue;
-        if (!*conn && (e = db_acquire(ctx->app->pool, conn))) {
-            log_warning("forecast fits not kept (%d): fitted again next time", (int)e);
-            return;
+        if (f->model[q] && fc_model_encode(f->model[q], &b->bytes, &b->len)) {
+            log_warning("forecast fit of %s not kept (out of memory): fitted again next time", fc_kpi_names[q]);
+            planning_fit_bytes_free(b, 1);
+            continue;
         }
-        if (f->model[q] ? fc_model_encode(f->model[q], &bytes, &len) ||
-                              (e = planning_store_keep_fit(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs,
-                                                           bytes, len))
-                        : (e = planning_store_keep_refusal(*conn, ctx->claims.org, scope, fc_kpi_names[q], inputs,
-                                                           planning_fit_refusal(f->status[q]))) != APP_OK)
-            log_warning("forecast fit of %s not kept (%d): fitted again next time", fc_kpi_names[q], (int)e);
-        free(bytes);
+        if (refusal)
+            snprintf(b->refusal, sizeof b->refusal, "%s", refusal);
+        kpis[n++] = fc_kpi_names[q];
     }
+    app_err e = APP_OK;
+    if (n && !*conn)
+        e = db_acquire(ctx->app->pool, conn);
+    if (n && !e)
+        e = planning_store_keep_fits(*conn, ctx->claims.org, scope, inputs, kpis, keep, n);
+    if (e)
+        log_warning("forecast fits not kept (%d): fitted again next time", (int)e);
+    planning_fit_bytes_free(keep, n);
 }
 
 /* The history and the fits of the KPIs in mask (bits 1 << kpi) for a plan in currency naming the channels

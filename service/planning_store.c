@@ -1,6 +1,8 @@
 /* planning_store.c — see planning_store.h. */
 #include "planning_store.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,38 +138,54 @@ void planning_fit_bytes_free(planning_fit_bytes *b, size_t n)
 }
 
 /* One row per scope and KPI: a new history's fit replaces the old (and a fit of the same inputs one this build
- * could not read). Safe to send twice (db_acquire's first statement). */
-static const db_stmt q_keep_fit = {
-    "planning_keep_fit",
+ * could not read). Every KPI a request fitted in one statement, a model as hex (decoded here) or a refusal. Safe to
+ * send twice (db_acquire's first statement). */
+static const db_stmt q_keep_fits = {
+    "planning_keep_fits",
     "INSERT INTO forecast_fits (org_id, scope, kpi, inputs, model, refusal)"
-    " VALUES ($1, $2, $3, $4, $5::bytea, $6)"
+    " SELECT $1, $2, f.kpi, $3, decode(f.model, 'hex'), f.refusal"
+    " FROM jsonb_to_recordset($4::jsonb) AS f(kpi text, model text, refusal text)"
     " ON CONFLICT (org_id, scope, kpi) DO UPDATE SET inputs = EXCLUDED.inputs, model = EXCLUDED.model,"
     " refusal = EXCLUDED.refusal, fitted_at = now()",
-    6};
+    4};
 
-app_err planning_store_keep_refusal(db_conn *conn, const char *org, const char *scope, const char *kpi,
-                                    const char *inputs, const char *refusal)
-{
-    const char *params[] = {org, scope, kpi, inputs, NULL, refusal};
-    return db_exec(conn, &q_keep_fit, params, NULL);
-}
-
-app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scope, const char *kpi,
-                                const char *inputs, const unsigned char *bytes, size_t len)
+/* bytes[0..len) in hex (malloc'd), or NULL without memory. */
+static char *hex_of(const unsigned char *bytes, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    char *text = malloc(2 * len + 3);
+    char *text = malloc(2 * len + 1);
     if (!text)
-        return APP_ERR_INTERNAL;
-    text[0] = '\\';
-    text[1] = 'x';
+        return NULL;
     for (size_t i = 0; i < len; i++) {
-        text[2 + 2 * i] = hex[bytes[i] >> 4];
-        text[3 + 2 * i] = hex[bytes[i] & 15];
+        text[2 * i] = hex[bytes[i] >> 4];
+        text[2 * i + 1] = hex[bytes[i] & 15];
     }
-    text[2 + 2 * len] = '\0';
-    const char *params[] = {org, scope, kpi, inputs, text, NULL};
-    app_err e = db_exec(conn, &q_keep_fit, params, NULL);
-    free(text);
+    text[2 * len] = '\0';
+    return text;
+}
+
+app_err planning_store_keep_fits(db_conn *conn, const char *org, const char *scope, const char *inputs,
+                                 const char *const *kpis, const planning_fit_bytes *fits, size_t n)
+{
+    app_err e = APP_ERR_INTERNAL;
+    char *rows = NULL;
+    json_t *j_rows = json_array();
+    for (size_t k = 0; j_rows && k < n; k++) {
+        char *model = fits[k].bytes ? hex_of(fits[k].bytes, fits[k].len) : NULL;
+        json_t *j_row = (model || !fits[k].bytes)
+                            ? json_pack("{s:s, s:s?, s:s?}", "kpi", kpis[k], "model", model, "refusal",
+                                        fits[k].bytes ? NULL : fits[k].refusal)
+                            : NULL;
+        free(model);
+        if (!j_row || json_array_append_new(j_rows, j_row))
+            goto out;
+    }
+    if (!j_rows || !(rows = json_dumps(j_rows, JSON_COMPACT)))
+        goto out;
+    const char *params[] = {org, scope, inputs, rows};
+    e = db_exec(conn, &q_keep_fits, params, NULL);
+out:
+    free(rows);
+    json_decref(j_rows);
     return e;
 }

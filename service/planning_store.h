@@ -46,11 +46,9 @@ app_err planning_store_fits(db_conn *conn, const char *org, const char *scope, c
                             const char *const *kpis, size_t n_kpis, planning_fit_bytes *out);
 void planning_fit_bytes_free(planning_fit_bytes *b, size_t n);
 
-/* Keeps a fit of KPI kpi for org's scope and inputs, replacing the scope's fit of other inputs. */
-app_err planning_store_keep_fit(db_conn *conn, const char *org, const char *scope, const char *kpi,
-                                const char *inputs, const unsigned char *bytes, size_t len);
-/* The same for a fit refused (refusal as in planning_fit_bytes). */
-app_err planning_store_keep_refusal(db_conn *conn, const char *org, const char *scope, const char *kpi,
-                                    const char *inputs, const char *refusal);
+/* Keeps the fits of n KPIs (fits[k], a model or a refusal as planning_store_fits reads them, for KPI kpis[k]) for
+ * org's scope and inputs in one statement, each replacing the scope's fit of its KPI. */
+app_err planning_store_keep_fits(db_conn *conn, const char *org, const char *scope, const char *inputs,
+                                 const char *const *kpis, const planning_fit_bytes *fits, size_t n);
 
 #endif

@@ -7,6 +7,7 @@ route, and that nothing is written but the fits. Usage:
 test_forecasts.py BINARY"""
 import os
 import random
+import re
 import subprocess
 import unittest
 import uuid
@@ -296,6 +297,29 @@ class ForecastsTest(unittest.TestCase):
         self.assertEqual(sql(f"SELECT count(*) FROM forecast_fits WHERE org_id = '{org}'"), "3")
         sql(f"DELETE FROM forecast_fits WHERE org_id = '{org}'")
         self.assertEqual(ask(), changed)
+
+    def test_a_fresh_forecast_keeps_its_fits_in_one_round_trip(self):
+        """A forecast that fits every KPI reads the kept summary (1 round trip), the history (1), keeps its summary
+        (1), reads the fits kept under it (1) and keeps the three fits, two models and a refusal, in one statement
+        (1); the next one reads the kept summary and fits only. Read from the service's own counter of round trips
+        (the server runs no date-driven worker or webhook delivery here)."""
+        org = "fr-" + uuid.uuid4().hex[:8]
+        self.seed(org, 6, random.Random(23))
+        tok = self.srv.token("p", org, "planner")
+
+        def trips():
+            st, _, text = self.srv.request("GET", "/metrics", None, None)
+            self.assertEqual(st, 200)
+            return int(re.search(r"^campaignd_db_round_trips_total (\d+)$", text, re.M).group(1))
+
+        counted = []
+        for _ in range(2):
+            before = trips()
+            st, _, b = self.srv.request("POST", "/v1/forecasts", self.plan(), tok)
+            self.assertEqual(st, 200, b)
+            counted.append(trips() - before)
+        self.assertEqual(sql(f"SELECT count(*) FROM forecast_fits WHERE org_id = '{org}'"), "3")
+        self.assertEqual(counted, [5, 2])
 
     def test_every_input_of_the_history_moves_its_version(self):
         """A kept fit is found by the organisation's history version without reading the history, so each table

@@ -595,7 +595,8 @@ static void run_hot_paths(db_conn *c)
     IN_ROLLED_BACK_TX(c, planning_store_kept_history(c, org, "EUR", NULL, &summary, version) ||
                              planning_store_keep_history(c, org, "EUR", NULL, version, "{}") ||
                              planning_store_fits(c, org, key, key, kpis, 1, &fit) ||
-                             planning_store_keep_fit(c, org, key, "leads", key, (const unsigned char *)"m", 1));
+                             planning_store_keep_fits(c, org, key, key, kpis,
+                                                      &(planning_fit_bytes){(unsigned char *)"m", 1, ""}, 1));
     planning_fit_bytes_free(&fit, 1);
     free(summary);
     db_doc_free(&doc);
