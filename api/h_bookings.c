@@ -198,7 +198,7 @@ void h_booking_create(req_ctx *ctx)
     if (booking_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
     int force = take_force(j_body);
     if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (!tx_begin_reads_or_reply(ctx, &tx, j_body)) goto out;
     conflict_ask ask = conflict_ask_booking(j_body);
     int judged = conflict_gate_on(ctx);
     app_err e = judged ? conflict_store_defer(tx.conn, ctx->claims.org, &ask, &s) : APP_OK;
@@ -207,7 +207,9 @@ void h_booking_create(req_ctx *ctx)
     if (judged && (e = conflict_store_read(s))) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
     if (judged && !booking_gate_or_reply(ctx, &tx, s, j_body, NULL, force, &g)) goto out;
     app_refusal why = {0};
-    tx_last_write(&tx); /* two round trips: BEGIN with the references and the slice, the insert with COMMIT */
+    /* two round trips: the references with the slice, then the request context with the insert, which is the
+     * transaction (no BEGIN, no COMMIT; with an Idempotency-Key, BEGIN goes with the first and COMMIT after) */
+    if ((e = tx_last_write(&tx))) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
     e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
     if (e == APP_ERR_BOOKING_CONFLICT) {
         reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),

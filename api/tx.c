@@ -28,7 +28,8 @@ static void release(req_ctx *ctx, write_tx *tx)
     tx->fingerprint = NULL;
 }
 
-int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
+/* tx_begin_or_reply and tx_begin_reads_or_reply; late: without a key, begin nothing (see tx.h). */
+static int begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, int late)
 {
     memset(tx, 0, sizeof *tx);
     app_err e;
@@ -55,6 +56,10 @@ int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
         tx->conn = NULL;
         reply_problem(ctx, e, "the database is not reachable; retry shortly");
         return 0;
+    }
+    if (late && !tx->idem_key) {
+        tx->late = ctx;
+        return 1;
     }
     if ((e = db_begin(tx->conn)) ||
         (e = tx_store_begin(tx->conn, org, ctx->claims.sub, auth_role_name(ctx->claims.role), ctx->request_id)))
@@ -96,6 +101,10 @@ fail:
     return 0;
 }
 
+int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body) { return begin_or_reply(ctx, tx, j_body, 0); }
+
+int tx_begin_reads_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body) { return begin_or_reply(ctx, tx, j_body, 1); }
+
 /* Saves, commits and replies; etag_version 0: no ETag. */
 static void commit_reply(req_ctx *ctx, write_tx *tx, int status, const char *location, const char *json_body,
                          int etag_version)
@@ -130,9 +139,22 @@ void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location,
     commit_reply(ctx, tx, status, location, doc->json, doc->json ? doc->version : 0);
 }
 
-void tx_last_write(write_tx *tx)
+app_err tx_last_write(write_tx *tx)
 {
-    if (!tx->idem_key) db_commit_with_next(tx->conn);
+    if (tx->idem_key) return APP_OK; /* its record is saved after the write, then COMMIT */
+    req_ctx *ctx = tx->late;
+    if (ctx) {
+        /* The write's round trip is its transaction; a first round trip is sent again on a new connection when
+         * the pooled one was found lost, which a write committed by it must never be: then BEGIN and COMMIT. */
+        const char *role = auth_role_name(ctx->claims.role);
+        if (db_sent(tx->conn)) /* the reads before found the organisation's rows: it exists */
+            return tx_store_context(tx->conn, ctx->claims.sub, role, ctx->request_id);
+        app_err e = db_begin(tx->conn);
+        if (!e) e = tx_store_begin(tx->conn, ctx->claims.org, ctx->claims.sub, role, ctx->request_id);
+        if (e) return e;
+    }
+    db_commit_with_next(tx->conn);
+    return APP_OK;
 }
 
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra)

@@ -13,12 +13,23 @@ typedef struct write_tx {
     db_conn *conn;
     const char *idem_key;  /* borrowed from the request headers; NULL without one */
     char *fingerprint;     /* method, path and canonical body of the request */
+    req_ctx *late;         /* tx_begin_reads_or_reply without a key: the request whose context goes with the write */
 } write_tx;
 
 /* Starts the transaction. j_body (may be NULL) is the parsed request body.
  * Returns 1 to go on; 0 after replying (error, in-progress, key reuse, or the
  * replay of an earlier response). */
 int tx_begin_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body);
+
+/* The same for a write whose statements before its last write (tx_last_write) are reads that take no lock (what
+ * it refers to, what it is judged by) and find a row of the organisation when it goes on (so the organisation's
+ * own row exists). Without an Idempotency-Key nothing is begun: each round trip of those reads runs alone (a
+ * transaction at READ COMMITTED gives them nothing more: each statement sees the rows committed when it starts,
+ * and none of them locks a row), and the request context is sent with the last write, whose round trip is then
+ * the whole transaction: PostgreSQL runs the statements of one pipeline as one implicit transaction that the
+ * pipeline's sync commits (or rolls back, when one fails), so neither BEGIN nor COMMIT is sent. With a key, the
+ * same as tx_begin_or_reply: the key's claim and record are in the write's transaction. */
+int tx_begin_reads_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body);
 
 /* Saves the idempotent response, commits and replies status with the JSON
  * text body (NULL for an empty body) and Location (may be NULL). */
@@ -33,8 +44,11 @@ void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location,
  * Idempotency-Key (whose record is saved after it) the COMMIT goes in that
  * statement's round trip, and when it succeeds the transaction is committed
  * before the reply is built: call it only when nothing after that statement
- * can refuse the request (tx_commit_reply then only replies). */
-void tx_last_write(write_tx *tx);
+ * can refuse the request (tx_commit_reply then only replies). After
+ * tx_begin_reads_or_reply, the request context is queued to go with it (and
+ * BEGIN with it too when nothing was read before). APP_OK, or the error
+ * (out of memory) to reply. */
+app_err tx_last_write(write_tx *tx);
 
 /* Rolls back and replies the problem (j_extra stolen, may be NULL). */
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);

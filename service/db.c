@@ -598,6 +598,8 @@ app_err db_defer(db_conn *c, const db_stmt *stmt, const char *const *params, PGr
 
 void db_commit_with_next(db_conn *c) { c->commit_next = 1; }
 
+int db_sent(const db_conn *c) { return !c->fresh; }
+
 app_err db_exec_script(db_conn *c, const char *sql)
 {
     if (!c->pg) return APP_ERR_UNAVAILABLE;

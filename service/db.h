@@ -110,6 +110,10 @@ app_err db_defer(db_conn *conn, const db_stmt *stmt, const char *const *params, 
  * back as usual. For the last write of a transaction that needs nothing after it. */
 void db_commit_with_next(db_conn *conn);
 
+/* Whether anything was sent on this checkout yet (a first round trip that finds the pooled connection lost is
+ * sent again on a new one: see db_acquire). */
+int db_sent(const db_conn *conn);
+
 /* Round trips to the database so far, all connections together (each wait for
  * the server's answers: one per pipeline of statements); /metrics shows it. */
 unsigned long long db_round_trips(void);

@@ -8,6 +8,14 @@
 
 static const db_stmt q_begin = {"tx_begin", "SELECT campaignd_begin($1, $2, $3, $4)", 4};
 
+/* campaignd_begin() without its look-up of the organisation (a statement of its own inside it): the request context
+ * alone, in one statement with no function of ours to run. */
+static const db_stmt q_context = {
+    "tx_context",
+    "SELECT set_config('campaignd.actor', $1, true), set_config('campaignd.role', $2, true),"
+    " set_config('campaignd.request_id', $3, true)",
+    3};
+
 static const db_stmt q_lock = {
     "idem_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended('idem:' || $1 || ':' || $2, 0))", 2};
 
@@ -32,6 +40,12 @@ app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const 
 {
     const char *params[] = {org, actor, role, request_id};
     return db_defer(conn, &q_begin, params, NULL);
+}
+
+app_err tx_store_context(db_conn *conn, const char *actor, const char *role, const char *request_id)
+{
+    const char *params[] = {actor, role, request_id};
+    return db_defer(conn, &q_context, params, NULL);
 }
 
 app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken)

@@ -19,6 +19,11 @@ typedef struct idem_record {
  * it is sent with the transaction's first statement (db_defer). */
 app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const char *role, const char *request_id);
 
+/* The request context alone (actor, role, request id) for a transaction of an organisation whose row is known to
+ * exist (one of its rows was read by the request): tx_store_begin without writing the organisation when it is
+ * missing. Queued (db_defer) for the next statement's round trip, in whose transaction it holds. */
+app_err tx_store_context(db_conn *conn, const char *actor, const char *role, const char *request_id);
+
 /* Tries to take the transaction-scoped lock of (org, key): *taken is 0 when
  * another transaction holds it, i.e. the first request is still running. */
 app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken);

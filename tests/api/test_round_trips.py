@@ -52,6 +52,24 @@ class RoundTripTest(OrgTestCase):
         self.assertEqual(st, 201, b)
         self.assertLessEqual(n, 4, f"booking with a key: {n} round trips")
 
+    def test_a_booking_written_in_one_round_trip_keeps_its_context(self):
+        """The insert's round trip is its whole transaction (no BEGIN, no COMMIT): the request context sent with it
+        is the audit entry's and the event's, and a refused write leaves nothing, not even its context."""
+        camp = self.new("/v1/campaigns", campaign(), self.planner)
+        res = self.new("/v1/resources", {"kind": "slot", "name": "Banner"})
+        body = {"campaign_id": camp["id"], "resource_id": res["id"], "start": "2027-03-01T08:00:00Z",
+                "end": "2027-03-01T09:00:00Z"}
+        st, _, booking = self.req("POST", "/v1/bookings", body, self.planner, headers={"X-Request-Id": "rt-ctx-1"})
+        self.assertEqual(st, 201, booking)
+        st, _, b = self.req("POST", "/v1/bookings", body, self.planner, headers={"X-Request-Id": "rt-ctx-2"})
+        self.assertEqual((st, b["code"]), (409, "booking_conflict"), b)
+        st, _, b = self.req("GET", "/v1/audit?entity=booking", token=self.admin)
+        self.assertEqual(st, 200, b)
+        self.assertEqual([(i["entity_id"], i["actor"], i["actor_role"], i["request_id"]) for i in b["items"]],
+                         [(booking["id"], "pat", "planner", "rt-ctx-1")])
+        st, _, b = self.req("GET", "/v1/bookings?campaign_id=" + camp["id"], token=self.admin)
+        self.assertEqual([i["id"] for i in b["items"]], [booking["id"]])
+
     def test_a_check_costs_one_round_trip(self):
         camp = self.new("/v1/campaigns", campaign(), self.planner)
         res = self.new("/v1/resources", {"kind": "slot", "name": "Banner"})
