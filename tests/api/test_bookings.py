@@ -321,6 +321,17 @@ class BookingTest(unittest.TestCase):
         self.assertEqual((st, b["errors"][0]["field"]), (422, "resource_id"))
         st, _, b = self.book(other_camp, res, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z")
         self.assertEqual((st, b["errors"][0]["field"]), (422, "campaign_id"))
+        # each missing reference named, whether the conflict rules' slice or the references' statement found it
+        # missing (a manager's booking reads them from the slice, a planner's from both)
+        other_seg = self.srv.request("POST", "/v1/segments", {"name": "theirs"}, stranger)[2]
+        for token in (self.manager, self.planner):
+            st, _, b = self.book(camp, res, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", token,
+                                 segment_id=other_seg["id"])
+            self.assertEqual((st, [e["field"] for e in b["errors"]]), (422, ["segment_id"]), b)
+            st, _, b = self.book(other_camp, other_res, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", token,
+                                 segment_id=other_seg["id"])
+            self.assertEqual((st, [e["field"] for e in b["errors"]]),
+                             (422, ["campaign_id", "resource_id", "segment_id"]), b)
         for method, path in [("GET", "/v1/bookings/" + mine["id"]), ("POST", f"/v1/bookings/{mine['id']}/cancel"),
                              ("GET", "/v1/resources/" + res["id"]), ("DELETE", "/v1/resources/" + res["id"]),
                              ("GET", f"/v1/resources/{res['id']}/availability")]:
