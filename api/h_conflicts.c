@@ -234,6 +234,25 @@ static char *check_json(const cf_portfolio *p, const cf_result *r, const cf_sett
     return text;
 }
 
+/* A check writes nothing but, with an Idempotency-Key, that key's answer: then it is a write transaction (the
+ * key's claim, the answer saved with COMMIT). Without one it runs no transaction at all: each statement reads its
+ * own snapshot (a new proposal's check is its slice's one statement; a change's reads the stored row first), and
+ * BEGIN, the request context for the audit (campaignd_begin) and COMMIT would be three statements of PostgreSQL's
+ * work around it for nothing. The write_tx then holds only the connection (tx_abort, tx_fail_reply and
+ * tx_commit_reply release it; there is nothing to roll back or commit). 0 after replying. */
+static int check_conn_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
+{
+    if (u_map_get_case(ctx->req->map_header, "Idempotency-Key")) return tx_begin_or_reply(ctx, tx, j_body);
+    memset(tx, 0, sizeof *tx);
+    app_err e = db_acquire(ctx->app->pool, &tx->conn);
+    if (e) {
+        tx->conn = NULL;
+        reply_problem(ctx, e, "the database is not reachable; retry shortly");
+        return 0;
+    }
+    return 1;
+}
+
 void h_conflict_check(req_ctx *ctx)
 {
     static const char *const no_params[] = {NULL};
@@ -246,11 +265,8 @@ void h_conflict_check(req_ctx *ctx)
 
     if (!require_perm_or_reply(ctx, PERM_CONFLICT_READ) || !query_known_or_reply(ctx, no_params)) return;
     if (!(j_body = body_object_or_reply(ctx, 0)) || !check_body_or_reply(ctx, j_body, &what, &id)) goto out;
-    if (!tx_begin_or_reply(ctx, &tx, j_body)) goto out;
+    if (!check_conn_or_reply(ctx, &tx, j_body)) goto out;
     if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
-    /* nothing is written (but an idempotency key's answer): the transaction ends with the slice's statement, and
-     * what is read after it (around a blocked booking, a campaign's rivals) is read on its own */
-    tx_last_write(&tx);
     int booking = strcmp(what, "booking") == 0, at = -1;
     const char *field = NULL;
     app_err e;
