@@ -272,6 +272,7 @@ void h_conflict_check(req_ctx *ctx)
     app_err e;
     if (booking) {
         conflict_ask ask = conflict_ask_booking(j_prop);
+        ask.check = 1; /* a blocked booking's free periods and alternatives in the same statement */
         e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
         if (!e && (at = conflict_slice_propose_booking(s, j_prop, id, &field)) < 0)
             e = field ? APP_ERR_VALIDATION : APP_ERR_INTERNAL;

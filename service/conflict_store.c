@@ -28,11 +28,12 @@
  * for a budget pool — unless it is asked around it (booking_around: for the free periods of a blocked booking). */
 #define WINDOW "WITH " WINDOW_CTE("s.pad_days + 14")
 #define WINDOW_RECURSIVE "WITH RECURSIVE " WINDOW_CTE("s.pad_days + 14")
-#define BOOKING_PAD                                                                                              \
-    "CASE WHEN $4 = 'booking' THEN coalesce((SELECT CASE WHEN r.kind = 'budget_pool' THEN s.pad_days + 14"       \
+#define BOOKING_OWN_PAD                                                                                          \
+    "coalesce((SELECT CASE WHEN r.kind = 'budget_pool' THEN s.pad_days + 14"                                     \
     "  WHEN r.exclusive AND r.kind <> 'channel' THEN 0"                                                         \
     "  ELSE greatest(s.pad_days, 7, coalesce(r.frequency_cap_days, 0)) END"                                       \
-    "  FROM me r), 0) ELSE s.pad_days + 14 END"
+    "  FROM me r), 0)"
+#define BOOKING_PAD "CASE WHEN $4 = 'booking' THEN " BOOKING_OWN_PAD " ELSE s.pad_days + 14 END"
 #define WINDOW_CTE(bpad)                                                                                         \
     "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
     " x.f - make_interval(days => x.bpad) AS lo, x.t + make_interval(days => x.bpad) AS hi,"                    \
@@ -40,6 +41,29 @@
     " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day"                      \
     " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
     " AS t, " bpad " AS bpad, CASE WHEN $4 LIKE 'booking%' THEN -1 ELSE s.pad_days + 93 END AS cpad) x) "
+
+/* A check of a booking ($4 booking_check): its own window, and around its period too (as booking_around, with
+ * w.around true) when something that may block it is there — a live booking of its exclusive resource, an
+ * unavailability of its resource, a blackout key event over its days — so that a blocked booking's free periods
+ * and alternatives come in the same statement (the engine decides what blocks; what this predicate misses is
+ * still loaded around in a second round trip, conflict_slice_wants_around). */
+#define CHECK_BLOCKING                                                                                           \
+    "(EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = $5::uuid AND b.exclusive AND b.status <> 'cancelled'" \
+    "  AND b.period && tstzrange(x.f, x.t) AND (b.org_id = $1) IS TRUE)"                                        \
+    " OR EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = $5::uuid AND a.period && tstzrange(x.f, x.t)" \
+    "  AND (a.org_id = $1) IS TRUE)"                                                                            \
+    " OR EXISTS (SELECT 1 FROM key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"                        \
+    "  AND k.end_date >= (x.f AT TIME ZONE s.time_zone)::date"                                                  \
+    "  AND k.start_date <= ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date))"
+#define CHECK_WINDOW_CTE                                                                                         \
+    "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
+    " x.f - make_interval(days => y.bpad) AS lo, x.t + make_interval(days => y.bpad) AS hi,"                    \
+    " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
+    " ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date + x.cpad AS hi_day, y.around"           \
+    " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
+    " AS t, CASE WHEN $4 LIKE 'booking%' THEN -1 ELSE s.pad_days + 93 END AS cpad) x,"                          \
+    " LATERAL (SELECT b.around, CASE WHEN b.around THEN s.pad_days + 14"                                          \
+    "  ELSE " BOOKING_OWN_PAD " END AS bpad FROM (SELECT " CHECK_BLOCKING " AS around OFFSET 0) b) y) "
 
 /* Every column of a slice is text (as the rows arrive anyway): a booking's slice is one UNION ALL of its parts,
  * each row led by its part's tag and padded to the widest part (a campaign's 20 columns) with NULLs. */
@@ -221,16 +245,16 @@ static const db_stmt q_campaign_slice = {
  * booking, no unavailability), by name; its campaign and those of the live bookings of its resource around it (c,
  * each read by its key); those bookings (b: bk, read once through the resource's index, never through the
  * organisation's bookings); its resource's unavailability (u) and the blackout key events (k). */
-#define BOOKING_SLICE(alternatives)                                                                              \
+#define BOOKING_SLICE(window, around, alternatives)                                                              \
     "WITH RECURSIVE me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE)," \
-    " " WINDOW_CTE(BOOKING_PAD) ","                                                                              \
+    " " window ","                                                                                               \
     " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'" \
     "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE),"                                      \
     " z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"                                    \
     "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"                                                          \
     "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"       \
-    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") NULLS8 NULLS1 \
-    " FROM w"                                                                                                     \
+    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") ", " around \
+    NULLS8 " FROM w"                                                                                              \
     " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 " FROM z CROSS JOIN LATERAL"   \
     "  (SELECT t.id, t.name, t.parent_id FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t" \
     " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me" alternatives               \
@@ -240,20 +264,29 @@ static const db_stmt q_campaign_slice = {
     " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"       \
     "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"         \
     " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM
-static const db_stmt q_booking_slice = {"conflict_booking_slice", BOOKING_SLICE(""), 7};
-/* The same around its period ($4 booking_around), with its alternatives (r, ranked): a statement of its own, so
- * that a write's plan holds no part it never runs. */
+static const db_stmt q_booking_slice = {"conflict_booking_slice", BOOKING_SLICE(WINDOW_CTE(BOOKING_PAD), "NULL", ""), 7};
+/* A booking's alternatives (r, ranked), read when w says (cond: SQL over w). */
+#define ALTERNATIVES(cond)                                                                                       \
+    " UNION ALL SELECT 'r', a.*, (row_number() OVER ())::text" NULLS8 NULLS1 " FROM (SELECT " RESOURCE_COLUMNS("r") \
+    " FROM w, resources r WHERE " cond " AND r.org_id = $1 AND r.kind = (SELECT me.kind FROM me)"                 \
+    "  AND r.id <> $5::uuid AND r.active AND r.exclusive AND r.skills @> (SELECT me.skills FROM me)"             \
+    "  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"         \
+    "   AND b.period && tstzrange(w.f, w.t))"                                                                    \
+    "  AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id"                                  \
+    "   AND a.period && tstzrange(w.f, w.t))"                                                                    \
+    "  ORDER BY r.name LIMIT 3) a"
+/* The same around its period ($4 booking_around), with its alternatives: a statement of its own, so that a write's
+ * plan holds no part it never runs. */
 static const db_stmt q_booking_slice_around = {
-    "conflict_booking_slice_around",
-    BOOKING_SLICE(" UNION ALL SELECT 'r', a.*, (row_number() OVER ())::text" NULLS8 NULLS1 " FROM (SELECT "
-                  RESOURCE_COLUMNS("r") " FROM w, resources r WHERE r.org_id = $1 AND r.kind = (SELECT me.kind FROM me)"
-                  "  AND r.id <> $5::uuid AND r.active AND r.exclusive AND r.skills @> (SELECT me.skills FROM me)"
-                  "  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status <> 'cancelled'"
-                  "   AND b.period && tstzrange(w.f, w.t))"
-                  "  AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.resource_id = r.id"
-                  "   AND a.period && tstzrange(w.f, w.t))"
-                  "  ORDER BY r.name LIMIT 3) a"),
-    7};
+    "conflict_booking_slice_around", BOOKING_SLICE(WINDOW_CTE(BOOKING_PAD), "NULL", ALTERNATIVES("true")), 7};
+/* A check's ($4 booking_check): around its period and with its alternatives when w.around (CHECK_WINDOW_CTE), so
+ * that a blocked booking's check is one round trip too; the frame says which (around). The alternatives' gate is a
+ * sub-select, so that it is decided once before their resources are read (a column of w in their WHERE was tested
+ * on every resource of the kind), and the blocking predicate is evaluated once (OFFSET 0: pulled up, it ran once
+ * for each of its uses). */
+static const db_stmt q_booking_slice_check = {
+    "conflict_booking_slice_check",
+    BOOKING_SLICE(CHECK_WINDOW_CTE, "w.around::text", ALTERNATIVES("(SELECT w.around FROM w)")), 7};
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
 
@@ -632,7 +665,10 @@ typedef struct part_stmt {
 static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int now)
 {
     const conflict_ask *ask = &s->ask;
-    const char *mode = ask->mode == CONFLICT_BOOKING && ask->around ? "booking_around" : mode_names[ask->mode];
+    const char *mode = ask->mode != CONFLICT_BOOKING ? mode_names[ask->mode]
+                       : ask->around                ? "booking_around"
+                       : ask->check                 ? "booking_check"
+                                                    : "booking";
     const char *p1[] = {org};
     const char *pw[] = {org, ask->from, ask->to, mode};
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->campaign_id, ask->segment_id};
@@ -642,7 +678,7 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
 #define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
     switch (ask->mode) {
     case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
-        SEND(ask->around ? &q_booking_slice_around : &q_booking_slice, pb, R_FRAME);
+        SEND(ask->around ? &q_booking_slice_around : ask->check ? &q_booking_slice_check : &q_booking_slice, pb, R_FRAME);
         break;
     case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */
         SEND(&q_campaign_slice, pc, R_FRAME);
@@ -740,6 +776,7 @@ app_err conflict_store_read(conflict_slice *s)
                           .to_day = (cf_day)num(frame, 0, 6), .horizon_from = num(frame, 0, 9),
                           .horizon_to = num(frame, 0, 10)};
     s->bucket = (int)num(frame, 0, 7);
+    if (s->mode == CONFLICT_BOOKING && flag(frame, 0, 11)) s->ask.around = 1; /* a check loaded around it */
     if (read_rows(s) != 0) return APP_ERR_INTERNAL;
     /* a booking's alternatives, in their rank's order (the rows of a slice keep theirs) */
     for (int rank = 1; rank <= 3; rank++)

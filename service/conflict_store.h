@@ -28,6 +28,8 @@ typedef struct conflict_ask {
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
     const char *segment_id;  /* CONFLICT_BOOKING: the proposal's segment, or NULL */
     int around;              /* CONFLICT_BOOKING: load around the period too (free periods, alternatives) */
+    int check;               /* CONFLICT_BOOKING: a check, loaded around the period when something that may block
+                                it is there (what conflict_slice_wants_around then asks is in the slice already) */
     /* CONFLICT_CAMPAIGN: the segments whose audience the campaigns loaded meet (an array literal "{…}" of ids),
      * and the offer code whose other campaigns are loaded too (NULL: none) */
     const char *segment_ids, *offer_code;

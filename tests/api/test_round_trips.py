@@ -4,7 +4,7 @@ service's own counter (campaignd_db_round_trips_total on /metrics, every wait
 for the database's answers): a booking is two (BEGIN, the request context and
 the references in one; the insert and COMMIT in the other), a decision on an
 approval step at most three, the one that closes the request included; a conflict check one (the slice's
-statement, then COMMIT with it; a change reads the stored one first). The
+statement, with a blocked booking's free periods; a change reads the stored one first). The
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. Usage: test_round_trips.py BINARY"""
 import re
@@ -83,6 +83,23 @@ class RoundTripTest(OrgTestCase):
                 st, b, n = self.counted("POST", "/v1/conflicts/check", body, self.planner)
                 self.assertEqual(st, 200, b)
                 self.assertLessEqual(n, most, f"{list(body)}: {n} round trips")
+        # a blocked booking's free periods come in the same round trip: a double booking, a blackout of the
+        # resource, a blackout key event
+        self.new("/v1/bookings", booking)
+        self.new(f"/v1/resources/{res['id']}/availability",
+                 {"kind": "blackout", "start": "2027-03-10T00:00:00Z", "end": "2027-03-11T00:00:00Z"})
+        self.new("/v1/key-events", {"name": "Quiet period", "kind": "blackout", "start_date": "2027-04-05",
+                                    "end_date": "2027-04-06"})
+        for proposal, rule in ((booking, "resource_double_booked"),
+                               (dict(booking, start="2027-03-10T09:00:00Z", end="2027-03-10T10:00:00Z"), "blackout"),
+                               (dict(booking, start="2027-04-05T09:00:00Z", end="2027-04-05T10:00:00Z"), "blackout")):
+            for _ in range(2):
+                st, b, n = self.counted("POST", "/v1/conflicts/check", {"booking": proposal}, self.planner)
+                self.assertEqual(st, 200, b)
+                self.assertTrue(b["blocked"], b)
+                f = [f for f in b["findings"] if f["type"] == rule]
+                self.assertTrue(f and f[0]["free_periods"], b)
+                self.assertLessEqual(n, 1, f"{rule}: {n} round trips")
 
     def test_a_decision_costs_at_most_three_round_trips(self):
         wf = self.new("/v1/workflows", {"name": "Two steps", "steps": [{"name": "Brief", "role": "manager"},

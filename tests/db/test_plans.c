@@ -174,8 +174,8 @@ static const expect expected[] = {
     {"conflict_resources", "resources", "resources_kind"},
     /* a booking's slice, one statement: its resource by key, that resource's bookings around it (read once), their
      * campaigns and its own by key, their segments and their ancestors by key, its resource's unavailability, the
-     * blackouts; asked around it (conflict_booking_slice_around), the alternatives of its kind, by name, each free
-     * of bookings and unavailability */
+     * blackouts; asked around it (conflict_booking_slice_around, and a check's when something may block it), the
+     * alternatives of its kind, by name, each free of bookings and unavailability */
     {"conflict_booking_slice", "bookings", "bookings_resource_period"},
     {"conflict_booking_slice", "segments", "segments_pkey"},
     {"conflict_booking_slice", "resources", "resources_kind"},
@@ -503,14 +503,17 @@ static void run_hot_paths(db_conn *c)
     idem_record_free(&rec);
     db_doc_free(&doc);
 
-    /* the conflict rules: a portfolio scan, a booking's check (its write path) and around it (a blocked booking's free
-     * periods and alternatives), a campaign's check (with an offer) */
+    /* the conflict rules: a portfolio scan, a booking's check (its write path), around it (a blocked booking's free
+     * periods and alternatives) and as POST /v1/conflicts/check asks (around it when it may be blocked), a
+     * campaign's check (with an offer) */
     const conflict_ask asks[] = {
         {.mode = CONFLICT_SCAN, .from = "2027-01-01", .to = "2027-03-01"},
         {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
          .campaign_id = campaign_id, .resource_id = resource_id, .segment_id = segment},
         {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
          .campaign_id = campaign_id, .resource_id = resource_id, .segment_id = segment, .around = 1},
+        {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
+         .campaign_id = campaign_id, .resource_id = resource_id, .segment_id = segment, .check = 1},
     };
     for (size_t a = 0; a < sizeof asks / sizeof asks[0]; a++) {
         conflict_slice *slice = NULL;
