@@ -73,7 +73,7 @@ static app_err campaign_gate(req_ctx *ctx, db_conn *conn, json_t *j_doc, const c
     conflict_slice *s = NULL;
     const char *field;
     int at;
-    app_err e = conflict_store_load_campaign(conn, ctx->claims.org, j_doc, id, &s, &at, &field);
+    app_err e = conflict_store_load_campaign(conn, ctx->claims.org, j_doc, id, &s, &at, &field, NULL);
     if (e == APP_ERR_VALIDATION) {
         *detail = "the campaign's segments changed under it";
         return APP_ERR_INTERNAL;

@@ -276,8 +276,8 @@ void h_conflict_check(req_ctx *ctx)
         e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
         if (!e && (at = conflict_slice_propose_booking(s, j_prop, id, &field)) < 0)
             e = field ? APP_ERR_VALIDATION : APP_ERR_INTERNAL;
-    } else {
-        e = conflict_store_load_campaign(tx.conn, ctx->claims.org, j_prop, id, &s, &at, &field);
+    } else { /* the store asks the engine about the proposal (for the campaigns to move) and hands its answer on */
+        e = conflict_store_load_campaign(tx.conn, ctx->claims.org, j_prop, id, &s, &at, &field, &r);
     }
     if (e == APP_ERR_NOT_FOUND) {
         verrs v;
@@ -303,7 +303,7 @@ void h_conflict_check(req_ctx *ctx)
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = booking ? at : -1;
     q.focus_campaign = booking ? -1 : at;
-    if (cf_run(conflict_slice_portfolio(s), conflict_slice_settings(s), &q, &r) != 0) {
+    if (booking && cf_run(conflict_slice_portfolio(s), conflict_slice_settings(s), &q, &r) != 0) {
         tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL);
         goto out;
     }

@@ -882,7 +882,7 @@ static app_err load_campaign(db_conn *conn, const char *org, json_t *j_doc, cons
 }
 
 app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_doc, const char *id,
-                                     conflict_slice **out, int *at, const char **field)
+                                     conflict_slice **out, int *at, const char **field, cf_result *findings)
 {
     json_t *j_ids = json_object_get(j_doc, "segment_ids");
     char *segments = segment_literal(j_ids, NULL, NULL, 0), *more = NULL;
@@ -913,7 +913,15 @@ app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_d
         }
         conflict_slice_free(s);
         s = NULL;
-        e = load_campaign(conn, org, j_doc, id, more, &s, at, field);
+        cf_result_free(&r);
+        if ((e = load_campaign(conn, org, j_doc, id, more, &s, at, field))) goto out;
+        q = s->scope;
+        q.focus_campaign = *at;
+        if (findings && cf_run(&s->p, &s->settings, &q, &r) != 0) e = APP_ERR_INTERNAL;
+    }
+    if (!e && findings) { /* the caller's now: the engine is not asked twice */
+        *findings = r;
+        memset(&r, 0, sizeof r);
     }
 out:
     cf_result_free(&r);

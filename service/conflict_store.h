@@ -66,10 +66,12 @@ int conflict_slice_segment(const conflict_slice *s, const char *id);
  * reference to j_doc). The slice holds the campaigns whose audience meets the proposal's, with dates the rules or
  * a suggested move look at, those promoting its offer code meanwhile, and itself. A finding that names another
  * campaign to move needs that campaign's audience around it too (the week suggested must clear it): the engine
- * is asked, and the slice loaded once more with it when it does. Errors as conflict_store_load, and
- * APP_ERR_VALIDATION with *field "segment_ids" (a segment not of the organisation). */
+ * is asked, and the slice loaded once more with it when it does. findings (may be NULL) gets what the engine
+ * finds about the proposal in the slice returned (cf_run with its scope and focus_campaign *at), to release with
+ * cf_result_free. Errors as conflict_store_load, and APP_ERR_VALIDATION with *field "segment_ids" (a segment not
+ * of the organisation). */
 app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_doc, const char *id,
-                                     conflict_slice **out, int *at, const char **field);
+                                     conflict_slice **out, int *at, const char **field, cf_result *findings);
 
 /* Adds a proposed booking (j_doc: a booking as its body or document gives it: campaign_id, resource_id,
  * segment_id, start, end, quantity, status), replacing the loaded booking replace_id (may be NULL). The slice

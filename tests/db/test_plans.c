@@ -526,7 +526,7 @@ static void run_hot_paths(db_conn *c)
     conflict_slice *slice = NULL;
     const char *field;
     int at;
-    ck_assert_int_eq(conflict_store_load_campaign(c, org, j_campaign, campaign_id, &slice, &at, &field), APP_OK);
+    ck_assert_int_eq(conflict_store_load_campaign(c, org, j_campaign, campaign_id, &slice, &at, &field, NULL), APP_OK);
     conflict_slice_free(slice);
     json_decref(j_campaign);
 
