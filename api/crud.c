@@ -17,22 +17,34 @@ static void reply_missing(req_ctx *ctx, const crud_desc *d, app_err e)
     reply_problem(ctx, e, e == APP_ERR_NOT_FOUND ? detail : NULL);
 }
 
+/* crud_get's reply once its document is read (doc is the caller's to free). */
+static void get_done(req_ctx *ctx, const void *arg, app_err e, db_doc *doc)
+{
+    const crud_desc *d = arg;
+    char etag[24];
+    if (e) { reply_missing(ctx, d, e); return; }
+    etag_format(doc->version, etag);
+    reply_header(ctx, "ETag", etag);
+    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
+    else reply_json_text(ctx, 200, doc->json);
+}
+
 void crud_get(req_ctx *ctx, const crud_desc *d)
 {
-    char id[37], etag[24];
+    char id[37];
     db_doc doc = {0};
     db_conn *conn = NULL;
     if (!require_perm_or_reply(ctx, d->read) || !query_known_or_reply(ctx, no_params) ||
         !path_uuid_or_reply(ctx, d->id_segment, id))
         return;
+    if (d->get_stmt) { /* read with the thread's other reads in one round trip */
+        reply_after_read(ctx, d->get_stmt, id, get_done, d);
+        return;
+    }
     app_err e = db_acquire(ctx->app->pool, &conn);
     if (!e) e = d->get(conn, ctx->claims.org, id, &doc);
     db_release(ctx->app->pool, conn);
-    if (e) { reply_missing(ctx, d, e); return; }
-    etag_format(doc.version, etag);
-    reply_header(ctx, "ETag", etag);
-    if (etag_matches(u_map_get_case(ctx->req->map_header, "If-None-Match"), etag)) reply_empty(ctx, 304);
-    else reply_json_text(ctx, 200, doc.json);
+    get_done(ctx, d, e, &doc);
     db_doc_free(&doc);
 }
 

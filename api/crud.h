@@ -42,6 +42,9 @@ struct crud_desc {
     const char *not_owner; /* the 403 detail for a caller who has only write_own and is not the owner */
     const char *collection; /* the collection's path: a created row's Location is <collection>/<id> */
     app_err (*get)(db_conn *conn, const char *org, const char *id, db_doc *doc);
+    /* The statement get runs ((org, id) -> document, version), when the store exports it: GET one then reads
+     * in its HTTP thread's batch (reply_after_read) rather than a round trip of its own. May be NULL. */
+    const db_stmt *get_stmt;
     app_err (*lock)(db_conn *conn, const char *org, const char *id, db_doc *doc);
     /* Checks a body: create (j_current NULL), patch before the lock (j_current NULL: shapes only) and after
      * it (the stored row). Returns the number of errors added to v. */

@@ -53,6 +53,7 @@ static const crud_desc approval_crud = {
     .id_segment = ID_SEGMENT,
     .read = PERM_APPROVAL_READ,
     .get = approval_store_get,
+    .get_stmt = &approval_store_get_stmt,
     .lock = approval_store_lock,
     .query_params = (const char *const[]){"status[]", "campaign_id", "mine", NULL},
     .sorts = approval_sort_names,

@@ -169,6 +169,7 @@ static const crud_desc campaign_crud = {
     .not_owner = "only the campaign's owner, a manager or an admin may change it",
     .collection = "/v1/campaigns",
     .get = campaign_store_get,
+    .get_stmt = &campaign_store_get_stmt,
     .lock = campaign_store_lock,
     .validate = validate,
     .refs_or_reply = segments_exist_or_reply,

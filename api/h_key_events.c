@@ -52,6 +52,7 @@ static const crud_desc key_event_crud = {
     .write = PERM_KEY_EVENT_WRITE,
     .collection = "/v1/key-events",
     .get = key_event_store_get,
+    .get_stmt = &key_event_store_get_stmt,
     .lock = key_event_store_lock,
     .validate = key_event_validate,
     .insert = insert,

@@ -269,6 +269,7 @@ static const crud_desc measurement_crud = {
     .write = PERM_MEASUREMENT_DELETE, /* rows are written by batches; a row's one write is its delete */
     .collection = "/v1/measurements",
     .get = measurement_store_get,
+    .get_stmt = &measurement_store_get_stmt,
     .lock = measurement_store_lock,
     .remove = remove_row,
     .query_params = (const char *const[]){"campaign_id", "channel", "source", "from", "to", NULL},

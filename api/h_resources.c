@@ -71,6 +71,7 @@ static const crud_desc resource_crud = {
     .write = PERM_RESOURCE_WRITE,
     .collection = "/v1/resources",
     .get = resource_store_get,
+    .get_stmt = &resource_store_get_stmt,
     .lock = resource_store_lock,
     .validate = resource_validate,
     .insert = insert,

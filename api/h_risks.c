@@ -82,6 +82,7 @@ static const crud_desc risk_crud = {
     .not_owner = "only the campaign's owner, a manager or an admin may change its risks",
     .collection = "/v1/risks",
     .get = risk_store_get,
+    .get_stmt = &risk_store_get_stmt,
     .lock = risk_store_lock,
     .validate = risk_validate,
     .insert = risk_store_insert,

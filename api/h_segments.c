@@ -55,6 +55,7 @@ static const crud_desc segment_crud = {
     .write = PERM_SEGMENT_WRITE,
     .collection = "/v1/segments",
     .get = segment_store_get,
+    .get_stmt = &segment_store_get_stmt,
     .lock = segment_store_lock,
     .validate = validate,
     .insert = insert,

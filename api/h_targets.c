@@ -21,6 +21,7 @@ static const crud_desc targets_crud = {
     .write = PERM_CAMPAIGN_WRITE_ANY,
     .write_own = PERM_CAMPAIGN_WRITE_OWN, /* a planner sets the targets of the campaigns they own */
     .get = target_store_get,
+    .get_stmt = &target_store_get_stmt,
 };
 
 void h_targets_get(req_ctx *ctx) { crud_get(ctx, &targets_crud); }

@@ -59,6 +59,7 @@ static const crud_desc webhook_crud = {
     .write = PERM_WEBHOOK_ADMIN,
     .collection = "/v1/webhooks",
     .get = webhook_store_get,
+    .get_stmt = &webhook_store_get_stmt,
     .lock = webhook_store_lock,
     .validate = webhook_validate,
     .precheck_or_reply = url_or_reply,

@@ -45,6 +45,7 @@ static const crud_desc workflow_crud = {
     .write = PERM_WORKFLOW_WRITE,
     .collection = "/v1/workflows",
     .get = workflow_store_get,
+    .get_stmt = &workflow_store_get_stmt,
     .lock = workflow_store_lock,
     .validate = validate,
     .insert = workflow_store_insert,

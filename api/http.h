@@ -39,6 +39,15 @@ struct req_ctx {
     auth_claims claims;   /* valid when route->needs_auth */
     query q;              /* parsed query string */
     int status;           /* the status replied, for logs and metrics */
+    /* A read the handler left for its HTTP thread's batch (reply_after_read): the dispatch runs it with the
+     * reads that the thread's other requests left in the same turn, all in one round trip, then calls done to
+     * reply. stmt NULL: none. */
+    struct {
+        const db_stmt *stmt; /* (org, id) -> one row (document, version) or none */
+        char id[37];
+        void (*done)(req_ctx *ctx, const void *arg, app_err e, db_doc *doc);
+        const void *arg;
+    } later;
 };
 
 #endif

@@ -32,6 +32,15 @@ void reply_json(req_ctx *ctx, int status, json_t *j)
     free(text);
 }
 
+void reply_after_read(req_ctx *ctx, const db_stmt *stmt, const char *id,
+                      void (*done)(req_ctx *ctx, const void *arg, app_err e, db_doc *doc), const void *arg)
+{
+    ctx->later.stmt = stmt;
+    snprintf(ctx->later.id, sizeof ctx->later.id, "%s", id);
+    ctx->later.done = done;
+    ctx->later.arg = arg;
+}
+
 void reply_empty(req_ctx *ctx, int status)
 {
     ctx->status = status;

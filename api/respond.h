@@ -17,6 +17,11 @@ void reply_json_text(req_ctx *ctx, int status, const char *json_text);
 /* j is not stolen. */
 void reply_json(req_ctx *ctx, int status, json_t *j);
 void reply_empty(req_ctx *ctx, int status);
+/* Replies later: the handler returns and the dispatch reads stmt with (the caller's organisation, id) together
+ * with the reads the HTTP thread's other requests left in the same turn, in one round trip, then calls
+ * done(ctx, arg, error, document) to reply (the document is freed after it). ctx->later is set. */
+void reply_after_read(req_ctx *ctx, const db_stmt *stmt, const char *id,
+                      void (*done)(req_ctx *ctx, const void *arg, app_err e, db_doc *doc), const void *arg);
 
 /* RFC 9457 problem for err; detail may be NULL (the title is used). */
 void reply_problem(req_ctx *ctx, app_err err, const char *detail);

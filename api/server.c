@@ -174,11 +174,36 @@ static int mw_rate_limit(req_ctx *ctx)
     return 0;
 }
 
-/* Every request ends here, refused by the wire or not: one response, one log
- * line, one metrics sample. */
-static void dispatch(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused)
+/* A request whose handler left a read for the thread's batch (req_ctx.later), kept until the batch answers it. */
+typedef struct later_req {
+    req_ctx ctx;
+    struct timespec t0;
+} later_req;
+
+/* The end of every request: its answer completed, one log line, one metrics sample. */
+static void finish(req_ctx *ctx, const struct timespec *t0)
 {
-    struct timespec t0, t1;
+    struct timespec t1;
+    if (!ctx->status) reply_problem(ctx, APP_ERR_INTERNAL, "the handler produced no response");
+    reply_header(ctx, "X-Request-Id", ctx->request_id);
+    query_free(&ctx->q);
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    const route *rt = ctx->route;
+    size_t idx = rt == &unmatched_route ? routes_count : (size_t)(rt - routes);
+    metrics_record(idx, ctx->status, secs);
+    log_info("%s %s %d %.2fms", ctx->req->http_verb, ctx->req->url_path, ctx->status, secs * 1000);
+    log_set_request_id(NULL);
+    metrics_in_flight(-1);
+}
+
+/* Every request starts here, refused by the wire or not, and ends in finish: at once, or once the thread's
+ * batch has read what its handler left (*later is then set, for flush). */
+static void dispatch(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused,
+                     void **later)
+{
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     metrics_in_flight(1);
     const route *rt = route_find(req->http_verb, req->url_path);
@@ -198,17 +223,46 @@ static void dispatch(const struct _u_request *req, struct _u_response *resp, con
     else if (refused) reply_problem(&ctx, refused->err, refused->detail);
     else if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
     else if (!rt->needs_auth || (mw_auth(&ctx) && mw_rate_limit(&ctx))) rt->handler(&ctx);
-    if (!ctx.status) reply_problem(&ctx, APP_ERR_INTERNAL, "the handler produced no response");
-    reply_header(&ctx, "X-Request-Id", ctx.request_id);
-    query_free(&ctx.q);
+    if (ctx.later.stmt && !ctx.status) {
+        later_req *k = later ? malloc(sizeof *k) : NULL;
+        if (k) {
+            k->ctx = ctx;
+            k->t0 = t0;
+            *later = k;
+            log_set_request_id(NULL);
+            return;
+        }
+        reply_problem(&ctx, APP_ERR_INTERNAL, "out of memory for a request");
+    }
+    finish(&ctx, &t0);
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    size_t idx = rt == &unmatched_route ? routes_count : (size_t)(rt - routes);
-    metrics_record(idx, ctx.status, secs);
-    log_info("%s %s %d %.2fms", req->http_verb, req->url_path, ctx.status, secs * 1000);
-    log_set_request_id(NULL);
-    metrics_in_flight(-1);
+/* The reads that one turn of an HTTP thread's requests left, in one round trip on one pooled connection
+ * (db_read_docs), then each request's reply. */
+#define FLUSH_MAX 64
+
+static void flush(void **later, size_t n)
+{
+    for (size_t at = 0; at < n; at += FLUSH_MAX) {
+        size_t m = n - at < FLUSH_MAX ? n - at : FLUSH_MAX;
+        db_read reads[FLUSH_MAX];
+        for (size_t i = 0; i < m; i++) {
+            later_req *k = later[at + i];
+            reads[i] = (db_read){k->ctx.later.stmt, k->ctx.claims.org, k->ctx.later.id, APP_OK, {0}};
+        }
+        db_conn *conn = NULL;
+        app_err e = db_acquire(the_app->pool, &conn);
+        if (!e) db_read_docs(conn, reads, m);
+        db_release(the_app->pool, conn);
+        for (size_t i = 0; i < m; i++) {
+            later_req *k = later[at + i];
+            log_set_request_id(k->ctx.request_id);
+            k->ctx.later.done(&k->ctx, k->ctx.later.arg, e ? e : reads[i].err, &reads[i].doc);
+            db_doc_free(&reads[i].doc);
+            finish(&k->ctx, &k->t0);
+            free(k);
+        }
+    }
 }
 
 server *server_start(app *a)
@@ -218,7 +272,7 @@ server *server_start(app *a)
     if (metrics_init(routes_count + 1) != 0) return NULL;
     for (size_t i = 0; i < routes_count; i++) metrics_set_label(i, routes[i].path, routes[i].method);
     metrics_set_label(routes_count, "unmatched", "*");
-    server *s = wire_start(a->cfg, dispatch);
+    server *s = wire_start(a->cfg, dispatch, flush);
     if (!s) metrics_free();
     return s;
 }

@@ -5,7 +5,16 @@
  * connection holds can outlive it even when libmicrohttpd drops a request
  * before calling us (a request head over its memory pool). A wire_req lives
  * from the first call of the access handler to the "request completed"
- * notification, which libmicrohttpd sends for every request it presented. */
+ * notification, which libmicrohttpd sends for every request it presented.
+ *
+ * Threads: each HTTP thread runs a daemon of its own in libmicrohttpd's
+ * "external" mode (rather than libmicrohttpd's thread pool), so that it knows
+ * when a turn ends: a turn is one MHD_run, the requests that arrived while
+ * the thread was busy. A handler may leave its request for later (a GET one's
+ * read); the connection is suspended, and once the turn has read every
+ * request waiting, flush answers all that were left in one database round
+ * trip and their connections are resumed. One wake-up of the thread and of a
+ * PostgreSQL backend then serves the turn's reads rather than each one. */
 #define _GNU_SOURCE
 #include "wire.h"
 
@@ -15,10 +24,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -45,33 +57,74 @@ typedef struct wire_conn {
     struct wire_conn *prev, *next;
     MHD_socket fd;
     int busy;        /* a request head has arrived and its response is not sent yet */
+    int refused;     /* over its client's connection limit: closed at once, not counted */
     double since;    /* when the connection began waiting for its next request head */
     char *uri;       /* raw request target of the current request, as the client sent it */
+    unsigned char client[17]; /* the client's address family and address (no port): its connection limit */
 } wire_conn;
 
 typedef struct wire_req {
     struct _u_request req;
-    size_t cap;           /* bytes allocated for req.binary_body */
-    size_t max_body;      /* this request's limit (config_body_limit) */
-    int refused;          /* refusal below is set */
+    struct _u_response resp; /* the answer, while the request waits for its thread's flush */
+    int resp_ready;          /* resp is initialised */
+    int waiting;             /* left for later: the connection is suspended until the flush answers it */
+    size_t cap;              /* bytes allocated for req.binary_body */
+    size_t max_body;         /* this request's limit (config_body_limit) */
+    int refused;             /* refusal below is set */
     wire_refusal refusal;
 } wire_req;
 
-struct wire {
+/* A connection handed to a thread by wire_stop (accepted from the kernel's queue while draining). */
+typedef struct wire_new {
+    MHD_socket fd;
+    struct sockaddr_storage peer;
+    socklen_t plen;
+} wire_new;
+
+/* One HTTP thread: its own libmicrohttpd daemon (run by this thread alone, in libmicrohttpd's "external"
+ * mode), polled together with an eventfd by which wire_stop wakes it. */
+typedef struct wire_thread {
+    struct wire *w;
     struct MHD_Daemon *daemon;
-    struct sockaddr_storage addr;
+    pthread_t thread;
+    int started;
+    int ep;   /* epoll: the daemon's epoll descriptor and wake */
+    int wake; /* eventfd */
+    int quiesced;
+    /* the requests left for later in this turn, and their connections */
+    void **later;
+    struct MHD_Connection **later_conns;
+    size_t nlater, cap;
+    /* guarded by w->lock: connections wire_stop handed to this thread */
+    wire_new *inbox;
+    size_t ninbox, inbox_cap;
+} wire_thread;
+
+struct wire {
+    wire_thread *threads;
+    unsigned nthreads;
+    MHD_socket lfd;       /* the listening socket, shared by every thread's daemon */
     wire_handler handler;
+    wire_flush flush;
     const config *cfg;
     unsigned header_timeout;
     unsigned max_connections;
-    unsigned open;        /* connections in conns */
-    pthread_mutex_t lock; /* guards conns and every wire_conn's busy/since/fd use by other threads */
+    unsigned max_client_connections;
+    unsigned open;        /* connections in conns (refused ones too) */
+    pthread_mutex_t lock; /* guards conns, every wire_conn's busy/since/fd use by other threads, the inboxes */
     wire_conn conns;      /* list head */
     int draining;         /* responses ask clients to close */
+    int quiesce;          /* the threads stop polling the listening socket */
+    unsigned quiesced;    /* threads that have */
+    int stop;             /* the threads end */
     int stop_reaper;
     pthread_t reaper;
     pthread_cond_t wake;
+    pthread_cond_t changed; /* a thread quiesced */
 };
+
+/* The thread running this libmicrohttpd callback (NULL outside the HTTP threads). */
+static __thread wire_thread *this_thread;
 
 static double now_s(void)
 {
@@ -95,6 +148,21 @@ static void conn_set_busy(wire *w, wire_conn *conn, int busy)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* The client's address family and address, without the port; all zero when unknown. */
+static void client_key(struct MHD_Connection *c, unsigned char key[17])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    memset(key, 0, 17);
+    if (!ci || !ci->client_addr) return;
+    if (ci->client_addr->sa_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        key[0] = 6;
+        memcpy(key + 1, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
+    }
+}
+
 /* MHD_OPTION_NOTIFY_CONNECTION: one wire_conn per TCP connection. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
@@ -106,7 +174,17 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         if (!conn) return; /* no deadline for this one; everything else still works */
         conn->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         conn->since = now_s();
+        client_key(c, conn->client);
         pthread_mutex_lock(&w->lock);
+        /* The per-client limit counts every thread's connections (each daemon would count only its own). */
+        unsigned same = 0;
+        for (wire_conn *o = w->conns.next; o != &w->conns && conn->client[0]; o = o->next)
+            same += !o->refused && memcmp(o->client, conn->client, sizeof conn->client) == 0;
+        if (same >= w->max_client_connections && conn->fd != MHD_INVALID_SOCKET) {
+            conn->refused = 1; /* libmicrohttpd sees the end of the stream and closes it */
+            shutdown(conn->fd, SHUT_RDWR);
+            conn->fd = MHD_INVALID_SOCKET;
+        }
         conn->next = w->conns.next;
         conn->prev = &w->conns;
         w->conns.next->prev = conn;
@@ -154,6 +232,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)toe;
     wire_req *r = *con_cls;
     if (r) {
+        if (r->resp_ready) ulfius_clean_response(&r->resp);
         ulfius_clean_request(&r->req);
         free(r);
         *con_cls = NULL;
@@ -277,26 +356,58 @@ static void body_append(wire_req *r, const char *data, size_t n)
     r->req.binary_body_length = len + n;
 }
 
-/* Runs the handler and queues its response. */
-static enum MHD_Result respond(wire *w, struct MHD_Connection *c, wire_req *r)
+/* Queues r->resp, the request's answer, on the connection. */
+static enum MHD_Result queue_answer(wire *w, struct MHD_Connection *c, wire_req *r)
 {
-    struct _u_response resp;
-    if (ulfius_init_response(&resp) != U_OK) return MHD_NO;
-    w->handler(&r->req, &resp, r->refused ? &r->refusal : NULL);
+    struct _u_response *resp = &r->resp;
     struct MHD_Response *m =
-        MHD_create_response_from_buffer(resp.binary_body_length, resp.binary_body ? resp.binary_body : (void *)"",
+        MHD_create_response_from_buffer(resp->binary_body_length, resp->binary_body ? resp->binary_body : (void *)"",
                                         MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret = MHD_NO;
     if (m) {
-        const char **keys = u_map_enum_keys(resp.map_header);
-        for (size_t i = 0; keys && keys[i]; i++) MHD_add_response_header(m, keys[i], u_map_get(resp.map_header, keys[i]));
+        const char **keys = u_map_enum_keys(resp->map_header);
+        for (size_t i = 0; keys && keys[i]; i++) MHD_add_response_header(m, keys[i], u_map_get(resp->map_header, keys[i]));
         /* A refused request's body may still be on its way: the connection cannot carry another request. */
         if (r->refused || __atomic_load_n(&w->draining, __ATOMIC_RELAXED)) MHD_add_response_header(m, "Connection", "close");
-        ret = MHD_queue_response(c, (unsigned)resp.status, m);
+        ret = MHD_queue_response(c, (unsigned)resp->status, m);
         MHD_destroy_response(m);
     }
-    ulfius_clean_response(&resp);
+    ulfius_clean_response(resp);
+    r->resp_ready = 0;
     return ret;
+}
+
+/* Room for one more request left for later in this thread's turn. 0, or -1 on OOM. */
+static int later_reserve(wire_thread *t)
+{
+    if (t->nlater < t->cap) return 0;
+    size_t cap = t->cap ? t->cap * 2 : 32;
+    void **later = realloc(t->later, cap * sizeof *later);
+    if (!later) return -1;
+    t->later = later;
+    struct MHD_Connection **conns = realloc(t->later_conns, cap * sizeof *conns);
+    if (!conns) return -1;
+    t->later_conns = conns;
+    t->cap = cap;
+    return 0;
+}
+
+/* Runs the handler, then queues its answer, or suspends the connection when the handler left the request for
+ * the thread's flush (run_turn answers it and resumes the connection). */
+static enum MHD_Result respond(wire *w, struct MHD_Connection *c, wire_req *r)
+{
+    if (ulfius_init_response(&r->resp) != U_OK) return MHD_NO;
+    r->resp_ready = 1;
+    wire_thread *t = this_thread;
+    void *later = NULL;
+    int may_wait = t && !r->refused && later_reserve(t) == 0;
+    w->handler(&r->req, &r->resp, r->refused ? &r->refusal : NULL, may_wait ? &later : NULL);
+    if (!later) return queue_answer(w, c, r);
+    t->later[t->nlater] = later;
+    t->later_conns[t->nlater++] = c;
+    r->waiting = 1;
+    MHD_suspend_connection(c);
+    return MHD_YES;
 }
 
 /* libmicrohttpd 0.9.75 takes no response while a body is arriving
@@ -311,7 +422,7 @@ static enum MHD_Result respond_mid_body(wire *w, struct MHD_Connection *c, wire_
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     struct _u_response resp;
     if (!ci || ulfius_init_response(&resp) != U_OK) return MHD_NO;
-    w->handler(&r->req, &resp, &r->refusal);
+    w->handler(&r->req, &resp, &r->refusal, NULL);
     char date[64];
     time_t t = time(NULL);
     struct tm tm;
@@ -353,6 +464,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(r = req_new(w, c, method, version))) return MHD_NO;
         *con_cls = r;
         return r->refused ? respond(w, c, r) : MHD_YES;
+    }
+    if (r->waiting) { /* resumed: the flush answered it */
+        r->waiting = 0;
+        return queue_answer(w, c, r);
     }
     if (*upload_data_size) {
         body_append(r, upload_data, *upload_data_size);
@@ -405,53 +520,197 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("libmicrohttpd: %s", msg);
 }
 
-wire *wire_start(const config *cfg, wire_handler handler)
+/* Answers what the handler left for later in this turn, then lets libmicrohttpd send the answers and read what
+ * arrived meanwhile, until a turn leaves nothing. */
+static void run_turn(wire_thread *t)
+{
+    MHD_run(t->daemon);
+    while (t->nlater) {
+        size_t n = t->nlater;
+        t->w->flush(t->later, n);
+        for (size_t i = 0; i < n; i++) MHD_resume_connection(t->later_conns[i]);
+        t->nlater = 0;
+        MHD_run(t->daemon);
+    }
+}
+
+/* Adds the connections wire_stop handed to this thread. */
+static void take_inbox(wire_thread *t)
+{
+    wire *w = t->w;
+    pthread_mutex_lock(&w->lock);
+    wire_new *in = t->inbox;
+    size_t n = t->ninbox;
+    t->inbox = NULL;
+    t->ninbox = t->inbox_cap = 0;
+    pthread_mutex_unlock(&w->lock);
+    /* A connection it refuses (the limits) is closed by libmicrohttpd itself: never close fd here. */
+    for (size_t i = 0; i < n; i++) MHD_add_connection(t->daemon, in[i].fd, (struct sockaddr *)&in[i].peer, in[i].plen);
+    free(in);
+}
+
+static void *thread_main(void *arg)
+{
+    wire_thread *t = arg;
+    wire *w = t->w;
+    this_thread = t;
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        MHD_UNSIGNED_LONG_LONG ms = 1000;
+        if (MHD_get_timeout(t->daemon, &ms) != MHD_YES || ms > 1000) ms = 1000;
+        struct epoll_event ev[2];
+        int n = epoll_wait(t->ep, ev, 2, (int)ms);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd != t->wake) continue;
+            uint64_t v;
+            if (read(t->wake, &v, sizeof v) < 0) { /* nothing to read: woken already */ }
+        }
+        if (__atomic_load_n(&w->quiesce, __ATOMIC_ACQUIRE) && !t->quiesced) {
+            MHD_quiesce_daemon(t->daemon); /* the socket stays open: wire_stop closes it */
+            t->quiesced = 1;
+            pthread_mutex_lock(&w->lock);
+            w->quiesced++;
+            pthread_cond_broadcast(&w->changed);
+            pthread_mutex_unlock(&w->lock);
+        }
+        take_inbox(t);
+        run_turn(t);
+    }
+    return NULL;
+}
+
+static void wake_thread(wire_thread *t)
+{
+    uint64_t one = 1;
+    if (write(t->wake, &one, sizeof one) < 0) { /* the counter is full: it is awake anyway */ }
+}
+
+/* The listening socket every thread's daemon polls (non-blocking: they race for each connection). */
+static MHD_socket listen_on(const config *cfg)
+{
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+    socklen_t len;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)cfg->port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)cfg->port);
+        len = sizeof *v6;
+    } else {
+        log_error("CAMPAIGND_BIND: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
+        return MHD_INVALID_SOCKET;
+    }
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0) goto fail;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) goto fail;
+    if (addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) goto fail;
+    if (bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, SOMAXCONN) != 0) goto fail;
+    return fd;
+fail:
+    log_error("cannot listen on %s:%u: %s", cfg->bind, cfg->port, strerror(errno));
+    if (fd >= 0) close(fd);
+    return MHD_INVALID_SOCKET;
+}
+
+/* Stops and frees what wire_start made of w (the threads are not running). */
+static void wire_free(wire *w)
+{
+    for (unsigned i = 0; w->threads && i < w->nthreads; i++) {
+        wire_thread *t = &w->threads[i];
+        if (t->daemon) {
+            if (!t->quiesced) MHD_quiesce_daemon(t->daemon); /* else MHD_stop_daemon closes the shared socket */
+            MHD_stop_daemon(t->daemon);
+        }
+        for (size_t k = 0; k < t->ninbox; k++) close(t->inbox[k].fd);
+        free(t->inbox);
+        free(t->later);
+        free(t->later_conns);
+        if (t->ep >= 0) close(t->ep);
+        if (t->wake >= 0) close(t->wake);
+    }
+    free(w->threads);
+    if (w->lfd != MHD_INVALID_SOCKET) close(w->lfd);
+    pthread_cond_destroy(&w->changed);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* Ends the threads wire_start started. */
+static void stop_threads(wire *w)
+{
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < w->nthreads; i++)
+        if (w->threads[i].started) wake_thread(&w->threads[i]);
+    for (unsigned i = 0; i < w->nthreads; i++)
+        if (w->threads[i].started) pthread_join(w->threads[i].thread, NULL);
+}
+
+wire *wire_start(const config *cfg, wire_handler handler, wire_flush flush)
 {
     wire *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->handler = handler;
+    w->flush = flush;
     w->cfg = cfg;
     w->header_timeout = cfg->header_timeout;
     w->max_connections = cfg->max_connections;
+    w->max_client_connections = cfg->max_client_connections;
     w->conns.next = w->conns.prev = &w->conns;
+    w->lfd = MHD_INVALID_SOCKET;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    w->nthreads = cfg->threads;
+    if (!(w->threads = calloc(w->nthreads, sizeof *w->threads))) goto fail;
+    for (unsigned i = 0; i < w->nthreads; i++) w->threads[i].ep = w->threads[i].wake = -1;
+    if ((w->lfd = listen_on(cfg)) == MHD_INVALID_SOCKET) goto fail;
 
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&w->addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&w->addr;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)cfg->port);
-    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)cfg->port);
-        flags |= MHD_USE_IPv6;
-    } else {
-        log_error("CAMPAIGND_BIND: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
-        goto fail;
+    /* Each daemon takes its share of the connection limit, as libmicrohttpd's own thread pool divides it; the
+     * per-client limit is counted over all of them (on_connection). */
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    for (unsigned i = 0; i < w->nthreads; i++) {
+        wire_thread *t = &w->threads[i];
+        unsigned share = cfg->max_connections / w->nthreads + (i < cfg->max_connections % w->nthreads);
+        t->w = w;
+        t->daemon = MHD_start_daemon(
+            flags, (uint16_t)cfg->port, NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->lfd,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_LIMIT, share ? share : 1,
+            MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)WIRE_POOL_BYTES, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        const union MHD_DaemonInfo *di = t->daemon ? MHD_get_daemon_info(t->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        if (!di) {
+            log_error("cannot start HTTP thread %u on %s:%u", i, cfg->bind, cfg->port);
+            goto fail;
+        }
+        t->ep = epoll_create1(EPOLL_CLOEXEC);
+        t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        struct epoll_event on_daemon = {.events = EPOLLIN, .data.fd = di->epoll_fd};
+        struct epoll_event on_wake = {.events = EPOLLIN, .data.fd = t->wake};
+        if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, di->epoll_fd, &on_daemon) != 0 ||
+            epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &on_wake) != 0) {
+            log_error("cannot poll HTTP thread %u: %s", i, strerror(errno));
+            goto fail;
+        }
     }
-    w->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->addr,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->max_client_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WIRE_POOL_BYTES, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_END);
-    if (!w->daemon) {
-        log_error("cannot listen on %s:%u", cfg->bind, cfg->port);
-        goto fail;
+    for (unsigned i = 0; i < w->nthreads; i++) {
+        if (pthread_create(&w->threads[i].thread, NULL, thread_main, &w->threads[i]) != 0) {
+            log_error("cannot start HTTP thread %u", i);
+            goto fail_running;
+        }
+        w->threads[i].started = 1;
     }
-    if (pthread_create(&w->reaper, NULL, reaper_main, w) != 0) {
-        MHD_stop_daemon(w->daemon);
-        goto fail;
-    }
+    if (pthread_create(&w->reaper, NULL, reaper_main, w) != 0) goto fail_running;
     return w;
+fail_running:
+    stop_threads(w);
 fail:
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
+    wire_free(w);
     return NULL;
 }
 
@@ -465,6 +724,7 @@ static int work_pending(wire *w)
         pending = conn->busy ||
                   (conn->fd != MHD_INVALID_SOCKET && ioctl(conn->fd, FIONREAD, &unread) == 0 && unread > 0);
     }
+    for (unsigned i = 0; i < w->nthreads && !pending; i++) pending = w->threads[i].ninbox > 0;
     pthread_mutex_unlock(&w->lock);
     return pending;
 }
@@ -474,22 +734,29 @@ void wire_stop(wire *w, unsigned grace)
     if (!w) return;
     double deadline = now_s() + grace;
     __atomic_store_n(&w->draining, 1, __ATOMIC_RELAXED);
-    /* Stop polling the listening socket, then take in what the kernel had
-     * already accepted for us: those clients sent their requests before the
-     * signal and must get answers, not resets. */
-    MHD_socket lfd = MHD_quiesce_daemon(w->daemon);
-    if (lfd != MHD_INVALID_SOCKET) {
-        fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
-        for (;;) {
-            struct sockaddr_storage peer;
-            socklen_t plen = sizeof peer;
-            int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-            if (fd < 0) break;
-            /* A connection it refuses (the limits) is closed by libmicrohttpd itself: never close fd here. */
-            MHD_add_connection(w->daemon, fd, (struct sockaddr *)&peer, plen);
+    /* Every thread stops polling the listening socket; then what the kernel had already accepted for us is
+     * taken in: those clients sent their requests before the signal and must get answers, not resets. */
+    __atomic_store_n(&w->quiesce, 1, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < w->nthreads; i++) wake_thread(&w->threads[i]);
+    pthread_mutex_lock(&w->lock);
+    while (w->quiesced < w->nthreads) pthread_cond_wait(&w->changed, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    for (unsigned next = 0;;) {
+        wire_new in = {.plen = sizeof in.peer};
+        if ((in.fd = accept4(w->lfd, (struct sockaddr *)&in.peer, &in.plen, SOCK_CLOEXEC)) < 0) break;
+        wire_thread *t = &w->threads[next++ % w->nthreads];
+        pthread_mutex_lock(&w->lock);
+        if (t->ninbox == t->inbox_cap) {
+            size_t cap = t->inbox_cap ? t->inbox_cap * 2 : 16;
+            wire_new *grown = realloc(t->inbox, cap * sizeof *grown);
+            if (grown) { t->inbox = grown; t->inbox_cap = cap; }
         }
-        shutdown(lfd, SHUT_RDWR); /* later connection attempts are refused at once */
+        if (t->ninbox < t->inbox_cap) t->inbox[t->ninbox++] = in;
+        else close(in.fd);
+        pthread_mutex_unlock(&w->lock);
+        wake_thread(t);
     }
+    shutdown(w->lfd, SHUT_RDWR); /* later connection attempts are refused at once */
     while (now_s() < deadline && work_pending(w)) usleep(20000);
 
     pthread_mutex_lock(&w->lock);
@@ -497,9 +764,6 @@ void wire_stop(wire *w, unsigned grace)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->reaper, NULL);
-    MHD_stop_daemon(w->daemon);
-    if (lfd != MHD_INVALID_SOCKET) close(lfd);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
+    stop_threads(w);
+    wire_free(w);
 }

@@ -30,16 +30,26 @@ typedef struct wire_refusal {
     char detail[160];
 } wire_refusal;
 
-/* Fills resp for req, or for the refusal when refused is not NULL. */
-typedef void (*wire_handler)(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused);
+/* Fills resp for req, or for the refusal when refused is not NULL. When
+ * later is not NULL the handler may instead leave *later set: the request is
+ * not answered yet, and its connection waits (suspended) until the thread's
+ * flush has filled resp. */
+typedef void (*wire_handler)(const struct _u_request *req, struct _u_response *resp, const wire_refusal *refused,
+                             void **later);
+
+/* Answers the n requests that the handler left (later[i] as it set them) in
+ * one turn of an HTTP thread, before the thread reads any more requests. */
+typedef void (*wire_flush)(void **later, size_t n);
 
 typedef struct wire wire;
 
-/* Listens on cfg's address and port with a libmicrohttpd thread pool and
+/* Listens on cfg's address and port with cfg->threads HTTP threads, each
+ * running its own libmicrohttpd daemon over the one listening socket, and
  * cfg's limits (connections in all and per client, body size, request head
- * deadline, idle timeout); every request goes to handler. NULL on failure
- * (logged). */
-wire *wire_start(const config *cfg, wire_handler handler);
+ * deadline, idle timeout); every request goes to handler, and after each turn
+ * of a thread (the requests that arrived while it was busy) the requests left
+ * for later go to flush. NULL on failure (logged). */
+wire *wire_start(const config *cfg, wire_handler handler, wire_flush flush);
 
 /* Stops accepting, takes in the connections the kernel had already queued,
  * lets every request that was accepted finish (including requests whose head

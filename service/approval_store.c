@@ -30,7 +30,8 @@
     " 'version', t.version, 'created_at', t.created_at, 'updated_at', t.updated_at,"                          \
     " 'closed_at', t.closed_at)::text"
 
-static const db_stmt q_wf_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt workflow_store_get_stmt = {
     "workflow_get", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_wf_lock = {
     "workflow_lock", "SELECT " WORKFLOW_DOC ", t.version FROM workflows t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
@@ -84,7 +85,8 @@ static const db_stmt q_submit = {
     " SELECT w.org_id, $2, w.id, w.name, w.steps, w.distinct_deciders, $4, $5 FROM workflows w"
     " WHERE " DB_BY_KEY("w", "$3", "$1") " AND w.active RETURNING " APPROVAL_DOC ", t.version, t.id::text",
     5};
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt approval_store_get_stmt = {
     "approval_get", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
     "approval_lock", "SELECT " APPROVAL_DOC ", t.version FROM approval_requests t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE",
@@ -140,7 +142,7 @@ static list_query approval_list = {
 app_err workflow_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_wf_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &workflow_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)
@@ -196,7 +198,7 @@ app_err approval_store_submit(db_conn *conn, const char *org, const char *campai
 app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &approval_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

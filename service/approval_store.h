@@ -12,6 +12,8 @@ extern const char *const workflow_sort_names[];
 extern const char *const approval_sort_names[];
 
 app_err workflow_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* workflow_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt workflow_store_get_stmt;
 /* Locks the workflow for a change; *doc is the stored workflow and its version. */
 app_err workflow_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err workflow_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
@@ -31,6 +33,8 @@ app_err approval_store_submit(db_conn *conn, const char *org, const char *campai
                               const char *submitted_by, const char *campaign_owner, db_doc *doc, char id_out[37],
                               app_refusal *why);
 app_err approval_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* approval_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt approval_store_get_stmt;
 /* Locks the request (every decision on it queues here); *doc is the request with its decisions. */
 app_err approval_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* What a decision reads, in one round trip: the request's version as it was

@@ -19,7 +19,8 @@
 #define DAYS_START(alias, tz) "((" alias ".start_date)::timestamp AT TIME ZONE " tz ")"
 #define DAYS_END(alias, tz) "((" alias ".end_date + 1)::timestamp AT TIME ZONE " tz ")"
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt key_event_store_get_stmt = {
     "key_event_get", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
     "key_event_lock", "SELECT " KEY_EVENT_DOC ", t.version FROM key_events t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE", 2};
@@ -199,7 +200,7 @@ static list_query feed_token_list = {
 app_err key_event_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &key_event_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

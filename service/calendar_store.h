@@ -12,6 +12,8 @@ extern const char *const key_event_sort_names[];
 extern const char *const feed_token_sort_names[];
 
 app_err key_event_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* key_event_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt key_event_store_get_stmt;
 /* Locks the event for an update; *doc is the stored event and its version. */
 app_err key_event_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err key_event_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],

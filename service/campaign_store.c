@@ -19,7 +19,8 @@
     " FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" d "->'channel_budgets') = 'array'"                       \
     "  THEN " d "->'channel_budgets' ELSE '[]'::jsonb END) WITH ORDINALITY x(e, ord))"
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt campaign_store_get_stmt = {
     "campaign_get", "SELECT d.doc::text, d.version FROM campaign_documents d WHERE " DB_BY_KEY("d", "$2", "$1"), 2};
 
 /* Both rows locked: a writer that committed while this waited is read as it left them (the kept document too). */
@@ -135,7 +136,7 @@ static app_err one_text(db_conn *conn, const db_stmt *stmt, const char *const *p
 app_err campaign_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &campaign_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

@@ -23,6 +23,8 @@ typedef struct campaign_filter {
 
 /* *doc: the campaign as the API shows it and its version (the ETag). */
 app_err campaign_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* campaign_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt campaign_store_get_stmt;
 
 /* Locks the row for the rest of the transaction; *doc is the campaign, with its owner. */
 app_err campaign_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);

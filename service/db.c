@@ -568,6 +568,92 @@ out:
     return e;
 }
 
+/* Fills r from a read's result: one row (document, version), or none. */
+static void read_take(db_read *r, PGresult *res)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) < 2) { r->err = APP_ERR_NOT_FOUND; return; }
+    if (!(r->doc.json = strdup(PQgetvalue(res, 0, 0)))) { r->err = APP_ERR_INTERNAL; return; }
+    r->doc.version = atoi(PQgetvalue(res, 0, 1));
+    r->err = APP_OK;
+}
+
+void db_read_docs(db_conn *c, db_read *reads, size_t n)
+{
+    command *cmds = calloc(n, sizeof *cmds);
+    const char *(*pv)[2] = calloc(n, sizeof *pv);
+    size_t *which = calloc(n, sizeof *which);
+    unsigned char *answered = calloc(n, 1);
+    size_t left = n;
+    int fresh = c->fresh;
+    for (size_t i = 0; i < n; i++) {
+        memset(&reads[i].doc, 0, sizeof reads[i].doc);
+        reads[i].err = cmds && pv && which && answered ? APP_ERR_UNAVAILABLE : APP_ERR_INTERNAL;
+    }
+    if (!cmds || !pv || !which || !answered) { log_note_cause("reads: out of memory"); goto out; }
+    if (c->nqueued && run_batch(c, NULL, NULL, 0, NULL, NULL) != APP_OK) goto out;
+    /* Each round answers at least one read: after the first failure of a pipeline the rest are aborted. */
+    for (size_t round = 0; left && round <= n && c->pg; round++) {
+        size_t m = 0, unprepared = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (answered[i]) continue;
+            pv[m][0] = reads[i].org;
+            pv[m][1] = reads[i].id;
+            which[m] = i;
+            cmds[m] = (command){reads[i].stmt, NULL, pv[m], 0, NULL, NULL};
+            cmds[m].prepare = !stmt_set_has(&c->prepared, reads[i].stmt);
+            for (size_t j = 0; cmds[m].prepare && j < m; j++)
+                if (cmds[j].stmt == cmds[m].stmt) cmds[m].prepare = 0; /* prepared earlier in this pipeline */
+            unprepared += (size_t)cmds[m].prepare;
+            m++;
+        }
+        if (stmt_set_reserve_n(&c->prepared, unprepared) != 0) {
+            log_note_cause("reads: out of memory");
+            for (size_t i = 0; i < n; i++)
+                if (!answered[i]) reads[i].err = APP_ERR_INTERNAL;
+            goto out;
+        }
+        int broken = send_pipeline(c, cmds, (int)m) != 0;
+        c->fresh = 0;
+        for (size_t k = 0; k < m; k++)
+            if (cmds[k].prepare && cmds[k].prepared && PQresultStatus(cmds[k].prepared) == PGRES_COMMAND_OK)
+                stmt_set_put(&c->prepared, cmds[k].stmt);
+        /* A pooled connection found lost by the checkout's first round trip: sent again on a new one. */
+        if (broken && fresh && round == 0 && PQstatus(c->pg) != CONNECTION_OK) {
+            commands_clear(cmds, (int)m);
+            fresh = 0;
+            if (conn_reopen(c) != 0) goto out;
+            continue; /* n rounds are left for n reads */
+        }
+        fresh = 0;
+        for (size_t k = 0; k < m; k++) {
+            command *cm = &cmds[k];
+            db_read *r = &reads[which[k]];
+            PGresult *bad = cm->prepared && PQresultStatus(cm->prepared) != PGRES_COMMAND_OK ? cm->prepared
+                            : cm->result && !result_ok(cm->result)                         ? cm->result
+                                                                                             : NULL;
+            if (!bad && !cm->result) continue; /* never answered: the pipeline broke off */
+            if (bad && PQresultStatus(bad) == PGRES_PIPELINE_ABORTED) continue; /* sent again next round */
+            if (bad) r->err = result_error(c, bad, cm->stmt->name, 0, NULL);
+            else read_take(r, cm->result);
+            answered[which[k]] = 1;
+            left--;
+        }
+        commands_clear(cmds, (int)m);
+        if (broken) {
+            if (c->pg) {
+                log_note_cause("reads: the pipeline broke off: %s", PQerrorMessage(c->pg));
+                conn_close(c);
+            }
+            break; /* the reads left are 503s */
+        }
+    }
+out:
+    free(cmds);
+    free(pv);
+    free(which);
+    free(answered);
+}
+
 app_err db_write(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why)
 {
     return run_batch(c, stmt, params, c->commit_next, out, why);

@@ -95,6 +95,23 @@ app_err db_doc_row(db_conn *conn, const db_stmt *stmt, const char *const *params
  * kind]]) and fills *doc. APP_ERR_NOT_FOUND when no row came back. */
 app_err db_lock_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc);
 
+/* One-document reads of many requests in one round trip: reads[i].stmt, with
+ * (org, id) as its parameters, returns a row (document, version) or none.
+ * Every statement goes in one pipeline with one sync (one implicit read-only
+ * transaction: one wake-up of the backend and of the caller for all of them);
+ * a statement the failure of another one aborted is sent again in the next
+ * round trip, so each read gets its own answer. reads[i].err is APP_OK with
+ * reads[i].doc filled (free it with db_doc_free), APP_ERR_NOT_FOUND when no
+ * row came back, or the read's error. */
+typedef struct db_read {
+    const db_stmt *stmt;
+    const char *org, *id;
+    app_err err; /* out */
+    db_doc doc;  /* out */
+} db_read;
+
+void db_read_docs(db_conn *conn, db_read *reads, size_t n);
+
 /* Queues stmt to be sent in the round trip of the next statement whose answer
  * is awaited (db_exec and the like, db_commit): for a statement the caller
  * needs no answer from now — a write whose failure is the failure of the

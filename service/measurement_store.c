@@ -95,7 +95,8 @@ static const db_stmt q_upsert = {
     " LEFT JOIN LATERAL (" STORED("id", "c", "c.bad_field IS NULL AND up.id IS NULL AND") ") old ON true",
     3};
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt measurement_store_get_stmt = {
     "measurement_get", "SELECT " MEASUREMENT_DOC ", t.version FROM measurements t WHERE " DB_BY_KEY("t", "$2", "$1"),
     2};
 
@@ -135,7 +136,7 @@ app_err measurement_store_upsert(db_conn *conn, const char *org, const char *own
 app_err measurement_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &measurement_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err measurement_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

@@ -21,6 +21,8 @@ app_err measurement_store_upsert(db_conn *conn, const char *org, const char *own
                                  char **results, app_refusal *why);
 
 app_err measurement_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* measurement_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt measurement_store_get_stmt;
 app_err measurement_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err measurement_store_delete(db_conn *conn, const char *org, const char *id, app_refusal *why);
 

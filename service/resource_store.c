@@ -20,7 +20,8 @@
     "json_build_object('id', t.id, 'resource_id', t.resource_id, 'kind', t.kind, 'start', lower(t.period),"    \
     " 'end', upper(t.period), 'note', t.note, 'created_by', t.created_by, 'created_at', t.created_at)::text"
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt resource_store_get_stmt = {
     "resource_get", "SELECT " RESOURCE_DOC ", t.version FROM resources t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
     "resource_lock", "SELECT " RESOURCE_DOC ", t.version, '', t.kind FROM resources t WHERE " DB_BY_KEY("t", "$2", "$1")
@@ -112,7 +113,7 @@ static list_query availability_list = {
 app_err resource_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &resource_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err resource_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

@@ -18,6 +18,8 @@ typedef struct resource_filter {
 } resource_filter;
 
 app_err resource_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* resource_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt resource_store_get_stmt;
 /* Locks the resource row (the same lock every booking writer of it takes);
  * *doc is the stored resource, with its kind. */
 app_err resource_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);

@@ -20,7 +20,8 @@
  * that waits for them. Sent in the round trip of the lock that follows. */
 static const db_stmt q_hold = {"risk_levels_hold", "SELECT risk_levels_hold($1)", 1};
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt risk_store_get_stmt = {
     "risk_get", "SELECT " RISK_DOC ", t.version FROM risks t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 /* The locks in the house order: the campaign's row first (SHARE, as the risk trigger takes it), then the
  * risk's. Deleting a campaign locks its row and then its risks (the cascade); a risk locked first and its
@@ -115,7 +116,7 @@ static list_query risk_list = {
 app_err risk_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &risk_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err risk_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

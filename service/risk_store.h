@@ -17,6 +17,8 @@ typedef struct risk_filter {
 } risk_filter;
 
 app_err risk_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* risk_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt risk_store_get_stmt;
 /* Locks the risk row (after the organisation's risk-level lock and its campaign's row); doc->owner is its
  * campaign's owner (who may write it). */
 app_err risk_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);

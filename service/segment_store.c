@@ -12,7 +12,8 @@
     " 'estimated_size', t.estimated_size, 'parent_id', t.parent_id, 'version', t.version,"                 \
     " 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt segment_store_get_stmt = {
     "segment_get", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 static const db_stmt q_lock = {
     "segment_lock", "SELECT " SEGMENT_DOC ", t.version FROM segments t WHERE " DB_BY_KEY("t", "$2", "$1") " FOR UPDATE",
@@ -67,7 +68,7 @@ static list_query segment_list = {
 app_err segment_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &segment_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err segment_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

@@ -11,6 +11,8 @@
 extern const char *const segment_sort_names[];
 
 app_err segment_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* segment_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt segment_store_get_stmt;
 /* Locks the row; *doc is the segment and its current version. */
 app_err segment_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 app_err segment_store_insert(db_conn *conn, const char *org, const char *body_json, db_doc *doc, char id_out[37],

@@ -6,7 +6,8 @@
 
 /* The set as the API shows it: each target in its unit's JSON type (a count an integer, money a decimal string
  * with 2 decimals in the campaign's currency, a ratio a number). */
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt target_store_get_stmt = {
     "target_get",
     "SELECT json_build_object('campaign_id', c.id, 'currency', c.budget_currency,"
     " 'targets', coalesce((SELECT json_agg(json_build_object('kpi', t.kpi, 'channel', t.channel, 'unit', t.unit,"
@@ -50,7 +51,7 @@ static const db_stmt q_bump = {
 app_err target_store_get(db_conn *conn, const char *org, const char *campaign_id, db_doc *doc)
 {
     const char *params[] = {org, campaign_id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &target_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err target_store_lock(db_conn *conn, const char *org, const char *campaign_id, int *version)

@@ -8,6 +8,8 @@
 /* The campaign's targets as GET shows them; version 0 while none were ever
  * written. APP_ERR_NOT_FOUND when the campaign is not the organisation's. */
 app_err target_store_get(db_conn *conn, const char *org, const char *campaign_id, db_doc *doc);
+/* target_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt target_store_get_stmt;
 
 /* Within the caller's transaction, with the campaign locked: the set's
  * current version (0 when never written), taking the set's row lock. */

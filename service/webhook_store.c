@@ -24,7 +24,8 @@
     "   'response_status', a.response_status, 'response_body', a.response_body, 'error', a.error,"             \
     "   'manual', a.manual) ORDER BY a.id), '[]'::json) FROM webhook_attempts a WHERE a.delivery_id = t.id))::text"
 
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt webhook_store_get_stmt = {
     "webhook_get", "SELECT " WEBHOOK_DOC "::text, t.version FROM webhook_subscriptions t WHERE " DB_BY_KEY("t", "$2", "$1"),
     2};
 static const db_stmt q_lock = {
@@ -155,7 +156,7 @@ static list_query delivery_list = {
 app_err webhook_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &webhook_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err webhook_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

@@ -15,6 +15,8 @@ extern const char *const webhook_delivery_sort_names[];
 extern const char *const webhook_delivery_statuses[];
 
 app_err webhook_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* webhook_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt webhook_store_get_stmt;
 app_err webhook_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
 /* Creates the subscription with a new secret: doc->json carries it as
  * "secret" (the only time it is shown, with rotate's). */

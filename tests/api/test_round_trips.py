@@ -6,11 +6,17 @@ the references in one; the insert and COMMIT in the other), a decision on an
 approval step at most three, the one that closes the request included; a conflict check one (the slice's
 statement, with a blocked booking's free periods; a change reads the stored one first). The
 server runs alone here (no date-driven worker), so the counter moves only with
-the request between two reads. Usage: test_round_trips.py BINARY"""
+the request between two reads. GET one of every request that one HTTP thread
+finds waiting in one turn costs one round trip together. Usage: test_round_trips.py BINARY"""
+import http.client
+import os
 import re
+import subprocess
+import threading
+import time
 import uuid
 
-from harness import OrgTestCase, campaign, main
+from harness import OrgTestCase, Server, campaign, main
 
 
 class RoundTripTest(OrgTestCase):
@@ -118,6 +124,72 @@ class RoundTripTest(OrgTestCase):
             st, _, c = self.req("GET", "/v1/campaigns/" + camp["id"])
             self.assertEqual(c["status"], "approved" if last == "approve" else "draft")
             self.assertEqual(c["status_reason"], "approved" if last == "approve" else "rejected: off brief")
+
+
+class BatchedReadTest(OrgTestCase):
+    """GET one waits for its thread's turn to end and reads with the other requests of that turn."""
+    ORG_PREFIX = "rtb-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_THREADS": "1"})  # one HTTP thread: every request is in its turns
+
+    def trips(self):
+        st, _, text = self.req("GET", "/metrics", token=None)
+        self.assertEqual(st, 200)
+        return int(re.search(r"^campaignd_db_round_trips_total (\d+)$", text, re.M).group(1))
+
+    def test_the_gets_a_thread_finds_waiting_are_read_in_one_round_trip_and_each_gets_its_own_answer(self):
+        camps = []
+        for i in range(8):
+            st, h, b = self.req("POST", "/v1/campaigns", campaign(name=f"Batched {i}"))
+            self.assertEqual(st, 201, b)
+            camps.append((b["id"], h["etag"]))
+        st, _, res = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Held banner"})
+        self.assertEqual(st, 201, res)
+        before = self.trips()
+        # A booking waits on the resource's row lock, and with it the only HTTP thread, while the GETs arrive.
+        holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
+                                   f"BEGIN; SELECT 1 FROM resources WHERE id = '{res['id']}' FOR UPDATE; "
+                                   "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
+        time.sleep(0.3)
+        booked = {}
+
+        def book():
+            booked["status"] = self.req("POST", "/v1/bookings", {
+                "campaign_id": camps[0][0], "resource_id": res["id"],
+                "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"})[0]
+
+        th = threading.Thread(target=book)
+        th.start()
+        time.sleep(0.3)
+        # Eight campaigns, one of them asked with its ETag (304), and an id nobody has (404), each on its own
+        # connection, all sent while the thread is held.
+        asks = [(cid, None, 200) for cid, _ in camps] + [(camps[3][0], camps[3][1], 304),
+                                                        (str(uuid.uuid4()), None, 404)]
+        conns = []
+        for cid, etag, _ in asks:
+            c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+            headers = {"Authorization": "Bearer " + self.admin}
+            if etag:
+                headers["If-None-Match"] = etag
+            c.request("GET", "/v1/campaigns/" + cid, headers=headers)
+            conns.append(c)
+        answers = []
+        for c in conns:
+            r = c.getresponse()
+            answers.append((r.status, r.getheader("ETag"), r.read()))
+            c.close()
+        th.join()
+        holder.wait()
+        self.assertEqual(booked["status"], 201)
+        for (cid, _, want), (status, etag, body) in zip(asks, answers):
+            self.assertEqual(status, want, (cid, body[:200]))
+            if want == 200:
+                self.assertIn(f'"id":"{cid}"'.encode(), body.replace(b" ", b""))
+                self.assertEqual(etag, dict(camps)[cid])
+        # The booking's two round trips, and one for the ten GETs (each alone would have been ten).
+        self.assertLessEqual(self.trips() - before, 3)
 
 
 if __name__ == "__main__":
