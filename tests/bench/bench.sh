@@ -62,13 +62,15 @@ pg_pids=$(pgrep -P "$(head -1 "$(cat "$pgdir/base")/data/postmaster.pid")" | tr 
 run "GET /v1/campaigns/{id}, no statistics" "http://127.0.0.1:$port/v1/campaigns/x" "$work/one.lua" >/dev/null
 psql -qAt "$url" -c "ANALYZE campaigns, campaign_segments, campaign_documents" # the tables just loaded
 pgbench -q -i -s 1 "$url" >/dev/null 2>&1 # before the runs: its load is not measured
-c0=$(cpu_ticks $pid) p0=$(cpu_ticks $pg_pids)
+trips() { curl -sf "localhost:$port/metrics" | awk '$1 == "campaignd_db_round_trips_total" {print $2}'; }
+switches() { awk '$1 == "ctxt" {print $2}' /proc/stat; } # the whole machine's context switches
+c0=$(cpu_ticks $pid) p0=$(cpu_ticks $pg_pids) r0=$(trips) s0=$(switches)
 read -r one one_p99 < <(run "GET /v1/campaigns/{id}" "http://127.0.0.1:$port/v1/campaigns/x" "$work/one.lua")
-c1=$(cpu_ticks $pid) p1=$(cpu_ticks $pg_pids)
+c1=$(cpu_ticks $pid) p1=$(cpu_ticks $pg_pids) r1=$(trips) s1=$(switches)
 hz=$(getconf CLK_TCK)
-awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v hz="$hz" -v n="$one" -v s="$secs" 'BEGIN {
-    printf "  CPU per GET one: campaignd %.0f us, PostgreSQL %.0f us\n",
-           c / hz / (n * s) * 1e6, p / hz / (n * s) * 1e6 }' >&2
+awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v hz="$hz" -v n="$one" -v s="$secs" -v r=$((r1 - r0)) -v x=$((s1 - s0)) 'BEGIN {
+    printf "  CPU per GET one: campaignd %.0f us, PostgreSQL %.0f us; %.1f GETs per database round trip, %.1f context switches of the machine per GET\n",
+           c / hz / (n * s) * 1e6, p / hz / (n * s) * 1e6, n * s / r, x / (n * s) }' >&2
 # Right after GET one, so that both see the machine in the same state: over the connection the service uses (the
 # Unix socket, when the cluster has one), and over loopback TCP as the figures before the service used the socket
 # were measured.
