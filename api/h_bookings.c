@@ -151,58 +151,70 @@ static void refs_of_slice(const conflict_slice *s, json_t *j_body, booking_refs 
     out->segment_found = segment_id && conflict_slice_segment(s, segment_id) >= 0;
 }
 
-/* What a new booking refers to, checked in its transaction, and with the conflict rules on (judged) their slice
- * (*s, to free; NULL otherwise), in one round trip: when the caller may book for any campaign, the slice's
- * statement alone says what the booking refers to (one statement fewer a write: the slice reads each by key in
- * the organisation), else the references' statement goes with it. APP_OK with resource_kind set; otherwise the
- * refusal: APP_ERR_VALIDATION with field errors in v, or another error with its detail. */
-static app_err refs_refused(req_ctx *ctx, db_conn *conn, json_t *j_body, int judged, conflict_slice **s,
-                            char resource_kind[16], verrs *v, char *detail, size_t detail_len)
+/* Whether the caller's booking takes what it refers to from the conflict rules' slice alone (judged: the rules
+ * are on): the slice reads the booking's campaign, resource and segment by key in the organisation, all but the
+ * campaign's owner, which only a caller who books for the campaigns they own needs. */
+static int refs_from_slice(const req_ctx *ctx, int judged)
 {
-    const char *campaign_id = json_string_value(json_object_get(j_body, "campaign_id"));
-    const char *resource_id = json_string_value(json_object_get(j_body, "resource_id"));
-    const char *segment_id = json_string_value(json_object_get(j_body, "segment_id"));
+    return judged && auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_ANY);
+}
+
+/* Queues on conn the statements that read what a new booking refers to and, judged, its slice (*s, to free;
+ * NULL otherwise): the slice's statement alone when refs_from_slice, else the references' statement (into
+ * *refs) too. They go with conn's next round trip; refs_judge then judges them. */
+static app_err refs_send(req_ctx *ctx, db_conn *conn, json_t *j_body, int judged, conflict_slice **s, db_kept *refs)
+{
     conflict_ask ask = conflict_ask_booking(j_body);
-    booking_refs refs;
     app_err e = APP_OK;
-    detail[0] = '\0';
     *s = NULL;
-    if (judged && auth_role_can(ctx->claims.role, PERM_BOOKING_WRITE_ANY)) {
-        e = conflict_store_load(conn, ctx->claims.org, &ask, s);
-        if (!e) {
-            refs_of_slice(*s, j_body, &refs);
+    if (judged) e = conflict_store_defer(conn, ctx->claims.org, &ask, s);
+    if (!e && !refs_from_slice(ctx, judged))
+        e = booking_store_refs_defer(conn, ctx->claims.org, json_string_value(json_object_get(j_body, "campaign_id")),
+                                     json_string_value(json_object_get(j_body, "resource_id")),
+                                     json_string_value(json_object_get(j_body, "segment_id")), refs);
+    return e;
+}
+
+/* Judges what refs_send read (sent): APP_OK with resource_kind set; otherwise the refusal: APP_ERR_VALIDATION
+ * with field errors in v, or another error with its detail. A booking of a resource the slice does not find
+ * reads the references in a round trip of its own on conn, to name every missing one. */
+static app_err refs_judge(req_ctx *ctx, db_conn *conn, json_t *j_body, int judged, conflict_slice *s,
+                          const db_kept *refs_read, char resource_kind[16], verrs *v, char *detail, size_t detail_len)
+{
+    booking_refs refs;
+    app_err e;
+    detail[0] = '\0';
+    if (refs_from_slice(ctx, judged)) {
+        if (!(e = conflict_store_read(s))) {
+            refs_of_slice(s, j_body, &refs);
             return refs_check(ctx, j_body, &refs, resource_kind, v, detail, detail_len);
         }
         if (e != APP_ERR_NOT_FOUND) return e;
         /* not a resource of the organisation: the references' statement names what is missing */
-        if (!(e = booking_store_refs(conn, ctx->claims.org, campaign_id, resource_id, segment_id, &refs)))
+        if (!(e = booking_store_refs(conn, ctx->claims.org, json_string_value(json_object_get(j_body, "campaign_id")),
+                                     json_string_value(json_object_get(j_body, "resource_id")),
+                                     json_string_value(json_object_get(j_body, "segment_id")), &refs)))
             e = refs_check(ctx, j_body, &refs, resource_kind, v, detail, detail_len);
         return e ? e : APP_ERR_INTERNAL; /* found now, not a moment before */
     }
-    if (judged) e = conflict_store_defer(conn, ctx->claims.org, &ask, s);
-    if (!e) e = booking_store_refs(conn, ctx->claims.org, campaign_id, resource_id, segment_id, &refs);
+    e = booking_store_refs_take(refs_read, &refs);
     if (!e) e = refs_check(ctx, j_body, &refs, resource_kind, v, detail, detail_len);
-    if (!e && judged && (e = conflict_store_read(*s)) == APP_ERR_NOT_FOUND) e = APP_ERR_INTERNAL;
+    if (!e && judged && (e = conflict_store_read(s)) == APP_ERR_NOT_FOUND) e = APP_ERR_INTERNAL;
     return e;
 }
 
-/* Checks what the new booking refers to, in its transaction, and reads its slice (judged: see refs_refused); 0
- * after replying. */
-static int refs_ok_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body, int judged, conflict_slice **s,
-                            char resource_kind[16])
+/* What a new booking refers to, checked in its transaction, and with the conflict rules on (judged) their slice
+ * (*s, to free; NULL otherwise), in one round trip of its own (refs_send, then refs_judge). */
+static app_err refs_refused(req_ctx *ctx, db_conn *conn, json_t *j_body, int judged, conflict_slice **s,
+                            char resource_kind[16], verrs *v, char *detail, size_t detail_len)
 {
-    verrs v;
-    verrs_init(&v);
-    char detail[160];
-    app_err e = refs_refused(ctx, tx->conn, j_body, judged, s, resource_kind, &v, detail, sizeof detail);
-    if (e == APP_ERR_VALIDATION) {
-        tx_abort(ctx, tx);
-        reply_validation(ctx, &v);
-    } else if (e) {
-        tx_fail_reply(ctx, tx, e, detail[0] ? detail : NULL, NULL);
-    }
-    verrs_free(&v);
-    return e == APP_OK;
+    db_kept refs = {NULL};
+    detail[0] = '\0';
+    app_err e = refs_send(ctx, conn, j_body, judged, s, &refs);
+    if (!e) e = db_send(conn, NULL);
+    if (!e) e = refs_judge(ctx, conn, j_body, judged, *s, &refs, resource_kind, v, detail, detail_len);
+    db_kept_clear(&refs);
+    return e;
 }
 
 /* Whether the body asks to force the conflict rules; the key is taken out (the store never sees it). */
@@ -229,52 +241,137 @@ static int booking_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, 
     return conflict_gate_or_reply(ctx, tx, s, at, 1, force, g);
 }
 
+/* A new booking between its round trips: its request's state, held by its HTTP thread's batch (without an
+ * Idempotency-Key: reply_after_writes) or by the handler, which then runs the round trips itself. */
+typedef struct booking_new {
+    json_t *j_body;
+    char *text;
+    int force, judged, batched;
+    int phase; /* 0: nothing sent; 1: the references and the slice sent; 2: the write sent */
+    conflict_slice *s;
+    conflict_gate g;
+    db_kept refs, row;
+    char kind[16];
+    write_tx tx;
+} booking_new;
+
+static void booking_new_free(void *state)
+{
+    booking_new *b = state;
+    if (!b) return;
+    conflict_gate_free(&b->g);
+    conflict_slice_free(b->s);
+    db_kept_clear(&b->refs);
+    db_kept_clear(&b->row);
+    free(b->text);
+    json_decref(b->j_body);
+    free(b);
+}
+
+/* The reply to a new booking's write: its round trip's outcome e and refusal *why, its row in b->row. */
+static void create_reply(req_ctx *ctx, booking_new *b, app_err e, app_refusal *why)
+{
+    json_t *j_body = b->j_body;
+    if (e == APP_ERR_BOOKING_CONFLICT) {
+        reply_booking_conflict(ctx, &b->tx, why, json_string_value(json_object_get(j_body, "resource_id")),
+                               json_string_value(json_object_get(j_body, "start")),
+                               json_string_value(json_object_get(j_body, "end")), NULL, b->kind, NULL);
+        return;
+    }
+    if (e) {
+        tx_refused_reply(ctx, &b->tx, e, why, NULL);
+        return;
+    }
+    db_doc doc = {0};
+    char id[37], location[64];
+    if ((e = db_doc_take(b->row.res, &doc, id)) || !conflict_gate_decorate(&b->g, &doc)) {
+        tx_fail_reply(ctx, &b->tx, e ? e : APP_ERR_INTERNAL, e ? NULL : "out of memory", NULL);
+    } else {
+        snprintf(location, sizeof location, "/v1/bookings/%s", id);
+        tx_commit_doc(ctx, &b->tx, 201, location, &doc);
+    }
+    db_doc_free(&doc);
+}
+
+/* A new booking's steps on conn (see reply_after_writes): the references with the slice are queued; then they
+ * are judged, with the conflict rules' gate, and the request context with the insert queued: the write's
+ * transaction (no BEGIN, no COMMIT; with an Idempotency-Key, BEGIN went before and COMMIT comes with the key's
+ * record); then the reply. e and *why: the outcome of the round trip before. 1 when statements are queued; 0
+ * after replying. */
+static int create_run(req_ctx *ctx, booking_new *b, db_conn *conn, app_err e, app_refusal *why)
+{
+    if (b->batched) b->tx = (write_tx){.conn = conn, .late = ctx, .borrowed = 1};
+    if (b->phase == 2) {
+        create_reply(ctx, b, e, why);
+        return 0;
+    }
+    if (!e && b->phase == 0) e = refs_send(ctx, conn, b->j_body, b->judged, &b->s, &b->refs);
+    if (e) {
+        tx_fail_reply(ctx, &b->tx, e, NULL, NULL);
+        return 0;
+    }
+    if (b->phase++ == 0) return 1;
+    verrs v;
+    verrs_init(&v);
+    char detail[160];
+    e = refs_judge(ctx, conn, b->j_body, b->judged, b->s, &b->refs, b->kind, &v, detail, sizeof detail);
+    db_kept_clear(&b->refs);
+    if (e == APP_ERR_VALIDATION) {
+        tx_abort(ctx, &b->tx);
+        reply_validation(ctx, &v);
+    } else if (e) {
+        tx_fail_reply(ctx, &b->tx, e, detail[0] ? detail : NULL, NULL);
+    }
+    verrs_free(&v);
+    if (e) return 0;
+    if (b->judged && !booking_gate_or_reply(ctx, &b->tx, b->s, b->j_body, NULL, b->force, &b->g)) return 0;
+    if ((e = tx_last_write(&b->tx)) ||
+        (e = booking_store_insert_defer(conn, ctx->claims.org, ctx->claims.sub, b->text, &b->row))) {
+        tx_fail_reply(ctx, &b->tx, e, NULL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+static int create_step(req_ctx *ctx, db_conn *conn, app_err e, app_refusal *why)
+{
+    return create_run(ctx, ctx->later.state, conn, e, why);
+}
+
 /* The conflict rules run in the booking's transaction: their slice is read in the round trip that checks the
  * references, blocking findings refuse the booking (409 conflict_blocked) unless forced, and the warnings come
  * back with the 201. The database's guard and exclusion constraint stay the final word on double booking and
- * capacity. */
+ * capacity. Without an Idempotency-Key both round trips go with those of the other requests that the HTTP thread
+ * found in the same turn, each its own transaction (reply_after_writes); with one, the handler runs them. */
 void h_booking_create(req_ctx *ctx)
 {
-    json_t *j_body = NULL;
-    db_doc doc = {0};
-    char *text = NULL, id[37], location[64], kind[16];
-    conflict_slice *s = NULL;
-    conflict_gate g = {0};
+    booking_new *b = NULL;
     verrs v;
     verrs_init(&v);
-    write_tx tx;
 
     if (!require_write_role_or_reply(ctx) || !query_known_or_reply(ctx, (const char *[]){NULL})) goto out;
-    if (!(j_body = body_object_or_reply(ctx, 0))) goto out;
-    if (booking_validate_create(j_body, &v)) { reply_validation(ctx, &v); goto out; }
-    int force = take_force(j_body);
-    if (!(text = json_dumps(j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
-    if (!tx_begin_reads_or_reply(ctx, &tx, j_body)) goto out;
-    int judged = conflict_gate_on(ctx);
-    if (!refs_ok_or_reply(ctx, &tx, j_body, judged, &s, kind)) goto out;
-    if (judged && !booking_gate_or_reply(ctx, &tx, s, j_body, NULL, force, &g)) goto out;
-    app_refusal why = {0};
-    /* two round trips: the references with the slice, then the request context with the insert, which is the
-     * transaction (no BEGIN, no COMMIT; with an Idempotency-Key, BEGIN goes with the first and COMMIT after) */
-    app_err e = tx_last_write(&tx);
-    if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
-    e = booking_store_insert(tx.conn, ctx->claims.org, ctx->claims.sub, text, &doc, id, &why);
-    if (e == APP_ERR_BOOKING_CONFLICT) {
-        reply_booking_conflict(ctx, &tx, &why, json_string_value(json_object_get(j_body, "resource_id")),
-                               json_string_value(json_object_get(j_body, "start")),
-                               json_string_value(json_object_get(j_body, "end")), NULL, kind, NULL);
+    if (!(b = calloc(1, sizeof *b))) { reply_problem(ctx, APP_ERR_INTERNAL, "out of memory"); goto out; }
+    if (!(b->j_body = body_object_or_reply(ctx, 0))) goto out;
+    if (booking_validate_create(b->j_body, &v)) { reply_validation(ctx, &v); goto out; }
+    b->force = take_force(b->j_body);
+    if (!(b->text = json_dumps(b->j_body, JSON_COMPACT))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    b->judged = conflict_gate_on(ctx);
+    if (ctx->may_wait && !u_map_get_case(ctx->req->map_header, "Idempotency-Key")) {
+        b->batched = 1;
+        reply_after_writes(ctx, create_step, b, booking_new_free);
+        b = NULL;
         goto out;
     }
-    if (e) { tx_refused_reply(ctx, &tx, e, &why, NULL); goto out; }
-    if (!conflict_gate_decorate(&g, &doc)) { tx_fail_reply(ctx, &tx, APP_ERR_INTERNAL, "out of memory", NULL); goto out; }
-    snprintf(location, sizeof location, "/v1/bookings/%s", id);
-    tx_commit_doc(ctx, &tx, 201, location, &doc);
+    if (!tx_begin_reads_or_reply(ctx, &b->tx, b->j_body)) goto out;
+    app_err e = APP_OK;
+    app_refusal why = {0};
+    while (create_run(ctx, b, b->tx.conn, e, &why)) {
+        app_refusal_clear(&why);
+        e = db_send(b->tx.conn, &why);
+    }
+    app_refusal_clear(&why);
 out:
-    conflict_gate_free(&g);
-    conflict_slice_free(s);
-    db_doc_free(&doc);
-    free(text);
-    json_decref(j_body);
+    booking_new_free(b);
     verrs_free(&v);
 }
 

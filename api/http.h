@@ -47,7 +47,14 @@ struct req_ctx {
         char id[37];
         void (*done)(req_ctx *ctx, const void *arg, app_err e, db_doc *doc);
         const void *arg;
+        /* A write left for the batch (reply_after_writes): step is called with the batch's connection, first
+         * with APP_OK, then with the outcome of the statements it queued (e, and *why: the refusal), until it
+         * replies. NULL: none. */
+        int (*step)(req_ctx *ctx, db_conn *conn, app_err e, app_refusal *why);
+        void *state;
+        void (*state_free)(void *state);
     } later;
+    int may_wait;         /* the dispatch can keep this request for its thread's batch (reply_after_*) */
 };
 
 #endif

@@ -41,6 +41,14 @@ void reply_after_read(req_ctx *ctx, const db_stmt *stmt, const char *id,
     ctx->later.arg = arg;
 }
 
+void reply_after_writes(req_ctx *ctx, int (*step)(req_ctx *ctx, db_conn *conn, app_err e, app_refusal *why),
+                        void *state, void (*state_free)(void *state))
+{
+    ctx->later.step = step;
+    ctx->later.state = state;
+    ctx->later.state_free = state_free;
+}
+
 void reply_empty(req_ctx *ctx, int status)
 {
     ctx->status = status;

@@ -213,6 +213,7 @@ static void dispatch(const struct _u_request *req, struct _u_response *resp, con
     ctx.req = req;
     ctx.resp = resp;
     ctx.route = rt;
+    ctx.may_wait = later != NULL;
     const char *rid = u_map_get_case(req->map_header, "X-Request-Id");
     if (rid && valid_request_id(rid)) snprintf(ctx.request_id, sizeof ctx.request_id, "%s", rid);
     else new_request_id(ctx.request_id);
@@ -223,7 +224,7 @@ static void dispatch(const struct _u_request *req, struct _u_response *resp, con
     else if (refused) reply_problem(&ctx, refused->err, refused->detail);
     else if (query_parse(&ctx.q, req->http_url) != 0) reply_bad_param(&ctx, "query", ctx.q.error);
     else if (!rt->needs_auth || (mw_auth(&ctx) && mw_rate_limit(&ctx))) rt->handler(&ctx);
-    if (ctx.later.stmt && !ctx.status) {
+    if ((ctx.later.stmt || ctx.later.step) && !ctx.status) {
         later_req *k = later ? malloc(sizeof *k) : NULL;
         if (k) {
             k->ctx = ctx;
@@ -234,31 +235,95 @@ static void dispatch(const struct _u_request *req, struct _u_response *resp, con
         }
         reply_problem(&ctx, APP_ERR_INTERNAL, "out of memory for a request");
     }
+    if (ctx.later.state_free) ctx.later.state_free(ctx.later.state);
     finish(&ctx, &t0);
 }
 
-/* The reads that one turn of an HTTP thread's requests left, in one round trip on one pooled connection
- * (db_read_docs), then each request's reply. */
 #define FLUSH_MAX 64
 
+/* The writes that one turn left (req_ctx.later.step), on the batch's connection conn (NULL: acquired failed
+ * with acquired): each round, every write not answered yet takes its step, and the statements the steps queued
+ * go in one round trip, each write's with a sync of its own (db_run_queues), until every write has replied. */
+static void run_writes(db_conn *conn, app_err acquired, later_req **ws, size_t n)
+{
+    db_queue *qs[FLUSH_MAX];
+    size_t of[FLUSH_MAX];
+    app_err e[FLUSH_MAX];
+    app_refusal why[FLUSH_MAX];
+    unsigned char live[FLUSH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        e[i] = APP_OK;
+        why[i] = (app_refusal){0};
+        live[i] = 1;
+    }
+    for (;;) {
+        size_t m = 0;
+        int again = 0;
+        for (size_t i = 0; i < n; i++) {
+            req_ctx *ctx = &ws[i]->ctx;
+            if (!live[i]) continue;
+            log_set_request_id(ctx->request_id);
+            if (acquired) {
+                reply_problem(ctx, acquired, "the database is not reachable; retry shortly");
+                live[i] = 0;
+                continue;
+            }
+            int more = ctx->later.step(ctx, conn, e[i], &why[i]);
+            app_refusal_clear(&why[i]);
+            e[i] = APP_OK;
+            if (!more || ctx->status) {
+                db_rollback(conn); /* anything a step left queued when it replied is dropped */
+                live[i] = 0;
+            } else if (!(qs[m] = db_queue_take(conn))) {
+                e[i] = APP_ERR_INTERNAL; /* its next step replies */
+                again = 1;
+            } else {
+                of[m++] = i;
+            }
+        }
+        if (!m && !again) break;
+        if (m) db_run_queues(conn, qs, m);
+        for (size_t j = 0; j < m; j++) {
+            e[of[j]] = db_queue_result(qs[j], &why[of[j]]);
+            db_queue_free(qs[j]);
+        }
+    }
+}
+
+/* The reads and writes that one turn of an HTTP thread's requests left: the reads in one round trip on one pooled
+ * connection (db_read_docs), the writes in theirs on the same connection (run_writes), then each request's reply. */
 static void flush(void **later, size_t n)
 {
     for (size_t at = 0; at < n; at += FLUSH_MAX) {
-        size_t m = n - at < FLUSH_MAX ? n - at : FLUSH_MAX;
+        size_t m = n - at < FLUSH_MAX ? n - at : FLUSH_MAX, nr = 0, nw = 0;
         db_read reads[FLUSH_MAX];
+        later_req *rk[FLUSH_MAX], *wk[FLUSH_MAX];
         for (size_t i = 0; i < m; i++) {
             later_req *k = later[at + i];
-            reads[i] = (db_read){k->ctx.later.stmt, k->ctx.claims.org, k->ctx.later.id, APP_OK, {0}};
+            if (k->ctx.later.step) {
+                wk[nw++] = k;
+                continue;
+            }
+            reads[nr] = (db_read){k->ctx.later.stmt, k->ctx.claims.org, k->ctx.later.id, APP_OK, {0}};
+            rk[nr++] = k;
         }
         db_conn *conn = NULL;
         app_err e = db_acquire(the_app->pool, &conn);
-        if (!e) db_read_docs(conn, reads, m);
+        if (!e && nr) db_read_docs(conn, reads, nr);
+        if (nw) run_writes(conn, e, wk, nw);
         db_release(the_app->pool, conn);
-        for (size_t i = 0; i < m; i++) {
-            later_req *k = later[at + i];
+        for (size_t i = 0; i < nr; i++) {
+            later_req *k = rk[i];
             log_set_request_id(k->ctx.request_id);
             k->ctx.later.done(&k->ctx, k->ctx.later.arg, e ? e : reads[i].err, &reads[i].doc);
             db_doc_free(&reads[i].doc);
+            finish(&k->ctx, &k->t0);
+            free(k);
+        }
+        for (size_t i = 0; i < nw; i++) {
+            later_req *k = wk[i];
+            log_set_request_id(k->ctx.request_id);
+            if (k->ctx.later.state_free) k->ctx.later.state_free(k->ctx.later.state);
             finish(&k->ctx, &k->t0);
             free(k);
         }

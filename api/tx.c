@@ -22,7 +22,7 @@ static int valid_idem_key(const char *k)
 static void release(req_ctx *ctx, write_tx *tx)
 {
     db_rollback(tx->conn);
-    db_release(ctx->app->pool, tx->conn);
+    if (!tx->borrowed) db_release(ctx->app->pool, tx->conn);
     tx->conn = NULL;
     free(tx->fingerprint);
     tx->fingerprint = NULL;

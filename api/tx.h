@@ -14,6 +14,7 @@ typedef struct write_tx {
     const char *idem_key;  /* borrowed from the request headers; NULL without one */
     char *fingerprint;     /* method, path and canonical body of the request */
     req_ctx *late;         /* tx_begin_reads_or_reply without a key: the request whose context goes with the write */
+    int borrowed;          /* conn is a batch's (reply_after_writes): replying never releases it */
 } write_tx;
 
 /* Starts the transaction. j_body (may be NULL) is the parsed request body.

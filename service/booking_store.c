@@ -83,21 +83,42 @@ static list_query booking_list = {
     .nsorts = sizeof booking_sorts / sizeof booking_sorts[0],
 };
 
-app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
-                           const char *segment_id, booking_refs *out)
+app_err booking_store_refs_take(const db_kept *kept, booking_refs *out)
 {
-    const char *params[] = {org, campaign_id, resource_id, segment_id};
-    PGresult *res = NULL;
-    app_err e = db_exec(conn, &q_refs, params, &res);
-    if (e) return e;
+    const PGresult *res = kept->res;
+    if (!res || PQntuples(res) != 1 || PQnfields(res) < 5) return APP_ERR_INTERNAL;
     memset(out, 0, sizeof *out);
     snprintf(out->campaign_owner, sizeof out->campaign_owner, "%s", PQgetvalue(res, 0, 0));
     snprintf(out->campaign_status, sizeof out->campaign_status, "%s", PQgetvalue(res, 0, 1));
     snprintf(out->resource_kind, sizeof out->resource_kind, "%s", PQgetvalue(res, 0, 2));
     out->resource_active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
     out->segment_found = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-    PQclear(res);
     return APP_OK;
+}
+
+app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
+                           const char *segment_id, booking_refs *out)
+{
+    const char *params[] = {org, campaign_id, resource_id, segment_id};
+    db_kept kept = {NULL};
+    app_err e = db_exec(conn, &q_refs, params, &kept.res);
+    if (!e) e = booking_store_refs_take(&kept, out);
+    db_kept_clear(&kept);
+    return e;
+}
+
+app_err booking_store_refs_defer(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
+                                 const char *segment_id, db_kept *kept)
+{
+    const char *params[] = {org, campaign_id, resource_id, segment_id};
+    return db_defer(conn, &q_refs, params, &kept->res);
+}
+
+app_err booking_store_insert_defer(db_conn *conn, const char *org, const char *actor, const char *body_json,
+                                   db_kept *kept)
+{
+    const char *params[] = {org, actor, body_json};
+    return db_defer(conn, &q_insert, params, &kept->res);
 }
 
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,

@@ -27,6 +27,15 @@ typedef struct booking_refs {
 
 app_err booking_store_refs(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
                            const char *segment_id, booking_refs *out);
+/* booking_store_refs in two steps, for a write whose round trips are batched (db_queue): _defer queues the
+ * statement on conn (its result in *kept once sent; the strings are copied), _take reads it. */
+app_err booking_store_refs_defer(db_conn *conn, const char *org, const char *campaign_id, const char *resource_id,
+                                 const char *segment_id, db_kept *kept);
+app_err booking_store_refs_take(const db_kept *kept, booking_refs *out);
+/* booking_store_insert queued (its row in *kept once sent: read it with db_doc_take, the id in its third column);
+ * its refusal is the error of the round trip that sent it. */
+app_err booking_store_insert_defer(db_conn *conn, const char *org, const char *actor, const char *body_json,
+                                   db_kept *kept);
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);

@@ -313,21 +313,25 @@ void db_doc_free(db_doc *d)
     memset(d, 0, sizeof *d);
 }
 
+app_err db_doc_take(PGresult *res, db_doc *doc, char id_out[37])
+{
+    char *copy = NULL;
+    if (!res || PQntuples(res) != 1 || PQnfields(res) < (id_out ? 3 : 2)) return APP_ERR_NOT_FOUND;
+    if (!(copy = strdup(PQgetvalue(res, 0, 0)))) return APP_ERR_INTERNAL;
+    memset(doc, 0, sizeof *doc);
+    doc->json = copy;
+    doc->version = atoi(PQgetvalue(res, 0, 1));
+    if (id_out) snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 2));
+    return APP_OK;
+}
+
 app_err db_doc_row(db_conn *conn, const db_stmt *stmt, const char *const *params, db_doc *doc, char id_out[37],
                    app_refusal *why)
 {
     PGresult *res = NULL;
     app_err e = db_write(conn, stmt, params, &res, why);
     if (e) return e;
-    char *copy = NULL;
-    if (PQntuples(res) != 1 || PQnfields(res) < (id_out ? 3 : 2)) e = APP_ERR_NOT_FOUND;
-    else if (!(copy = strdup(PQgetvalue(res, 0, 0)))) e = APP_ERR_INTERNAL;
-    else {
-        memset(doc, 0, sizeof *doc);
-        doc->json = copy;
-        doc->version = atoi(PQgetvalue(res, 0, 1));
-        if (id_out) snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 2));
-    }
+    e = db_doc_take(res, doc, id_out);
     PQclear(res);
     if (e && why) app_refusal_set(why, e);
     return e;
@@ -434,12 +438,13 @@ typedef struct command {
     const char *sql;
     const char *const *params;
     int prepare;          /* PREPARE it first (its first use on this connection) */
+    int sync;             /* a sync follows it: the statements since the previous sync are one transaction */
     PGresult *prepared;   /* the PREPARE's result */
     PGresult *result;     /* the execution's result */
 } command;
 
-/* Sends cmds[0..n) in one pipeline and reads every result into them. 0, or -1
- * when the connection broke (what was read is kept). */
+/* Sends cmds[0..n) in one pipeline and reads every result into them: a sync after each command that asks for
+ * one, and after the last. 0, or -1 when the connection broke (what was read is kept). */
 static int send_pipeline(db_conn *c, command *cmds, int n)
 {
     PGconn *pg = c->pg;
@@ -453,8 +458,9 @@ static int send_pipeline(db_conn *c, command *cmds, int n)
             if (m->prepare) ok = PQsendPrepare(pg, m->stmt->name, m->stmt->sql, m->stmt->nparams, NULL);
             if (ok) ok = PQsendQueryPrepared(pg, m->stmt->name, m->stmt->nparams, m->params, NULL, NULL, 0);
         }
+        if (ok && (m->sync || i == n - 1)) ok = PQpipelineSync(pg);
     }
-    if (ok) ok = PQpipelineSync(pg);
+    if (ok && n == 0) ok = PQpipelineSync(pg);
     for (int i = 0; ok && i < n; i++) {
         command *m = &cmds[i];
         PGresult **slots[2] = {m->prepare ? &m->prepared : NULL, &m->result};
@@ -466,14 +472,41 @@ static int send_pipeline(db_conn *c, command *cmds, int n)
             PGresult *end = PQgetResult(pg); /* each command's results end with NULL */
             if (end) { PQclear(end); ok = 0; }
         }
+        if (ok && (m->sync || i == n - 1)) {
+            PGresult *sync = PQgetResult(pg);
+            ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+            PQclear(sync);
+        }
     }
-    if (ok) {
+    if (ok && n == 0) {
         PGresult *sync = PQgetResult(pg);
         ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
         PQclear(sync);
     }
     if (ok) ok = PQexitPipelineMode(pg);
     return ok && PQstatus(pg) == CONNECTION_OK ? 0 : -1;
+}
+
+/* Marks the commands whose statement is not prepared on c yet (once each: the first use in the pipeline) and
+ * makes room to record them. The number to prepare, or -1 out of memory. */
+static long commands_mark_prepare(db_conn *c, command *cmds, int n)
+{
+    size_t unprepared = 0;
+    for (int i = 0; i < n; i++) {
+        cmds[i].prepare = cmds[i].stmt && !stmt_set_has(&c->prepared, cmds[i].stmt);
+        for (int j = 0; cmds[i].prepare && j < i; j++)
+            if (cmds[j].stmt == cmds[i].stmt) cmds[i].prepare = 0; /* prepared earlier in this pipeline */
+        unprepared += (size_t)cmds[i].prepare;
+    }
+    return stmt_set_reserve_n(&c->prepared, unprepared) != 0 ? -1 : (long)unprepared;
+}
+
+/* Records the statements that the pipeline prepared. */
+static void commands_record_prepared(db_conn *c, command *cmds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (cmds[i].prepare && cmds[i].prepared && PQresultStatus(cmds[i].prepared) == PGRES_COMMAND_OK)
+            stmt_set_put(&c->prepared, cmds[i].stmt);
 }
 
 static void commands_clear(command *cmds, int n)
@@ -496,33 +529,24 @@ static app_err run_batch(db_conn *c, const db_stmt *stmt, const char *const *par
     int n = 0, fresh = c->fresh, awaited = -1;
     app_err e = APP_OK;
     for (int i = 0; i < c->nqueued; i++)
-        cmds[n++] = (command){c->queue[i].stmt, c->queue[i].sql, (const char *const *)c->queue[i].params, 0, NULL,
-                              NULL};
+        cmds[n++] = (command){c->queue[i].stmt, c->queue[i].sql, (const char *const *)c->queue[i].params, 0, 0,
+                              NULL, NULL};
     if (stmt) {
         awaited = n;
-        cmds[n++] = (command){stmt, NULL, params, 0, NULL, NULL};
+        cmds[n++] = (command){stmt, NULL, params, 0, 0, NULL, NULL};
     }
-    if (commit) cmds[n++] = (command){NULL, "COMMIT", NULL, 0, NULL, NULL};
+    if (commit) cmds[n++] = (command){NULL, "COMMIT", NULL, 0, 0, NULL, NULL};
     c->commit_next = 0;
     if (!c->pg) { e = APP_ERR_UNAVAILABLE; goto out; }
     for (int attempt = 0;; attempt++) {
-        size_t unprepared = 0;
-        for (int i = 0; i < n; i++) {
-            cmds[i].prepare = cmds[i].stmt && !stmt_set_has(&c->prepared, cmds[i].stmt);
-            for (int j = 0; cmds[i].prepare && j < i; j++)
-                if (cmds[j].stmt == cmds[i].stmt) cmds[i].prepare = 0; /* prepared earlier in this pipeline */
-            unprepared += (size_t)cmds[i].prepare;
-        }
-        if (stmt_set_reserve_n(&c->prepared, unprepared) != 0) {
+        if (commands_mark_prepare(c, cmds, n) < 0) {
             log_note_cause("%s: out of memory", stmt ? stmt->name : "pipeline");
             e = APP_ERR_INTERNAL;
             goto out;
         }
         int broken = send_pipeline(c, cmds, n) != 0;
         c->fresh = 0;
-        for (int i = 0; i < n; i++)
-            if (cmds[i].prepare && cmds[i].prepared && PQresultStatus(cmds[i].prepared) == PGRES_COMMAND_OK)
-                stmt_set_put(&c->prepared, cmds[i].stmt);
+        commands_record_prepared(c, cmds, n);
         /* A pooled connection found lost by the first round trip of a checkout: nothing of the caller's
          * reached the database, so the whole pipeline is sent again once on a new connection. */
         if (broken && fresh && attempt == 0 && PQstatus(c->pg) != CONNECTION_OK) {
@@ -599,7 +623,7 @@ void db_read_docs(db_conn *c, db_read *reads, size_t n)
             pv[m][0] = reads[i].org;
             pv[m][1] = reads[i].id;
             which[m] = i;
-            cmds[m] = (command){reads[i].stmt, NULL, pv[m], 0, NULL, NULL};
+            cmds[m] = (command){reads[i].stmt, NULL, pv[m], 0, 0, NULL, NULL};
             cmds[m].prepare = !stmt_set_has(&c->prepared, reads[i].stmt);
             for (size_t j = 0; cmds[m].prepare && j < m; j++)
                 if (cmds[j].stmt == cmds[m].stmt) cmds[m].prepare = 0; /* prepared earlier in this pipeline */
@@ -652,6 +676,153 @@ out:
     free(pv);
     free(which);
     free(answered);
+}
+
+/* A request's statements taken off a connection's queue, to go with other requests' in one round trip. */
+struct db_queue {
+    deferred items[DB_MAX_DEFERRED];
+    int n;
+    int commit;       /* COMMIT after them (db_commit_with_next) */
+    app_err err;      /* after db_run_queues */
+    app_refusal why;
+};
+
+db_queue *db_queue_take(db_conn *c)
+{
+    db_queue *q = calloc(1, sizeof *q);
+    if (!q) {
+        queue_clear(c);
+        return NULL;
+    }
+    memcpy(q->items, c->queue, sizeof c->queue);
+    q->n = c->nqueued;
+    q->commit = c->commit_next;
+    memset(c->queue, 0, sizeof c->queue);
+    c->nqueued = 0;
+    c->commit_next = 0;
+    return q;
+}
+
+app_err db_queue_result(db_queue *q, app_refusal *why)
+{
+    if (why) {
+        *why = q->why;
+        memset(&q->why, 0, sizeof q->why);
+    }
+    return q->err;
+}
+
+void db_queue_free(db_queue *q)
+{
+    if (!q) return;
+    for (int i = 0; i < q->n; i++) {
+        deferred *d = &q->items[i];
+        for (int p = 0; d->params && p < d->stmt->nparams; p++) free(d->params[p]);
+        free(d->params);
+        if (d->keep) *d->keep = NULL;
+    }
+    app_refusal_clear(&q->why);
+    free(q);
+}
+
+/* Each queue's outcome from its commands' results (first[i]: where queue i's commands start in cmds): its first
+ * failure, or the connection's loss when the pipeline broke off before its answers; the results of a queue that
+ * succeeded go where its statements asked (keep). */
+static void queues_take_results(db_conn *c, db_queue **qs, size_t n, command *cmds, const int *first, int broken)
+{
+    for (size_t i = 0; i < n; i++) {
+        db_queue *q = qs[i];
+        int k0 = first[i], k1 = first[i] + q->n + q->commit;
+        app_err e = APP_OK;
+        for (int k = k0; k < k1 && !e; k++) {
+            command *m = &cmds[k];
+            PGresult *bad = m->prepared && PQresultStatus(m->prepared) != PGRES_COMMAND_OK ? m->prepared
+                            : !m->result || !result_ok(m->result)                       ? m->result
+                                                                                          : NULL;
+            if (!bad && (m->result || !broken)) continue;
+            if (bad && PQresultStatus(bad) == PGRES_PIPELINE_ABORTED) continue;
+            const char *name = m->stmt ? m->stmt->name : m->sql;
+            if (!c->pg) e = APP_ERR_UNAVAILABLE; /* the loss was met (and logged) by a queue before */
+            else e = result_error(c, bad, name, m->stmt && bad == m->result && is_delete(m->stmt), &q->why);
+        }
+        if (!e && broken && k1 > k0 && !cmds[k1 - 1].result) e = APP_ERR_UNAVAILABLE;
+        q->err = e;
+        if (e && !q->why.err) app_refusal_set(&q->why, e);
+        for (int k = k0; k < k0 + q->n; k++) {
+            deferred *d = &q->items[k - k0];
+            if (!d->keep) continue;
+            *d->keep = e ? NULL : cmds[k].result;
+            if (!e) cmds[k].result = NULL;
+            d->keep = NULL;
+        }
+    }
+}
+
+void db_run_queues(db_conn *c, db_queue **qs, size_t n)
+{
+    int total = 0, fresh = c->fresh;
+    for (size_t i = 0; i < n; i++) total += qs[i]->n + qs[i]->commit;
+    command *cmds = calloc((size_t)total + 1, sizeof *cmds);
+    int *first = calloc(n + 1, sizeof *first);
+    if (!cmds || !first || !c->pg || c->nqueued) {
+        if (!cmds || !first) log_note_cause("batch: out of memory");
+        for (size_t i = 0; i < n; i++) qs[i]->err = !cmds || !first ? APP_ERR_INTERNAL : APP_ERR_UNAVAILABLE;
+        goto out;
+    }
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        db_queue *q = qs[i];
+        first[i] = k;
+        for (int j = 0; j < q->n; j++)
+            cmds[k++] = (command){q->items[j].stmt, q->items[j].sql, (const char *const *)q->items[j].params, 0, 0,
+                                  NULL, NULL};
+        if (q->commit) cmds[k++] = (command){NULL, "COMMIT", NULL, 0, 0, NULL, NULL};
+        if (k > first[i]) cmds[k - 1].sync = 1; /* each queue its own transaction: one's failure is not another's */
+    }
+    for (int attempt = 0;; attempt++) {
+        if (commands_mark_prepare(c, cmds, total) < 0) {
+            log_note_cause("batch: out of memory");
+            for (size_t i = 0; i < n; i++) qs[i]->err = APP_ERR_INTERNAL;
+            goto out;
+        }
+        int broken = send_pipeline(c, cmds, total) != 0;
+        c->fresh = 0;
+        commands_record_prepared(c, cmds, total);
+        /* A pooled connection found lost by the checkout's first round trip: nothing reached the database, so
+         * the whole pipeline is sent again once on a new connection (as run_batch does). */
+        if (broken && fresh && attempt == 0 && PQstatus(c->pg) != CONNECTION_OK) {
+            commands_clear(cmds, total);
+            if (conn_reopen(c) != 0) {
+                for (size_t i = 0; i < n; i++) qs[i]->err = APP_ERR_UNAVAILABLE;
+                goto out;
+            }
+            continue;
+        }
+        queues_take_results(c, qs, n, cmds, first, broken);
+        if (broken && c->pg) {
+            log_note_cause("batch: the pipeline broke off: %s", PQerrorMessage(c->pg));
+            conn_close(c);
+        }
+        break;
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        if (qs[i]->err && !qs[i]->why.err) app_refusal_set(&qs[i]->why, qs[i]->err);
+    if (cmds) commands_clear(cmds, total);
+    free(cmds);
+    free(first);
+}
+
+void db_kept_clear(db_kept *k)
+{
+    PQclear(k->res);
+    k->res = NULL;
+}
+
+app_err db_send(db_conn *c, app_refusal *why)
+{
+    if (!c->nqueued && !c->commit_next) return APP_OK;
+    return run_batch(c, NULL, NULL, c->commit_next, NULL, why);
 }
 
 app_err db_write(db_conn *c, const db_stmt *stmt, const char *const *params, PGresult **out, app_refusal *why)

@@ -112,6 +112,44 @@ typedef struct db_read {
 
 void db_read_docs(db_conn *conn, db_read *reads, size_t n);
 
+/* Fills *doc (and id_out, when not NULL, from the third column) from a result of one row (document, version[,
+ * id]), as db_doc_row does: for a statement whose result was kept (db_defer). APP_ERR_NOT_FOUND when res is NULL
+ * or holds no row. *doc is set only on success. */
+app_err db_doc_take(PGresult *res, db_doc *doc, char id_out[37]);
+
+/* A statement's result kept for later (db_defer's keep) by the code that holds a request's state between round
+ * trips: only the store that queued it reads it (a PGresult never leaves the store and db layer). */
+typedef struct db_kept {
+    PGresult *res;
+} db_kept;
+
+/* Clears k's result. */
+void db_kept_clear(db_kept *k);
+
+/* Sends what is queued on conn and waits for it (one round trip); APP_OK when nothing was queued. The first
+ * failure is the error, with *why (if not NULL) as db_write fills it. */
+app_err db_send(db_conn *conn, app_refusal *why);
+
+/* Writes of many requests in one round trip (an HTTP thread's batch: api/server.c). A request queues its
+ * statements on the batch's connection as for any round trip (db_defer, with keep for the results it needs, and
+ * db_commit_with_next), then db_queue_take moves them off the connection into a db_queue of its own; the
+ * connection's queue is empty again for the next request. db_run_queues sends every queue's statements in one
+ * pipeline, a sync after each queue: each queue is its own transaction (implicit, committed at its sync, unless
+ * it holds BEGIN/COMMIT), so one request's refusal or failure never touches another's. Afterwards each queue's
+ * db_queue_result is its first failure (with the refusal as db_write gives it) or APP_OK with every kept result
+ * where its statement asked. The connection's queue must be empty when it runs. A queue that was never run
+ * leaves its keeps NULL. */
+typedef struct db_queue db_queue;
+
+/* Moves conn's queued statements (and a COMMIT asked with db_commit_with_next) into a new queue; NULL out of
+ * memory (conn's queue is then dropped). */
+db_queue *db_queue_take(db_conn *conn);
+void db_run_queues(db_conn *conn, db_queue **queues, size_t n);
+/* The queue's outcome after db_run_queues; *why (if not NULL) gets its refusal, to release with
+ * app_refusal_clear. */
+app_err db_queue_result(db_queue *q, app_refusal *why);
+void db_queue_free(db_queue *q);
+
 /* Queues stmt to be sent in the round trip of the next statement whose answer
  * is awaited (db_exec and the like, db_commit): for a statement the caller
  * needs no answer from now — a write whose failure is the failure of the

@@ -7,8 +7,9 @@ approval step at most three, the one that closes the request included; a conflic
 statement, with a blocked booking's free periods; a change reads the stored one first). The
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. GET one of every request that one HTTP thread
-finds waiting in one turn costs one round trip together. Usage: test_round_trips.py BINARY"""
+finds waiting in one turn costs one round trip together, and the booking writes it finds two together. Usage: test_round_trips.py BINARY"""
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -191,6 +192,87 @@ class BatchedReadTest(OrgTestCase):
         # The booking's two round trips, and one for the ten GETs (each alone would have been ten).
         self.assertLessEqual(self.trips() - before, 3)
 
+    def test_the_writes_a_thread_finds_waiting_share_their_round_trips_and_each_gets_its_own_answer(self):
+        """Booking writes without an Idempotency-Key wait for their thread's turn to end: the references and slices
+        of every waiting write go in one round trip, then every write's context and insert in one more, each with
+        its own sync (its own transaction). A refusal is its own write's alone: a double booking within the batch,
+        one against a stored booking, an inactive resource and a blackout are refused, the others written."""
+        st, _, camp = self.req("POST", "/v1/campaigns", campaign(name="Batched writes"), self.planner)
+        self.assertEqual(st, 201, camp)
+        slots = []
+        for i in range(5):
+            st, _, res = self.req("POST", "/v1/resources", {"kind": "slot", "name": f"Batched slot {i}"})
+            self.assertEqual(st, 201, res)
+            slots.append(res["id"])
+        st, _, held = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Held slot"})
+        self.assertEqual(st, 201, held)
+        st, _, idle = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Idle slot"})
+        self.assertEqual(st, 201, idle)
+        st, _, b = self.req("PATCH", "/v1/resources/" + idle["id"], {"active": False},
+                            headers={"Content-Type": "application/merge-patch+json"})
+        self.assertEqual(st, 200, b)
+        st, _, b = self.req("POST", "/v1/key-events", {"name": "Freeze", "kind": "blackout",
+                                                       "start_date": "2026-04-06", "end_date": "2026-04-06"})
+        self.assertEqual(st, 201, b)
+
+        def booking(resource, day="02", hour="09"):
+            return {"campaign_id": camp["id"], "resource_id": resource, "start": f"2026-03-{day}T{hour}:00:00Z",
+                    "end": f"2026-03-{day}T{hour}:30:00Z"}
+        st, _, stored = self.req("POST", "/v1/bookings", booking(slots[1], "03"))
+        self.assertEqual(st, 201, stored)
+        before = self.trips()
+        # A booking waits on the held slot's row lock, and with it the only HTTP thread, while the writes arrive.
+        holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
+                                   f"BEGIN; SELECT 1 FROM resources WHERE id = '{held['id']}' FOR UPDATE; "
+                                   "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
+        time.sleep(0.3)
+        booked = {}
+
+        def book():
+            booked["answer"] = self.req("POST", "/v1/bookings", booking(held["id"]))
+
+        th = threading.Thread(target=book)
+        th.start()
+        time.sleep(0.3)
+        asks = [("free, a manager", booking(slots[0]), self.manager, 201, None),
+                ("free, the campaign's planner", booking(slots[2]), self.planner, 201, None),
+                ("the same period twice in the batch (a)", booking(slots[3]), self.admin, None, None),
+                ("the same period twice in the batch (b)", booking(slots[3]), self.planner, None, None),
+                ("over a stored booking", booking(slots[1], "03"), self.admin, 409, "booking_conflict"),
+                ("an inactive resource", booking(idle["id"]), self.admin, 409, "resource_inactive"),
+                ("in a blackout", dict(booking(slots[4]), start="2026-04-06T09:00:00Z", end="2026-04-06T10:00:00Z"),
+                 self.admin, 409, "conflict_blocked"),
+                ("free, the last", booking(slots[4]), self.admin, 201, None)]
+        conns = []
+        for _, body, token, _, _ in asks:
+            c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+            c.request("POST", "/v1/bookings", body=json.dumps(body),
+                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+            conns.append(c)
+        answers = []
+        for c in conns:
+            r = c.getresponse()
+            answers.append((r.status, json.loads(r.read())))
+            c.close()
+        th.join()
+        holder.wait()
+        self.assertEqual(booked["answer"][0], 201, booked["answer"])
+        twice = []
+        for (what, body, _, want, code), (status, b) in zip(asks, answers):
+            if want is None:
+                twice.append((status, b.get("code")))
+                continue
+            self.assertEqual((status, b.get("code")), (want, code), (what, b))
+            if want == 201:
+                self.assertEqual((b["resource_id"], b["start"]), (body["resource_id"], "2026-03-02T09:00:00+00:00"))
+        self.assertEqual(sorted(twice, key=str), [(201, None), (409, "booking_conflict")], twice)
+        # The held booking's two round trips, two for the eight writes (each alone would have been sixteen), and
+        # the blackout's refusal's own, which reads the free periods it names around the booking.
+        self.assertLessEqual(self.trips() - before, 5)
+        # What was written is what was answered 201, and nothing else.
+        written = {a[1]["id"] for a in answers if a[0] == 201} | {booked["answer"][2]["id"], stored["id"]}
+        st, _, b = self.req("GET", "/v1/bookings?campaign_id=" + camp["id"])
+        self.assertEqual({i["id"] for i in b["items"]}, written)
 
 if __name__ == "__main__":
     main()
