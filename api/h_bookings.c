@@ -325,8 +325,9 @@ static int create_run(req_ctx *ctx, booking_new *b, db_conn *conn, app_err e, ap
     verrs_free(&v);
     if (e) return 0;
     if (b->judged && !booking_gate_or_reply(ctx, &b->tx, b->s, b->j_body, NULL, b->force, &b->g)) return 0;
-    if ((e = tx_last_write(&b->tx)) ||
-        (e = booking_store_insert_defer(conn, ctx->claims.org, ctx->claims.sub, b->text, &b->row))) {
+    tx_context carry;
+    if ((e = tx_last_write_carrying(&b->tx, &carry)) ||
+        (e = booking_store_insert_defer(conn, ctx->claims.org, ctx->claims.sub, b->text, &carry, &b->row))) {
         tx_fail_reply(ctx, &b->tx, e, NULL, NULL);
         return 0;
     }

@@ -157,6 +157,15 @@ app_err tx_last_write(write_tx *tx)
     return APP_OK;
 }
 
+app_err tx_last_write_carrying(write_tx *tx, tx_context *carry)
+{
+    req_ctx *ctx = tx->late;
+    *carry = (tx_context){0};
+    if (tx->idem_key || !ctx || !db_sent(tx->conn)) return tx_last_write(tx);
+    *carry = (tx_context){ctx->claims.sub, auth_role_name(ctx->claims.role), ctx->request_id};
+    return APP_OK;
+}
+
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra)
 {
     release(ctx, tx);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "idempotency_store.h"
 
 typedef struct write_tx {
     db_conn *conn;
@@ -50,6 +51,12 @@ void tx_commit_doc(req_ctx *ctx, write_tx *tx, int status, const char *location,
  * BEGIN with it too when nothing was read before). APP_OK, or the error
  * (out of memory) to reply. */
 app_err tx_last_write(write_tx *tx);
+
+/* tx_last_write for a write statement that can carry the request context itself: when the context would go in a
+ * statement of its own before the write (tx_begin_reads_or_reply without a key, after its reads), *carry gets it
+ * instead (borrowed from the request) and nothing is queued; otherwise carry->actor is NULL and it is
+ * tx_last_write. */
+app_err tx_last_write_carrying(write_tx *tx, tx_context *carry);
 
 /* Rolls back and replies the problem (j_extra stolen, may be NULL). */
 void tx_fail_reply(req_ctx *ctx, write_tx *tx, app_err err, const char *detail, json_t *j_extra);

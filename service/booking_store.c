@@ -32,6 +32,20 @@ static const db_stmt q_insert = {
     " coalesce(d->>'status', 'tentative'), d->>'notes', $2"
     " FROM (SELECT $3::jsonb AS d) p RETURNING " BOOKING_DOC ", t.version, t.id::text",
     3};
+/* q_insert that sets the request context itself (read by the statement's triggers: the audit entry, the event),
+ * one statement fewer than the context's own before it: the actor as the creator it stores, the role and request
+ * id in its WHERE, all evaluated as the row is made, before any trigger of the insert runs. */
+static const db_stmt q_insert_ctx = {
+    "booking_insert_ctx",
+    "INSERT INTO bookings AS t (org_id, campaign_id, resource_id, segment_id, period, quantity, status, notes,"
+    " created_by)"
+    " SELECT $1, (d->>'campaign_id')::uuid, (d->>'resource_id')::uuid, (d->>'segment_id')::uuid,"
+    " tstzrange((d->>'start')::timestamptz, (d->>'end')::timestamptz, '[)'), coalesce((d->>'quantity')::integer, 1),"
+    " coalesce(d->>'status', 'tentative'), d->>'notes', set_config('campaignd.actor', $2, true)"
+    " FROM (SELECT $3::jsonb AS d) p"
+    " WHERE set_config('campaignd.role', $4, true) IS NOT NULL AND set_config('campaignd.request_id', $5, true) IS NOT NULL"
+    " RETURNING " BOOKING_DOC ", t.version, t.id::text",
+    5};
 static const db_stmt q_get = {
     "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 /* The campaign (shared), then the resource: the lock order of every booking writer (0010_campaign_holds.sql). */
@@ -115,8 +129,12 @@ app_err booking_store_refs_defer(db_conn *conn, const char *org, const char *cam
 }
 
 app_err booking_store_insert_defer(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                                   db_kept *kept)
+                                   const tx_context *carry, db_kept *kept)
 {
+    if (carry && carry->actor) {
+        const char *params[] = {org, carry->actor, body_json, carry->role, carry->request_id};
+        return db_defer(conn, &q_insert_ctx, params, &kept->res);
+    }
     const char *params[] = {org, actor, body_json};
     return db_defer(conn, &q_insert, params, &kept->res);
 }

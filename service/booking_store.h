@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "db_list.h"
+#include "idempotency_store.h"
 
 extern const char *const booking_sort_names[];
 
@@ -33,9 +34,10 @@ app_err booking_store_refs_defer(db_conn *conn, const char *org, const char *cam
                                  const char *segment_id, db_kept *kept);
 app_err booking_store_refs_take(const db_kept *kept, booking_refs *out);
 /* booking_store_insert queued (its row in *kept once sent: read it with db_doc_take, the id in its third column);
- * its refusal is the error of the round trip that sent it. */
+ * its refusal is the error of the round trip that sent it. carry (may be NULL, or its actor NULL): the request
+ * context the insert sets itself (tx_last_write_carrying), the actor its creator. */
 app_err booking_store_insert_defer(db_conn *conn, const char *org, const char *actor, const char *body_json,
-                                   db_kept *kept);
+                                   const tx_context *carry, db_kept *kept);
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);

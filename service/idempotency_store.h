@@ -24,6 +24,12 @@ app_err tx_store_begin(db_conn *conn, const char *org, const char *actor, const 
  * missing. Queued (db_defer) for the next statement's round trip, in whose transaction it holds. */
 app_err tx_store_context(db_conn *conn, const char *actor, const char *role, const char *request_id);
 
+/* The request context as a write statement carries it itself (booking_store_insert_defer): one statement fewer
+ * than tx_store_context's before it. actor NULL: the context is not the write's to carry. */
+typedef struct tx_context {
+    const char *actor, *role, *request_id;
+} tx_context;
+
 /* Tries to take the transaction-scoped lock of (org, key): *taken is 0 when
  * another transaction holds it, i.e. the first request is still running. */
 app_err idem_store_lock(db_conn *conn, const char *org, const char *key, int *taken);
