@@ -77,6 +77,12 @@ app_err conflict_gate_judge(req_ctx *ctx, db_conn *conn, conflict_slice *s, int 
     json_t *j_blocks = NULL, *j_new = NULL;
     char *warn_text = NULL, *block_text = NULL;
     app_err e = APP_OK;
+    if (conflict_slice_incomplete(s)) { /* read short for a resource that has changed since: read it in full */
+        if ((e = conflict_slice_load_around(conn, s, &focus))) goto refused;
+        st = conflict_slice_settings(s);
+        q = conflict_slice_scope(s);
+        q.focus_booking = focus;
+    }
     if (cf_run(conflict_slice_portfolio(s), st, &q, &g->r) != 0) goto oom;
     /* a refusal of a booking names its nearest free periods, which need the bookings around it */
     if (refuses(&g->r) && conflict_slice_wants_around(s, &g->r)) {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "conflict_store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,83 @@ static const db_stmt q_booking_slice_around = {
 static const db_stmt q_booking_slice_check = {
     "conflict_booking_slice_check",
     BOOKING_SLICE(CHECK_WINDOW_CTE, "w.around::text", ALTERNATIVES("(SELECT w.around FROM w)")), 7};
+/* A new booking's slice for a write on a resource that needs only its own rows (plain_resource: an exclusive slot
+ * or person, as last seen): the frame, its own segment (none of its ancestors: only a channel's frequency cap counts
+ * them), the resource, its own campaign and the blackout key events (k) — none of the bookings around it, their
+ * campaigns and segments, or its resource's unavailability. What those could find about it (a double booking, the
+ * resource unavailable) the database refuses by itself, so the rules' answer to a write is the same (the check
+ * reads them: it names what is in the way). Half the plan's nodes of q_booking_slice, whose start-up was most of
+ * its cost. The frame and the resource's row are q_booking_slice's: read_slice learns from them whether the
+ * resource is still plain, and the slice is read again in full when not (conflict_slice_incomplete). */
+static const db_stmt q_booking_slice_plain = {
+    "conflict_booking_slice_plain",
+    "WITH me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE), "
+    WINDOW_CTE("0")
+    " SELECT 'f', " FRAME_COLUMNS("NULL", "EXISTS (SELECT 1 FROM me)") ", NULL" NULLS8 " FROM w"
+    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1
+    " FROM segments t WHERE t.id = $7::uuid AND (t.org_id = $1) IS TRUE"
+    " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me"
+    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "true") " FROM campaigns c WHERE c.id = $6::uuid"
+    " AND (c.org_id = $1) IS TRUE"
+    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM,
+    7};
+
+/* ---- which booked resources need only their own rows, as last seen ---- */
+
+/* A hint per resource id, kept by this process: whether its booking writes may read the plain slice. A hint is
+ * never trusted: the slice read says what the resource is now, a wrong "plain" is read again in full, and a wrong
+ * "not plain" (or none) only costs the full statement. Nothing another replica needs; a full table starts over. */
+#define HINTS 4096
+static struct {
+    char id[37];
+    unsigned char plain;
+} hints[HINTS];
+static size_t nhints;
+static pthread_mutex_t hints_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of id in the table: its own, or the empty one where it would go (the table is never full). */
+static size_t hint_slot(const char *id)
+{
+    size_t h = 2166136261u;
+    for (const char *c = id; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+    for (h &= HINTS - 1; hints[h].id[0] && strcmp(hints[h].id, id) != 0; h = (h + 1) & (HINTS - 1)) {}
+    return h;
+}
+
+/* 1 plain, 0 not, -1 unknown. */
+static int hint_get(const char *id)
+{
+    if (!id || strlen(id) != 36) return -1;
+    pthread_mutex_lock(&hints_lock);
+    size_t h = hint_slot(id);
+    int plain = hints[h].id[0] ? hints[h].plain : -1;
+    pthread_mutex_unlock(&hints_lock);
+    return plain;
+}
+
+static void hint_set(const char *id, int plain)
+{
+    if (!id || strlen(id) != 36) return;
+    pthread_mutex_lock(&hints_lock);
+    size_t h = hint_slot(id);
+    if (!hints[h].id[0]) {
+        if (nhints >= HINTS / 4 * 3) { /* start over rather than probe a crowded table */
+            memset(hints, 0, sizeof hints);
+            nhints = 0;
+            h = hint_slot(id);
+        }
+        memcpy(hints[h].id, id, 37);
+        nhints++;
+    }
+    hints[h].plain = (unsigned char)plain;
+    pthread_mutex_unlock(&hints_lock);
+}
+
+/* Whether a booking of r needs only its own rows in a write's slice (q_booking_slice_plain). */
+static int plain_resource(const cf_resource *r)
+{
+    return (r->kind == CF_SLOT || r->kind == CF_PERSON) && r->unit == CF_CONCURRENT && r->capacity == 1;
+}
 
 enum { R_FRAME, R_SEG, R_OVL, R_RES, R_CAMP, R_BOOK, R_UNAV, R_BLACK, R_CAMP_MORE, R_COUNT };
 
@@ -325,6 +403,8 @@ struct conflict_slice {
     cf_risk *risks;
     int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
     int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
+    int plain;      /* read with q_booking_slice_plain */
+    int incomplete; /* ... while the resource is no longer plain: to read again in full */
     size_t nmissing; /* bookings read whose campaign is not (a scan's campaigns dated elsewhere) */
     conflict_mode mode;
     int alternatives[3];
@@ -650,7 +730,7 @@ conflict_ask conflict_ask_booking(json_t *j_doc)
 {
     return (conflict_ask){.mode = CONFLICT_BOOKING, .from = str(j_doc, "start"), .to = str(j_doc, "end"),
                           .campaign_id = str(j_doc, "campaign_id"), .resource_id = str(j_doc, "resource_id"),
-                          .segment_id = str(j_doc, "segment_id")};
+                          .segment_id = str(j_doc, "segment_id"), .booking_id = str(j_doc, "id")};
 }
 
 
@@ -678,7 +758,14 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
 #define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
     switch (ask->mode) {
     case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
-        SEND(ask->around ? &q_booking_slice_around : ask->check ? &q_booking_slice_check : &q_booking_slice, pb, R_FRAME);
+        /* a new booking's write on a resource last seen plain reads only its own rows (a change reads the stored
+           booking it replaces with the others) */
+        s->plain = !ask->around && !ask->check && !ask->booking_id && hint_get(ask->resource_id) == 1;
+        SEND(ask->around  ? &q_booking_slice_around
+             : ask->check ? &q_booking_slice_check
+             : s->plain   ? &q_booking_slice_plain
+                          : &q_booking_slice,
+             pb, R_FRAME);
         break;
     case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */
         SEND(&q_campaign_slice, pc, R_FRAME);
@@ -778,6 +865,11 @@ app_err conflict_store_read(conflict_slice *s)
     s->bucket = (int)num(frame, 0, 7);
     if (s->mode == CONFLICT_BOOKING && flag(frame, 0, 11)) s->ask.around = 1; /* a check loaded around it */
     if (read_rows(s) != 0) return APP_ERR_INTERNAL;
+    if (s->mode == CONFLICT_BOOKING) { /* what the booked resource is now, for its next write */
+        int me = conflict_slice_resource(s, s->ask.resource_id), plain = me >= 0 && plain_resource(&s->ress[me]);
+        if (me >= 0) hint_set(s->ask.resource_id, plain);
+        s->incomplete = s->plain && !plain;
+    }
     /* a booking's alternatives, in their rank's order (the rows of a slice keep theirs) */
     for (int rank = 1; rank <= 3; rank++)
         for (size_t i = 0; i < s->p.n_resources; i++)
@@ -1069,6 +1161,8 @@ int conflict_slice_wants_around(const conflict_slice *s, const cf_result *r)
     }
     return 0;
 }
+
+int conflict_slice_incomplete(const conflict_slice *s) { return s->incomplete; }
 
 app_err conflict_slice_load_around(db_conn *conn, conflict_slice *s, int *at)
 {

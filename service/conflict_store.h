@@ -26,6 +26,7 @@ typedef struct conflict_ask {
     const char *from, *to;
     const char *campaign_id; /* a campaign to load whatever its dates (the proposal's), or NULL */
     const char *resource_id; /* CONFLICT_BOOKING: the booked resource */
+    const char *booking_id;  /* CONFLICT_BOOKING: the stored booking the question changes, or NULL (a new one) */
     const char *segment_id;  /* CONFLICT_BOOKING: the proposal's segment, or NULL */
     int around;              /* CONFLICT_BOOKING: load around the period too (free periods, alternatives) */
     int check;               /* CONFLICT_BOOKING: a check, loaded around the period when something that may block
@@ -87,6 +88,13 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
  * r, the findings of its proposal: a block that suggests free periods (a double booking, a person unavailable, a
  * blackout). The rules' findings are the same either way; only those suggestions need the bookings around. */
 int conflict_slice_wants_around(const conflict_slice *s, const cf_result *r);
+
+/* Whether a booking's slice was read short: a new booking's write (no around, check or booking_id) on a resource
+ * this process last saw needing only its own rows (an exclusive slot or person) reads only those, and when the
+ * resource has changed since, the slice lacks what its rules now need. What it holds of the booking's references
+ * (its campaign, resource, segment) is whole; before the engine is asked, it is to be loaded again
+ * (conflict_slice_load_around), as the conflict gate does. */
+int conflict_slice_incomplete(const conflict_slice *s);
 
 /* Loads s again around its period (in place: s's views are replaced) with the last proposal added again at *at;
  * the ask's strings and the proposal must still live. Errors as conflict_store_load. */

@@ -442,6 +442,31 @@ class EnforcementTest(OrgTestCase):
         self.assertEqual((st, p["code"], p["rule"], p["conflicts"][0]["id"]),
                          (409, "booking_conflict", "resource_double_booked", first["id"]), p)
 
+    def test_a_resource_changed_since_its_last_write_is_judged_in_full(self):
+        # a new booking of a slot booked before reads only its own rows (the service remembers the slot as
+        # exclusive); made a capacity of 2, the next booking's rules need the bookings around it again. A planner's
+        # write reads its slice with its references, a manager's alone: both read it again in full
+        for who, name in ((self.planner, "Banner"), (self.manager, "Hero")):
+            banner = self.make("/v1/resources", {"kind": "slot", "name": name}, self.manager)["id"]
+            for day in ("2028-02-05", "2028-02-06"):
+                st, _, b = self.book(who, resource_id=banner, day=day)
+                self.assertEqual(st, 201, b)
+                self.assertNotIn("warnings", b)
+            st, _, r = self.srv.request("PATCH", f"/v1/resources/{banner}", {"capacity": 2}, self.manager)
+            self.assertEqual(st, 200, r)
+            st, _, b = self.book(who, resource_id=banner, day="2028-02-06")
+            self.assertEqual(st, 201, b)
+            self.assertEqual([(w["type"], w["severity"]) for w in b.get("warnings", [])],
+                             [("capacity_exceeded", "warn")])
+            # exclusive again (once the overlap is cancelled): a double booking is the database's refusal as ever
+            st, _, c = self.srv.request("POST", f"/v1/bookings/{b['id']}/cancel", {}, who)
+            self.assertEqual(st, 200, c)
+            st, _, r = self.srv.request("PATCH", f"/v1/resources/{banner}", {"capacity": 1}, self.manager)
+            self.assertEqual(st, 200, r)
+            for _ in range(2):
+                st, _, p = self.book(who, resource_id=banner, day="2028-02-05")
+                self.assertEqual((st, p["code"], p["rule"]), (409, "booking_conflict", "resource_double_booked"), p)
+
     def test_campaign_writes_and_scheduling_are_judged(self):
         self.make("/v1/key-events", {"name": "Quiet period", "kind": "blackout", "start_date": "2028-03-10",
                                      "end_date": "2028-03-12"}, self.manager)

@@ -182,6 +182,10 @@ static const expect expected[] = {
     {"conflict_booking_slice", "resources", "resources_pkey"},
     {"conflict_booking_slice", "availability", "availability_resource_period"},
     {"conflict_booking_slice", "key_events", "key_events_end"},
+    /* a new booking's write on a resource seen exclusive (a slot, a person): its own rows, by key */
+    {"conflict_booking_slice_plain", "resources", "resources_pkey"},
+    {"conflict_booking_slice_plain", "segments", "segments_pkey"},
+    {"conflict_booking_slice_plain", "key_events", "key_events_end"},
     /* a campaign's slice, one statement: its segments' ancestors by key and descendants through segments_parent,
      * their declared overlaps both ways, the campaigns reaching them and those of its offer code, each by key,
      * their segments and their ancestors by key, the overlaps between those, the blackouts */
@@ -520,6 +524,17 @@ static void run_hot_paths(db_conn *c)
         ck_assert_int_eq(conflict_store_load(c, org, &asks[a], &slice), APP_OK);
         conflict_slice_free(slice);
     }
+    /* a new booking's write on a slot: read in full first, then (the slot seen exclusive) its own rows only */
+    char *slot_id = one_value(c, "SELECT id FROM resources WHERE org_id = 'plans-b' AND kind = 'slot' ORDER BY name LIMIT 1");
+    for (int twice = 0; twice < 2; twice++) {
+        conflict_ask ask = {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
+                            .campaign_id = campaign_id, .resource_id = slot_id, .segment_id = segment};
+        conflict_slice *slice = NULL;
+        ck_assert_int_eq(conflict_store_load(c, org, &ask, &slice), APP_OK);
+        ck_assert_int_eq(conflict_slice_incomplete(slice), 0);
+        conflict_slice_free(slice);
+    }
+    free(slot_id);
     json_t *j_campaign = json_pack("{s:s, s:s, s:s, s:[s], s:{s:s, s:s}}", "name", "Probe", "start_date", "2027-02-01",
                                    "end_date", "2027-02-28", "segment_ids", segment, "offer", "code", "CODE1",
                                    "terms", "10 % off");
