@@ -296,8 +296,8 @@ static void create_reply(req_ctx *ctx, booking_new *b, app_err e, app_refusal *w
 /* A new booking's steps on conn (see reply_after_writes): the references with the slice are queued; then they
  * are judged, with the conflict rules' gate, and the request context with the insert queued: the write's
  * transaction (no BEGIN, no COMMIT; with an Idempotency-Key, BEGIN went before and COMMIT comes with the key's
- * record); then the reply. e and *why: the outcome of the round trip before. 1 when statements are queued; 0
- * after replying. */
+ * record); then the reply. e and *why: the outcome of the round trip before. STEP_READS or STEP_WRITES when
+ * statements are queued; STEP_REPLIED after replying. */
 static int create_run(req_ctx *ctx, booking_new *b, db_conn *conn, app_err e, app_refusal *why)
 {
     if (b->batched) b->tx = (write_tx){.conn = conn, .late = ctx, .borrowed = 1};
@@ -310,7 +310,7 @@ static int create_run(req_ctx *ctx, booking_new *b, db_conn *conn, app_err e, ap
         tx_fail_reply(ctx, &b->tx, e, NULL, NULL);
         return 0;
     }
-    if (b->phase++ == 0) return 1;
+    if (b->phase++ == 0) return STEP_READS;
     verrs v;
     verrs_init(&v);
     char detail[160];
@@ -329,9 +329,9 @@ static int create_run(req_ctx *ctx, booking_new *b, db_conn *conn, app_err e, ap
     if ((e = tx_last_write_carrying(&b->tx, &carry)) ||
         (e = booking_store_insert_defer(conn, ctx->claims.org, ctx->claims.sub, b->text, &carry, &b->row))) {
         tx_fail_reply(ctx, &b->tx, e, NULL, NULL);
-        return 0;
+        return STEP_REPLIED;
     }
-    return 1;
+    return STEP_WRITES;
 }
 
 static int create_step(req_ctx *ctx, db_conn *conn, app_err e, app_refusal *why)

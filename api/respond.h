@@ -23,10 +23,14 @@ void reply_empty(req_ctx *ctx, int status);
 void reply_after_read(req_ctx *ctx, const db_stmt *stmt, const char *id,
                       void (*done)(req_ctx *ctx, const void *arg, app_err e, db_doc *doc), const void *arg);
 
+/* What a write's step did (reply_after_writes). */
+enum { STEP_REPLIED = 0, STEP_WRITES = 1, STEP_READS = 2 };
+
 /* Writes later, in the thread's batch (ctx->may_wait must be set): the handler returns, and at the end of the
  * turn step(ctx, conn, e, why) is called on the batch's connection, first with APP_OK. It queues the
- * statements of its next round trip on conn (db_defer, with keeps for the results it needs) and returns 1, or
- * replies and returns 0. Every request's queue goes in one round trip with a sync of its own (db_run_queues: its
+ * statements of its next round trip on conn (db_defer, with keeps for the results it needs) and returns
+ * STEP_WRITES, or STEP_READS when they only read (they may share a transaction with other reads: db_queue_take),
+ * or replies and returns STEP_REPLIED. Every request's queue goes in one round trip with a sync of its own (db_run_queues: its
  * own transaction), then step is called again with its outcome. A step may also run statements of its own on
  * conn (a rare refusal's look-up), which cost a round trip alone. state_free(state) once it has replied. conn is
  * the batch's: a step never releases it (write_tx.borrowed). */

@@ -274,7 +274,7 @@ static void run_writes(db_conn *conn, app_err acquired, later_req **ws, size_t n
             if (!more || ctx->status) {
                 db_rollback(conn); /* anything a step left queued when it replied is dropped */
                 live[i] = 0;
-            } else if (!(qs[m] = db_queue_take(conn))) {
+            } else if (!(qs[m] = db_queue_take(conn, more == STEP_READS))) {
                 e[i] = APP_ERR_INTERNAL; /* its next step replies */
                 again = 1;
             } else {

@@ -683,11 +683,12 @@ struct db_queue {
     deferred items[DB_MAX_DEFERRED];
     int n;
     int commit;       /* COMMIT after them (db_commit_with_next) */
+    int shared;       /* reads only: may share their sync with other such queues */
     app_err err;      /* after db_run_queues */
     app_refusal why;
 };
 
-db_queue *db_queue_take(db_conn *c)
+db_queue *db_queue_take(db_conn *c, int reads)
 {
     db_queue *q = calloc(1, sizeof *q);
     if (!q) {
@@ -697,6 +698,7 @@ db_queue *db_queue_take(db_conn *c)
     memcpy(q->items, c->queue, sizeof c->queue);
     q->n = c->nqueued;
     q->commit = c->commit_next;
+    q->shared = reads && !q->commit;
     memset(c->queue, 0, sizeof c->queue);
     c->nqueued = 0;
     c->commit_next = 0;
@@ -727,25 +729,32 @@ void db_queue_free(db_queue *q)
 
 /* Each queue's outcome from its commands' results (first[i]: where queue i's commands start in cmds): its first
  * failure, or the connection's loss when the pipeline broke off before its answers; the results of a queue that
- * succeeded go where its statements asked (keep). */
-static void queues_take_results(db_conn *c, db_queue **qs, size_t n, command *cmds, const int *first, int broken)
+ * succeeded go where its statements asked (keep). A queue whose statements another's failure aborted (a shared
+ * sync) stays unanswered: 0 in answered[i]. */
+static void queues_take_results(db_conn *c, db_queue **qs, size_t n, command *cmds, const int *first, int broken,
+                                unsigned char *answered)
 {
     for (size_t i = 0; i < n; i++) {
         db_queue *q = qs[i];
-        int k0 = first[i], k1 = first[i] + q->n + q->commit;
+        int k0 = first[i], k1 = first[i] + q->n + q->commit, aborted = 0;
         app_err e = APP_OK;
-        for (int k = k0; k < k1 && !e; k++) {
+        for (int k = k0; k < k1 && !e && !aborted; k++) {
             command *m = &cmds[k];
             PGresult *bad = m->prepared && PQresultStatus(m->prepared) != PGRES_COMMAND_OK ? m->prepared
                             : !m->result || !result_ok(m->result)                       ? m->result
                                                                                           : NULL;
             if (!bad && (m->result || !broken)) continue;
-            if (bad && PQresultStatus(bad) == PGRES_PIPELINE_ABORTED) continue;
+            if (bad && PQresultStatus(bad) == PGRES_PIPELINE_ABORTED) {
+                aborted = q->shared; /* another queue's failure, before this one in their shared sync */
+                continue;
+            }
             const char *name = m->stmt ? m->stmt->name : m->sql;
             if (!c->pg) e = APP_ERR_UNAVAILABLE; /* the loss was met (and logged) by a queue before */
             else e = result_error(c, bad, name, m->stmt && bad == m->result && is_delete(m->stmt), &q->why);
         }
+        if (aborted && !broken) continue;
         if (!e && broken && k1 > k0 && !cmds[k1 - 1].result) e = APP_ERR_UNAVAILABLE;
+        answered[i] = 1;
         q->err = e;
         if (e && !q->why.err) app_refusal_set(&q->why, e);
         for (int k = k0; k < k0 + q->n; k++) {
@@ -758,17 +767,10 @@ static void queues_take_results(db_conn *c, db_queue **qs, size_t n, command *cm
     }
 }
 
-void db_run_queues(db_conn *c, db_queue **qs, size_t n)
+/* The commands of the queues qs[0..n) (first[i]: where queue i's start); a sync after each queue but between two
+ * that share one. Their number. */
+static int queues_commands(db_queue **qs, size_t n, command *cmds, int *first)
 {
-    int total = 0, fresh = c->fresh;
-    for (size_t i = 0; i < n; i++) total += qs[i]->n + qs[i]->commit;
-    command *cmds = calloc((size_t)total + 1, sizeof *cmds);
-    int *first = calloc(n + 1, sizeof *first);
-    if (!cmds || !first || !c->pg || c->nqueued) {
-        if (!cmds || !first) log_note_cause("batch: out of memory");
-        for (size_t i = 0; i < n; i++) qs[i]->err = !cmds || !first ? APP_ERR_INTERNAL : APP_ERR_UNAVAILABLE;
-        goto out;
-    }
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         db_queue *q = qs[i];
@@ -777,40 +779,74 @@ void db_run_queues(db_conn *c, db_queue **qs, size_t n)
             cmds[k++] = (command){q->items[j].stmt, q->items[j].sql, (const char *const *)q->items[j].params, 0, 0,
                                   NULL, NULL};
         if (q->commit) cmds[k++] = (command){NULL, "COMMIT", NULL, 0, 0, NULL, NULL};
-        if (k > first[i]) cmds[k - 1].sync = 1; /* each queue its own transaction: one's failure is not another's */
+        /* each queue its own transaction (one's failure is not another's), but reads may share one */
+        if (k > first[i] && !(q->shared && i + 1 < n && qs[i + 1]->shared)) cmds[k - 1].sync = 1;
     }
-    for (int attempt = 0;; attempt++) {
-        if (commands_mark_prepare(c, cmds, total) < 0) {
+    return k;
+}
+
+void db_run_queues(db_conn *c, db_queue **qs, size_t n)
+{
+    int total = 0, fresh = c->fresh;
+    for (size_t i = 0; i < n; i++) total += qs[i]->n + qs[i]->commit;
+    command *cmds = calloc((size_t)total + 1, sizeof *cmds);
+    int *first = calloc(n + 1, sizeof *first);
+    db_queue **left = calloc(n + 1, sizeof *left);
+    unsigned char *answered = calloc(n + 1, 1);
+    size_t nleft = n;
+    if (!cmds || !first || !left || !answered || !c->pg || c->nqueued) {
+        int oom = !cmds || !first || !left || !answered;
+        if (oom) log_note_cause("batch: out of memory");
+        for (size_t i = 0; i < n; i++) qs[i]->err = oom ? APP_ERR_INTERNAL : APP_ERR_UNAVAILABLE;
+        goto out;
+    }
+    memcpy(left, qs, n * sizeof *left);
+    /* Each round answers at least one queue: after the first failure in a shared sync the rest are sent again. */
+    for (size_t round = 0; nleft && round <= n; round++) {
+        int m = queues_commands(left, nleft, cmds, first);
+        if (commands_mark_prepare(c, cmds, m) < 0) {
             log_note_cause("batch: out of memory");
-            for (size_t i = 0; i < n; i++) qs[i]->err = APP_ERR_INTERNAL;
+            for (size_t i = 0; i < nleft; i++) left[i]->err = APP_ERR_INTERNAL;
             goto out;
         }
-        int broken = send_pipeline(c, cmds, total) != 0;
+        int broken = send_pipeline(c, cmds, m) != 0;
         c->fresh = 0;
-        commands_record_prepared(c, cmds, total);
+        commands_record_prepared(c, cmds, m);
         /* A pooled connection found lost by the checkout's first round trip: nothing reached the database, so
          * the whole pipeline is sent again once on a new connection (as run_batch does). */
-        if (broken && fresh && attempt == 0 && PQstatus(c->pg) != CONNECTION_OK) {
-            commands_clear(cmds, total);
+        if (broken && fresh && round == 0 && PQstatus(c->pg) != CONNECTION_OK) {
+            commands_clear(cmds, m);
+            fresh = 0;
             if (conn_reopen(c) != 0) {
-                for (size_t i = 0; i < n; i++) qs[i]->err = APP_ERR_UNAVAILABLE;
+                for (size_t i = 0; i < nleft; i++) left[i]->err = APP_ERR_UNAVAILABLE;
                 goto out;
             }
             continue;
         }
-        queues_take_results(c, qs, n, cmds, first, broken);
+        fresh = 0;
+        memset(answered, 0, nleft);
+        queues_take_results(c, left, nleft, cmds, first, broken, answered);
+        commands_clear(cmds, m);
         if (broken && c->pg) {
             log_note_cause("batch: the pipeline broke off: %s", PQerrorMessage(c->pg));
             conn_close(c);
         }
-        break;
+        size_t kept = 0;
+        for (size_t i = 0; i < nleft; i++)
+            if (!answered[i]) left[kept++] = left[i];
+        nleft = kept;
+        if (!c->pg) {
+            for (size_t i = 0; i < nleft; i++) left[i]->err = APP_ERR_UNAVAILABLE;
+            break;
+        }
     }
 out:
     for (size_t i = 0; i < n; i++)
         if (qs[i]->err && !qs[i]->why.err) app_refusal_set(&qs[i]->why, qs[i]->err);
-    if (cmds) commands_clear(cmds, total);
     free(cmds);
     free(first);
+    free(left);
+    free(answered);
 }
 
 void db_kept_clear(db_kept *k)

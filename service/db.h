@@ -142,8 +142,11 @@ app_err db_send(db_conn *conn, app_refusal *why);
 typedef struct db_queue db_queue;
 
 /* Moves conn's queued statements (and a COMMIT asked with db_commit_with_next) into a new queue; NULL out of
- * memory (conn's queue is then dropped). */
-db_queue *db_queue_take(db_conn *conn);
+ * memory (conn's queue is then dropped). reads: they only read, take no lock and set nothing for a transaction,
+ * so they may share one (a sync) with the other such queues next to them in the round trip, as db_read_docs's
+ * reads do: one transaction's end and one answer's flush for all of them rather than one each. A failure of
+ * one aborts the rest of its sync; those are sent again in another round trip, so each gets its own answer. */
+db_queue *db_queue_take(db_conn *conn, int reads);
 void db_run_queues(db_conn *conn, db_queue **queues, size_t n);
 /* The queue's outcome after db_run_queues; *why (if not NULL) gets its refusal, to release with
  * app_refusal_clear. */

@@ -739,6 +739,94 @@ START_TEST(the_conflict_window_reads_the_settings_as_org_settings_of_does)
 }
 END_TEST
 
+/* Queues a booking's insert of resource over [start, end) for campaign on c, carrying its request context with
+ * request_id (as a write in its HTTP thread's batch does), and takes it off c into a queue of its own. */
+static db_queue *insert_queued(const char *campaign, const char *resource, const char *start, const char *end,
+                               const char *request_id, db_kept *row)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"campaign_id\":\"%s\",\"resource_id\":\"%s\",\"start\":\"%s\",\"end\":\"%s\"}",
+             campaign, resource, start, end);
+    tx_context carry = {"tester", "admin", request_id};
+    ck_assert_int_eq(booking_store_insert_defer(c, org, "tester", body, &carry, row), APP_OK);
+    db_queue *q = db_queue_take(c, 0);
+    ck_assert_ptr_nonnull(q);
+    return q;
+}
+
+/* The references of campaign, resource (a UUID or not) queued on c and taken off it as reads. */
+static db_queue *refs_queued(const char *campaign, const char *resource, db_kept *kept)
+{
+    ck_assert_int_eq(booking_store_refs_defer(c, org, campaign, resource, NULL, kept), APP_OK);
+    db_queue *q = db_queue_take(c, 1);
+    ck_assert_ptr_nonnull(q);
+    return q;
+}
+
+/* Many requests' statements in one round trip (db_run_queues, as an HTTP thread's batch sends them): each write is
+ * its own transaction, so a refused one takes nothing from the others, which are written with their own request
+ * context; reads share one, and those a failure aborted are sent again until each has its own answer. */
+START_TEST(queued_writes_share_a_round_trip_and_each_is_its_own_transaction)
+{
+    char camp[37], res[37], id[37];
+    campaign_and_resource(BANNER, camp, res);
+    db_kept rows[3] = {{NULL}}, refs[3] = {{NULL}};
+    db_queue *qs[3];
+    qs[0] = insert_queued(camp, res, "2027-05-03T09:00:00Z", "2027-05-03T10:00:00Z", "rq-batch-a", &rows[0]);
+    qs[1] = insert_queued(camp, res, "2027-05-03T09:30:00Z", "2027-05-03T10:30:00Z", "rq-batch-x", &rows[1]);
+    qs[2] = insert_queued(camp, res, "2027-05-03T10:00:00Z", "2027-05-03T11:00:00Z", "rq-batch-b", &rows[2]);
+    unsigned long long trips = db_round_trips();
+    db_run_queues(c, qs, 3);
+    ck_assert_uint_eq(db_round_trips() - trips, 1);
+    app_refusal why = {0};
+    db_doc doc = {0};
+    ck_assert_int_eq(db_queue_result(qs[0], NULL), APP_OK);
+    ck_assert_int_eq(db_queue_result(qs[1], &why), APP_ERR_BOOKING_CONFLICT);
+    ck_assert_str_eq(why.rule, "resource_double_booked");
+    ck_assert_ptr_nonnull(why.items);
+    app_refusal_clear(&why);
+    ck_assert_ptr_null(rows[1].res);
+    ck_assert_int_eq(db_queue_result(qs[2], NULL), APP_OK);
+    for (int i = 0; i < 3; i++) db_queue_free(qs[i]);
+    for (int i = 0; i < 3; i += 2) {
+        ck_assert_int_eq(db_doc_take(rows[i].res, &doc, id), APP_OK);
+        db_doc_free(&doc);
+        db_kept_clear(&rows[i]);
+        ck_assert_int_eq(booking_store_get(c, org, id, &doc), APP_OK); /* committed at its own sync */
+        db_doc_free(&doc);
+    }
+    ck_assert_uint_eq(listed(org, res), 2);
+    /* each written booking's audit entry names its own request; the refused one left none */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(request_id || ' ' || actor || ' ' || actor_role, ',' ORDER BY request_id)"
+             " FROM audit_log WHERE org_id = '%s' AND entity = 'booking'", org);
+    char *v = value_of(sql);
+    ck_assert_str_eq(v, "rq-batch-a tester admin,rq-batch-b tester admin");
+    free(v);
+
+    /* reads in one sync: the second's failure (not a UUID) aborts the third, which is sent again */
+    qs[0] = refs_queued(camp, res, &refs[0]);
+    qs[1] = refs_queued(camp, "not-a-uuid", &refs[1]);
+    qs[2] = refs_queued(camp, res, &refs[2]);
+    trips = db_round_trips();
+    db_run_queues(c, qs, 3);
+    ck_assert_uint_eq(db_round_trips() - trips, 2);
+    ck_assert_int_eq(db_queue_result(qs[0], NULL), APP_OK);
+    ck_assert_int_ne(db_queue_result(qs[1], NULL), APP_OK);
+    ck_assert_int_eq(db_queue_result(qs[2], NULL), APP_OK);
+    for (int i = 0; i < 3; i++) db_queue_free(qs[i]);
+    booking_refs r;
+    for (int i = 0; i < 3; i += 2) {
+        ck_assert_int_eq(booking_store_refs_take(&refs[i], &r), APP_OK);
+        ck_assert_str_eq(r.resource_kind, "slot");
+        ck_assert_str_eq(r.campaign_status, "draft");
+        db_kept_clear(&refs[i]);
+    }
+    ck_assert_ptr_null(refs[1].res);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("booking_store");
@@ -751,6 +839,7 @@ int main(void)
     tcase_add_test(tc, availability_refuses_bookings_and_is_refused_over_them);
     tcase_add_test(tc, a_booking_cannot_use_another_organisations_rows);
     tcase_add_test(tc, a_bulk_load_after_statistics_of_a_small_table_stays_on_the_index);
+    tcase_add_test(tc, queued_writes_share_a_round_trip_and_each_is_its_own_transaction);
     tcase_add_test(tc, a_campaigns_committed_cost_follows_its_bookings);
     tcase_add_test(tc, a_booking_write_leaves_one_audit_entry_one_event_and_its_commitment);
     tcase_add_test(tc, the_conflict_window_reads_the_settings_as_org_settings_of_does);
