@@ -3,7 +3,11 @@
 # conflicting mix) at 32 connections, and the latency of a conflict refusal on
 # a table of 100,000 bookings (one connection); pgbench -S -M prepared on the same
 # cluster for scale, and this stage's goal for free bookings beside it (>= 3,000
-# req/s, p99 <= 25 ms). Prints figures; never pass/fail.
+# req/s, p99 <= 25 ms). For the free bookings it also prints what a write cost
+# each side (CPU from /proc: the service, the cluster's backends, the whole
+# machine), how many writes shared a database round trip and the machine's context
+# switches per write; they run after BOOKINGS_WARMUP seconds (default 2) of the
+# same load, unmeasured. Prints figures; never pass/fail.
 # Usage: bash tests/bench/bookings.sh [seconds]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -42,7 +46,10 @@ sql "SET client_min_messages = error; ANALYZE"
 # first run would measure that, so wait until it is done (and say how long it took: each batch of 500 once read
 # the whole outbox, 0022_settings_plans.sql).
 handover_start=$(date +%s.%N)
-until [[ $(sql "SELECT count(*) FROM outbox_events WHERE delivered_at IS NULL") == 0 ]]; do sleep 0.2; done
+for _ in $(seq 1500); do # at most 5 minutes
+    [[ $(sql "SELECT count(*) FROM outbox_events WHERE delivered_at IS NULL") == 0 ]] && break
+    sleep 0.2
+done
 handover_secs=$(awk -v a="$handover_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 token=$(build-rel/campaignd token --sub bench --org bench --role manager --ttl 3600)
 
@@ -51,6 +58,7 @@ cat >"$work/free.lua" <<LUA
 local slots = {}
 for line in io.lines("$work/slots") do slots[#slots + 1] = line end
 local counter, tid, created, refused, other = 0, 0, 0, 0, 0
+local offset = tonumber(os.getenv("BOOKINGS_OFFSET") or "0") -- a warm-up books periods of its own
 local threads = {}
 local n = 0
 function setup(thread) n = n + 1; thread:set("tid", n); table.insert(threads, thread) end
@@ -67,7 +75,7 @@ function body(resource, s, e)
 end
 function request()
   counter = counter + 1
-  local s, e = period(tid * 10000000 + counter)
+  local s, e = period(offset + tid * 10000000 + counter)
   return wrk.format(nil, "/v1/bookings", nil, body(slots[math.random(#slots)], s, e))
 end
 function response(status)
@@ -105,7 +113,8 @@ sed -e "s/$full/$lone/" "$work/conflict.lua" >"$work/conflict-lone.lua"
 
 run() { # name, connections, script
     local out rps p50 p99 st
-    out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" "http://127.0.0.1:$port/v1/bookings")
+    out=$(timeout $((secs + 30)) wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"${secs}s" --latency -s "$3" \
+        "http://127.0.0.1:$port/v1/bookings")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -116,14 +125,38 @@ run() { # name, connections, script
 echo "campaignd booking benchmark: ${secs}s per run, $(nproc) cores"
 echo "seeded 100,000 bookings (10 resources x 10,000) in ${seed_secs}s through the booking rules (one INSERT ... SELECT)"
 echo "their outbox events were handed over ${handover_secs}s after the seed's end"
+cpu_ticks() { # pids... -> user+system clock ticks
+    local t=0 p
+    for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    echo "$t"
+}
+machine() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; } # busy and idle ticks
+trips() { curl -sf "localhost:$port/metrics" | awk '$1 == "campaignd_db_round_trips_total" {print $2}'; }
+switches() { awk '$1 == "ctxt" {print $2}' /proc/stat; }
+# This cluster's backends only (the postmaster's children): other clusters on the machine run as the same user.
+pg_pids=$(pgrep -P "$(head -1 "$(cat "$pgdir/base")/data/postmaster.pid")" | tr '\n' ' ')
+warmup=${BOOKINGS_WARMUP:-2}
+if ((warmup > 0)); then
+    BOOKINGS_OFFSET=30000000 timeout $((warmup + 30)) wrk -t2 -c32 -d"${warmup}s" -s "$work/free.lua" \
+        "http://127.0.0.1:$port/v1/bookings" >/dev/null
+    pg_pids=$(pgrep -P "$(head -1 "$(cat "$pgdir/base")/data/postmaster.pid")" | tr '\n' ' ')
+fi
+n0=$(sql "SELECT count(*) FROM bookings") c0=$(cpu_ticks $pid) p0=$(cpu_ticks $pg_pids) r0=$(trips) s0=$(switches)
+read -r m0 i0 < <(machine)
 run "POST /v1/bookings, all free (c=32)" 32 "$work/free.lua"
 free_rps=$last_rps free_p99=$last_p99
+c1=$(cpu_ticks $pid) p1=$(cpu_ticks $pg_pids) r1=$(trips) s1=$(switches) n1=$(sql "SELECT count(*) FROM bookings")
+read -r m1 i1 < <(machine)
+awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v m=$((m1 - m0)) -v i=$((i1 - i0)) -v hz="$(getconf CLK_TCK)" \
+    -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v x=$((s1 - s0)) 'BEGIN {
+    printf "  per free booking: campaignd %.3f ms, PostgreSQL %.3f ms, the machine %.3f ms of CPU (%.0f%% idle); %.1f writes per database round trip, %.1f context switches of the machine\n",
+           c / hz / n * 1e3, p / hz / n * 1e3, m / hz / n * 1e3, 100 * i / (m + i), n / r, x / n }'
 run "POST /v1/bookings, 50% conflicting (c=32)" 32 "$work/mix.lua"
 run "conflict refusal, 100k bookings (c=1)" 1 "$work/conflict.lua"
 run "conflict refusal, 1 booking (c=1)" 1 "$work/conflict-lone.lua"
 printf 'bookings in the table after the runs: %s\n' "$(sql "SELECT count(*) FROM bookings")"
-pgbench -q -i -s 1 "$url" >/dev/null 2>&1
-tps=$(pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+timeout 120 pgbench -q -i -s 1 "$url" >/dev/null 2>&1
+tps=$(timeout $((secs + 30)) pgbench -S -M prepared -c 32 -j 2 -T "$secs" "$url" 2>/dev/null | awk '/^tps/ {print $3; exit}')
 printf '%-40s %9s tps\n' "pgbench -S -M prepared (same cluster)" "$tps"
 awk -v r="$free_rps" -v p="$free_p99" 'BEGIN {
     printf "free bookings: %.0f req/s (goal >= 3000), p99 %.1f ms (goal <= 25): %s\n", r, p,
