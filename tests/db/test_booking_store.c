@@ -701,6 +701,38 @@ START_TEST(a_booking_write_leaves_one_audit_entry_one_event_and_its_commitment)
     store_commit();
     trail_is(id, "create", "conflict.detected", "1|1");
     trail_is(other, "create", "conflict.detected", "1|0");
+
+    /* the guard writes the trail on each of its paths (0059_booking_trail_in_guard.sql): a booking of a shared
+     * resource (its own statement), one of an exclusive resource (with the look-up of what is in the way), and
+     * one stored cancelled (no check at all), which commits nothing */
+    char shared[37], cancelled[37];
+    store_begin();
+    json_decref(make_resource(org, "{\"kind\":\"channel\",\"name\":\"Shared\",\"capacity\":2,\"cost_per_unit\":"
+                                   "{\"amount\":\"1.00\",\"currency\":\"EUR\"}}", shared));
+    store_commit();
+    booked(camp, shared, "2027-06-01T09:00:00Z", "2027-06-01T10:00:00Z", "", other);
+    trail_is(other, "create", "booking.created", "1|1");
+    booked(camp, ad, "2027-06-02T09:00:00Z", "2027-06-02T10:00:00Z", "", id);
+    trail_is(id, "create", "booking.created", "1|1");
+    committed_is(camp, "61.00");
+    store_begin();
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bookings (org_id, campaign_id, resource_id, period, status, created_by) VALUES ('%s', '%s',"
+             " '%s', '[2027-06-03 09:00Z, 2027-06-03 10:00Z)', 'cancelled', 'tester') RETURNING id",
+             org, camp, ad);
+    char *cid = value_of(sql);
+    snprintf(cancelled, sizeof cancelled, "%s", cid);
+    free(cid);
+    store_commit();
+    trail_is(cancelled, "create", "booking.created", "1|1");
+    snprintf(sql, sizeof sql,
+             "SELECT (a.after = to_jsonb(b)) || ' ' || (e.payload = booking_ref(b)) FROM bookings b, audit_log a,"
+             " outbox_events e WHERE b.id = '%s' AND a.entity_id = b.id AND e.entity_id = b.id",
+             cancelled);
+    row = value_of(sql);
+    ck_assert_str_eq(row, "true true");
+    free(row);
+    committed_is(camp, "61.00");
     app_refusal_clear(&why);
 }
 END_TEST
