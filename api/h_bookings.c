@@ -54,6 +54,7 @@ static const crud_desc booking_crud = {
     .write_own = PERM_BOOKING_WRITE_OWN,
     .not_owner = "a planner changes only the bookings of campaigns they own",
     .get = booking_store_get,
+    .get_stmt = &booking_store_get_stmt,
     .lock = booking_store_lock,
     .query_params = (const char *const[]){"campaign_id", "resource_id", "segment_id", "status[]", "from", "to", NULL},
     .sorts = booking_sort_names,

@@ -46,7 +46,8 @@ static const db_stmt q_insert_ctx = {
     " WHERE set_config('campaignd.role', $4, true) IS NOT NULL AND set_config('campaignd.request_id', $5, true) IS NOT NULL"
     " RETURNING " BOOKING_DOC ", t.version, t.id::text",
     5};
-static const db_stmt q_get = {
+/* GET one reads it in its thread's batch (api/crud.c), so it is exported. */
+const db_stmt booking_store_get_stmt = {
     "booking_get", "SELECT " BOOKING_DOC ", t.version FROM bookings t WHERE " DB_BY_KEY("t", "$2", "$1"), 2};
 /* The campaign (shared), then the resource: the lock order of every booking writer (0010_campaign_holds.sql). */
 static const db_stmt q_lock_parents = {"booking_lock_parents", "SELECT booking_lock_parents($1, $2::uuid)", 2};
@@ -149,7 +150,7 @@ app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, 
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc)
 {
     const char *params[] = {org, id};
-    return db_doc_row(conn, &q_get, params, doc, NULL, NULL);
+    return db_doc_row(conn, &booking_store_get_stmt, params, doc, NULL, NULL);
 }
 
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc)

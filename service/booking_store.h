@@ -41,6 +41,8 @@ app_err booking_store_insert_defer(db_conn *conn, const char *org, const char *a
 app_err booking_store_insert(db_conn *conn, const char *org, const char *actor, const char *body_json, db_doc *doc,
                              char id_out[37], app_refusal *why);
 app_err booking_store_get(db_conn *conn, const char *org, const char *id, db_doc *doc);
+/* booking_store_get's statement: (org, id) -> document, version. */
+extern const db_stmt booking_store_get_stmt;
 /* Locks the booking's campaign (shared), its resource, then the booking (the
  * order every writer uses). *doc is the booking, with its campaign's owner and its resource's kind. */
 app_err booking_store_lock(db_conn *conn, const char *org, const char *id, db_doc *doc);
