@@ -202,7 +202,8 @@ static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACK
  * and of $6 with their ancestors (s: what every ancestry between them needs; not the organisation's segments) and
  * the overlaps declared between two of them (o); the blackout key events (k). Each segment's relatives are read by
  * key or through segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and
- * campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may scan the organisation's). */
+ * campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may scan the organisation's), once:
+ * those of a related audience dated out of the window are dropped as they are read (the offer's are dated in it). */
 static const db_stmt q_campaign_slice = {
     "conflict_campaign_slice",
     WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
@@ -214,13 +215,13 @@ static const db_stmt q_campaign_slice = {
     "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
     "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
     "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o),"
-    " cc AS MATERIALIZED (SELECT c.* FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM w, rel"
-    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m"
-    "  WHERE (SELECT d.end_date >= w.lo_day AND d.start_date <= w.hi_day FROM campaigns d WHERE d.id = m.campaign_id))"
+    " cc AS MATERIALIZED (SELECT c.* FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM rel"
+    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m)"
     "  || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer AND lower(d.offer_code) = lower($7)"
     "   AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"
     "   AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
-    "  || $5::uuid) AND (c.org_id = $1) IS TRUE),"
+    "  || $5::uuid) AND (c.org_id = $1) IS TRUE"
+    "  AND (c.end_date >= w.lo_day AND c.start_date <= w.hi_day OR c.id = $5::uuid)),"
     " g(id) AS (SELECT m.segment_id FROM cc CROSS JOIN LATERAL (SELECT m.segment_id FROM campaign_segments m"
     "   WHERE m.campaign_id = cc.id OFFSET 0) m"
     "  UNION SELECT s.id FROM s"
