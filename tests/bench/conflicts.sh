@@ -145,17 +145,31 @@ warm=${CONFLICTS_WARMUP:-3} # seconds of the same load, unmeasured, before each 
 wrk_run() { # seconds, connections, script, path, the script's argument: wrk's output (bounded, whatever happens)
     timeout $(($1 + 30)) wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"$1s" --latency -s "$3" "http://127.0.0.1:$port$4" -- "$5"
 }
+ticks() { # CPU ticks (1/100 s) used so far: by campaignd, by the cluster's processes, by the whole machine
+    local pm p pg=0 t
+    pm=$(head -1 "$(cat "$pgdir/base")/data/postmaster.pid")
+    for p in "$pm" $(pgrep -P "$pm"); do t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null); pg=$((pg + ${t:-0})); done
+    echo "$(awk '{print $14 + $15}' "/proc/$pid/stat") $pg $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
+}
 run() { # name, connections, script, path[, the script's argument[, the warm-up's]]
-    local out rps p50 p99 st
+    local out rps p50 p99 st n a b
     # the same load first, unmeasured: each run starts on warm statements, caches and connections, as a service
     # that has been serving does (a run right after another kind of request measured its cold start too)
     if ((warm > 0)); then wrk_run "$warm" "$2" "$3" "$4" "${6:-${5:-0}}" >/dev/null; fi
+    a=$(ticks)
     out=$(wrk_run "$secs" "$2" "$3" "$4" "${5:-0}")
+    b=$(ticks)
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
     st=$(awk '/^STATUS/ {$1 = ""; print}' <<<"$out")
     printf '%-46s %9s req/s  p50 %-9s p99 %-9s %s\n' "$1" "$rps" "$p50" "$p99" "$st"
+    # where the two cores went: the service's and PostgreSQL's CPU a request, and what the rest of the machine (wrk
+    # included: other work on the machine shows here) used meanwhile, in cores
+    awk -v a="$a" -v b="$b" -v n="$n" -v s="$secs" 'BEGIN {split(a, x); split(b, y)
+        printf "%-46s campaignd %.3f ms, PostgreSQL %.3f ms of CPU a request; the rest %.2f cores\n", "",
+               (y[1] - x[1]) * 10 / n, (y[2] - x[2]) * 10 / n, (y[3] - x[3] - (y[1] - x[1]) - (y[2] - x[2])) / 100 / s}'
     last_rps=$rps
 }
 paced() { # name, script, the saturated run's req/s: 8 connections at about half of it
