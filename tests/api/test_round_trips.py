@@ -8,6 +8,7 @@ statement, with a blocked booking's free periods; a change reads the stored one 
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. GET one of every request that one HTTP thread
 finds waiting in one turn costs one round trip together, and the booking writes it finds two together. Usage: test_round_trips.py BINARY"""
+import contextlib
 import http.client
 import json
 import os
@@ -140,6 +141,24 @@ class BatchedReadTest(OrgTestCase):
         self.assertEqual(st, 200)
         return int(re.search(r"^campaignd_db_round_trips_total (\d+)$", text, re.M).group(1))
 
+    @contextlib.contextmanager
+    def thread_held(self, resource_id, booking):
+        """Holds the only HTTP thread for the with-block: psql locks the resource's row for 1.5 s and the booking
+        of it waits on that lock, and with it the thread. Yields a dict that gets the booking's answer."""
+        holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
+                                   f"BEGIN; SELECT 1 FROM resources WHERE id = '{resource_id}' FOR UPDATE; "
+                                   "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
+        time.sleep(0.3)
+        booked = {}
+        th = threading.Thread(target=lambda: booked.update(answer=self.req("POST", "/v1/bookings", booking)))
+        th.start()
+        time.sleep(0.3)
+        try:
+            yield booked
+        finally:
+            th.join()
+            holder.wait()
+
     def test_the_gets_a_thread_finds_waiting_are_read_in_one_round_trip_and_each_gets_its_own_answer(self):
         camps = []
         for i in range(8):
@@ -149,41 +168,28 @@ class BatchedReadTest(OrgTestCase):
         st, _, res = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Held banner"})
         self.assertEqual(st, 201, res)
         before = self.trips()
+        held = {"campaign_id": camps[0][0], "resource_id": res["id"],
+                "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"}
         # A booking waits on the resource's row lock, and with it the only HTTP thread, while the GETs arrive.
-        holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
-                                   f"BEGIN; SELECT 1 FROM resources WHERE id = '{res['id']}' FOR UPDATE; "
-                                   "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
-        time.sleep(0.3)
-        booked = {}
-
-        def book():
-            booked["status"] = self.req("POST", "/v1/bookings", {
-                "campaign_id": camps[0][0], "resource_id": res["id"],
-                "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T10:00:00Z"})[0]
-
-        th = threading.Thread(target=book)
-        th.start()
-        time.sleep(0.3)
-        # Eight campaigns, one of them asked with its ETag (304), and an id nobody has (404), each on its own
-        # connection, all sent while the thread is held.
-        asks = [(cid, None, 200) for cid, _ in camps] + [(camps[3][0], camps[3][1], 304),
-                                                        (str(uuid.uuid4()), None, 404)]
-        conns = []
-        for cid, etag, _ in asks:
-            c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
-            headers = {"Authorization": "Bearer " + self.admin}
-            if etag:
-                headers["If-None-Match"] = etag
-            c.request("GET", "/v1/campaigns/" + cid, headers=headers)
-            conns.append(c)
-        answers = []
-        for c in conns:
-            r = c.getresponse()
-            answers.append((r.status, r.getheader("ETag"), r.read()))
-            c.close()
-        th.join()
-        holder.wait()
-        self.assertEqual(booked["status"], 201)
+        with self.thread_held(res["id"], held) as booked:
+            # Eight campaigns, one of them asked with its ETag (304), and an id nobody has (404), each on its own
+            # connection, all sent while the thread is held.
+            asks = [(cid, None, 200) for cid, _ in camps] + [(camps[3][0], camps[3][1], 304),
+                                                            (str(uuid.uuid4()), None, 404)]
+            conns = []
+            for cid, etag, _ in asks:
+                c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+                headers = {"Authorization": "Bearer " + self.admin}
+                if etag:
+                    headers["If-None-Match"] = etag
+                c.request("GET", "/v1/campaigns/" + cid, headers=headers)
+                conns.append(c)
+            answers = []
+            for c in conns:
+                r = c.getresponse()
+                answers.append((r.status, r.getheader("ETag"), r.read()))
+                c.close()
+        self.assertEqual(booked["answer"][0], 201, booked["answer"])
         for (cid, _, want), (status, etag, body) in zip(asks, answers):
             self.assertEqual(status, want, (cid, body[:200]))
             if want == 200:
@@ -222,40 +228,27 @@ class BatchedReadTest(OrgTestCase):
         self.assertEqual(st, 201, stored)
         before = self.trips()
         # A booking waits on the held slot's row lock, and with it the only HTTP thread, while the writes arrive.
-        holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
-                                   f"BEGIN; SELECT 1 FROM resources WHERE id = '{held['id']}' FOR UPDATE; "
-                                   "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
-        time.sleep(0.3)
-        booked = {}
-
-        def book():
-            booked["answer"] = self.req("POST", "/v1/bookings", booking(held["id"]))
-
-        th = threading.Thread(target=book)
-        th.start()
-        time.sleep(0.3)
-        asks = [("free, a manager", booking(slots[0]), self.manager, 201, None),
-                ("free, the campaign's planner", booking(slots[2]), self.planner, 201, None),
-                ("the same period twice in the batch (a)", booking(slots[3]), self.admin, None, None),
-                ("the same period twice in the batch (b)", booking(slots[3]), self.planner, None, None),
-                ("over a stored booking", booking(slots[1], "03"), self.admin, 409, "booking_conflict"),
-                ("an inactive resource", booking(idle["id"]), self.admin, 409, "resource_inactive"),
-                ("in a blackout", dict(booking(slots[4]), start="2026-04-06T09:00:00Z", end="2026-04-06T10:00:00Z"),
-                 self.admin, 409, "conflict_blocked"),
-                ("free, the last", booking(slots[4]), self.admin, 201, None)]
-        conns = []
-        for _, body, token, _, _ in asks:
-            c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
-            c.request("POST", "/v1/bookings", body=json.dumps(body),
-                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-            conns.append(c)
-        answers = []
-        for c in conns:
-            r = c.getresponse()
-            answers.append((r.status, json.loads(r.read())))
-            c.close()
-        th.join()
-        holder.wait()
+        with self.thread_held(held["id"], booking(held["id"])) as booked:
+            asks = [("free, a manager", booking(slots[0]), self.manager, 201, None),
+                    ("free, the campaign's planner", booking(slots[2]), self.planner, 201, None),
+                    ("the same period twice in the batch (a)", booking(slots[3]), self.admin, None, None),
+                    ("the same period twice in the batch (b)", booking(slots[3]), self.planner, None, None),
+                    ("over a stored booking", booking(slots[1], "03"), self.admin, 409, "booking_conflict"),
+                    ("an inactive resource", booking(idle["id"]), self.admin, 409, "resource_inactive"),
+                    ("in a blackout", dict(booking(slots[4]), start="2026-04-06T09:00:00Z", end="2026-04-06T10:00:00Z"),
+                     self.admin, 409, "conflict_blocked"),
+                    ("free, the last", booking(slots[4]), self.admin, 201, None)]
+            conns = []
+            for _, body, token, _, _ in asks:
+                c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+                c.request("POST", "/v1/bookings", body=json.dumps(body),
+                          headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+                conns.append(c)
+            answers = []
+            for c in conns:
+                r = c.getresponse()
+                answers.append((r.status, json.loads(r.read())))
+                c.close()
         self.assertEqual(booked["answer"][0], 201, booked["answer"])
         twice = []
         for (what, body, _, want, code), (status, b) in zip(asks, answers):
