@@ -227,13 +227,13 @@ static int take_force(json_t *j_body)
 }
 
 /* Judges a booking under the conflict rules in its transaction: the slice (loaded by the caller, or here when
- * s is NULL), the proposal (j_doc, the booking as it would be stored; replace_id: the booking it changes), the
- * gate. 1 to go on (g filled); 0 after replying. */
-static int booking_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, json_t *j_doc, const char *replace_id,
+ * s is NULL), the proposal (j_doc, the booking as it would be stored; j_stored: the stored document of the booking
+ * it changes, or NULL), the gate. 1 to go on (g filled); 0 after replying. */
+static int booking_gate_or_reply(req_ctx *ctx, write_tx *tx, conflict_slice *s, json_t *j_doc, json_t *j_stored,
                                  int force, conflict_gate *g)
 {
     const char *field;
-    int at = conflict_slice_propose_booking(s, j_doc, replace_id, &field);
+    int at = conflict_slice_propose_booking(s, j_doc, j_stored, &field);
     if (at < 0) {
         tx_fail_reply(ctx, tx, APP_ERR_INTERNAL, field ? "the booking's references changed under it" : "out of memory",
                       NULL);
@@ -500,7 +500,7 @@ void h_booking_patch(req_ctx *ctx)
         conflict_ask ask = conflict_ask_booking(j_after);
         app_err e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
         if (e) { tx_fail_reply(ctx, &tx, e == APP_ERR_NOT_FOUND ? APP_ERR_INTERNAL : e, NULL, NULL); goto out; }
-        if (!booking_gate_or_reply(ctx, &tx, s, j_after, id, force, &g)) goto out;
+        if (!booking_gate_or_reply(ctx, &tx, s, j_after, j_current, force, &g)) goto out;
     }
     app_refusal why = {0};
     app_err e = booking_store_update(tx.conn, ctx->claims.org, id, text, &doc, &why);

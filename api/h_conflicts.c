@@ -143,9 +143,10 @@ out:
 }
 
 /* The proposal merged onto the stored row it changes (a merge patch of the document), or the new one as
- * sent; *j_out is a new reference. 0 after replying. */
+ * sent; *j_out is a new reference, and so is *j_stored, the stored row's document (NULL for a new one). 0 after
+ * replying. */
 static int proposal_or_reply(req_ctx *ctx, db_conn *conn, json_t *j_body, const char *what, const char *id,
-                             json_t **j_out)
+                             json_t **j_out, json_t **j_stored)
 {
     json_t *j_prop = json_object_get(j_body, what);
     verrs v;
@@ -153,6 +154,7 @@ static int proposal_or_reply(req_ctx *ctx, db_conn *conn, json_t *j_body, const 
     int booking = strcmp(what, "booking") == 0, ok = 0;
     db_doc doc = {0};
     json_t *j_current = NULL;
+    *j_stored = NULL;
     if (!id) {
         size_t bad = booking ? booking_validate_create(j_prop, &v) : campaign_validate_create(j_prop, &v);
         if (bad) goto invalid;
@@ -171,7 +173,12 @@ static int proposal_or_reply(req_ctx *ctx, db_conn *conn, json_t *j_body, const 
     if (!(j_current = json_loads(doc.json, 0, NULL))) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
     if (booking ? booking_validate_patch(j_prop, j_current, &v) : campaign_validate_patch(j_prop, j_current, &v))
         goto invalid;
-    if (json_object_update(j_current, j_prop) != 0) { reply_problem(ctx, APP_ERR_INTERNAL, NULL); goto out; }
+    if (!(*j_stored = json_deep_copy(j_current)) || json_object_update(j_current, j_prop) != 0) {
+        json_decref(*j_stored);
+        *j_stored = NULL;
+        reply_problem(ctx, APP_ERR_INTERNAL, NULL);
+        goto out;
+    }
     *j_out = json_incref(j_current);
     ok = 1;
     goto out;
@@ -256,7 +263,7 @@ static int check_conn_or_reply(req_ctx *ctx, write_tx *tx, json_t *j_body)
 void h_conflict_check(req_ctx *ctx)
 {
     static const char *const no_params[] = {NULL};
-    json_t *j_body = NULL, *j_prop = NULL;
+    json_t *j_body = NULL, *j_prop = NULL, *j_stored = NULL;
     const char *what, *id;
     char *text = NULL;
     conflict_slice *s = NULL;
@@ -266,7 +273,7 @@ void h_conflict_check(req_ctx *ctx)
     if (!require_perm_or_reply(ctx, PERM_CONFLICT_READ) || !query_known_or_reply(ctx, no_params)) return;
     if (!(j_body = body_object_or_reply(ctx, 0)) || !check_body_or_reply(ctx, j_body, &what, &id)) goto out;
     if (!check_conn_or_reply(ctx, &tx, j_body)) goto out;
-    if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop)) { tx_abort(ctx, &tx); goto out; }
+    if (!proposal_or_reply(ctx, tx.conn, j_body, what, id, &j_prop, &j_stored)) { tx_abort(ctx, &tx); goto out; }
     int booking = strcmp(what, "booking") == 0, at = -1;
     const char *field = NULL;
     app_err e;
@@ -274,7 +281,7 @@ void h_conflict_check(req_ctx *ctx)
         conflict_ask ask = conflict_ask_booking(j_prop);
         ask.check = 1; /* a blocked booking's free periods and alternatives in the same statement */
         e = conflict_store_load(tx.conn, ctx->claims.org, &ask, &s);
-        if (!e && (at = conflict_slice_propose_booking(s, j_prop, id, &field)) < 0)
+        if (!e && (at = conflict_slice_propose_booking(s, j_prop, j_stored, &field)) < 0)
             e = field ? APP_ERR_VALIDATION : APP_ERR_INTERNAL;
     } else { /* the store asks the engine about the proposal (for the campaigns to move) and hands its answer on */
         e = conflict_store_load_campaign(tx.conn, ctx->claims.org, j_prop, id, &s, &at, &field, &r);
@@ -328,5 +335,6 @@ out:
     cf_result_free(&r);
     conflict_slice_free(s);
     json_decref(j_prop);
+    json_decref(j_stored);
     json_decref(j_body);
 }

@@ -413,11 +413,14 @@ struct conflict_slice {
     cf_portfolio p;
     conflict_ask ask; /* what was asked (its strings borrowed), for loading around a booking */
     const char *org;
-    json_t *j_proposal; /* the last proposal (held in j_hold) and the stored booking it changes */
-    const char *proposal_replace;
-    /* what the last proposal changed, to show the portfolio as it was (conflict_slice_before) */
-    enum { PRIOR_NONE, PRIOR_BOOKING_ADDED, PRIOR_BOOKING_REPLACED, PRIOR_CAMPAIGN_ADDED, PRIOR_CAMPAIGN_REPLACED } prior;
-    int prior_at, prior_camp; /* the proposal's index; a replaced booking's campaign */
+    json_t *j_proposal; /* the last proposal and the stored booking it changes (or NULL), both held in j_hold */
+    json_t *j_stored;
+    /* what the last proposal changed, to show the portfolio as it was (conflict_slice_before); a booking
+       MOVED is a stored one that was not loaded (outside the window around its new period): only its cost was
+       there, in its campaign's committed sum */
+    enum { PRIOR_NONE, PRIOR_BOOKING_ADDED, PRIOR_BOOKING_REPLACED, PRIOR_BOOKING_MOVED, PRIOR_CAMPAIGN_ADDED,
+           PRIOR_CAMPAIGN_REPLACED } prior;
+    int prior_at, prior_camp; /* the proposal's index; a changed booking's campaign (-1: none) */
     cf_money prior_committed; /* that campaign's committed cost before */
     cf_booking prior_booking;
     cf_campaign prior_campaign;
@@ -1047,10 +1050,11 @@ cf_scope conflict_slice_scope(const conflict_slice *s) { return s->scope; }
 
 /* ---- proposals ---- */
 
-int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field)
+int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, json_t *j_stored, const char **field)
 {
     *field = NULL;
-    if (json_array_append(s->j_hold, j_doc) != 0) return -1;
+    if (json_array_append(s->j_hold, j_doc) != 0 || (j_stored && json_array_append(s->j_hold, j_stored) != 0))
+        return -1;
     int camp = conflict_slice_campaign(s, str(j_doc, "campaign_id"));
     int res = conflict_slice_resource(s, str(j_doc, "resource_id"));
     const char *seg_id = str(j_doc, "segment_id");
@@ -1064,25 +1068,42 @@ int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char 
     json_t *j_q = json_object_get(j_doc, "quantity");
     int quantity = json_is_integer(j_q) ? (int)json_integer_value(j_q) : 1;
     const cf_resource *r = &s->ress[res];
-    /* a change: the stored booking leaves the portfolio, and its cost the campaign's committed sum */
+    const char *replace_id = str(j_stored, "id");
+    /* a change: the stored booking leaves the portfolio, and its cost its campaign's committed sum. The slice
+       holds the live bookings around the new period only: one moved away from its old period is not among them,
+       but its cost is in the sum all the same (a live booking's, budget pools aside); its document says it */
     size_t at = s->p.n_bookings;
     s->prior = PRIOR_BOOKING_ADDED;
+    s->prior_camp = -1;
+    const char *old_currency = NULL;
+    cf_money old_cost = 0;
     for (size_t i = 0; replace_id && i < s->p.n_bookings; i++)
         if (strcmp(s->books[i].id, replace_id) == 0) {
-            const cf_booking *old = &s->books[i];
-            const cf_campaign *oc = &s->camps[old->campaign];
             s->prior = PRIOR_BOOKING_REPLACED;
-            s->prior_booking = *old;
-            s->prior_camp = old->campaign;
-            s->prior_committed = oc->committed;
-            if (old->cost_currency && oc->currency && strcmp(old->cost_currency, oc->currency) == 0 &&
-                r->kind != CF_BUDGET_POOL)
-                s->camps[old->campaign].committed -= old->cost;
+            s->prior_booking = s->books[i];
+            s->prior_camp = s->books[i].campaign;
+            old_currency = s->books[i].cost_currency;
+            old_cost = s->books[i].cost;
             at = i;
         }
+    json_t *j_cost = json_object_get(j_stored, "cost_estimate");
+    const char *old_status = str(j_stored, "status");
+    int ok = 0;
+    if (replace_id && s->prior == PRIOR_BOOKING_ADDED && old_status && strcmp(old_status, "cancelled") != 0 &&
+        (old_cost = conflict_money_parse(str(j_cost, "amount"), &ok), ok)) {
+        s->prior = PRIOR_BOOKING_MOVED; /* a change keeps its campaign and resource (read-only in a patch) */
+        s->prior_camp = conflict_slice_campaign(s, str(j_stored, "campaign_id"));
+        old_currency = str(j_cost, "currency");
+    }
+    if (s->prior_camp >= 0) {
+        cf_campaign *oc = &s->camps[s->prior_camp];
+        s->prior_committed = oc->committed;
+        if (old_currency && oc->currency && strcmp(old_currency, oc->currency) == 0 && r->kind != CF_BUDGET_POOL)
+            oc->committed -= old_cost;
+    }
     s->prior_at = (int)at;
     s->j_proposal = j_doc;
-    s->proposal_replace = replace_id;
+    s->j_stored = j_stored;
     cf_booking b = {replace_id ? replace_id : "", camp, res, seg,
                     start_us / 1000000, end_us / 1000000, quantity, str(j_doc, "status"), r->cost_currency,
                     r->cost_per_unit * quantity, s->bucket, 0};
@@ -1172,7 +1193,7 @@ app_err conflict_slice_load_around(db_conn *conn, conflict_slice *s, int *at)
     conflict_slice *wide = NULL;
     app_err e = conflict_store_load(conn, s->org, &ask, &wide);
     const char *field;
-    if (!e && (*at = conflict_slice_propose_booking(wide, s->j_proposal, s->proposal_replace, &field)) < 0)
+    if (!e && (*at = conflict_slice_propose_booking(wide, s->j_proposal, s->j_stored, &field)) < 0)
         e = APP_ERR_INTERNAL;
     if (e) {
         conflict_slice_free(wide);
@@ -1194,6 +1215,16 @@ int conflict_slice_before(conflict_slice *s, cf_portfolio *p, cf_scope *q)
     case PRIOR_NONE:
     case PRIOR_CAMPAIGN_ADDED: return 0;
     case PRIOR_BOOKING_ADDED: p->n_bookings--; break; /* the proposal is the last */
+    case PRIOR_BOOKING_MOVED: {
+        cf_campaign *camps = s->prior_camp >= 0 ? held_copy(s, p->campaigns, p->n_campaigns * sizeof *camps) : NULL;
+        if (s->prior_camp >= 0 && !camps) return -1;
+        if (camps) {
+            camps[s->prior_camp].committed = s->prior_committed;
+            p->campaigns = camps;
+        }
+        p->n_bookings--;
+        break;
+    }
     case PRIOR_BOOKING_REPLACED: {
         cf_booking *books = held_copy(s, p->bookings, p->n_bookings * sizeof *books);
         cf_campaign *camps = held_copy(s, p->campaigns, p->n_campaigns * sizeof *camps);

@@ -75,10 +75,13 @@ app_err conflict_store_load_campaign(db_conn *conn, const char *org, json_t *j_d
                                      conflict_slice **out, int *at, const char **field, cf_result *findings);
 
 /* Adds a proposed booking (j_doc: a booking as its body or document gives it: campaign_id, resource_id,
- * segment_id, start, end, quantity, status), replacing the loaded booking replace_id (may be NULL). The slice
- * keeps a reference to j_doc. Returns its index, or -1 with *field set to the body field at fault (an unknown
- * campaign, resource or segment) or NULL (out of memory). */
-int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, const char *replace_id, const char **field);
+ * segment_id, start, end, quantity, status) that changes j_stored, the stored booking's document (id, campaign_id,
+ * status, cost_estimate), or NULL for a new one. The stored booking leaves the portfolio, and its cost its
+ * campaign's committed sum, whether it was loaded or not (a slice holds what is around the new period only: a
+ * booking moved away from its old period is not there, its cost is). The slice keeps a reference to both.
+ * Returns its index, or -1 with *field set to the body field at fault (an unknown campaign, resource or segment)
+ * or NULL (out of memory). */
+int conflict_slice_propose_booking(conflict_slice *s, json_t *j_doc, json_t *j_stored, const char **field);
 
 /* The same for a campaign (j_doc: a campaign document or create body: name, status, dates, budget,
  * segment_ids, offer, scoring), replacing the loaded campaign replace_id (may be NULL). */

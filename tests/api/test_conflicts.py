@@ -442,6 +442,56 @@ class EnforcementTest(OrgTestCase):
         self.assertEqual((st, p["code"], p["rule"], p["conflicts"][0]["id"]),
                          (409, "booking_conflict", "resource_double_booked", first["id"]), p)
 
+    def test_a_booking_moved_away_takes_its_cost_with_it(self):
+        # A change's slice reads the bookings around the new period only. A booking moved to a period its old one
+        # does not come near is not among them, but its cost is in its campaign's committed sum all the same: it
+        # leaves that sum, or the move counts the booking twice (600.00 + 600.00 of a 1,000.00 budget: blocked).
+        stage = self.make("/v1/resources", {"kind": "slot", "name": "Stage",
+                                            "cost_per_unit": {"amount": "600.00", "currency": "EUR"}},
+                          self.manager)["id"]
+        st, _, b = self.book(self.planner, resource_id=stage, day="2028-02-02")  # 600.00: 60 %, nothing to say
+        self.assertEqual(st, 201, b)
+        self.assertNotIn("warnings", b)
+        far = {"start": "2028-02-23T09:00:00Z", "end": "2028-02-23T10:00:00Z"}
+        # (its id in capitals is the same booking)
+        st, _, got = self.srv.request("POST", "/v1/conflicts/check",
+                                      {"booking_id": b["id"].upper(), "booking": far}, self.planner)
+        self.assertEqual((st, got.get("findings"), got.get("blocked")), (200, [], False), got)
+        st, _, moved = self.srv.request("PATCH", f"/v1/bookings/{b['id']}", far, self.planner)
+        self.assertEqual(st, 200, moved)
+        self.assertNotIn("warnings", moved)
+        # and back, on a slot of 10 units (the change reads a week around its new period, so three weeks away):
+        # 600.00 and 400.00 are exactly the budget, a warning that was there before the move, so no news either
+        st, _, s = self.book(self.planner, day="2028-02-01")  # Studio, 400.00
+        self.assertEqual(st, 201, s)
+        self.assertEqual([(w["type"], w["severity"]) for w in s["warnings"]], [("budget_overrun", "warn")])
+        events = f"SELECT count(*) FROM outbox_events WHERE org_id = '{self.org}' AND type = 'conflict.detected'"
+        self.assertEqual(psql(events), "1")
+        st, _, got = self.srv.request("POST", "/v1/conflicts/check",
+                                      {"booking_id": s["id"], "booking": {"start": "2028-02-25T09:00:00Z",
+                                                                          "end": "2028-02-25T10:00:00Z"}},
+                                      self.planner)
+        self.assertEqual((st, [(f["type"], f["severity"]) for f in got["findings"]], got["blocked"]),
+                         (200, [("budget_overrun", "warn")], False), got)
+        self.assertIn("100 % of its budget of 1000.00 EUR", got["findings"][0]["message"])
+        st, _, moved = self.srv.request("PATCH", f"/v1/bookings/{s['id']}", {"start": "2028-02-25T09:00:00Z",
+                                                                             "end": "2028-02-25T10:00:00Z"},
+                                        self.planner)
+        self.assertEqual(st, 200, moved)
+        self.assertEqual([(w["type"], w["severity"]) for w in moved["warnings"]], [("budget_overrun", "warn")])
+        self.assertEqual(psql(events), "1")
+        # a cancelled booking's cost is in no sum: a check of a change to it takes nothing away (600.00 and its
+        # 400.00 again are the budget exactly, a warning; taken away, 600.00 would say nothing)
+        st, _, c = self.srv.request("POST", f"/v1/bookings/{s['id']}/cancel", {}, self.planner)
+        self.assertEqual(st, 200, c)
+        st, _, got = self.srv.request("POST", "/v1/conflicts/check",
+                                      {"booking_id": s["id"], "booking": {"status": "confirmed",
+                                                                          "start": "2028-02-10T09:00:00Z",
+                                                                          "end": "2028-02-10T10:00:00Z"}},
+                                      self.planner)
+        self.assertEqual(st, 200, got)
+        self.assertEqual([(f["type"], f["severity"]) for f in got["findings"]], [("budget_overrun", "warn")])
+
     def test_a_resource_changed_since_its_last_write_is_judged_in_full(self):
         # a new booking of a slot booked before reads only its own rows (the service remembers the slot as
         # exclusive); made a capacity of 2, the next booking's rules need the bookings around it again. A planner's
