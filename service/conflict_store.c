@@ -113,15 +113,21 @@ static const db_stmt q_resources = {
  * run for a booking either), its channel budgets and the spend measured for it. The others' are NULL (a CASE runs
  * its sub-selects only for the rows it picks; a constant false one is no sub-select at all). */
 #define CAMPAIGN_COLUMNS(segs, own)                                                                              \
+    CAMPAIGN_COLUMNS_LISTED("CASE WHEN " segs " THEN array_to_string(" CAMPAIGN_SEGMENTS("c") ", ',') END",      \
+                            segs " AND " own, own)
+/* A campaign's segment ids in their order (an array), c the campaign's row. */
+#define CAMPAIGN_SEGMENTS(c)                                                                                     \
+    "ARRAY(SELECT cs.segment_id FROM campaign_segments cs WHERE cs.campaign_id = " c ".id ORDER BY cs.position)"
+/* The same with its segment list given (list: SQL, the ids as text separated by commas, or NULL) and whether its
+ * risks are read (risks: SQL). */
+#define CAMPAIGN_COLUMNS_LISTED(list, risks, own)                                                                       \
     "c.id::text, c.name, c.status, (c.start_date - " EPOCH_DAYS ")::text, (c.end_date - " EPOCH_DAYS ")::text,"  \
-    " c.budget_currency, ((c.budget_amount * 100)::bigint)::text,"                                              \
-    " CASE WHEN " segs " THEN array_to_string(ARRAY(SELECT cs.segment_id FROM campaign_segments cs"             \
-    "  WHERE cs.campaign_id = c.id ORDER BY cs.position), ',') END,"                                            \
+    " c.budget_currency, ((c.budget_amount * 100)::bigint)::text, " list ","                                   \
     " CASE WHEN c.has_offer THEN c.offer_code END, c.offer_terms, c.offer_description,"                         \
     " round(c.priority_score * 10)::integer::text, NULL, NULL, NULL,"                                           \
     " CASE WHEN " own " THEN coalesce((SELECT round(k.amount * 100)::bigint FROM campaign_commitments k"         \
     "  WHERE k.campaign_id = c.id AND k.currency = c.budget_currency), 0)::text END,"                           \
-    " CASE WHEN " segs " AND " own " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"      \
+    " CASE WHEN " risks " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"      \
     "  ORDER BY k.created_at, k.id) FROM risks k WHERE k.campaign_id = c.id AND k.status = 'open'"              \
     "  AND k.level = 'critical' AND k.mitigation IS NULL)::text END,"                                           \
     /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
@@ -193,49 +199,61 @@ static const db_stmt q_unavailability = {
     " AND k.start_date <= greatest(w.hi_day, (w.hi AT TIME ZONE w.time_zone)::date)"
 static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACKOUT_COLUMNS BLACKOUTS_FROM, 4};
 
-/* A campaign's slice, in one statement ($5 the stored campaign it changes, or NULL; $6 the segments whose audience
- * the campaigns loaded meet, an array; $7 its offer code, or NULL), each row led by its part's tag as in a
- * booking's: the frame (f); the campaigns (c) whose audience meets its own (a segment of theirs related to one of
- * $6 — the same, an ancestor, a descendant, or a declared overlap) with dates within [lo_day, hi_day] (the rules'
- * window and the weeks a suggested move tries), those promoting its offer code while it runs (whatever their
- * audience), and itself, stored; never the organisation's campaigns one by one; the segments of those campaigns
- * and of $6 with their ancestors (s: what every ancestry between them needs; not the organisation's segments) and
- * the overlaps declared between two of them (o); the blackout key events (k). Each segment's relatives are read by
- * key or through segments_parent and the overlaps' indexes, the campaigns through campaign_segments_segment and
- * campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may scan the organisation's), once:
- * those of a related audience dated out of the window are dropped as they are read (the offer's are dated in it). */
-static const db_stmt q_campaign_slice = {
-    "conflict_campaign_slice",
-    WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest($6::uuid[])),"
-    " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"
-    "  WHERE up.id IS NOT NULL),"
-    " down(id) AS (SELECT s.id FROM s UNION SELECT g.id FROM down CROSS JOIN LATERAL (SELECT g.id FROM segments g"
-    "  WHERE g.org_id = $1 AND g.parent_id = down.id OFFSET 0) g),"
-    " rel(id) AS (SELECT up.id FROM up WHERE up.id IS NOT NULL UNION SELECT down.id FROM down"
-    "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"
-    "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"
-    "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o),"
-    " cc AS MATERIALIZED (SELECT c.* FROM w, campaigns c WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM rel"
-    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m)"
-    "  || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer AND lower(d.offer_code) = lower($7)"
-    "   AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"
-    "   AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"
-    "  || $5::uuid) AND (c.org_id = $1) IS TRUE"
-    "  AND (c.end_date >= w.lo_day AND c.start_date <= w.hi_day OR c.id = $5::uuid)),"
-    " g(id) AS (SELECT m.segment_id FROM cc CROSS JOIN LATERAL (SELECT m.segment_id FROM campaign_segments m"
-    "   WHERE m.campaign_id = cc.id OFFSET 0) m"
-    "  UNION SELECT s.id FROM s"
-    "  UNION SELECT (SELECT t.parent_id FROM segments t WHERE t.id = g.id) FROM g WHERE g.id IS NOT NULL),"
-    " sg AS MATERIALIZED (SELECT t.id, t.name, t.parent_id FROM g CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id"
-    "  FROM segments t WHERE t.id = g.id AND (t.org_id = $1) IS TRUE OFFSET 0) t)"
-    " SELECT 'f', " FRAME_COLUMNS("NULL", "true") NULLS8 NULLS1 " FROM w"
-    " UNION ALL SELECT 's', sg.id::text, sg.name, sg.parent_id::text" NULLS16 NULLS1 " FROM sg"
-    " UNION ALL SELECT 'o', o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer::text" NULLS16 NULLS1
-    " FROM sg CROSS JOIN LATERAL (SELECT o.segment_a, o.segment_b, o.ratio FROM segment_overlaps o"
-    "  WHERE o.org_id = $1 AND o.segment_a = sg.id OFFSET 0) o WHERE o.segment_b = ANY (ARRAY(SELECT sg.id FROM sg))"
-    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("true", "c.id = $5::uuid") " FROM cc c"
-    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM,
-    7};
+/* A campaign's slice, in one statement (segs: the parameter naming the segments whose audience the campaigns loaded
+ * meet, an array; offer: its offer code, or NULL; stored: the parameter naming the stored campaign it changes, or
+ * none), each row led by its part's tag as in a booking's: the frame (f); the campaigns (c) whose audience meets its
+ * own (a segment of theirs related to one of segs — the same, an ancestor, a descendant, or a declared overlap) with
+ * dates within [lo_day, hi_day] (the rules' window and the weeks a suggested move tries), those promoting its offer
+ * code while it runs (whatever their audience), and itself, stored; never the organisation's campaigns one by one;
+ * the segments of those campaigns and of segs with their ancestors (s: what every ancestry between them needs; not
+ * the organisation's segments) and the overlaps declared between two of them (o); the blackout key events (k). Each
+ * segment's relatives are read by key or through segments_parent and the overlaps' indexes, the campaigns through
+ * campaign_segments_segment and campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may
+ * scan the organisation's), once: those of a related audience dated out of the window are dropped as they are
+ * read (the offer's are dated in it), and each one's segment list is read with it (segs in cc), once, for both the
+ * segments' walk and its row. */
+#define CAMPAIGN_SLICE(segs, offer, stored)                                                                      \
+    WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest(" segs "::uuid[])),"                                    \
+    " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"  \
+    "  WHERE up.id IS NOT NULL),"                                                                                 \
+    " down(id) AS (SELECT s.id FROM s UNION SELECT g.id FROM down CROSS JOIN LATERAL (SELECT g.id FROM segments g"  \
+    "  WHERE g.org_id = $1 AND g.parent_id = down.id OFFSET 0) g),"                                               \
+    " rel(id) AS (SELECT up.id FROM up WHERE up.id IS NOT NULL UNION SELECT down.id FROM down"                    \
+    "  UNION SELECT o.id FROM s CROSS JOIN LATERAL (SELECT o.segment_b AS id FROM segment_overlaps o"              \
+    "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"          \
+    "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o),"                                       \
+    " cc AS MATERIALIZED (SELECT c.*, " CAMPAIGN_SEGMENTS("c") " AS segs FROM w, campaigns c"                    \
+    "  WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM rel"                                                     \
+    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m)"  \
+    "  || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer"                              \
+    "   AND lower(d.offer_code) = lower(" offer ") AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"        \
+    "   AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"                   \
+    "  " STORED_ID(stored, "|| ", "") ") AND (c.org_id = $1) IS TRUE"                                             \
+    "  AND (c.end_date >= w.lo_day AND c.start_date <= w.hi_day" STORED_ID(stored, " OR c.id = ", "") ")),"        \
+    " g(id) AS (SELECT unnest(cc.segs) FROM cc"                                                                   \
+    "  UNION SELECT s.id FROM s"                                                                                  \
+    "  UNION SELECT (SELECT t.parent_id FROM segments t WHERE t.id = g.id) FROM g WHERE g.id IS NOT NULL),"       \
+    " sg AS MATERIALIZED (SELECT t.id, t.name, t.parent_id FROM g CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id" \
+    "  FROM segments t WHERE t.id = g.id AND (t.org_id = $1) IS TRUE OFFSET 0) t)"                                \
+    " SELECT 'f', " FRAME_COLUMNS("NULL", "true") NULLS8 NULLS1 " FROM w"                                         \
+    " UNION ALL SELECT 's', sg.id::text, sg.name, sg.parent_id::text" NULLS16 NULLS1 " FROM sg"                   \
+    " UNION ALL SELECT 'o', o.segment_a::text, o.segment_b::text, round(o.ratio * 10000)::integer::text" NULLS16  \
+    NULLS1 " FROM sg CROSS JOIN LATERAL (SELECT o.segment_a, o.segment_b, o.ratio FROM segment_overlaps o"        \
+    "  WHERE o.org_id = $1 AND o.segment_a = sg.id OFFSET 0) o WHERE o.segment_b = ANY (ARRAY(SELECT sg.id FROM sg))" \
+    " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS_LISTED("array_to_string(c.segs, ',')", STORED_ID(stored, "c.id = ", "false"),   \
+                                                     STORED_ID(stored, "c.id = ", "false"))                       \
+    " FROM cc c"                                                                                                  \
+    " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM
+/* before followed by the stored campaign's id (stored: its parameter), or none when there is none (empty stored). */
+#define STORED_ID(stored, before, none) STORED_ID_##stored(before, none)
+#define STORED_ID_none(before, none) none
+#define STORED_ID_5(before, none) before "$5::uuid"
+/* A change of a stored campaign ($5 its id, $6 the segments, $7 the offer code): with the stored one's money, risks
+ * and measured spend (for its own rules; CAMPAIGN_COLUMNS' own). */
+static const db_stmt q_campaign_slice = {"conflict_campaign_slice", CAMPAIGN_SLICE("$6", "$7", 5), 7};
+/* A new campaign's ($5 the segments, $6 the offer code): none of the parts a stored one needs, so that its plan
+ * holds no sub-select it never runs (the commitments, the risks, two aggregates of the measurements). */
+static const db_stmt q_campaign_slice_new = {"conflict_campaign_slice_new", CAMPAIGN_SLICE("$5", "$6", none), 6};
 
 /* A booking's slice, in one statement (each of the seven it was derived the window again and had its own
  * executor start-up: 0.6 ms of PostgreSQL's CPU a booking write): $5 the booked resource (me, read once), $6 its
@@ -757,6 +775,7 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
     const char *pw[] = {org, ask->from, ask->to, mode};
     const char *pb[] = {org, ask->from, ask->to, mode, ask->resource_id, ask->campaign_id, ask->segment_id};
     const char *pc[] = {org, ask->from, ask->to, mode, ask->campaign_id, ask->segment_ids, ask->offer_code};
+    const char *pc_new[] = {org, ask->from, ask->to, mode, ask->segment_ids, ask->offer_code};
     part_stmt run[R_COUNT];
     int n = 0;
 #define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
@@ -772,7 +791,8 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
              pb, R_FRAME);
         break;
     case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */
-        SEND(&q_campaign_slice, pc, R_FRAME);
+        if (ask->campaign_id) SEND(&q_campaign_slice, pc, R_FRAME);
+        else SEND(&q_campaign_slice_new, pc_new, R_FRAME);
         break;
     case CONFLICT_SCAN:
         SEND(&q_frame, pw, R_FRAME);

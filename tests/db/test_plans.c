@@ -543,6 +543,10 @@ static void run_hot_paths(db_conn *c)
     int at;
     ck_assert_int_eq(conflict_store_load_campaign(c, org, j_campaign, campaign_id, &slice, &at, &field, NULL), APP_OK);
     conflict_slice_free(slice);
+    /* the same proposed as a new campaign: a statement of its own, without the stored one's parts */
+    slice = NULL;
+    ck_assert_int_eq(conflict_store_load_campaign(c, org, j_campaign, NULL, &slice, &at, &field, NULL), APP_OK);
+    conflict_slice_free(slice);
     json_decref(j_campaign);
 
     /* a measurement batch */
