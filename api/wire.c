@@ -14,7 +14,16 @@
  * read); the connection is suspended, and once the turn has read every
  * request waiting, flush answers all that were left in one database round
  * trip and their connections are resumed. One wake-up of the thread and of a
- * PostgreSQL backend then serves the turn's reads rather than each one. */
+ * PostgreSQL backend then serves the turn's reads rather than each one.
+ *
+ * Connections: the threads' daemons do not accept. The listening socket is in
+ * every thread's epoll set (EPOLLEXCLUSIVE: one idle thread is woken), and the
+ * thread woken accepts what is queued and hands each connection to the thread
+ * holding the fewest (wire_new in its inbox, added to its daemon by it). Left
+ * to race for the socket, one daemon took a burst of connections at once (it
+ * accepts up to ten in a row): 8 keep-alive connections came out 3-2-2-1 or
+ * 4-2-2-0, and a request on the crowded thread waited behind as many others
+ * on it while another thread idled. */
 #define _GNU_SOURCE
 #include "wire.h"
 
@@ -55,6 +64,7 @@
 
 typedef struct wire_conn {
     struct wire_conn *prev, *next;
+    struct wire_thread *t; /* the thread whose daemon holds it (NULL: unknown) */
     MHD_socket fd;
     int busy;        /* a request head has arrived and its response is not sent yet */
     int refused;     /* over its client's connection limit: closed at once, not counted */
@@ -74,7 +84,7 @@ typedef struct wire_req {
     wire_refusal refusal;
 } wire_req;
 
-/* A connection handed to a thread by wire_stop (accepted from the kernel's queue while draining). */
+/* An accepted connection handed to a thread (by the thread that accepted it, or by wire_stop while draining). */
 typedef struct wire_new {
     MHD_socket fd;
     struct sockaddr_storage peer;
@@ -95,15 +105,17 @@ typedef struct wire_thread {
     void **later;
     struct MHD_Connection **later_conns;
     size_t nlater, cap;
-    /* guarded by w->lock: connections wire_stop handed to this thread */
+    /* guarded by w->lock: connections handed to this thread, and those its daemon holds */
     wire_new *inbox;
     size_t ninbox, inbox_cap;
+    unsigned nconns;
+    double listen_again; /* accept failed for want of descriptors or memory: the socket is polled again then */
 } wire_thread;
 
 struct wire {
     wire_thread *threads;
     unsigned nthreads;
-    MHD_socket lfd;       /* the listening socket, shared by every thread's daemon */
+    MHD_socket lfd;       /* the listening socket, polled by every thread */
     wire_handler handler;
     wire_flush flush;
     const config *cfg;
@@ -174,8 +186,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         if (!conn) return; /* no deadline for this one; everything else still works */
         conn->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         conn->since = now_s();
+        conn->t = this_thread;
         client_key(c, conn->client);
         pthread_mutex_lock(&w->lock);
+        if (conn->t) conn->t->nconns++;
         /* The per-client limit counts every thread's connections (each daemon would count only its own). */
         unsigned same = 0;
         for (wire_conn *o = w->conns.next; o != &w->conns && conn->client[0]; o = o->next)
@@ -198,6 +212,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         conn->prev->next = conn->next;
         conn->next->prev = conn->prev;
         w->open--;
+        if (conn->t) conn->t->nconns--;
         pthread_mutex_unlock(&w->lock);
         free(conn->uri);
         free(conn);
@@ -534,7 +549,73 @@ static void run_turn(wire_thread *t)
     }
 }
 
-/* Adds the connections wire_stop handed to this thread. */
+static void wake_thread(wire_thread *t)
+{
+    uint64_t one = 1;
+    if (write(t->wake, &one, sizeof one) < 0) { /* the counter is full: it is awake anyway */ }
+}
+
+/* The thread holding the fewest connections, counting those handed to it not yet taken in (prefer: on a tie).
+ * Called with w->lock held. */
+static wire_thread *least_loaded(wire *w, wire_thread *prefer)
+{
+    wire_thread *best = prefer;
+    for (unsigned i = 0; i < w->nthreads; i++) {
+        wire_thread *t = &w->threads[i];
+        if (!best || t->nconns + t->ninbox < best->nconns + best->ninbox) best = t;
+    }
+    return best;
+}
+
+/* Hands the accepted connection in to the thread holding the fewest (prefer on a tie) and wakes it unless it is
+ * the caller; closes it when there is no memory to hand it over. */
+static void hand_over(wire *w, wire_new *in, wire_thread *prefer)
+{
+    pthread_mutex_lock(&w->lock);
+    wire_thread *t = least_loaded(w, prefer);
+    if (t->ninbox == t->inbox_cap) {
+        size_t cap = t->inbox_cap ? t->inbox_cap * 2 : 16;
+        wire_new *grown = realloc(t->inbox, cap * sizeof *grown);
+        if (grown) { t->inbox = grown; t->inbox_cap = cap; }
+    }
+    int kept = t->ninbox < t->inbox_cap;
+    if (kept) t->inbox[t->ninbox++] = *in;
+    pthread_mutex_unlock(&w->lock);
+    if (!kept) close(in->fd);
+    else if (t != this_thread) wake_thread(t);
+}
+
+/* Accepts every connection queued on the listening socket, each handed to the thread holding the fewest. When
+ * the process is out of descriptors or memory, the socket stays queued (the kernel holds the connections) and
+ * this thread stops polling it for a tenth of a second instead of being woken for it at once, again and again. */
+static void accept_queued(wire_thread *t)
+{
+    wire *w = t->w;
+    for (;;) {
+        wire_new in = {.plen = sizeof in.peer};
+        in.fd = accept4(w->lfd, (struct sockaddr *)&in.peer, &in.plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (in.fd >= 0) {
+            hand_over(w, &in, t);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            log_error("cannot accept a connection: %s", strerror(errno));
+            if (epoll_ctl(t->ep, EPOLL_CTL_DEL, w->lfd, NULL) == 0) t->listen_again = now_s() + 0.1;
+        }
+        return; /* EAGAIN: nothing more queued (another thread may have taken it) */
+    }
+}
+
+/* Polls the listening socket in t's epoll set (EPOLLEXCLUSIVE: a connection wakes one idle thread, not all).
+ * 0, or -1 (errno). */
+static int listen_poll(wire_thread *t)
+{
+    struct epoll_event on_listen = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = t->w->lfd};
+    return epoll_ctl(t->ep, EPOLL_CTL_ADD, t->w->lfd, &on_listen);
+}
+
+/* Adds the connections handed to this thread to its daemon. */
 static void take_inbox(wire_thread *t)
 {
     wire *w = t->w;
@@ -557,15 +638,22 @@ static void *thread_main(void *arg)
     while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
         MHD_UNSIGNED_LONG_LONG ms = 1000;
         if (MHD_get_timeout(t->daemon, &ms) != MHD_YES || ms > 1000) ms = 1000;
-        struct epoll_event ev[2];
-        int n = epoll_wait(t->ep, ev, 2, (int)ms);
+        if (t->listen_again > 0 && ms > 100) ms = 100;
+        struct epoll_event ev[3];
+        int n = epoll_wait(t->ep, ev, 3, (int)ms), quiesce = __atomic_load_n(&w->quiesce, __ATOMIC_ACQUIRE);
         for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd == w->lfd && !quiesce) accept_queued(t);
             if (ev[i].data.fd != t->wake) continue;
             uint64_t v;
             if (read(t->wake, &v, sizeof v) < 0) { /* nothing to read: woken already */ }
         }
-        if (__atomic_load_n(&w->quiesce, __ATOMIC_ACQUIRE) && !t->quiesced) {
-            MHD_quiesce_daemon(t->daemon); /* the socket stays open: wire_stop closes it */
+        if (t->listen_again > 0 && now_s() >= t->listen_again && !quiesce) {
+            t->listen_again = 0;
+            if (listen_poll(t) != 0) log_error("cannot poll the listening socket: %s", strerror(errno));
+        }
+        if (quiesce && !t->quiesced) {
+            /* the socket stays open: wire_stop takes in what the kernel queued, then closes it */
+            if (t->listen_again == 0) epoll_ctl(t->ep, EPOLL_CTL_DEL, w->lfd, NULL);
             t->quiesced = 1;
             pthread_mutex_lock(&w->lock);
             w->quiesced++;
@@ -576,12 +664,6 @@ static void *thread_main(void *arg)
         run_turn(t);
     }
     return NULL;
-}
-
-static void wake_thread(wire_thread *t)
-{
-    uint64_t one = 1;
-    if (write(t->wake, &one, sizeof one) < 0) { /* the counter is full: it is awake anyway */ }
 }
 
 /* The listening socket every thread's daemon polls (non-blocking: they race for each connection). */
@@ -621,10 +703,7 @@ static void wire_free(wire *w)
 {
     for (unsigned i = 0; w->threads && i < w->nthreads; i++) {
         wire_thread *t = &w->threads[i];
-        if (t->daemon) {
-            if (!t->quiesced) MHD_quiesce_daemon(t->daemon); /* else MHD_stop_daemon closes the shared socket */
-            MHD_stop_daemon(t->daemon);
-        }
+        if (t->daemon) MHD_stop_daemon(t->daemon); /* it has no listening socket: w->lfd is closed below */
         for (size_t k = 0; k < t->ninbox; k++) close(t->inbox[k].fd);
         free(t->inbox);
         free(t->later);
@@ -672,14 +751,13 @@ wire *wire_start(const config *cfg, wire_handler handler, wire_flush flush)
 
     /* Each daemon takes its share of the connection limit, as libmicrohttpd's own thread pool divides it; the
      * per-client limit is counted over all of them (on_connection). */
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
     for (unsigned i = 0; i < w->nthreads; i++) {
         wire_thread *t = &w->threads[i];
         unsigned share = cfg->max_connections / w->nthreads + (i < cfg->max_connections % w->nthreads);
         t->w = w;
         t->daemon = MHD_start_daemon(
-            flags, (uint16_t)cfg->port, NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->lfd,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
+            flags, 0, NULL, NULL, on_request, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_LIMIT, share ? share : 1,
             MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)WIRE_POOL_BYTES, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
@@ -693,7 +771,7 @@ wire *wire_start(const config *cfg, wire_handler handler, wire_flush flush)
         struct epoll_event on_daemon = {.events = EPOLLIN, .data.fd = di->epoll_fd};
         struct epoll_event on_wake = {.events = EPOLLIN, .data.fd = t->wake};
         if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, di->epoll_fd, &on_daemon) != 0 ||
-            epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &on_wake) != 0) {
+            epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &on_wake) != 0 || listen_poll(t) != 0) {
             log_error("cannot poll HTTP thread %u: %s", i, strerror(errno));
             goto fail;
         }
@@ -741,20 +819,10 @@ void wire_stop(wire *w, unsigned grace)
     pthread_mutex_lock(&w->lock);
     while (w->quiesced < w->nthreads) pthread_cond_wait(&w->changed, &w->lock);
     pthread_mutex_unlock(&w->lock);
-    for (unsigned next = 0;;) {
+    for (;;) {
         wire_new in = {.plen = sizeof in.peer};
-        if ((in.fd = accept4(w->lfd, (struct sockaddr *)&in.peer, &in.plen, SOCK_CLOEXEC)) < 0) break;
-        wire_thread *t = &w->threads[next++ % w->nthreads];
-        pthread_mutex_lock(&w->lock);
-        if (t->ninbox == t->inbox_cap) {
-            size_t cap = t->inbox_cap ? t->inbox_cap * 2 : 16;
-            wire_new *grown = realloc(t->inbox, cap * sizeof *grown);
-            if (grown) { t->inbox = grown; t->inbox_cap = cap; }
-        }
-        if (t->ninbox < t->inbox_cap) t->inbox[t->ninbox++] = in;
-        else close(in.fd);
-        pthread_mutex_unlock(&w->lock);
-        wake_thread(t);
+        if ((in.fd = accept4(w->lfd, (struct sockaddr *)&in.peer, &in.plen, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) break;
+        hand_over(w, &in, NULL);
     }
     shutdown(w->lfd, SHUT_RDWR); /* later connection attempts are refused at once */
     while (now_s() < deadline && work_pending(w)) usleep(20000);

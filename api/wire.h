@@ -44,7 +44,8 @@ typedef void (*wire_flush)(void **later, size_t n);
 typedef struct wire wire;
 
 /* Listens on cfg's address and port with cfg->threads HTTP threads, each
- * running its own libmicrohttpd daemon over the one listening socket, and
+ * running its own libmicrohttpd daemon with the connections it is handed (each
+ * new one to the thread holding the fewest), and
  * cfg's limits (connections in all and per client, body size, request head
  * deadline, idle timeout); every request goes to handler, and after each turn
  * of a thread (the requests that arrived while it was busy) the requests left
