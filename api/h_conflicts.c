@@ -307,6 +307,9 @@ void h_conflict_check(req_ctx *ctx)
         goto out;
     }
     if (e) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    if (booking && conflict_slice_incomplete(s)) { /* read short for a resource that has changed since: in full */
+        if ((e = conflict_slice_load_around(tx.conn, s, &at))) { tx_fail_reply(ctx, &tx, e, NULL, NULL); goto out; }
+    }
     cf_scope q = conflict_slice_scope(s);
     q.focus_booking = booking ? at : -1;
     q.focus_campaign = booking ? -1 : at;

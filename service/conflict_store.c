@@ -56,7 +56,7 @@
     " OR EXISTS (SELECT 1 FROM key_events k WHERE k.org_id = $1 AND k.kind = 'blackout'"                        \
     "  AND k.end_date >= (x.f AT TIME ZONE s.time_zone)::date"                                                  \
     "  AND k.start_date <= ((x.t - interval '1 microsecond') AT TIME ZONE s.time_zone)::date))"
-#define CHECK_WINDOW_CTE                                                                                         \
+#define CHECK_WINDOW(own_pad)                                                                                    \
     "w AS MATERIALIZED (SELECT s.time_zone, x.f, x.t, x.cpad,"                                                   \
     " x.f - make_interval(days => y.bpad) AS lo, x.t + make_interval(days => y.bpad) AS hi,"                    \
     " (x.f AT TIME ZONE s.time_zone)::date - x.cpad AS lo_day,"                                                  \
@@ -64,7 +64,8 @@
     " FROM org_window($1) s, LATERAL (SELECT " BOUND("$2", "s.time_zone") " AS f, " BOUND("$3", "s.time_zone")    \
     " AS t, CASE WHEN $4 LIKE 'booking%' THEN -1 ELSE s.pad_days + 93 END AS cpad) x,"                          \
     " LATERAL (SELECT b.around, CASE WHEN b.around THEN s.pad_days + 14"                                          \
-    "  ELSE " BOOKING_OWN_PAD " END AS bpad FROM (SELECT " CHECK_BLOCKING " AS around OFFSET 0) b) y) "
+    "  ELSE " own_pad " END AS bpad FROM (SELECT " CHECK_BLOCKING " AS around OFFSET 0) b) y) "
+#define CHECK_WINDOW_CTE CHECK_WINDOW(BOOKING_OWN_PAD)
 
 /* Every column of a slice is text (as the rows arrive anyway): a booking's slice is one UNION ALL of its parts,
  * each row led by its part's tag and padded to the widest part (a campaign's 20 columns) with NULLs. */
@@ -265,18 +266,13 @@ static const db_stmt q_campaign_slice_new = {"conflict_campaign_slice_new", CAMP
  * booking, no unavailability), by name; its campaign and those of the live bookings of its resource around it (c,
  * each read by its key); those bookings (b: bk, read once through the resource's index, never through the
  * organisation's bookings); its resource's unavailability (u) and the blackout key events (k). */
-#define BOOKING_SLICE(window, around, alternatives)                                                              \
-    "WITH RECURSIVE me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE)," \
+#define BOOKING_SLICE_OF(with, segs_cte, segs_part, bucket, window, around, alternatives)                       \
+    with " me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"  \
     " " window ","                                                                                               \
     " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'" \
-    "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE),"                                      \
-    " z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"                                    \
-    "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"                                                          \
-    "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)"       \
-    " SELECT 'f', " FRAME_COLUMNS("SELECT " BUCKET_OF("r") " FROM me r", "EXISTS (SELECT 1 FROM me)") ", " around \
-    NULLS8 " FROM w"                                                                                              \
-    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 " FROM z CROSS JOIN LATERAL"   \
-    "  (SELECT t.id, t.name, t.parent_id FROM segments t WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t" \
+    "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE)" segs_cte                              \
+    " SELECT 'f', " FRAME_COLUMNS(bucket, "EXISTS (SELECT 1 FROM me)") ", " around NULLS8 " FROM w"              \
+    " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 segs_part                       \
     " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me" alternatives               \
     " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")                                       \
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT bk.campaign_id FROM bk) || $6::uuid) AND (c.org_id = $1) IS TRUE" \
@@ -284,6 +280,14 @@ static const db_stmt q_campaign_slice_new = {"conflict_campaign_slice_new", CAMP
     " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"       \
     "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"         \
     " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM
+#define BOOKING_SLICE(window, around, alternatives)                                                              \
+    BOOKING_SLICE_OF("WITH RECURSIVE",                                                                           \
+                     ", z(id) AS (SELECT bk.segment_id FROM bk WHERE bk.segment_id IS NOT NULL"                  \
+                     "  UNION SELECT $7::uuid WHERE $7::uuid IS NOT NULL"                                         \
+                     "  UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = z.id) FROM z WHERE z.id IS NOT NULL)", \
+                     " FROM z CROSS JOIN LATERAL (SELECT t.id, t.name, t.parent_id FROM segments t"               \
+                     "  WHERE t.id = z.id AND (t.org_id = $1) IS TRUE OFFSET 0) t",                               \
+                     "SELECT " BUCKET_OF("r") " FROM me r", window, around, alternatives)
 static const db_stmt q_booking_slice = {"conflict_booking_slice", BOOKING_SLICE(WINDOW_CTE(BOOKING_PAD), "NULL", ""), 7};
 /* A booking's alternatives (r, ranked), read when w says (cond: SQL over w). */
 #define ALTERNATIVES(cond)                                                                                       \
@@ -307,6 +311,18 @@ static const db_stmt q_booking_slice_around = {
 static const db_stmt q_booking_slice_check = {
     "conflict_booking_slice_check",
     BOOKING_SLICE(CHECK_WINDOW_CTE, "w.around::text", ALTERNATIVES("(SELECT w.around FROM w)")), 7};
+/* A check on a resource last seen needing only its own rows (plain_resource: an exclusive slot or person), as
+ * q_booking_slice_check with what only the other kinds' rules read left out: the segments of the bookings around
+ * it and every segment's ancestors (a channel's frequency cap counts them; its own segment is read, by key), its
+ * bucket (a capacity counted by week or day) and the padding of its window by its kind (nothing around an
+ * exclusive slot or person but what overlaps it). A fifth fewer plan nodes, among them a recursive union and its
+ * hash table, each set up on every execution. The frame and the resource's row say whether the resource is still
+ * plain; when not, the check reads it again in full (conflict_slice_incomplete). */
+static const db_stmt q_booking_slice_check_plain = {
+    "conflict_booking_slice_check_plain",
+    BOOKING_SLICE_OF("WITH", "", " FROM segments t WHERE t.id = $7::uuid AND (t.org_id = $1) IS TRUE", "NULL",
+                     CHECK_WINDOW("0"), "w.around::text", ALTERNATIVES("(SELECT w.around FROM w)")),
+    7};
 /* A new booking's slice for a write on a resource that needs only its own rows (plain_resource: an exclusive slot
  * or person, as last seen): the frame, its own segment (none of its ancestors: only a channel's frequency cap counts
  * them), the resource, its own campaign and the blackout key events (k) — none of the bookings around it, their
@@ -422,7 +438,7 @@ struct conflict_slice {
     cf_risk *risks;
     int *seg_by_id, *camp_by_id, *res_by_id; /* indexes sorted by id */
     int bucket;     /* the proposal's bucket (day), when its resource counts by week or day */
-    int plain;      /* read with q_booking_slice_plain */
+    int plain;      /* read with q_booking_slice_plain or q_booking_slice_check_plain */
     int incomplete; /* ... while the resource is no longer plain: to read again in full */
     size_t nmissing; /* bookings read whose campaign is not (a scan's campaigns dated elsewhere) */
     conflict_mode mode;
@@ -781,13 +797,14 @@ static app_err send_slice(db_conn *conn, const char *org, conflict_slice *s, int
 #define SEND(stmt, params, part) run[n++] = (part_stmt){stmt, params, part}
     switch (ask->mode) {
     case CONFLICT_BOOKING: /* one statement; its rules read no declared overlaps (frequency caps count ancestry) */
-        /* a new booking's write on a resource last seen plain reads only its own rows (a change reads the stored
-           booking it replaces with the others) */
-        s->plain = !ask->around && !ask->check && !ask->booking_id && hint_get(ask->resource_id) == 1;
-        SEND(ask->around  ? &q_booking_slice_around
-             : ask->check ? &q_booking_slice_check
-             : s->plain   ? &q_booking_slice_plain
-                          : &q_booking_slice,
+        /* on a resource last seen plain, a new booking's write reads only its own rows (a change reads the stored
+           booking it replaces with the others), and a check leaves out what only the other kinds' rules read */
+        s->plain = !ask->around && (ask->check || !ask->booking_id) && hint_get(ask->resource_id) == 1;
+        SEND(ask->around             ? &q_booking_slice_around
+             : ask->check && s->plain ? &q_booking_slice_check_plain
+             : ask->check             ? &q_booking_slice_check
+             : s->plain               ? &q_booking_slice_plain
+                                      : &q_booking_slice,
              pb, R_FRAME);
         break;
     case CONFLICT_CAMPAIGN: /* one statement; no bookings, hence no resources and no unavailability */

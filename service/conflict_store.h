@@ -92,11 +92,12 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
  * blackout). The rules' findings are the same either way; only those suggestions need the bookings around. */
 int conflict_slice_wants_around(const conflict_slice *s, const cf_result *r);
 
-/* Whether a booking's slice was read short: a new booking's write (no around, check or booking_id) on a resource
- * this process last saw needing only its own rows (an exclusive slot or person) reads only those, and when the
- * resource has changed since, the slice lacks what its rules now need. What it holds of the booking's references
- * (its campaign, resource, segment) is whole; before the engine is asked, it is to be loaded again
- * (conflict_slice_load_around), as the conflict gate does. */
+/* Whether a booking's slice was read short: on a resource this process last saw needing only its own rows (an
+ * exclusive slot or person), a new booking's write (no around or booking_id) reads only those, and a check (no
+ * around) leaves out what only the other kinds' rules read; when the resource has changed since, the slice lacks
+ * what its rules now need. What it holds of the booking's references (its campaign, resource, segment) is whole;
+ * before the engine is asked, it is to be loaded again (conflict_slice_load_around), as the conflict gate and the
+ * check do. */
 int conflict_slice_incomplete(const conflict_slice *s);
 
 /* Loads s again around its period (in place: s's views are replaced) with the last proposal added again at *at;

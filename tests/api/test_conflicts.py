@@ -517,6 +517,23 @@ class EnforcementTest(OrgTestCase):
                 st, _, p = self.book(who, resource_id=banner, day="2028-02-05")
                 self.assertEqual((st, p["code"], p["rule"]), (409, "booking_conflict", "resource_double_booked"), p)
 
+    def test_a_check_on_a_resource_changed_since_is_judged_in_full(self):
+        # a check on a person seen exclusive reads what overlaps it only; given 2 hours a week since, its week's
+        # bookings count, so the check reads them again in full and says the week is over
+        writer = self.make("/v1/resources", {"kind": "person", "name": "Writer"}, self.manager)["id"]
+        for day in ("2028-01-31", "2028-02-02"):  # a Monday and a Wednesday
+            st, _, b = self.book(self.planner, resource_id=writer, day=day)
+            self.assertEqual(st, 201, b)
+        # (its kind named again: the unit is validated against the kind the patch names)
+        st, _, r = self.srv.request("PATCH", f"/v1/resources/{writer}",
+                                    {"kind": "person", "capacity": 2, "capacity_unit": "hours_per_week"}, self.manager)
+        self.assertEqual(st, 200, r)
+        st, _, got = self.srv.request("POST", "/v1/conflicts/check", {"booking": {
+            "campaign_id": self.camp["id"], "resource_id": writer, "start": "2028-02-04T09:00:00Z",
+            "end": "2028-02-04T10:00:00Z"}}, self.planner)  # the Friday: a third hour that week
+        self.assertEqual((st, [(f["type"], f["severity"]) for f in got["findings"]], got["blocked"]),
+                         (200, [("capacity_exceeded", "block")], True), got)
+
     def test_campaign_writes_and_scheduling_are_judged(self):
         self.make("/v1/key-events", {"name": "Quiet period", "kind": "blackout", "start_date": "2028-03-10",
                                      "end_date": "2028-03-12"}, self.manager)

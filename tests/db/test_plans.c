@@ -182,7 +182,8 @@ static const expect expected[] = {
     {"conflict_booking_slice", "resources", "resources_pkey"},
     {"conflict_booking_slice", "availability", "availability_resource_period"},
     {"conflict_booking_slice", "key_events", "key_events_end"},
-    /* a new booking's write on a resource seen exclusive (a slot, a person): its own rows, by key */
+    /* a new booking's write on a resource seen exclusive (a slot, a person): its own rows, by key (a check there,
+     * conflict_booking_slice_check_plain, reads as conflict_booking_slice without the segments' ancestors) */
     {"conflict_booking_slice_plain", "resources", "resources_pkey"},
     {"conflict_booking_slice_plain", "segments", "segments_pkey"},
     {"conflict_booking_slice_plain", "key_events", "key_events_end"},
@@ -534,6 +535,14 @@ static void run_hot_paths(db_conn *c)
         ck_assert_int_eq(conflict_slice_incomplete(slice), 0);
         conflict_slice_free(slice);
     }
+    /* and a check there (conflict_booking_slice_check_plain): what is around it, not what only a channel's or a
+       capacity's rules read */
+    conflict_ask check = {.mode = CONFLICT_BOOKING, .from = "2027-01-03T00:00:00Z", .to = "2027-01-04T00:00:00Z",
+                          .campaign_id = campaign_id, .resource_id = slot_id, .segment_id = segment, .check = 1};
+    conflict_slice *checked = NULL;
+    ck_assert_int_eq(conflict_store_load(c, org, &check, &checked), APP_OK);
+    ck_assert_int_eq(conflict_slice_incomplete(checked), 0);
+    conflict_slice_free(checked);
     free(slot_id);
     json_t *j_campaign = json_pack("{s:s, s:s, s:s, s:[s], s:{s:s, s:s}}", "name", "Probe", "start_date", "2027-02-01",
                                    "end_date", "2027-02-28", "segment_ids", segment, "offer", "code", "CODE1",
