@@ -131,14 +131,15 @@ static const db_stmt q_resources = {
     " CASE WHEN " risks " THEN (SELECT json_agg(json_build_object('id', k.id, 'title', k.title)"      \
     "  ORDER BY k.created_at, k.id) FROM risks k WHERE k.campaign_id = c.id AND k.status = 'open'"              \
     "  AND k.level = 'critical' AND k.mitigation IS NULL)::text END,"                                           \
-    /* the split across channels, and the spend measured (in the budget's currency), in all and per channel */  \
+    /* the split across channels, and the spend measured (in the budget's currency) in all and per channel, in   \
+       one read of its measurements: [cents, [{channel, amount}] or null] (spend has cents exactly: the sum of   \
+       the channels' sums, the one without a channel too, is the total), then a column left NULL */             \
     " CASE WHEN " own " THEN nullif(c.channel_budgets, '[]'::jsonb)::text END,"                                 \
-    " CASE WHEN " own " THEN coalesce((SELECT round(sum(m.spend) * 100)::bigint FROM measurements m"             \
-    "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency), 0)::text END,"    \
-    " CASE WHEN " own " THEN (SELECT json_agg(json_build_object('channel', x.channel, 'amount', x.cents))"       \
+    " CASE WHEN " own " THEN (SELECT json_build_array(coalesce(sum(x.cents), 0), json_agg(json_build_object("   \
+    "  'channel', x.channel, 'amount', x.cents)) FILTER (WHERE x.channel IS NOT NULL))"                          \
     "  FROM (SELECT m.channel, round(sum(m.spend) * 100)::bigint AS cents FROM measurements m"                  \
     "  WHERE m.org_id = c.org_id AND m.campaign_id = c.id AND m.currency = c.budget_currency"                    \
-    "  AND m.channel IS NOT NULL GROUP BY m.channel) x)::text END"
+    "  GROUP BY m.channel) x)::text END, NULL"
 /* A scan: the campaigns whose dates meet [lo_day, hi_day] (through campaigns_end), each then read by its key (one
  * array of ids, computed once before the campaigns are read — its sub-select names w itself — so no plan joins,
  * sorts or scans the campaigns). A booking of the window may belong to a campaign dated elsewhere: those are read
@@ -276,7 +277,7 @@ static const db_stmt q_campaign_slice_new = {"conflict_campaign_slice_new", CAMP
     " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me" alternatives               \
     " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")                                       \
     " FROM campaigns c WHERE c.id = ANY (ARRAY(SELECT bk.campaign_id FROM bk) || $6::uuid) AND (c.org_id = $1) IS TRUE" \
-    " UNION ALL SELECT 'b', " BOOKING_COLUMNS("b") NULLS8 NULLS1 " FROM w, bk b"                                 \
+    " UNION ALL SELECT 'b', " BOOKING_COLUMNS("b") NULLS8 NULLS1 " FROM bk b"                                    \
     " UNION ALL SELECT 'u', " UNAVAILABILITY_COLUMNS NULLS8 NULLS4 NULLS2 NULLS1 " FROM w, availability a"       \
     "  WHERE a.resource_id = $5::uuid AND a.period && tstzrange(w.lo, w.hi) AND (a.org_id = $1) IS TRUE"         \
     " UNION ALL SELECT 'k', " BLACKOUT_COLUMNS NULLS8 NULLS4 NULLS2 BLACKOUTS_FROM
@@ -587,13 +588,14 @@ static cf_unit unit_of(const char *u)
                                                                                               : CF_CONCURRENT;
 }
 
-/* Reads a JSON array of {channel, amount} (amount a decimal string when decimal, else minor units) into a new
- * array the slice owns (its strings in the held document); NULL text: none. 0, or -1 out of memory. */
-static int amounts(conflict_slice *s, const char *text, int decimal, const cf_amount **out, size_t *n)
+/* Reads a JSON array of {channel, amount} (amount a decimal string when decimal, else minor units), the len bytes
+ * at text, into a new array the slice owns (its strings in the held document); NULL text: none. 0, or -1 out of
+ * memory. */
+static int amounts(conflict_slice *s, const char *text, size_t len, int decimal, const cf_amount **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
     if (!json_array_size(j)) { json_decref(j); return 0; }
     cf_amount *list = calloc(json_array_size(j), sizeof *list);
     if (!list || json_array_append_new(s->j_hold, j) != 0 || !(list = hold(s, list))) {
@@ -701,9 +703,21 @@ static int read_rows(conflict_slice *s)
             list += len + (list[len] == ',');
         }
         used += c->n_segments;
-        c->actual_spend = num(q, row, 18);
-        if (amounts(s, val(q, row, 17), 1, &c->channel_budgets, &c->n_channel_budgets) != 0 ||
-            amounts(s, val(q, row, 19), 0, &c->channel_spend, &c->n_channel_spend) != 0)
+        /* the spend: "[cents, null]" without a channel's, else "[cents, [{channel, amount}...]]" */
+        const char *spend = val(q, row, 18), *budgets = val(q, row, 17), *channels = NULL;
+        size_t nchannels = 0;
+        if (spend && spend[0] == '[') {
+            char *rest;
+            c->actual_spend = strtoll(spend + 1, &rest, 10);
+            rest += strspn(rest, ", ");
+            size_t left = strlen(rest);
+            if (left > 1 && rest[0] == '[') {
+                channels = rest;
+                nchannels = left - 1; /* the outer array's ']' */
+            }
+        }
+        if (amounts(s, budgets, budgets ? strlen(budgets) : 0, 1, &c->channel_budgets, &c->n_channel_budgets) != 0 ||
+            amounts(s, channels, nchannels, 0, &c->channel_spend, &c->n_channel_spend) != 0)
             return -1;
         json_t *j_risks = val(q, row, 16) ? json_loads(val(q, row, 16), 0, NULL) : NULL;
         if (j_risks) {
@@ -1187,7 +1201,7 @@ int conflict_slice_propose_campaign(conflict_slice *s, json_t *j_doc, const char
     if (!c.status) c.status = "draft";
     if (!c.name) c.name = "the proposed campaign";
     char *budgets = json_dumps(json_object_get(j_doc, "channel_budgets"), JSON_COMPACT | JSON_ENCODE_ANY);
-    int bad = budgets && amounts(s, budgets, 1, &c.channel_budgets, &c.n_channel_budgets) != 0;
+    int bad = budgets && amounts(s, budgets, strlen(budgets), 1, &c.channel_budgets, &c.n_channel_budgets) != 0;
     free(budgets);
     if (bad) return -1;
     if (at < s->p.n_campaigns) { /* a change keeps what was measured */
