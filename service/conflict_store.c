@@ -75,9 +75,17 @@
 #define NULLS8 NULLS4 NULLS4
 #define NULLS16 NULLS8 NULLS8
 
+/* A booking's resource (me, read once by key): the columns its slice reads, no more (each reference to it sets up
+ * a scan with a row of these columns). */
+#define ME_CTE                                                                                                   \
+    "me AS MATERIALIZED (SELECT r.id, r.name, r.kind, r.capacity_unit, r.capacity, r.active, r.cost_currency,"     \
+    " r.cost_amount, r.frequency_cap_sends, r.frequency_cap_days, r.exclusive, r.skills FROM resources r"         \
+    " WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE)"
+
 /* The frame: the settings (their row as GET /v1/settings shows it, NULL before the first change: the defaults),
  * today, the window, what is loaded around it, the bucket (day) a booking on resource r starting at f counts in
- * (bucket: SQL naming the resource row as r), whether the resource asked about is the organisation's (found). */
+ * (bucket: SQL naming the resource row as r), whether the resource asked about is the organisation's (found: a
+ * booking's slice sends NULL, its resource's row says). */
 #define FRAME_COLUMNS(bucket, found)                                                                             \
     "(SELECT settings_json(o) FROM org_settings o WHERE o.org_id = $1)::text, w.time_zone,"                      \
     " ((now() AT TIME ZONE w.time_zone)::date - " EPOCH_DAYS ")::text,"                                          \
@@ -268,11 +276,13 @@ static const db_stmt q_campaign_slice_new = {"conflict_campaign_slice_new", CAMP
  * each read by its key); those bookings (b: bk, read once through the resource's index, never through the
  * organisation's bookings); its resource's unavailability (u) and the blackout key events (k). */
 #define BOOKING_SLICE_OF(with, segs_cte, segs_part, bucket, window, around, alternatives)                       \
-    with " me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE),"  \
+    with " " ME_CTE ","                                                                                          \
     " " window ","                                                                                               \
-    " bk AS MATERIALIZED (SELECT b.* FROM w, bookings b WHERE b.resource_id = $5::uuid AND b.status <> 'cancelled'" \
+    " bk AS MATERIALIZED (SELECT b.id, b.campaign_id, b.resource_id, b.segment_id, b.period, b.quantity, b.status,"  \
+    "  b.cost_currency, b.cost_amount, b.load_bucket FROM w, bookings b WHERE b.resource_id = $5::uuid"          \
+    "  AND b.status <> 'cancelled'"                                                                               \
     "  AND b.period && tstzrange(w.lo, w.hi) AND (b.org_id = $1) IS TRUE)" segs_cte                              \
-    " SELECT 'f', " FRAME_COLUMNS(bucket, "EXISTS (SELECT 1 FROM me)") ", " around NULLS8 " FROM w"              \
+    " SELECT 'f', " FRAME_COLUMNS(bucket, "NULL") ", " around NULLS8 " FROM w"              \
     " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1 segs_part                       \
     " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me" alternatives               \
     " UNION ALL SELECT 'c', " CAMPAIGN_COLUMNS("false", "c.id = $6::uuid")                                       \
@@ -334,9 +344,9 @@ static const db_stmt q_booking_slice_check_plain = {
  * resource is still plain, and the slice is read again in full when not (conflict_slice_incomplete). */
 static const db_stmt q_booking_slice_plain = {
     "conflict_booking_slice_plain",
-    "WITH me AS MATERIALIZED (SELECT r.* FROM resources r WHERE r.id = $5::uuid AND (r.org_id = $1) IS TRUE), "
+    "WITH " ME_CTE ", "
     WINDOW_CTE("0")
-    " SELECT 'f', " FRAME_COLUMNS("NULL", "EXISTS (SELECT 1 FROM me)") ", NULL" NULLS8 " FROM w"
+    " SELECT 'f', " FRAME_COLUMNS("NULL", "NULL") ", NULL" NULLS8 " FROM w"
     " UNION ALL SELECT 's', t.id::text, t.name, t.parent_id::text" NULLS16 NULLS1
     " FROM segments t WHERE t.id = $7::uuid AND (t.org_id = $1) IS TRUE"
     " UNION ALL SELECT 'r', " RESOURCE_COLUMNS("me") ", NULL" NULLS8 NULLS1 " FROM me"
@@ -905,7 +915,9 @@ app_err conflict_store_read(conflict_slice *s)
     if (views_set(s) != 0) return APP_ERR_INTERNAL;
     const rows *frame = &s->v[R_FRAME];
     if (frame->n != 1) return APP_ERR_INTERNAL;
-    if (!flag(frame, 0, 8)) return APP_ERR_NOT_FOUND;
+    /* a booking's resource is the organisation's when its row came (the frame says nothing: that sub-plan cost
+       every statement a node), others' frame says so */
+    if (s->mode == CONFLICT_BOOKING ? s->v[R_RES].n == 0 : !flag(frame, 0, 8)) return APP_ERR_NOT_FOUND;
     /* no settings row yet: SPEC's defaults, which org_settings_of() holds too */
     cf_settings_default(&s->settings);
     if (val(frame, 0, 0) && (!(s->j_settings = json_loads(val(frame, 0, 0), 0, NULL)) ||
