@@ -217,11 +217,11 @@ static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACK
  * code while it runs (whatever their audience), and itself, stored; never the organisation's campaigns one by one;
  * the segments of those campaigns and of segs with their ancestors (s: what every ancestry between them needs; not
  * the organisation's segments) and the overlaps declared between two of them (o); the blackout key events (k). Each
- * segment's relatives are read by key or through segments_parent and the overlaps' indexes, the campaigns through
- * campaign_segments_segment and campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan may
- * scan the organisation's), once: those of a related audience dated out of the window are dropped as they are
- * read (the offer's are dated in it), and each one's segment list is read with it (segs in cc), once, for both the
- * segments' walk and its row. */
+ * segment's relatives are read by key or through segments_parent and the overlaps' indexes, the campaigns of a
+ * related segment dated in the window through campaign_audience_dates (0070: no campaign dated elsewhere is read)
+ * and those of its offer through campaigns_offer, then by key (OFFSET 0 keeps each lookup per id: joined, a plan
+ * may scan the organisation's), once, each with its segment list (segs in cc), read once for both the segments'
+ * walk and its row. */
 #define CAMPAIGN_SLICE(segs, offer, stored)                                                                      \
     WINDOW_RECURSIVE ", s(id) AS (SELECT DISTINCT unnest(" segs "::uuid[])),"                                    \
     " up(id) AS (SELECT s.id FROM s UNION SELECT (SELECT g.parent_id FROM segments g WHERE g.id = up.id) FROM up"  \
@@ -233,8 +233,9 @@ static const db_stmt q_blackouts = {"conflict_blackouts", WINDOW "SELECT " BLACK
     "   WHERE o.org_id = $1 AND o.segment_a = s.id UNION ALL SELECT o.segment_a FROM segment_overlaps o"          \
     "   WHERE o.segment_b = s.id AND (o.org_id = $1) IS TRUE OFFSET 0) o),"                                       \
     " cc AS MATERIALIZED (SELECT c.*, " CAMPAIGN_SEGMENTS("c") " AS segs FROM w, campaigns c"                    \
-    "  WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM rel"                                                     \
-    "  CROSS JOIN LATERAL (SELECT m.campaign_id FROM campaign_segments m WHERE m.segment_id = rel.id OFFSET 0) m)"  \
+    "  WHERE c.id = ANY (ARRAY(SELECT m.campaign_id FROM w, rel CROSS JOIN LATERAL (SELECT m.campaign_id"          \
+    "   FROM campaign_audience m WHERE m.segment_id = rel.id AND m.end_date >= w.lo_day"                           \
+    "   AND m.start_date <= w.hi_day OFFSET 0) m)"                                                                \
     "  || ARRAY(SELECT d.id FROM w, campaigns d WHERE d.org_id = $1 AND d.has_offer"                              \
     "   AND lower(d.offer_code) = lower(" offer ") AND d.end_date >= (w.f AT TIME ZONE w.time_zone)::date"        \
     "   AND d.start_date <= ((w.t - interval '1 microsecond') AT TIME ZONE w.time_zone)::date)"                   \

@@ -101,6 +101,31 @@ class ConflictsTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(len(self.scan("from=2027-09-01&to=2027-10-01&type=audience_overlap")), 2)  # + Autumn–Later
 
+    def test_a_campaign_is_found_by_its_current_dates_and_segments(self):
+        # a check finds the campaigns it pairs with by segment and dates (campaign_audience, kept by triggers): each
+        # change of a stored campaign's dates or segments, and its deletion, shows in the next check
+        x, y = self.make("/v1/segments", {"name": "X"})["id"], self.make("/v1/segments", {"name": "Y"})["id"]
+        a = self.campaign("Stored", "2027-03-01", "2027-03-05", segment_ids=[x])
+        probe = lambda seg: self.types(self.check({"campaign": {
+            "name": "Probe", "objective": "conversion", "start_date": "2027-09-06", "end_date": "2027-09-10",
+            "segment_ids": [seg]}})["findings"])
+        self.assertEqual(probe(x), [])  # six months apart
+        st, h, _ = self.req("GET", "/v1/campaigns/" + a["id"])
+        st, _, b = self.req("PATCH", "/v1/campaigns/" + a["id"], {"start_date": "2027-09-08", "end_date": "2027-09-12"},
+                            headers={"If-Match": h["etag"]})
+        self.assertEqual(st, 200, b)
+        self.assertEqual(probe(x), ["audience_overlap"])  # its new dates
+        self.assertEqual(probe(y), [])
+        st, h, _ = self.req("GET", "/v1/campaigns/" + a["id"])
+        st, _, b = self.req("PATCH", "/v1/campaigns/" + a["id"], {"segment_ids": [y]}, headers={"If-Match": h["etag"]})
+        self.assertEqual(st, 200, b)
+        self.assertEqual((probe(x), probe(y)), ([], ["audience_overlap"]))  # its new segment, not the old one
+        st, h, _ = self.req("GET", "/v1/campaigns/" + a["id"])
+        st, _, _ = self.req("DELETE", "/v1/campaigns/" + a["id"], headers={"If-Match": h["etag"]})
+        self.assertEqual(st, 204)
+        self.assertEqual(probe(y), [])
+        self.assertEqual(psql("SELECT count(*) FROM campaign_audience WHERE campaign_id = '%s'" % a["id"]), "0")
+
     def test_contradictory_offers(self):
         email = self.campaign("Email -20 %", "2027-10-04", "2027-10-17",
                               offer={"code": "AUTUMN", "terms": "20 % off everything"})

@@ -188,13 +188,14 @@ static const expect expected[] = {
     {"conflict_booking_slice_plain", "segments", "segments_pkey"},
     {"conflict_booking_slice_plain", "key_events", "key_events_end"},
     /* a campaign's slice, one statement: its segments' ancestors by key and descendants through segments_parent,
-     * their declared overlaps both ways, the campaigns reaching them and those of its offer code, each by key,
+     * their declared overlaps both ways, the campaigns reaching them in its window (campaign_audience_dates) and
+     * those of its offer code, each by key,
      * their segments and their ancestors by key, the overlaps between those, the blackouts */
     {"conflict_campaign_slice", "segments", "segments_pkey"},
     {"conflict_campaign_slice", "segments", "segments_parent"},
     {"conflict_campaign_slice", "segment_overlaps", "segment_overlaps_pair"},
     {"conflict_campaign_slice", "segment_overlaps", "segment_overlaps_b_idx"},
-    {"conflict_campaign_slice", "campaign_segments", "campaign_segments_segment"},
+    {"conflict_campaign_slice", "campaign_audience", "campaign_audience_dates"},
     {"conflict_campaign_slice", "campaigns", "campaigns_offer"},
     {"conflict_campaign_slice", "campaigns", "campaigns_pkey"},
     {"conflict_campaign_slice", "campaign_segments", "campaign_segments_pkey"},
