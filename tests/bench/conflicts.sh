@@ -7,7 +7,8 @@
 # connection sends its next request as soon as it has an answer), then paced at about half that throughput (each
 # connection waits a random think time before its next request), for the tail under a normal load beside the tail
 # at saturation. Every measured run follows a few seconds of the same load, unmeasured (CONFLICTS_WARMUP, 3 s).
-# Prints figures; never pass/fail. Usage: bash tests/bench/conflicts.sh [seconds]
+# Prints figures; never pass/fail. Usage: bash tests/bench/conflicts.sh [seconds]; CONFLICTS_ONLY=campaign (with
+# CONFLICTS_ROUNDS, CONFLICTS_BUSY) runs the campaign checks alone, see below.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 secs=${1:-10}
@@ -156,9 +157,11 @@ run() { # name, connections, script, path[, the script's argument[, the warm-up'
     # the same load first, unmeasured: each run starts on warm statements, caches and connections, as a service
     # that has been serving does (a run right after another kind of request measured its cold start too)
     if ((warm > 0)); then wrk_run "$warm" "$2" "$3" "$4" "${6:-${5:-0}}" >/dev/null; fi
+    slow "$4" >"$work/slow0"
     a=$(ticks)
     out=$(wrk_run "$secs" "$2" "$3" "$4" "${5:-0}")
     b=$(ticks)
+    slow "$4" >"$work/slow1"
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -170,7 +173,18 @@ run() { # name, connections, script, path[, the script's argument[, the warm-up'
     awk -v a="$a" -v b="$b" -v n="$n" -v s="$secs" 'BEGIN {split(a, x); split(b, y)
         printf "%-46s campaignd %.3f ms, PostgreSQL %.3f ms of CPU a request; the rest %.2f cores\n", "",
                (y[1] - x[1]) * 10 / n, (y[2] - x[2]) * 10 / n, (y[3] - x[3] - (y[1] - x[1]) - (y[2] - x[2])) / 100 / s}'
+    # wrk's percentiles count each late answer again for every answer its connection missed meanwhile (one 0.5 s
+    # stall is a hundred samples here): how many answers the service itself took long over, from its /metrics
+    paste "$work/slow0" "$work/slow1" | awk -v name="" '{d[NR] = $2 - $1; le[NR] = $3}
+        END {printf "%-46s the service: %d answers over 10 ms, %d over 25 ms, %d over 100 ms, %d over 250 ms of its own\n",
+             name, d[1], d[2], d[3], d[4]}'
     last_rps=$rps
+}
+slow() { # the service's answers on route path so far that took over 10, 25, 100 and 250 ms (its /metrics)
+    curl -s "localhost:$port/metrics" | awk -v r="route=\"$1\"" 'index($0, "duration_seconds_bucket{" r ",") {
+        split($0, x, "le=\""); split(x[2], y, "\""); le = y[1]; n[le] += $NF }
+        /duration_seconds_count/ && index($0, r ",") { all += $NF }
+        END {print all - n["0.01"], "0.01"; print all - n["0.025"], "0.025"; print all - n["0.1"], "0.1"; print all - n["0.25"], "0.25"}'
 }
 paced() { # name, script, the saturated run's req/s: 8 connections at about half of it
     # a connection's cycle at half the throughput is 2 x 8 / rps; its request takes about its machine time,
@@ -183,6 +197,22 @@ paced() { # name, script, the saturated run's req/s: 8 connections at about half
 }
 echo "campaignd conflicts benchmark: ${secs}s per run after ${warm}s of the same load unmeasured, $(nproc) cores"
 echo "seeded $counts in ${seed_secs}s (bookings through the booking rules)"
+# CONFLICTS_ONLY=campaign: the campaign checks alone, CONFLICTS_ROUNDS times (1), each saturated run beside
+# CONFLICTS_BUSY busy loops (0: none), so that a run while other work takes the machine can be made at will
+if [[ ${CONFLICTS_ONLY:-} == campaign ]]; then
+    for _ in $(seq "${CONFLICTS_ROUNDS:-1}"); do
+        busy=()
+        for _ in $(seq "${CONFLICTS_BUSY:-0}"); do # bounded: each stops by itself after the run
+            timeout $((warm + secs + 5)) sh -c 'while :; do :; done' &
+            busy+=("$!")
+            bench_pids+=("$!")
+        done
+        run "POST /v1/conflicts/check, one campaign (c=8)" 8 "$work/check-campaign.lua" /v1/conflicts/check
+        for p in "${busy[@]}"; do kill "$p" 2>/dev/null || true; done
+        paced "  the same, paced (c=8)" "$work/check-campaign-paced.lua" "$last_rps"
+    done
+    exit 0
+fi
 run "POST /v1/conflicts/check, one booking (c=8)" 8 "$work/check-booking.lua" /v1/conflicts/check
 paced "  the same, paced (c=8)" "$work/check-booking-paced.lua" "$last_rps"
 run "POST /v1/conflicts/check, one campaign (c=8)" 8 "$work/check-campaign.lua" /v1/conflicts/check
