@@ -202,6 +202,10 @@ static const app_constraint constraints[] = {
     /* each campaign's kept document, written by its triggers (0052_campaign_documents.sql; deleted with it) */
     FOREIGN_KEY("campaign_documents_campaign", APP_ERR_INTERNAL, NULL, "a kept document names no campaign",
                 "the campaign has a kept document"),
+    /* who reaches which segment and when, written by the triggers of campaign_segments and campaigns
+     * (0070_campaign_audience.sql; deleted with its campaign's segment) */
+    FOREIGN_KEY("campaign_audience_pair", APP_ERR_INTERNAL, NULL, "an audience row names no campaign segment",
+                "the campaign's segment has an audience row"),
     /* settings, segment overlaps and frequency caps (0018_conflicts.sql) */
     NAMED("org_settings_budget_order", APP_ERR_VALIDATION, NULL, "budget_warn_percent",
           "must not be above budget_block_percent"),
