@@ -203,7 +203,9 @@ if [[ ${CONFLICTS_ONLY:-} == campaign ]]; then
     for _ in $(seq "${CONFLICTS_ROUNDS:-1}"); do
         busy=()
         for _ in $(seq "${CONFLICTS_BUSY:-0}"); do # bounded: each stops by itself after the run
-            timeout $((warm + secs + 5)) sh -c 'while :; do :; done' &
+            # in a session of its own, as another engineer's work is (the scheduler shares the cores between
+            # sessions first, then between the processes of each)
+            setsid timeout $((warm + secs + 5)) sh -c 'while :; do :; done' &
             busy+=("$!")
             bench_pids+=("$!")
         done
