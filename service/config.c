@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yder.h>
 
 static const struct {
@@ -20,7 +21,7 @@ static const struct {
     {"CAMPAIGND_JWT_ISSUER", NULL, "required `iss` claim, checked when set"},
     {"CAMPAIGND_JWT_AUDIENCE", NULL, "required `aud` claim, checked when set"},
     {"CAMPAIGND_DB_POOL_SIZE", "4", "database connections shared by the HTTP threads (1-256)"},
-    {"CAMPAIGND_THREADS", "4", "HTTP worker threads (1-256)"},
+    {"CAMPAIGND_THREADS", NULL, "HTTP worker threads (1-256; default: one per online CPU, at least 2)"},
     {"CAMPAIGND_MAX_CONNECTIONS", "1024", "maximum simultaneous client connections"},
     {"CAMPAIGND_MAX_CLIENT_CONNECTIONS", "64", "simultaneous connections from one client address (at most MAX_CONNECTIONS)"},
     {"CAMPAIGND_HEADER_TIMEOUT", "10", "seconds a connection has to send a complete request head, from its start or its previous response"},
@@ -162,7 +163,13 @@ int config_load(config *out, int need, char *errbuf, size_t errlen)
         if (parse_uint("CAMPAIGND_PORT", "8080", 1, 65535, &v, errbuf, errlen)) goto fail;
         out->port = (unsigned)v;
         if (copy_or_fail(&out->bind, env_or("CAMPAIGND_BIND", "127.0.0.1"), errbuf, errlen)) goto fail;
-        if (parse_uint("CAMPAIGND_THREADS", "4", 1, 256, &v, errbuf, errlen)) goto fail;
+        /* One HTTP thread per CPU: a thread's turn writes and reads through one database connection, so more
+         * threads than cores only split the turns' batches into smaller ones (README "Bookings"). At least two:
+         * a request waiting on a row lock holds up its thread's other connections, never all of them. */
+        char cpus[24];
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        snprintf(cpus, sizeof cpus, "%ld", ncpu < 2 ? 2 : ncpu > 256 ? 256 : ncpu);
+        if (parse_uint("CAMPAIGND_THREADS", cpus, 1, 256, &v, errbuf, errlen)) goto fail;
         out->threads = (unsigned)v;
         if (parse_uint("CAMPAIGND_MAX_CONNECTIONS", "1024", 1, 100000, &v, errbuf, errlen)) goto fail;
         out->max_connections = (unsigned)v;

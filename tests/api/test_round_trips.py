@@ -7,7 +7,9 @@ approval step at most three, the one that closes the request included; a conflic
 statement, with a blocked booking's free periods; a change reads the stored one first). The
 server runs alone here (no date-driven worker), so the counter moves only with
 the request between two reads. GET one of every request that one HTTP thread
-finds waiting in one turn costs one round trip together, and the booking writes it finds two together. Usage: test_round_trips.py BINARY"""
+finds waiting in one turn costs one round trip together, and the booking writes it finds two together; a new
+connection goes to the HTTP thread holding the fewest, so one client waiting on a lock holds up only its own
+thread's clients. Usage: test_round_trips.py BINARY"""
 import contextlib
 import http.client
 import json
@@ -266,6 +268,52 @@ class BatchedReadTest(OrgTestCase):
         written = {a[1]["id"] for a in answers if a[0] == 201} | {booked["answer"][2]["id"], stored["id"]}
         st, _, b = self.req("GET", "/v1/bookings?campaign_id=" + camp["id"])
         self.assertEqual({i["id"] for i in b["items"]}, written)
+
+class SpreadConnectionsTest(OrgTestCase):
+    """Each new connection goes to the HTTP thread holding the fewest: of two clients on two threads, one whose
+    request holds its thread (a booking waiting on a row lock) holds up nobody else."""
+    ORG_PREFIX = "rts-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server({"CAMPAIGND_THREADS": "2"})
+
+    def test_a_client_waiting_on_a_lock_holds_up_only_its_own_thread(self):
+        st, _, camp = self.req("POST", "/v1/campaigns", campaign(name="Spread"))
+        self.assertEqual(st, 201, camp)
+        st, _, res = self.req("POST", "/v1/resources", {"kind": "slot", "name": "Spread banner"})
+        self.assertEqual(st, 201, res)
+        # Five rounds of two fresh connections: when the threads raced for each connection, both landed on one
+        # thread about one round in two.
+        for i in range(5):
+            time.sleep(0.2)  # the round before's connections are closed on both threads
+            a = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+            b = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+            a.connect()
+            b.connect()
+            holder = subprocess.Popen(["psql", "-qAtX", os.environ["CAMPAIGND_TEST_DATABASE_URL"], "-c",
+                                       f"BEGIN; SELECT 1 FROM resources WHERE id = '{res['id']}' FOR UPDATE; "
+                                       "SELECT pg_sleep(1.5); COMMIT;"], stdout=subprocess.DEVNULL)
+            time.sleep(0.3)
+            booking = {"campaign_id": camp["id"], "resource_id": res["id"],
+                       "start": f"2026-03-{10 + i}T09:00:00Z", "end": f"2026-03-{10 + i}T10:00:00Z"}
+            a.request("POST", "/v1/bookings", body=json.dumps(booking),
+                      headers={"Authorization": "Bearer " + self.admin, "Content-Type": "application/json"})
+            time.sleep(0.2)  # the booking waits on the row lock, and with it a's thread
+            t = time.monotonic()
+            b.request("GET", "/healthz")
+            rb = b.getresponse()
+            rb.read()
+            waited = time.monotonic() - t
+            ra = a.getresponse()
+            ra.read()
+            holder.wait()
+            a.close()
+            b.close()
+            self.assertEqual(rb.status, 200)
+            self.assertEqual(ra.status, 201)
+            self.assertLess(waited, 0.5, f"round {i}: the other client waited {waited:.2f} s for a's thread")
+
 
 if __name__ == "__main__":
     main()
