@@ -61,6 +61,9 @@ size_t resource_validate(json_t *j_body, validate_mode mode, json_t *j_current, 
 {
     size_t before = verrs_count(v);
     if (validate_object(j_body, resource_fields, mode, "", v)) return verrs_count(v) - before;
+    /* What a field may be depends on the kind; a patch's first pass (before the stored resource is read) checks
+     * shapes only, or a person's new capacity_unit or skills would be judged against no kind at all. */
+    if (mode == VALIDATE_PATCH && !j_current) return verrs_count(v) - before;
     const char *kind = effective(j_body, j_current, "kind", "");
     const char *unit = effective(j_body, j_current, "capacity_unit", "concurrent");
     if (strcmp(unit, "hours_per_week") == 0 && strcmp(kind, "person") != 0)
@@ -73,7 +76,7 @@ size_t resource_validate(json_t *j_body, validate_mode mode, json_t *j_current, 
         verrs_add(v, "skills", "only people (kind person) have skills");
     json_t *j_cap = json_object_get(j_body, "frequency_cap");
     if (!j_cap) j_cap = json_object_get(j_current, "frequency_cap");
-    if (json_is_object(j_cap) && (mode == VALIDATE_CREATE || j_current) && strcmp(kind, "channel") != 0)
+    if (json_is_object(j_cap) && strcmp(kind, "channel") != 0)
         verrs_add(v, "frequency_cap", "only channels (kind channel) have a frequency cap");
     return verrs_count(v) - before;
 }

@@ -71,6 +71,17 @@ class BookingTest(unittest.TestCase):
         self.assertEqual((st, b["capacity"], h["etag"]), (200, 35, '"2"'))
         self.assertEqual(self.req("PATCH", "/v1/resources/" + res["id"], {"capacity": 30},
                                   headers={"If-Match": '"1"'})[0], 412)
+        # A person's unit and skills change without sending its kind again: the stored kind decides.
+        st, h, b = self.req("PATCH", "/v1/resources/" + res["id"], {"capacity_unit": "concurrent",
+                                                                   "skills": ["seo", "design"]})
+        self.assertEqual((st, b.get("capacity_unit"), b.get("skills"), h.get("etag")),
+                         (200, "concurrent", ["seo", "design"], '"3"'), b)
+        st, h, b = self.req("PATCH", "/v1/resources/" + res["id"], {"capacity_unit": "hours_per_week"})
+        self.assertEqual((st, b.get("capacity_unit")), (200, "hours_per_week"), b)
+        # and a patch giving a slot a person's unit is still refused, by the stored kind
+        slot = self.resource(kind="slot")
+        st, _, b = self.req("PATCH", "/v1/resources/" + slot["id"], {"capacity_unit": "hours_per_week"})
+        self.assertEqual((st, [e["field"] for e in b.get("errors", [])]), (422, ["capacity_unit"]), b)
         st, _, b = self.req("GET", "/v1/resources?kind=person&skill=seo", token=self.planner)
         self.assertEqual([r["id"] for r in b["items"]], [res["id"]])
         # Writes are for managers and admins.

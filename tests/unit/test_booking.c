@@ -92,6 +92,16 @@ START_TEST(resource_rules)
     verrs_free(&v);
     json_decref(j);
     json_decref(j_current);
+    /* A person's patch of its unit or skills alone is judged by the stored kind, not by the kind it does not send:
+     * the shape-only first pass (no stored resource yet) lets it through, the second accepts it. */
+    j_current = json_loads("{\"kind\":\"person\",\"capacity_unit\":\"concurrent\",\"skills\":[]}", 0, NULL);
+    j = json_loads("{\"capacity_unit\":\"hours_per_week\",\"skills\":[\"seo\"]}", 0, NULL);
+    verrs_init(&v);
+    ck_assert_uint_eq(resource_validate(j, VALIDATE_PATCH, NULL, &v), 0);
+    ck_assert_uint_eq(resource_validate(j, VALIDATE_PATCH, j_current, &v), 0);
+    verrs_free(&v);
+    json_decref(j);
+    json_decref(j_current);
 }
 END_TEST
 
