@@ -175,7 +175,7 @@ run() { # name, connections, script, path[, the script's argument[, the warm-up'
                (y[1] - x[1]) * 10 / n, (y[2] - x[2]) * 10 / n, (y[3] - x[3] - (y[1] - x[1]) - (y[2] - x[2])) / 100 / s}'
     # wrk's percentiles count each late answer again for every answer its connection missed meanwhile (one 0.5 s
     # stall is a hundred samples here): how many answers the service itself took long over, from its /metrics
-    paste "$work/slow0" "$work/slow1" | awk -v name="" '{d[NR] = $2 - $1; le[NR] = $3}
+    paste "$work/slow0" "$work/slow1" | awk -v name="" '{d[NR] = $3 - $1}
         END {printf "%-46s the service: %d answers over 10 ms, %d over 25 ms, %d over 100 ms, %d over 250 ms of its own\n",
              name, d[1], d[2], d[3], d[4]}'
     last_rps=$rps
