@@ -666,7 +666,8 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* The listening socket every thread's daemon polls (non-blocking: they race for each connection). */
+/* The listening socket every thread polls (non-blocking: the thread woken accepts what is queued and hands each
+ * connection over, accept_queued; another thread may have taken it first). */
 static MHD_socket listen_on(const config *cfg)
 {
     struct sockaddr_storage addr;
@@ -757,7 +758,8 @@ wire *wire_start(const config *cfg, wire_handler handler, wire_flush flush)
         unsigned share = cfg->max_connections / w->nthreads + (i < cfg->max_connections % w->nthreads);
         t->w = w;
         t->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
+            flags, 0, NULL, NULL, on_request, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_LIMIT, share ? share : 1,
             MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)WIRE_POOL_BYTES, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
